@@ -1,0 +1,42 @@
+# poolsim: the two commands of the README.
+#   make run   - create .venv, install poolsim, run the quickstart scenario end to end
+#   make test  - create .venv, install poolsim + dev tools, run ruff, mypy and the test suite
+# In CI (CI=true) `make test` also runs the slow statistical tier.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-fast test-all lint typecheck docs clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "poolsim needs Python 3.11+"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/poolsim run scenarios/quickstart.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+ifeq ($(CI),true)
+	$(BIN)/pytest -m "slow or not slow"
+else
+	$(BIN)/pytest -m "not slow"
+endif
+
+test-all: lint typecheck
+	$(BIN)/pytest -m "slow or not slow"
+
+docs: $(STAMP)
+	$(BIN)/poolsim schema --markdown -o docs/scenario-reference.md
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

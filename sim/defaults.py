@@ -1,0 +1,200 @@
+"""Every default number of the model, with its unit in the name and its source.
+
+Sources are the facts of ``shared/domain/vb365.md`` (cited as "vb365 fact N"). Values marked
+INFERRED are reasoned assumptions that no public source states; each is a scenario parameter,
+never a constant buried in the model.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+MB: Final = 1_000_000.0
+GB: Final = 1_000_000_000.0
+
+WORKLOADS: Final = ("exchange", "onedrive", "sharepoint", "teams")
+"""Microsoft 365 workloads; the object types below map onto them."""
+
+OBJECT_TYPES: Final = (
+    "mailbox",
+    "archive_mailbox",
+    "shared_mailbox",
+    "onedrive",
+    "site",
+    "team",
+)
+"""Object types generated for a tenant (vb365 fact 15)."""
+
+WORKLOAD_OF_TYPE: Final = {
+    "mailbox": "exchange",
+    "archive_mailbox": "exchange",
+    "shared_mailbox": "exchange",
+    "onedrive": "onedrive",
+    "site": "sharepoint",
+    "team": "teams",
+}
+
+LICENCE_WEIGHT_OF_TYPE: Final = {t: (2 if t == "team" else 1) for t in OBJECT_TYPES}
+"""A team counts as 2 objects for licensing and sizing (vb365 fact 15)."""
+
+OBJECTS_PER_USER: Final = {
+    "mailbox": 1.0,
+    "archive_mailbox": 0.5,
+    "shared_mailbox": 0.075,
+    "onedrive": 1.0,
+    "site": 0.015,
+    "team": 0.0,
+}
+"""Objects per licensed user: VCSP blueprint, 1,000 users = 1,000 mailboxes, 500 archives,
+75 shared, 1,000 OneDrives, 15 sites = 2,590 objects (vb365 fact 15). Teams are not in that
+blueprint; scenarios add them explicitly."""
+
+MEAN_SIZE_BYTES_OF_TYPE: Final = {
+    "mailbox": 3.0 * GB,
+    "archive_mailbox": 2.0 * GB,
+    "shared_mailbox": 1.0 * GB,
+    "onedrive": 2.5 * GB,
+    "site": 10.0 * GB,
+    "team": 1.0 * GB,
+}
+"""Mean object size. INFERRED so that a user carries about 7 GB, inside the 5-10 GB per user
+of the VCSP blueprint (vb365 fact 15)."""
+
+SIZE_SIGMA_OF_TYPE: Final = {
+    "mailbox": 1.0,
+    "archive_mailbox": 1.2,
+    "shared_mailbox": 1.2,
+    "onedrive": 1.4,
+    "site": 1.6,
+    "team": 1.2,
+}
+"""Lognormal sigma of object sizes (heavy tail). INFERRED: no published distribution; a 250,000
+document site is far larger than a 50 MB one (vb365 fact 16)."""
+
+MEAN_ITEM_BYTES_OF_TYPE: Final = {
+    "mailbox": 75_000.0,
+    "archive_mailbox": 75_000.0,
+    "shared_mailbox": 75_000.0,
+    "onedrive": 1.5 * MB,
+    "site": 1.5 * MB,
+    "team": 20_000.0,
+}
+"""Mean item size. Exchange item ~75 KB (vb365 'Throughput per thread', INFERRED); files and
+Teams messages INFERRED."""
+
+DAILY_CHANGE_RATE_OF_TYPE: Final = {
+    "mailbox": 0.005,
+    "archive_mailbox": 0.002,
+    "shared_mailbox": 0.005,
+    "onedrive": 0.005,
+    "site": 0.005,
+    "team": 0.005,
+}
+"""Fraction of an object's bytes changed per day: Exchange 0.5 % [0.2-1 %] (vb365 fact 21);
+SharePoint/OneDrive 0.5 % INFERRED (vb365 parameter table)."""
+
+THREAD_BPS_OF_WORKLOAD: Final = {
+    "exchange": 1.5 * MB,
+    "onedrive": 4.0 * MB,
+    "sharepoint": 4.0 * MB,
+    "teams": 0.5 * MB,
+}
+"""Per-thread transfer ceiling. INFERRED, not sourced (vb365 'Throughput per thread':
+Exchange 0.5-2 MB/s, OneDrive/SharePoint 1-5 MB/s, Teams slow). Calibrate."""
+
+ITEMS_PER_S_OF_WORKLOAD: Final = {
+    "exchange": 20.0,
+    "onedrive": 10.0,
+    "sharepoint": 10.0,
+    "teams": 20.0,
+}
+"""Per-thread item ceiling. INFERRED (vb365: Exchange 5-30 items/s per thread)."""
+
+OBJECT_OVERHEAD_S_OF_WORKLOAD: Final = {
+    "exchange": 2.0,
+    "onedrive": 3.0,
+    "sharepoint": 5.0,
+    "teams": 5.0,
+}
+"""Fixed per-object time on its thread (open, enumerate folders, commit). INFERRED."""
+
+PROXY_THREADS: Final = 64
+"""Default thread slots per proxy; ThreadsNumber default 64, range 0-256 (vb365 fact 14)."""
+
+PROXY_CORES: Final = 8
+PROXY_RAM_BYTES: Final = 32 * 1024**3
+"""Proxy 8 cores / 32 GB: the BP sizing example (vb365 fact 13)."""
+
+PROXY_BPS_PER_CORE: Final = 12.5 * MB
+"""Processing capacity per core on Windows. INFERRED: 8 cores ~ 100 MB/s ~ 360 GB/h, "a few
+hundred GB/h at most" per proxy (vb365 'Throughput per thread')."""
+
+OS_EFFICIENCY: Final = {"windows": 1.0, "linux": 1.2}
+"""Linux proxies are "up to 20 % more resource-efficient" (vb365 fact 10)."""
+
+BLOB_BYTES_OF_WORKLOAD: Final = {
+    "exchange": 5 * MB,
+    "onedrive": 8 * MB,
+    "sharepoint": 8 * MB,
+    "teams": 8 * MB,
+}
+"""Object-storage blob size before compression: 5 MB Exchange, 8 MB OneDrive/SharePoint
+(vb365 fact 30). Teams data lands in Exchange and SharePoint; 8 MB INFERRED."""
+
+BACKUP_COPY_BLOB_BYTES: Final = 256 * MB
+"""Backup copies are repacked into 256 MB blobs (vb365 facts 30, 33)."""
+
+COMPRESSION_OF_WORKLOAD: Final = {
+    "exchange": 0.55,
+    "onedrive": 0.8,
+    "sharepoint": 0.8,
+    "teams": 0.6,
+}
+"""Stored bytes / source bytes: 0.5-0.6 Exchange, 0.7-0.9 SharePoint/OneDrive (vb365 fact 30).
+Teams INFERRED between the two."""
+
+METADATA_OBJECTS_PER_BLOB: Final = 1.0
+"""Metadata objects (<=100 KB) are "up to 50 %" of all objects: one per data blob
+(vb365 fact 30)."""
+
+S3_PUT_PER_S: Final = 3500.0
+S3_GET_PER_S: Final = 5500.0
+"""Amazon S3 per-prefix request rates (vb365 fact 31)."""
+
+AZURE_REQUESTS_PER_S: Final = 20_000.0
+AZURE_INGRESS_BPS: Final = 25e9 / 8
+"""Azure standard account: 20,000 req/s, 25 Gbps ingress (vb365 fact 32)."""
+
+REPOSITORY_WRITE_BPS: Final = 10e9 / 8
+"""Default repository write bandwidth when a scenario gives none. INFERRED: a 10 Gbps link."""
+
+SP_RU_PER_MIN_BY_LICENCES: Final = (
+    (1_000, 1_200.0),
+    (5_000, 2_400.0),
+    (15_000, 3_600.0),
+    (50_000, 4_800.0),
+    (None, 6_000.0),
+)
+"""SharePoint/OneDrive app resource units per minute by licence count (upper bound exclusive;
+vb365 fact 26)."""
+
+RU_PER_FILE_DOWNLOAD: Final = 1.0
+"""A file download costs 1 RU (vb365 fact 26)."""
+
+EXCHANGE_TENANT_BPS: Final = 400 * GB / 3600
+"""Tenant-wide egress cap: 400 GB/h (vb365 fact 22, secondary and unverified; optional)."""
+
+RESOLVE_BASE_S: Final = 30.0
+RESOLVE_PER_OBJECT_S: Final = 0.01
+"""Resolving objects into a list at session start. INFERRED."""
+
+METADATA_PER_OBJECT_S: Final = 0.002
+RESTORE_POINT_S: Final = 30.0
+"""Metadata sync and restore point creation at session end. INFERRED."""
+
+ROLE_FAILOVER_S: Final = 30.0
+"""Role handover delay when a holder leaves (vb365: unknown, use 5-60 s)."""
+
+RETRY_ATTEMPTS: Final = 3
+RETRY_WAIT_S: Final = 600.0
+"""Retries of failed objects: 3 attempts, 10 min apart (vb365 fact 35)."""

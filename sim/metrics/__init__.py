@@ -1,0 +1,14 @@
+"""Traces to tables and summaries: throughput, window compliance, fairness, waits."""
+
+from sim.metrics.summary import busy_hours, jain_index, summarize
+from sim.metrics.tables import proxy_frame, session_frame, task_frame, timeseries_frame
+
+__all__ = [
+    "busy_hours",
+    "jain_index",
+    "proxy_frame",
+    "session_frame",
+    "summarize",
+    "task_frame",
+    "timeseries_frame",
+]

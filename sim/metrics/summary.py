@@ -1,0 +1,138 @@
+"""Summary metrics. Their definitions are part of the product (docs/model.md, 'Metrics')."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+GB = 1e9
+HOUR_S = 3600.0
+
+
+def jain_index(x: Sequence[float] | np.ndarray) -> float:
+    """Jain's fairness index J = (sum x)^2 / (n * sum x^2); 1 = equal, 1/n = one gets all.
+
+    Jain, Chiu & Hawe, DEC TR-301 (1984). All-zero input is perfectly fair (J = 1).
+    """
+    a = np.asarray(x, dtype=float)
+    if a.size == 0:
+        return float("nan")
+    sq = float(np.dot(a, a))
+    if sq == 0.0:
+        return 1.0
+    return float(a.sum() ** 2 / (a.size * sq))
+
+
+def busy_hours(sessions: pd.DataFrame) -> float:
+    """Length of the union of session intervals [start, end], in hours."""
+    if sessions.empty:
+        return 0.0
+    iv = sessions[["start", "end"]].dropna().sort_values("start").to_numpy()
+    total = 0.0
+    cur_s, cur_e = None, None
+    for s, e in iv:
+        if cur_e is None or s > cur_e:
+            if cur_e is not None and cur_s is not None:
+                total += cur_e - cur_s
+            cur_s, cur_e = s, e
+        else:
+            cur_e = max(cur_e, e)
+    if cur_e is not None and cur_s is not None:
+        total += cur_e - cur_s
+    return total / HOUR_S
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One summary number."""
+
+    scope: str
+    metric: str
+    value: float
+    unit: str
+
+
+def summarize(
+    tasks: pd.DataFrame,
+    sessions: pd.DataFrame,
+    proxies: pd.DataFrame,
+) -> pd.DataFrame:
+    """The run's summary table: columns scope, metric, value, unit."""
+    out: list[Metric] = []
+
+    def add(scope: str, metric: str, value: float, unit: str) -> None:
+        out.append(Metric(scope, metric, float(value), unit))
+
+    hours = busy_hours(sessions)
+    done = tasks[tasks["status"] == "done"]
+    total_bytes = float(tasks["bytes_read"].sum())
+    add("overall", "objects", len(tasks), "tasks")
+    add("overall", "objects_done", len(done), "tasks")
+    add("overall", "objects_failed_or_cancelled", len(tasks) - len(done), "tasks")
+    add("overall", "bytes_read", total_bytes / GB, "GB")
+    add("overall", "bytes_written", float(tasks["bytes_written"].sum()) / GB, "GB")
+    add("overall", "busy_time", hours, "h")
+    add("overall", "throughput", total_bytes / GB / hours if hours > 0 else 0.0, "GB/h")
+    add("overall", "object_rate", len(done) / hours if hours > 0 else 0.0, "objects/h")
+    if not sessions.empty:
+        add("overall", "sessions", len(sessions), "sessions")
+        add("overall", "window_compliance", float(sessions["within_window"].mean()), "fraction")
+        add("overall", "makespan_max", float(sessions["makespan_s"].max()) / HOUR_S, "h")
+        add("overall", "makespan_mean", float(sessions["makespan_s"].mean()) / HOUR_S, "h")
+    wait = done["wait_s"].to_numpy()
+    if wait.size:
+        for q in (50, 95, 99):
+            add("overall", f"wait_p{q}", float(np.percentile(wait, q)), "s")
+        soj = done["sojourn_s"].to_numpy()
+        add("overall", "sojourn_mean", float(soj.mean()), "s")
+        for q in (50, 95, 99):
+            add("overall", f"sojourn_p{q}", float(np.percentile(soj, q)), "s")
+    xfer = tasks[["thread_s", "source_s", "proxy_s", "target_s"]].to_numpy().sum(axis=0)
+    xfer_total = float(xfer.sum())
+    if xfer_total > 0:
+        add("overall", "throttled_fraction", xfer[1] / xfer_total, "fraction")
+        add("overall", "bottleneck_source", (xfer[0] + xfer[1]) / xfer_total, "fraction")
+        add("overall", "bottleneck_proxy", xfer[2] / xfer_total, "fraction")
+        add("overall", "bottleneck_target", xfer[3] / xfer_total, "fraction")
+
+    groups: list[tuple[str, pd.DataFrame]] = [("overall", proxies[proxies["tasks"] > 0])]
+    for pool, members in proxies[proxies["pool"] != ""].groupby("pool", sort=True):
+        groups.append((f"pool:{pool}", members))
+    for scope, members in groups:
+        if members.empty:
+            continue
+        load = (members["bytes_read"] / members["capacity_bps"]).to_numpy()
+        add(scope, "proxies", len(members), "proxies")
+        add(scope, "jain_fairness", jain_index(load), "index")
+        mean = float(load.mean())
+        add(scope, "load_max_over_mean", float(load.max()) / mean if mean > 0 else 1.0, "ratio")
+        add(scope, "load_cv", float(load.std()) / mean if mean > 0 else 0.0, "ratio")
+        if scope != "overall":
+            add(
+                scope,
+                "throughput",
+                float(members["bytes_read"].sum()) / GB / hours if hours > 0 else 0.0,
+                "GB/h",
+            )
+    for name, row in proxies.set_index("proxy").iterrows():
+        add(
+            f"proxy:{name}",
+            "throughput",
+            row["bytes_read"] / GB / hours if hours > 0 else 0.0,
+            "GB/h",
+        )
+        add(f"proxy:{name}", "objects", row["tasks"], "tasks")
+        thread_h = row["threads"] * hours * HOUR_S
+        add(
+            f"proxy:{name}",
+            "thread_utilisation",
+            row["busy_thread_s"] / thread_h if thread_h > 0 else 0.0,
+            "fraction",
+        )
+    for job, js in sessions.groupby("job", sort=False) if not sessions.empty else []:
+        add(f"job:{job}", "makespan_max", float(js["makespan_s"].max()) / HOUR_S, "h")
+        add(f"job:{job}", "window_compliance", float(js["within_window"].mean()), "fraction")
+    return pd.DataFrame([m.__dict__ for m in out])

@@ -1,0 +1,64 @@
+"""A backup proxy: thread slots, a local FIFO queue (push policies), capacity resources."""
+
+from __future__ import annotations
+
+from collections import deque
+
+#: proxy states (vb365 facts 2, 6, 8): only ACTIVE members take new work
+ACTIVE, MAINTENANCE, FAILED, INACTIVE, REMOVED = (
+    "active",
+    "maintenance",
+    "failed",
+    "inactive",
+    "removed",
+)
+
+
+class Proxy:
+    """One proxy server. ``capacity_bps`` is its nominal processing rate (cores x OS)."""
+
+    __slots__ = (
+        "busy",
+        "busy_thread_s",
+        "bytes_read",
+        "capacity_bps",
+        "idx",
+        "name",
+        "overhead_bytes",
+        "pool",
+        "queue",
+        "queued_bytes",
+        "res_processing",
+        "res_throttle",
+        "state",
+        "tasks_done",
+        "threads",
+    )
+
+    def __init__(self, idx: int, name: str, threads: int, capacity_bps: float) -> None:
+        self.idx = idx
+        self.name = name
+        self.threads = threads
+        self.busy = 0
+        self.queue: deque[int] = deque()
+        self.queued_bytes = 0.0
+        self.overhead_bytes = 0.0
+        """Work of tasks on a thread that are still in their per-object overhead phase."""
+        self.state = ACTIVE
+        self.pool: int = -1
+        self.capacity_bps = capacity_bps
+        self.res_processing = 0
+        self.res_throttle = 0
+        self.busy_thread_s = 0.0
+        self.tasks_done = 0
+        self.bytes_read = 0.0
+
+    @property
+    def free(self) -> int:
+        """Free thread slots."""
+        return self.threads - self.busy
+
+    @property
+    def can_take_work(self) -> bool:
+        """Only active proxies are given new objects (vb365 fact 6)."""
+        return self.state == ACTIVE

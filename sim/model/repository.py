@@ -1,0 +1,30 @@
+"""An object-storage repository: write bandwidth and PUT rate, blob size, compression."""
+
+from __future__ import annotations
+
+from sim import defaults as d
+from sim.scenario.schema import RepositorySpec
+
+
+def put_rate_per_s(spec: RepositorySpec) -> float:
+    """PUT requests per second: the scenario's, else the provider default (vb365 facts 31-32)."""
+    if spec.put_rate is not None:
+        return float(spec.put_rate)
+    if spec.kind in ("azure_blob", "azure_archive"):
+        return d.AZURE_REQUESTS_PER_S
+    return d.S3_PUT_PER_S
+
+
+class Repository:
+    """Resource indices and per-workload compression of one repository."""
+
+    __slots__ = ("compression", "idx", "name", "res_put", "res_write")
+
+    def __init__(self, idx: int, spec: RepositorySpec) -> None:
+        self.idx = idx
+        self.name = spec.name
+        self.compression = [
+            float(spec.compression.get(w, d.COMPRESSION_OF_WORKLOAD[w])) for w in d.WORKLOADS
+        ]
+        self.res_write = 0
+        self.res_put = 0

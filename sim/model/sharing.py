@@ -1,0 +1,294 @@
+"""How concurrent transfers share capacity: max-min fairness, re-evaluated on every change.
+
+Each active transfer *i* has remaining work (bytes), a ceiling ``cap_i`` (bytes/s, the per-thread
+limit) and uses up to ``K`` resources *r* with coefficients ``a_ir``: at rate ``x_i`` it consumes
+``a_ir * x_i`` of resource *r*, whose capacity is ``C_r``. Rates are the max-min fair allocation
+(progressive filling, Bertsekas & Gallager, *Data Networks*, 2nd ed., §6.5.2): all transfers
+start at 0 and rise together; a transfer stops rising when it reaches its ceiling or when a
+resource it uses is saturated. With one shared resource this is processor sharing; with
+ceilings only it is a set of fixed-rate servers.
+
+Rates are recomputed whenever the set of active transfers or a capacity changes, so between two
+changes every rate is constant and completion times are exact (no time stepping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from sim.model.trace import Timeseries
+
+#: bottleneck classes, the index in the per-task time columns
+CLS_THREAD, CLS_SOURCE, CLS_PROXY, CLS_TARGET = 0, 1, 2, 3
+CLASS_NAMES = ("thread", "source", "proxy", "target")
+
+_TIME_TOL_S = 1e-9
+
+
+def max_min_rates(
+    cap: np.ndarray,
+    res: np.ndarray,
+    coef: np.ndarray,
+    capacity: np.ndarray,
+    res_class: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Max-min fair rates by progressive filling, one saturating resource level at a time.
+
+    ``cap`` (n,) ceilings; ``res``/``coef`` (n, K) resource indices and coefficients (index 0 is an
+    unlimited dummy); ``capacity`` (R,); ``res_class`` (R,) bottleneck class of each resource.
+    Returns ``(rate, cls)``: the rates and, per transfer, the class of the constraint that froze it
+    (``CLS_THREAD`` for its own ceiling).
+
+    Each round computes, for every resource, the water level at which it saturates when the
+    transfers whose ceiling is below that level sit at their ceiling (a sorted prefix sum per
+    resource). The lowest such level L is the next freezing point: transfers with ceiling <= L
+    freeze at their ceiling, the others using the saturated resource freeze at L. Rounds are at
+    most the number of distinct saturating resources plus one.
+    """
+    n, k = res.shape
+    rate = np.zeros(n)
+    cls = np.full(n, CLS_THREAD, dtype=np.int8)
+    if n == 0:
+        return rate, cls
+    n_res = capacity.shape[0]
+    free = np.ones(n, dtype=bool)
+    used = np.zeros(n_res)
+    while True:
+        idx = np.flatnonzero(free)
+        if idx.size == 0:
+            break
+        c = cap[idx]
+        r = res[idx].ravel()
+        a = coef[idx].ravel()
+        owner = np.repeat(np.arange(idx.size), k)
+        keep = (a > 0) & (r > 0)
+        r, a, owner = r[keep], a[keep], owner[keep]
+        cc = c[owner]
+        res_level = np.full(n_res, np.inf)
+        if r.size:
+            order = np.lexsort((cc, r))
+            r, a, cc = r[order], a[order], cc[order]
+            first = np.ones(r.size, dtype=bool)
+            first[1:] = r[1:] != r[:-1]
+            group_start = np.maximum.accumulate(np.where(first, np.arange(r.size), 0))
+            # an unlimited ceiling never sits below a finite level: keep it out of prefix sums
+            ac = np.where(np.isfinite(cc), a * cc, 0.0)
+            cum_ac = np.cumsum(ac)
+            cum_a = np.cumsum(a)
+            before_ac = cum_ac - ac - (cum_ac[group_start] - ac[group_start])
+            before_a = cum_a - a - (cum_a[group_start] - a[group_start])
+            last_of_group = np.append(np.flatnonzero(first)[1:] - 1, r.size - 1)
+            group_id = np.cumsum(first) - 1
+            total_a = cum_a[last_of_group] - (cum_a[np.flatnonzero(first)] - a[first])
+            suffix_a = total_a[group_id] - before_a
+            avail = capacity[r] - used[r]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                level = (avail - before_ac) / suffix_a
+            prev_cap = np.where(first, 0.0, np.concatenate(([0.0], cc[:-1])))
+            tol = 1e-12 * np.maximum(np.abs(level), 1.0)
+            valid = (level >= prev_cap - tol) & (level <= cc + tol)
+            if valid.any():
+                np.minimum.at(res_level, r[valid], np.maximum(level[valid], 0.0))
+        res_level[0] = np.inf
+        lvl = float(res_level.min())
+        if not np.isfinite(lvl):
+            if not np.all(np.isfinite(c)):
+                raise ValueError("a transfer has neither a ceiling nor a limiting resource")
+            rate[idx] = c
+            break
+        tol_l = lvl * 1e-12 + 1e-300
+        at_cap = c <= lvl + tol_l
+        saturated = res_level <= lvl + tol_l
+        sub_res = res[idx]
+        hits = saturated[sub_res] & (coef[idx] > 0)
+        by_res = hits.any(axis=1) & ~at_cap
+        capped_idx = idx[at_cap]
+        rate[capped_idx] = c[at_cap]
+        res_idx = idx[by_res]
+        rate[res_idx] = lvl
+        if res_idx.size:
+            first_hit = hits[by_res].argmax(axis=1)
+            cls[res_idx] = res_class[sub_res[by_res, first_hit]]
+        done_idx = np.concatenate((capped_idx, res_idx))
+        used += np.bincount(
+            res[done_idx].ravel(),
+            (coef[done_idx] * rate[done_idx, None]).ravel(),
+            minlength=n_res,
+        )
+        free[done_idx] = False
+    return rate, cls
+
+
+class FluidSharing:
+    """The set of active transfers, their fair rates and their completion events.
+
+    Transfers are packed in the first ``n`` rows of the arrays; removal moves the last row into
+    the hole. ``on_done(task)`` is called once per finished transfer at its exact finish time.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        capacity: np.ndarray,
+        res_class: np.ndarray,
+        max_active: int,
+        k_slots: int,
+        timeseries: Timeseries,
+        on_done: Callable[[int], None],
+    ) -> None:
+        self.env = env
+        self.capacity = capacity.astype(float)
+        self.res_class = res_class.astype(np.int8)
+        self.on_done = on_done
+        self.ts = timeseries
+        size = max(max_active, 1)
+        self.n = 0
+        self.task = np.zeros(size, dtype=np.int64)
+        self.proxy = np.zeros(size, dtype=np.int64)
+        self.rem = np.zeros(size)
+        self.cap = np.zeros(size)
+        self.rate = np.zeros(size)
+        self.cls = np.zeros(size, dtype=np.int8)
+        self.res = np.zeros((size, k_slots), dtype=np.int64)
+        self.coef = np.zeros((size, k_slots))
+        self.bott_s = np.zeros((size, len(CLASS_NAMES)))
+        self.moved = np.zeros(size)
+        self.row_of: dict[int, int] = {}
+        self.t_last = env.now
+        self._dirty = False
+        self._version = 0
+        self.recomputes = 0
+
+    # -- changes -------------------------------------------------------------------------------
+    def add(
+        self,
+        task: int,
+        proxy: int,
+        work: float,
+        cap: float,
+        res: np.ndarray,
+        coef: np.ndarray,
+    ) -> None:
+        """Start a transfer of ``work`` bytes for ``task`` on ``proxy``."""
+        self._advance()
+        i = self.n
+        self.n += 1
+        self.task[i] = task
+        self.proxy[i] = proxy
+        self.rem[i] = work
+        self.cap[i] = cap
+        self.rate[i] = 0.0
+        self.res[i] = res
+        self.coef[i] = coef
+        self.bott_s[i] = 0.0
+        self.moved[i] = 0.0
+        self.row_of[task] = i
+        self._mark_dirty()
+
+    def remove(self, task: int) -> tuple[float, float, np.ndarray]:
+        """Stop ``task`` now; returns (bytes moved, bytes remaining, bottleneck seconds)."""
+        self._advance()
+        i = self.row_of.pop(task)
+        out = (float(self.moved[i]), float(self.rem[i]), self.bott_s[i].copy())
+        self._drop_row(i)
+        self._mark_dirty()
+        return out
+
+    def set_capacity(self, resource: int, value: float) -> None:
+        """Change one resource's capacity from now on."""
+        self._advance()
+        self.capacity[resource] = value
+        self._mark_dirty()
+
+    def stats(self, task: int) -> tuple[float, np.ndarray]:
+        """Bytes moved so far and bottleneck seconds of an active transfer (after advancing)."""
+        self._advance()
+        i = self.row_of[task]
+        return float(self.moved[i]), self.bott_s[i].copy()
+
+    # -- internals -----------------------------------------------------------------------------
+    def _drop_row(self, i: int) -> None:
+        last = self.n - 1
+        if i != last:
+            for arr in (self.task, self.proxy, self.rem, self.cap, self.rate, self.cls, self.moved):
+                arr[i] = arr[last]
+            self.res[i] = self.res[last]
+            self.coef[i] = self.coef[last]
+            self.bott_s[i] = self.bott_s[last]
+            self.row_of[int(self.task[i])] = i
+        self.n = last
+
+    def _mark_dirty(self) -> None:
+        if not self._dirty:
+            self._dirty = True
+            ev = self.env.event()
+            ev.callbacks.append(self._recompute)
+            ev.succeed()
+
+    def _advance(self) -> None:
+        now = self.env.now
+        dt = now - self.t_last
+        if dt <= 0.0 or self.n == 0:
+            self.t_last = now
+            return
+        n = self.n
+        rate = self.rate[:n]
+        moved = rate * dt
+        np.minimum(moved, self.rem[:n], out=moved)
+        self.rem[:n] -= moved
+        self.moved[:n] += moved
+        self.bott_s[np.arange(n), self.cls[:n]] += dt
+        self.ts.add_bytes(self.t_last, now, self.proxy[:n], rate)
+        self.t_last = now
+
+    def _recompute(self, _event: object = None) -> None:
+        self._dirty = False
+        self._advance()
+        self._version += 1
+        n = self.n
+        if n == 0:
+            return
+        self.recomputes += 1
+        rate, cls = max_min_rates(
+            self.cap[:n], self.res[:n], self.coef[:n], self.capacity, self.res_class
+        )
+        self.rate[:n] = rate
+        self.cls[:n] = cls
+        with np.errstate(divide="ignore"):
+            ttf = np.where(rate > 0, self.rem[:n] / rate, np.inf)
+        dt = float(ttf.min())
+        if np.isfinite(dt):
+            version = self._version
+            timer = self.env.timeout(max(dt, 0.0))
+            timer.callbacks.append(lambda _e: self._on_timer(version))
+
+    def _on_timer(self, version: int) -> None:
+        if version != self._version:
+            return
+        self._advance()
+        n = self.n
+        rate = self.rate[:n]
+        with np.errstate(divide="ignore"):
+            ttf = np.where(rate > 0, self.rem[:n] / rate, np.inf)
+        done_rows = np.flatnonzero((ttf <= _TIME_TOL_S) | (self.rem[:n] <= 0.0))
+        finished = [int(self.task[i]) for i in done_rows]
+        # drop from the highest row down so packing moves never touch a row still to drop
+        for i in sorted(done_rows.tolist(), reverse=True):
+            self.moved[i] += self.rem[i]
+            self.rem[i] = 0.0
+        self._finished_stats = {
+            int(self.task[i]): (float(self.moved[i]), self.bott_s[i].copy()) for i in done_rows
+        }
+        for i in sorted(done_rows.tolist(), reverse=True):
+            del self.row_of[int(self.task[i])]
+            self._drop_row(i)
+        self._mark_dirty()
+        for t in finished:
+            self.on_done(t)
+
+    def pop_finished(self, task: int) -> tuple[float, np.ndarray]:
+        """Bytes moved and bottleneck seconds of a transfer that just finished."""
+        return self._finished_stats.pop(task)

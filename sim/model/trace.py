@@ -1,0 +1,143 @@
+"""Columnar trace buffers filled by the model and turned into DataFrames after the run.
+
+The hot path only writes numbers into preallocated numpy columns; no per-task objects.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: task status codes
+PENDING, DONE, FAILED, CANCELLED = 0, 1, 2, 3
+STATUS_NAMES = ("pending", "done", "failed", "cancelled")
+
+_INT_COLUMNS = (
+    "job",
+    "session",
+    "object",
+    "tenant",
+    "workload",
+    "otype",
+    "proxy",
+    "attempts",
+    "reassignments",
+    "status",
+    "full",
+)
+_FLOAT_COLUMNS = (
+    "ready",
+    "start",
+    "end",
+    "work_bytes",
+    "bytes_read",
+    "bytes_written",
+    "items",
+    "redone_bytes",
+    "thread_s",
+    "source_s",
+    "proxy_s",
+    "target_s",
+)
+
+
+class TaskTable:
+    """Growable columnar table, one row per task (one object in one job session)."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self._cap = capacity
+        self.cols: dict[str, np.ndarray] = {}
+        for name in _INT_COLUMNS:
+            self.cols[name] = np.full(capacity, -1 if name == "proxy" else 0, dtype=np.int64)
+        for name in _FLOAT_COLUMNS:
+            self.cols[name] = np.full(
+                capacity, np.nan if name in ("start", "end") else 0.0, dtype=np.float64
+            )
+        self._bind()
+
+    def _bind(self) -> None:
+        c = self.cols
+        self.job, self.session, self.object = c["job"], c["session"], c["object"]
+        self.tenant, self.workload, self.otype = c["tenant"], c["workload"], c["otype"]
+        self.proxy, self.attempts, self.reassignments = (
+            c["proxy"],
+            c["attempts"],
+            c["reassignments"],
+        )
+        self.status, self.full = c["status"], c["full"]
+        self.ready, self.start, self.end = c["ready"], c["start"], c["end"]
+        self.work_bytes, self.bytes_read = c["work_bytes"], c["bytes_read"]
+        self.bytes_written, self.items, self.redone_bytes = (
+            c["bytes_written"],
+            c["items"],
+            c["redone_bytes"],
+        )
+        self.thread_s, self.source_s, self.proxy_s, self.target_s = (
+            c["thread_s"],
+            c["source_s"],
+            c["proxy_s"],
+            c["target_s"],
+        )
+
+    def reserve(self, count: int) -> range:
+        """Append ``count`` empty rows and return their ids."""
+        need = self.n + count
+        if need > self._cap:
+            new_cap = max(need, 2 * self._cap)
+            for name, arr in self.cols.items():
+                fill: float = np.nan if name in ("start", "end") else 0
+                if name == "proxy":
+                    fill = -1
+                grown = np.full(new_cap, fill, dtype=arr.dtype)
+                grown[: self.n] = arr[: self.n]
+                self.cols[name] = grown
+            self._cap = new_cap
+            self._bind()
+        ids = range(self.n, need)
+        self.n = need
+        return ids
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The filled part of every column (views)."""
+        return {name: arr[: self.n] for name, arr in self.cols.items()}
+
+
+class Timeseries:
+    """Bytes moved per proxy per time bucket, exact for piecewise-constant rates."""
+
+    def __init__(self, n_proxies: int, bucket_s: float) -> None:
+        self.bucket_s = bucket_s
+        self.n_proxies = n_proxies
+        self.data = np.zeros((64, max(n_proxies, 1)))
+
+    def _grow(self, last_bucket: int) -> None:
+        if last_bucket >= self.data.shape[0]:
+            rows = max(last_bucket + 1, 2 * self.data.shape[0])
+            grown = np.zeros((rows, self.data.shape[1]))
+            grown[: self.data.shape[0]] = self.data
+            self.data = grown
+
+    def add_bytes(self, t0: float, t1: float, proxy: np.ndarray, rate: np.ndarray) -> None:
+        """Credit each proxy with ``rate * overlap`` bytes for every bucket in [t0, t1)."""
+        per_proxy = np.bincount(proxy, rate, minlength=self.data.shape[1])
+        b = self.bucket_s
+        first = int(t0 // b)
+        last = math.ceil(t1 / b) - 1
+        last = max(last, first)
+        self._grow(last)
+        if first == last:
+            self.data[first] += per_proxy * (t1 - t0)
+            return
+        for k in range(first, last + 1):
+            lo = max(t0, k * b)
+            hi = min(t1, (k + 1) * b)
+            if hi > lo:
+                self.data[k] += per_proxy * (hi - lo)
+
+    def buckets(self) -> np.ndarray:
+        """Rows up to the last bucket with any bytes."""
+        nz = np.flatnonzero(self.data.any(axis=1))
+        end = int(nz[-1]) + 1 if nz.size else 0
+        return self.data[:end]

@@ -1,0 +1,444 @@
+"""The SimPy world assembled from a scenario: proxies, pools, repositories, tenants and jobs.
+
+Dispatch and the per-task life cycle live here as plain methods driven by SimPy callbacks (no
+process per task): ready -> queued -> on a thread (per-object overhead) -> transfer (fluid, see
+``sharing``) -> done. Jobs are SimPy processes (``job.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim import defaults as d
+from sim.model import rng as streams
+from sim.model.pool import Pool
+from sim.model.proxy import Proxy
+from sim.model.repository import Repository, put_rate_per_s
+from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing
+from sim.model.tenant import Tenant, sharepoint_ru_per_min
+from sim.model.trace import CANCELLED, DONE, TaskTable, Timeseries
+from sim.model.view import PoolView
+from sim.policies.base import PushPolicy
+from sim.policies.registry import make_policy
+from sim.scenario.loader import LoadedScenario
+from sim.scenario.schema import PolicySpec
+from sim.workload.objects import WORKLOAD_INDEX, tenant_objects
+
+#: task phases
+QUEUED, OVERHEAD, TRANSFER, FINISHED = 0, 1, 2, 3
+#: resource slots per task: proxy processing, proxy throttle, tenant egress, tenant workload cap,
+#: tenant SharePoint RU, repository write bandwidth, repository PUT rate
+K_SLOTS = 7
+DAY_S = 86_400.0
+
+
+@dataclass
+class SessionState:
+    """One run of one job."""
+
+    job: int
+    index: int
+    day: int
+    scheduled: float
+    start: float = float("nan")
+    end: float = float("nan")
+    first_task: int = 0
+    n_tasks: int = 0
+    remaining: int = 0
+    terminated: bool = False
+    done: simpy.Event | None = None
+
+
+class World:
+    """A runnable model of one scenario with one seed."""
+
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        seed: int | None = None,
+        policy: str | PolicySpec | None = None,
+    ) -> None:
+        sc = loaded.spec
+        self.scenario = sc
+        self.seed = sc.seed if seed is None else seed
+        self.env = simpy.Environment()
+        self.tasks = TaskTable(1024)
+        cal = sc.calibration
+
+        caps: list[float] = [np.inf]
+        classes: list[int] = [CLS_PROXY]
+
+        def resource(capacity: float, cls: int) -> int:
+            caps.append(capacity)
+            classes.append(cls)
+            return len(caps) - 1
+
+        # proxies
+        self.proxies: list[Proxy] = []
+        self.proxy_index: dict[str, int] = {}
+        for i, ps in enumerate(sc.proxies):
+            eff = cal.linux_efficiency if ps.os == "linux" else 1.0
+            cap = (
+                ps.processing_rate
+                if ps.processing_rate is not None
+                else (ps.cores * cal.bps_per_core * eff)
+            )
+            px = Proxy(i, ps.name, ps.threads, cap)
+            px.res_processing = resource(cap, CLS_PROXY)
+            if ps.throttle is not None:
+                px.res_throttle = resource(ps.throttle, CLS_PROXY)
+            px.state = ps.state
+            self.proxies.append(px)
+            self.proxy_index[ps.name] = i
+
+        # pools
+        self.pools: list[Pool] = []
+        pool_index: dict[str, int] = {}
+        for i, pl in enumerate(sc.pools):
+            spec = policy if policy is not None else pl.policy
+            if isinstance(spec, str):
+                spec = PolicySpec(name=spec)
+            members = [self.proxy_index[m] for m in pl.members]
+            pol = make_policy(spec.name, dict(spec.params))
+            pool = Pool(i, pl.name, members, pol)
+            pol.bind(PoolView(self, members), streams.stream(self.seed, streams.POLICY, i))
+            for m in members:
+                self.proxies[m].pool = i
+            # interleave free threads across members so a burst spreads evenly
+            most = max(self.proxies[m].threads for m in members)
+            for k in range(most):
+                for m in members:
+                    if k < self.proxies[m].threads:
+                        pool.idle.append(m)
+            self.pools.append(pool)
+            pool_index[pl.name] = i
+
+        # tenants and their objects
+        self.tenants: list[Tenant] = []
+        tenant_index: dict[str, int] = {}
+        first = 0
+        for i, ts in enumerate(sc.tenants):
+            objs = tenant_objects(
+                ts, loaded.base_dir, streams.stream(self.seed, streams.WORKLOAD, i)
+            )
+            tn = Tenant(i, ts.name, objs, first)
+            first += len(objs)
+            if ts.egress_cap is not None:
+                tn.res_egress = resource(ts.egress_cap, CLS_SOURCE)
+            for w, cap in ts.workload_caps.items():
+                tn.res_workload[WORKLOAD_INDEX[w]] = resource(cap, CLS_SOURCE)
+            tn.res_ru = resource(sharepoint_ru_per_min(ts) / 60.0, CLS_SOURCE)
+            self.tenants.append(tn)
+            tenant_index[ts.name] = i
+        self.n_objects = first
+
+        # repositories: owner is a pool (>= 0) or a standalone proxy (encoded as -1 - proxy)
+        self.repositories: list[Repository] = []
+        self.repo_owner: list[int] = []
+        repo_index: dict[str, int] = {}
+        for i, rs in enumerate(sc.repositories):
+            repo = Repository(i, rs)
+            repo.res_write = resource(rs.write_bandwidth, CLS_TARGET)
+            repo.res_put = resource(put_rate_per_s(rs), CLS_TARGET)
+            self.repositories.append(repo)
+            owner = pool_index.get(rs.owner)
+            self.repo_owner.append(owner if owner is not None else -1 - self.proxy_index[rs.owner])
+            repo_index[rs.name] = i
+
+        self.capacity = np.asarray(caps, dtype=float)
+        self.ts = Timeseries(len(self.proxies), sc.simulation.bucket)
+        self.sharing = FluidSharing(
+            self.env,
+            self.capacity,
+            np.asarray(classes, dtype=np.int8),
+            max_active=sum(p.threads for p in self.proxies),
+            k_slots=K_SLOTS,
+            timeseries=self.ts,
+            on_done=self._on_transfer_done,
+        )
+        self.job_tenant = [tenant_index[j.tenant] for j in sc.jobs]
+        self.job_repo = [repo_index[j.repository] for j in sc.jobs]
+        self.sessions: list[SessionState] = []
+        self._phase = np.zeros(1024, dtype=np.int8)
+        self._cap = np.zeros(1024)
+        self._res = np.zeros((1024, K_SLOTS), dtype=np.int64)
+        self._coef = np.zeros((1024, K_SLOTS))
+        self.overhead_s = [
+            float(cal.object_overhead.get(w, d.OBJECT_OVERHEAD_S_OF_WORKLOAD[w]))
+            for w in d.WORKLOADS
+        ]
+        self.thread_bps = [
+            float(cal.thread_rate.get(w, d.THREAD_BPS_OF_WORKLOAD[w])) for w in d.WORKLOADS
+        ]
+        self.items_per_s = [
+            float(cal.items_per_s.get(w, d.ITEMS_PER_S_OF_WORKLOAD[w])) for w in d.WORKLOADS
+        ]
+        self.truncated = False
+        self.events: list[dict[str, Any]] = []
+
+    # -- task creation -------------------------------------------------------------------------
+    def new_tasks(
+        self,
+        session: SessionState,
+        objects: np.ndarray,
+        work: np.ndarray,
+        items: np.ndarray,
+        full: np.ndarray,
+    ) -> range:
+        """Create the tasks of a session (vectorised): one per object in scope."""
+        job = session.job
+        tn = self.tenants[self.job_tenant[job]]
+        repo = self.repositories[self.job_repo[job]]
+        n = int(objects.shape[0])
+        ids = self.tasks.reserve(n)
+        sl = slice(ids.start, ids.stop)
+        local = objects - tn.first_object
+        otype = tn.objects.otype[local]
+        wl = tn.objects.workload[local]
+        t = self.tasks
+        t.job[sl] = job
+        t.session[sl] = len(self.sessions) - 1
+        t.object[sl] = objects
+        t.tenant[sl] = tn.idx
+        t.workload[sl] = wl
+        t.otype[sl] = otype
+        t.work_bytes[sl] = work
+        t.items[sl] = items
+        t.full[sl] = full
+        t.ready[sl] = self.env.now
+        self._grow(ids.stop)
+        thread_bps = np.asarray(self.thread_bps)[wl]
+        item_bps = np.asarray(self.items_per_s)[wl] * np.where(items > 0, work / items, np.inf)
+        self._cap[sl] = np.minimum(thread_bps, item_bps)
+        self._phase[sl] = QUEUED
+        comp = np.asarray(repo.compression)[wl]
+        blob = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS])[wl]
+        res = self._res[sl]
+        coef = self._coef[sl]
+        res[:, 0] = -1  # filled per proxy at start
+        coef[:, 0] = 1.0
+        res[:, 1] = -1
+        coef[:, 1] = 1.0
+        res[:, 2] = tn.res_egress
+        coef[:, 2] = 1.0
+        res[:, 3] = np.asarray(tn.res_workload)[wl]
+        coef[:, 3] = 1.0
+        is_sp = (wl == WORKLOAD_INDEX["onedrive"]) | (wl == WORKLOAD_INDEX["sharepoint"])
+        res[:, 4] = np.where(is_sp, tn.res_ru, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef[:, 4] = np.where(is_sp & (work > 0), d.RU_PER_FILE_DOWNLOAD * items / work, 0.0)
+        res[:, 5] = repo.res_write
+        coef[:, 5] = comp
+        res[:, 6] = repo.res_put
+        coef[:, 6] = comp * (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
+        return ids
+
+    def _grow(self, need: int) -> None:
+        if need <= self._phase.shape[0]:
+            return
+        size = max(need, 2 * self._phase.shape[0])
+        for name in ("_phase", "_cap", "_res", "_coef"):
+            old = getattr(self, name)
+            new = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
+            new[: old.shape[0]] = old
+            setattr(self, name, new)
+
+    # -- dispatch ------------------------------------------------------------------------------
+    def submit(self, task: int) -> None:
+        """A task is ready: hand it to its repository's owner."""
+        owner = self.repo_owner[self.job_repo[int(self.tasks.job[task])]]
+        if owner < 0:
+            self._enqueue_local(-1 - owner, task)
+            return
+        pool = self.pools[owner]
+        pull = pool.pull
+        if pull is not None:
+            pull.push(task)
+            self._serve_pull(pool)
+            return
+        candidates = [m for m in pool.members if self.proxies[m].can_take_work]
+        assert isinstance(pool.policy, PushPolicy)
+        proxy = pool.policy.select(task, candidates, pool.policy.view)
+        self._enqueue_local(proxy, task)
+
+    def _enqueue_local(self, proxy: int, task: int) -> None:
+        px = self.proxies[proxy]
+        px.queue.append(task)
+        px.queued_bytes += float(self.tasks.work_bytes[task])
+        if px.busy < px.threads and px.can_take_work:
+            self._start_from_local(px)
+
+    def _start_from_local(self, px: Proxy) -> None:
+        task = px.queue.popleft()
+        px.queued_bytes -= float(self.tasks.work_bytes[task])
+        self._start(px, task)
+
+    def _serve_pull(self, pool: Pool) -> None:
+        pull = pool.pull
+        assert pull is not None
+        idle = pool.idle
+        while idle and len(pull):
+            p = idle.popleft()
+            px = self.proxies[p]
+            if not px.can_take_work or px.busy >= px.threads:
+                continue  # a stale token: the thread is gone or no longer takes work
+            task = pull.next_task(p, pool.policy.view)
+            if task is None:
+                idle.append(p)
+                break
+            self._start(px, task)
+
+    def _start(self, px: Proxy, task: int) -> None:
+        px.busy += 1
+        t = self.tasks
+        t.proxy[task] = px.idx
+        t.start[task] = self.env.now
+        t.attempts[task] += 1
+        self._phase[task] = OVERHEAD
+        px.overhead_bytes += float(t.work_bytes[task])
+        overhead = self.overhead_s[int(t.workload[task])]
+        if overhead > 0.0:
+            ev = self.env.timeout(overhead, value=(task, int(t.attempts[task])))
+            ev.callbacks.append(self._after_overhead)
+        else:
+            self._begin_transfer(task)
+
+    def _after_overhead(self, event: simpy.Event) -> None:
+        task, attempt = event.value  # type: ignore[misc]
+        if self._phase[task] != OVERHEAD or self.tasks.attempts[task] != attempt:
+            return  # the task was stopped or moved meanwhile
+        self._begin_transfer(task)
+
+    def _begin_transfer(self, task: int) -> None:
+        work = float(self.tasks.work_bytes[task])
+        self.proxies[int(self.tasks.proxy[task])].overhead_bytes -= work
+        if work <= 0.0:
+            self._finish(task, 0.0, None)
+            return
+        self._phase[task] = TRANSFER
+        px = self.proxies[int(self.tasks.proxy[task])]
+        res = self._res[task].copy()
+        res[0] = px.res_processing
+        res[1] = px.res_throttle
+        self.sharing.add(task, px.idx, work, float(self._cap[task]), res, self._coef[task])
+
+    def _on_transfer_done(self, task: int) -> None:
+        moved, bott = self.sharing.pop_finished(task)
+        self._finish(task, moved, bott)
+
+    def _finish(self, task: int, moved: float, bott: np.ndarray | None) -> None:
+        t = self.tasks
+        now = self.env.now
+        p = int(t.proxy[task])
+        px = self.proxies[p]
+        self._phase[task] = FINISHED
+        t.end[task] = now
+        t.status[task] = DONE
+        self._record_bytes(task, moved, bott)
+        px.busy -= 1
+        px.busy_thread_s += now - float(t.start[task])
+        px.tasks_done += 1
+        px.bytes_read += moved
+        sess = self.sessions[int(t.session[task])]
+        sess.remaining -= 1
+        if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
+            sess.done.succeed()
+        self._refill(px)
+
+    def _record_bytes(self, task: int, moved: float, bott: np.ndarray | None) -> None:
+        t = self.tasks
+        t.bytes_read[task] += moved
+        comp = self.repositories[self.job_repo[int(t.job[task])]].compression
+        t.bytes_written[task] += moved * comp[int(t.workload[task])]
+        if bott is not None:
+            t.thread_s[task] += bott[0]
+            t.source_s[task] += bott[1]
+            t.proxy_s[task] += bott[2]
+            t.target_s[task] += bott[3]
+
+    def _refill(self, px: Proxy) -> None:
+        """A thread of ``px`` came free: give it the next task, or mark it idle."""
+        if px.pool >= 0:
+            pool = self.pools[px.pool]
+            pull = pool.pull
+            if pull is not None:
+                task = pull.next_task(px.idx, pool.policy.view) if px.can_take_work else None
+                if task is None:
+                    pool.idle.append(px.idx)
+                else:
+                    self._start(px, task)
+                return
+        if px.queue and px.can_take_work:
+            self._start_from_local(px)
+
+    def stop_session(self, sess: SessionState) -> None:
+        """Terminate a session that exceeded its window: queued tasks are dropped, in-flight
+        ones stopped; what they moved is kept (vb365 fact 36)."""
+        sess.terminated = True
+        ids = range(sess.first_task, sess.first_task + sess.n_tasks)
+        lo, hi = ids.start, ids.stop
+        in_sess = set(range(lo, hi))
+        for pool in self.pools:
+            pull = pool.pull
+            if pull is not None:
+                kept = [x for x in pull.drain() if x not in in_sess]
+                for x in kept:
+                    pull.push(x)
+        for px in self.proxies:
+            if px.queue:
+                kept_local = [x for x in px.queue if x not in in_sess]
+                dropped = [x for x in px.queue if x in in_sess]
+                px.queue.clear()
+                px.queue.extend(kept_local)
+                px.queued_bytes -= float(self.tasks.work_bytes[dropped].sum()) if dropped else 0.0
+        t = self.tasks
+        freed: list[Proxy] = []
+        for task in ids:
+            phase = self._phase[task]
+            if phase == FINISHED:
+                continue
+            if phase == TRANSFER:
+                moved, _rem, bott = self.sharing.remove(task)
+                self._record_bytes(task, moved, bott)
+            if phase in (OVERHEAD, TRANSFER):
+                px = self.proxies[int(t.proxy[task])]
+                if phase == OVERHEAD:
+                    px.overhead_bytes -= float(t.work_bytes[task])
+                px.busy -= 1
+                px.busy_thread_s += self.env.now - float(t.start[task])
+                freed.append(px)
+                t.end[task] = self.env.now
+            self._phase[task] = FINISHED
+            t.status[task] = CANCELLED
+        sess.remaining = 0
+        if sess.done is not None and not sess.done.triggered:
+            sess.done.succeed()
+        for px in freed:
+            self._refill(px)
+
+    # -- queries -------------------------------------------------------------------------------
+    def outstanding_bytes(self, proxy: int) -> float:
+        """Remaining bytes of a proxy's queued and in-service tasks (progress subtracted)."""
+        px = self.proxies[proxy]
+        total = px.queued_bytes
+        sh = self.sharing
+        sh._advance()
+        n = sh.n
+        total += float(sh.rem[:n][sh.proxy[:n] == proxy].sum())
+        # tasks on a thread still in their overhead phase have not started moving bytes
+        return total + px.overhead_bytes
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run every job's sessions to the end (or to the safety horizon)."""
+        from sim.model.job import job_process
+
+        procs = [self.env.process(job_process(self, j)) for j in range(len(self.scenario.jobs))]
+        horizon = (self.scenario.simulation.days + 7) * DAY_S
+        limit = self.env.timeout(horizon)
+        self.env.run(until=self.env.any_of([self.env.all_of(procs), limit]))
+        self.truncated = not all(p.triggered for p in procs)

@@ -1,0 +1,211 @@
+"""Scenario loading: YAML with positions, ``--set`` overrides, schema, VB365 rules."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.scenario.rules import check_rules
+from sim.scenario.schema import Scenario
+from sim.scenario.yamlsource import (
+    Positions,
+    Problem,
+    ScenarioError,
+    format_path,
+    load_yaml,
+    load_yaml_file,
+    position_of,
+)
+
+_KEY = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with where it came from."""
+
+    spec: Scenario
+    path: Path | None
+    overrides: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        """Directory that relative paths in the scenario are resolved against."""
+        return self.path.parent if self.path is not None else Path.cwd()
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario with every default filled in, in SI units (JSON-ready)."""
+        return self.spec.model_dump(mode="json")
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the resolved scenario (stable across key order and units)."""
+        text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``dotted.key[0].x=value`` into path parts and a YAML-typed value."""
+    if "=" not in text:
+        raise ScenarioError(
+            [Problem("--set", None, None, text, "expected KEY=VALUE, e.g. proxies[0].threads=32")]
+        )
+    key, value = text.split("=", 1)
+    parts = [m.group(1) or m.group(2) for m in _KEY.finditer(key.strip())]
+    if not parts or "".join(f"{p}" for p in parts) == "":
+        raise ScenarioError([Problem("--set", None, None, text, "empty key")])
+    parsed, _ = load_yaml(value, "--set")
+    return parts, parsed
+
+
+def apply_override(data: dict[str, Any], text: str) -> tuple[str | int, ...]:
+    """Apply one ``--set`` to raw scenario data in place; returns the path it set.
+
+    List items may be chosen by index or by their ``name``.
+    """
+    parts, value = parse_override(text)
+    node: Any = data
+    walked: list[str | int] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            idx = _list_index(node, part)
+            if idx is None:
+                names = [x.get("name") for x in node if isinstance(x, dict)]
+                raise ScenarioError(
+                    [
+                        Problem(
+                            "--set",
+                            None,
+                            None,
+                            format_path(tuple(walked)),
+                            f"no item '{part}' in this list (indices 0..{len(node) - 1}"
+                            + (f", names {', '.join(map(str, names))})" if names else ")"),
+                        )
+                    ]
+                )
+            walked.append(idx)
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            walked.append(part)
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ScenarioError(
+                [
+                    Problem(
+                        "--set",
+                        None,
+                        None,
+                        format_path(tuple(walked)),
+                        f"'{format_path(tuple(walked))}' is a value, not a section; cannot set "
+                        f"'{part}' inside it",
+                    )
+                ]
+            )
+    return tuple(walked)
+
+
+def _list_index(node: list[Any], part: str) -> int | None:
+    if part.isdigit():
+        idx = int(part)
+        return idx if idx < len(node) else None
+    for j, item in enumerate(node):
+        if isinstance(item, dict) and item.get("name") == part:
+            return j
+    return None
+
+
+def load_scenario(
+    source: str | Path, overrides: list[str] | tuple[str, ...] = ()
+) -> LoadedScenario:
+    """Load, override and validate a scenario file; raises ScenarioError listing every problem."""
+    path = Path(source)
+    data, positions = load_yaml_file(path)
+    return validate_data(data, positions, str(path), overrides, path)
+
+
+def load_scenario_text(
+    text: str, name: str = "<string>", overrides: list[str] | tuple[str, ...] = ()
+) -> LoadedScenario:
+    """Like load_scenario, from YAML text (for notebooks and tests)."""
+    data, positions = load_yaml(text, name)
+    return validate_data(data, positions, name, overrides, None)
+
+
+def validate_data(
+    data: object,
+    positions: Positions,
+    file: str,
+    overrides: list[str] | tuple[str, ...],
+    path: Path | None,
+) -> LoadedScenario:
+    """Validate parsed YAML data (with positions) into a LoadedScenario."""
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(file, 1, 1, "", "a scenario is a mapping of sections (name, tenants, ...)")]
+        )
+    data = copy.deepcopy(data)
+    overridden: set[tuple[str | int, ...]] = set()
+    for text in overrides:
+        overridden.add(apply_override(data, text))
+    try:
+        spec = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(
+            [
+                _problem(file, positions, _clean_loc(e["loc"]), _message(e), overridden)
+                for e in exc.errors()
+            ]
+        ) from None
+    problems = [_problem(file, positions, loc, msg, overridden) for loc, msg in check_rules(spec)]
+    if problems:
+        raise ScenarioError(problems)
+    return LoadedScenario(spec=spec, path=path, overrides=tuple(overrides), raw=data)
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
+    # pydantic adds union-branch tags such as 'str' or 'PolicySpec' to locations
+    return tuple(p for p in loc if not ((isinstance(p, str) and p[:1].isupper()) or p in ("str",)))
+
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        return "unknown field (not allowed here; check the spelling against the reference)"
+    if err["type"] == "literal_error":
+        return msg.replace("Input should be", "allowed values are")
+    inp = err.get("input")
+    if err["type"] != "missing" and isinstance(inp, (str, int, float, bool)):
+        return f"{msg} (got {inp!r})"
+    return msg
+
+
+def _problem(
+    file: str,
+    positions: Positions,
+    loc: tuple[str | int, ...],
+    msg: str,
+    overridden: set[tuple[str | int, ...]],
+) -> Problem:
+    for o in overridden:
+        if loc[: len(o)] == o:
+            return Problem("--set", None, None, format_path(loc), msg)
+    pos = position_of(positions, loc)
+    line, col = pos if pos is not None else (None, None)
+    return Problem(file, line, col, format_path(loc), msg)

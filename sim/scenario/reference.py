@@ -1,0 +1,101 @@
+"""The JSON Schema of scenario files and the Markdown reference generated from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.scenario.schema import Scenario
+
+HEADER = """# Scenario file reference
+
+Generated from the schema by `poolsim schema --markdown -o docs/scenario-reference.md`; do not edit
+by hand (a test fails when this file is stale). Units: durations accept seconds or '90s', '15min',
+'8h', '1d'; clock times 'HH:MM'; sizes bytes or '500 GB', '5 TiB' (decimal and binary units);
+rates bytes/s or '1 Gbps', '200 MB/s', '400 GB/h'; request rates per second or '3500/s',
+'1200/min'. Unknown keys are errors. Every value can be overridden on the command line with
+`--set dotted.key=value` (list items by index or by name, e.g. `--set proxies.proxy-01.threads=32`).
+"""
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file."""
+    schema = Scenario.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "poolsim scenario"
+    return schema
+
+
+def _type_of(prop: dict[str, Any] | bool, defs: dict[str, Any]) -> str:
+    if not isinstance(prop, dict) or not prop:
+        return "any"
+    if "$ref" in prop:
+        return f"[{prop['$ref'].split('/')[-1]}](#{prop['$ref'].split('/')[-1].lower()})"
+    if "anyOf" in prop:
+        return " or ".join(_type_of(p, defs) for p in prop["anyOf"])
+    if "enum" in prop:
+        return " \\| ".join(f"`{v}`" for v in prop["enum"])
+    if "const" in prop:
+        return f"`{prop['const']}`"
+    t = prop.get("type")
+    if isinstance(t, list):
+        return " or ".join(t)
+    if t == "array":
+        return f"list of {_type_of(prop.get('items', {}), defs)}"
+    if t == "object" and "additionalProperties" in prop:
+        keys = prop.get("propertyNames", {})
+        key = _type_of(keys, defs) if keys else "name"
+        return f"map {key} → {_type_of(prop['additionalProperties'], defs)}"
+    return str(t or "any")
+
+
+def _default(prop: dict[str, Any], required: bool) -> str:
+    if required:
+        return "**required**"
+    if "default" not in prop:
+        return "(empty)" if prop.get("type") in ("array", "object") else "(see description)"
+    v = prop["default"]
+    return "–" if v is None else f"`{v}`"
+
+
+def _limits(prop: dict[str, Any]) -> str:
+    parts = []
+    for key, sym in (
+        ("minimum", "≥"),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "≤"),
+        ("minItems", "items ≥"),
+        ("pattern", "pattern"),
+    ):
+        if key in prop:
+            parts.append(f"{sym} `{prop[key]}`")
+    return ", ".join(parts)
+
+
+def _section(name: str, schema: dict[str, Any], defs: dict[str, Any]) -> list[str]:
+    lines = [f"## {name}", "", schema.get("description", "").strip(), ""]
+    lines += ["| key | type | default | limits | description |", "|---|---|---|---|---|"]
+    required = set(schema.get("required", []))
+    for key, prop in schema.get("properties", {}).items():
+        desc = prop.get("description", "")
+        if "$ref" in prop or "anyOf" in prop:
+            inner = prop.get("anyOf", [prop])
+            for p in inner:
+                if "description" in p and not desc:
+                    desc = p["description"]
+        lines.append(
+            f"| `{key}` | {_type_of(prop, defs)} | {_default(prop, key in required)} | {_limits(prop)} "
+            f"| {desc.replace('|', '/')} |"
+        )
+    lines.append("")
+    return lines
+
+
+def markdown_reference() -> str:
+    """The scenario reference in Markdown, one table per section."""
+    schema = json_schema()
+    defs = schema.get("$defs", {})
+    lines = [HEADER]
+    lines += _section("Scenario", schema, defs)
+    for name in sorted(defs):
+        lines += _section(name, defs[name], defs)
+    return "\n".join(lines).rstrip() + "\n"

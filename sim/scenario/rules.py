@@ -1,0 +1,169 @@
+"""VB365 rules a scenario must obey, beyond field types (vb365 facts 4, 6, 28).
+
+Each rule returns problems as (path, message); the loader attaches file positions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+from sim.scenario.schema import ARCHIVE_KINDS, BLOCK_KINDS, Scenario
+
+Loc = tuple[str | int, ...]
+
+
+def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
+    """All rule violations of a structurally valid scenario."""
+    out: list[tuple[Loc, str]] = []
+    out += _unique_names(sc)
+    proxies = {p.name: p for p in sc.proxies}
+    pools = {p.name: p for p in sc.pools}
+    tenants = {t.name for t in sc.tenants}
+    repos = {r.name: r for r in sc.repositories}
+
+    pool_of: dict[str, str] = {}
+    for i, pool in enumerate(sc.pools):
+        seen: set[str] = set()
+        for j, member in enumerate(pool.members):
+            loc: Loc = ("pools", i, "members", j)
+            if member not in proxies:
+                out.append((loc, f"unknown proxy '{member}'; proxies are: {_names(proxies)}"))
+                continue
+            if member in seen:
+                out.append((loc, f"proxy '{member}' is listed twice in pool '{pool.name}'"))
+                continue
+            seen.add(member)
+            if proxies[member].default:
+                out.append(
+                    (loc, f"'{member}' is the default proxy, which cannot be added to a pool")
+                )
+            if member in pool_of:
+                out.append(
+                    (
+                        loc,
+                        f"proxy '{member}' is already a member of pool '{pool_of[member]}'; "
+                        "a proxy can belong to only one pool at a time",
+                    )
+                )
+            else:
+                pool_of[member] = pool.name
+        dns = Counter(proxies[m].dns or m for m in seen)
+        for name, count in dns.items():
+            if count > 1:
+                out.append(
+                    (
+                        ("pools", i, "members"),
+                        f"pool '{pool.name}' has {count} members with DNS name '{name}'; "
+                        "members must be reachable by distinct DNS names",
+                    )
+                )
+        active = [m for m in seen if proxies[m].state == "active"]
+        if seen and not active:
+            out.append(
+                (
+                    ("pools", i, "members"),
+                    f"pool '{pool.name}' has no active member at the start; "
+                    "at least one member must be active",
+                )
+            )
+
+    for i, repo in enumerate(sc.repositories):
+        loc = ("repositories", i, "owner")
+        if repo.owner in pools:
+            if repo.kind in BLOCK_KINDS:
+                out.append(
+                    (
+                        ("repositories", i, "kind"),
+                        f"repository '{repo.name}' is owned by pool '{repo.owner}' but is "
+                        f"'{repo.kind}'; pools work only with object-storage repositories",
+                    )
+                )
+        elif repo.owner in proxies:
+            if repo.owner in pool_of:
+                out.append(
+                    (
+                        loc,
+                        f"proxy '{repo.owner}' is a member of pool '{pool_of[repo.owner]}'; "
+                        "a repository is owned by a pool or by a standalone proxy",
+                    )
+                )
+        else:
+            out.append(
+                (
+                    loc,
+                    f"unknown owner '{repo.owner}'; a repository is owned by one pool "
+                    f"({_names(pools)}) or one standalone proxy",
+                )
+            )
+
+    for i, job in enumerate(sc.jobs):
+        if job.tenant not in tenants:
+            out.append(
+                (
+                    ("jobs", i, "tenant"),
+                    f"unknown tenant '{job.tenant}'; tenants are: {', '.join(sorted(tenants))}",
+                )
+            )
+        target = repos.get(job.repository)
+        if target is None:
+            out.append(
+                (
+                    ("jobs", i, "repository"),
+                    f"unknown repository '{job.repository}'; repositories are: {_names(repos)}",
+                )
+            )
+            continue
+        if target.kind in ARCHIVE_KINDS:
+            out.append(
+                (
+                    ("jobs", i, "repository"),
+                    f"repository '{target.name}' is {target.kind}, an archive tier allowed only "
+                    "as a backup-copy target",
+                )
+            )
+        if len(set(job.workloads)) != len(job.workloads):
+            out.append((("jobs", i, "workloads"), "a workload is listed twice"))
+        if job.share_offset + job.share > 1.0 + 1e-9:
+            out.append((("jobs", i, "share"), "share_offset + share must not exceed 1"))
+    return out
+
+
+def _names(d: Mapping[str, object]) -> str:
+    return ", ".join(sorted(d)) or "(none)"
+
+
+def _unique_names(sc: Scenario) -> list[tuple[Loc, str]]:
+    out: list[tuple[Loc, str]] = []
+    for section in ("tenants", "proxies", "pools", "repositories", "jobs"):
+        first: dict[str, int] = {}
+        for i, item in enumerate(getattr(sc, section)):
+            if item.name in first:
+                out.append(
+                    (
+                        (section, i, "name"),
+                        f"duplicate name '{item.name}' (also {section}[{first[item.name]}])",
+                    )
+                )
+            else:
+                first[item.name] = i
+    proxy_names = {p.name for p in sc.proxies}
+    for i, pool in enumerate(sc.pools):
+        if pool.name in proxy_names:
+            out.append((("pools", i, "name"), f"pool name '{pool.name}' is also a proxy name"))
+    dns_first: dict[str, int] = {}
+    for i, p in enumerate(sc.proxies):
+        dns = p.dns or p.name
+        if dns in dns_first:
+            out.append(
+                (
+                    ("proxies", i, "dns"),
+                    f"DNS name '{dns}' is also used by proxies[{dns_first[dns]}]",
+                )
+            )
+        else:
+            dns_first[dns] = i
+    defaults = [i for i, p in enumerate(sc.proxies) if p.default]
+    for i in defaults[1:]:
+        out.append((("proxies", i, "default"), "only one proxy can be the default proxy"))
+    return out

@@ -1,0 +1,247 @@
+"""The scenario file schema (pydantic v2). Unknown keys are errors; human units become SI floats.
+
+Every field's description is the scenario reference (docs/scenario-reference.md is generated from
+this module). Units: durations in seconds, sizes in bytes, rates in bytes per second, request
+rates per second.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from sim import defaults as d
+from sim.units import (
+    parse_clock,
+    parse_count_rate,
+    parse_duration,
+    parse_rate,
+    parse_size,
+)
+
+
+def _js(kind: str, example: str) -> WithJsonSchema:
+    return WithJsonSchema({"type": ["number", "string"], "description": f"{kind}, e.g. {example}"})
+
+
+Duration = Annotated[
+    float, BeforeValidator(parse_duration), _js("duration (number = seconds)", "'90s', '8h'")
+]
+Clock = Annotated[float, BeforeValidator(parse_clock), _js("clock time HH:MM[:SS]", "'22:00'")]
+Size = Annotated[
+    float, BeforeValidator(parse_size), _js("size (number = bytes)", "'500 GB', '5 TiB'")
+]
+Rate = Annotated[
+    float, BeforeValidator(parse_rate), _js("rate (number = bytes/s)", "'1 Gbps', '200 MB/s'")
+]
+CountRate = Annotated[
+    float,
+    BeforeValidator(parse_count_rate),
+    _js("request rate (number = per second)", "'3500/s'"),
+]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+Workload = Literal["exchange", "onedrive", "sharepoint", "teams"]
+_ALL_WORKLOADS: tuple[Workload, ...] = ("exchange", "onedrive", "sharepoint", "teams")
+ObjectType = Literal["mailbox", "archive_mailbox", "shared_mailbox", "onedrive", "site", "team"]
+RepositoryKind = Literal[
+    "s3", "s3_compatible", "azure_blob", "wasabi", "ibm_cos", "s3_glacier", "azure_archive", "local"
+]
+ARCHIVE_KINDS = ("s3_glacier", "azure_archive")
+"""Archive tiers: backup-copy targets only (vb365 fact 28)."""
+BLOCK_KINDS = ("local",)
+"""Not object storage: a local disk of a standalone proxy; pools cannot own one (vb365 fact 4)."""
+
+
+class Strict(BaseModel):
+    """Base of every scenario section: unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ObjectTypeMix(Strict):
+    """How one object type is generated for a tenant; unset fields use the defaults."""
+
+    per_user: float | None = Field(
+        None, ge=0, description="Objects of this type per user (vb365 fact 15)."
+    )
+    count: int | None = Field(
+        None, ge=0, description="Exact number of objects; wins over per_user."
+    )
+    mean_size: Size | None = Field(None, description="Mean object size.")
+    size_sigma: float | None = Field(
+        None, ge=0, le=4, description="Lognormal sigma of sizes (0 = all equal)."
+    )
+    mean_item_size: Size | None = Field(None, description="Mean item (mail, file) size.")
+    daily_change: Fraction | None = Field(None, description="Fraction of bytes changed per day.")
+
+
+class TenantSpec(Strict):
+    """A Microsoft 365 organisation: the source side of every job."""
+
+    name: str = Field(description="Unique tenant name.")
+    users: int = Field(ge=1, description="Licensed users; drives object generation.")
+    licences: int | None = Field(
+        None, ge=1, description="Licence count for the SharePoint RU tier (default: users)."
+    )
+    objects: dict[ObjectType, ObjectTypeMix] = Field(
+        default_factory=dict, description="Per-type overrides of the generated object mix."
+    )
+    inventory: str | None = Field(
+        None,
+        description="CSV of real objects (columns type,size,items[,daily_change]), relative to "
+        "the scenario file; replaces generation.",
+    )
+    egress_cap: Rate | None = Field(
+        None, description="Tenant-wide read cap across all workloads (none by default)."
+    )
+    workload_caps: dict[Workload, Rate] = Field(
+        default_factory=dict, description="Tenant-wide read cap per workload."
+    )
+    sharepoint_ru_per_min: float | None = Field(
+        None,
+        gt=0,
+        description="SharePoint/OneDrive resource units per minute (default: by licence tier, "
+        "vb365 fact 26). Each file download costs 1 RU.",
+    )
+
+
+class ProxySpec(Strict):
+    """A backup proxy server."""
+
+    name: str = Field(description="Unique proxy name.")
+    dns: str | None = Field(None, description="DNS name (default: the name); unique.")
+    os: Literal["windows", "linux"] = Field("windows", description="Linux is ~20 % more efficient.")
+    cores: int = Field(d.PROXY_CORES, ge=1, le=256, description="CPU cores.")
+    ram: Size = Field(float(d.PROXY_RAM_BYTES), description="Memory.")
+    threads: int = Field(
+        d.PROXY_THREADS, ge=1, le=4096, description="Thread slots; one object per thread."
+    )
+    throttle: Rate | None = Field(None, description="Network throttle on inbound traffic.")
+    processing_rate: Rate | None = Field(
+        None,
+        description="Processing capacity; default cores x bps_per_core x OS efficiency.",
+    )
+    default: bool = Field(False, description="This is the default (local) proxy.")
+    state: Literal["active", "maintenance"] = Field("active", description="State at time 0.")
+
+
+class PolicySpec(Strict):
+    """A traffic-distribution policy with parameters."""
+
+    name: str = Field(description="Registered policy name or 'module.path:ClassName'.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments.")
+
+
+class PoolSpec(Strict):
+    """A proxy pool: members and the policy that spreads work over them."""
+
+    name: str = Field(description="Unique pool name.")
+    members: list[str] = Field(min_length=1, description="Proxy names.")
+    policy: str | PolicySpec = Field("pull_fifo", description="Distribution policy.")
+
+
+class RepositorySpec(Strict):
+    """An object-storage repository owned by one pool or one standalone proxy."""
+
+    name: str = Field(description="Unique repository name.")
+    kind: RepositoryKind = Field(
+        "s3", description="Object-storage type, or 'local' disk (standalone proxies only)."
+    )
+    owner: str = Field(description="The pool or standalone proxy that owns it.")
+    write_bandwidth: Rate = Field(
+        d.REPOSITORY_WRITE_BPS, description="Write bandwidth (default: a 10 Gbps link)."
+    )
+    put_rate: CountRate | None = Field(
+        None, description="PUT requests per second (default: 3,500 for S3, 20,000 for Azure)."
+    )
+    compression: dict[Workload, Fraction] = Field(
+        default_factory=dict, description="Stored / source bytes per workload (vb365 fact 30)."
+    )
+
+
+class ScheduleSpec(Strict):
+    """When a job's sessions start."""
+
+    daily: Clock = Field(description="Start time every day.")
+    window: Duration | None = Field(None, description="Backup window length from the start.")
+    terminate_on_window: bool = Field(
+        False, description="Stop the session when it exceeds the window."
+    )
+
+
+class JobSpec(Strict):
+    """A backup job: some workloads of a tenant into one repository."""
+
+    name: str = Field(description="Unique job name.")
+    type: Literal["backup"] = Field("backup", description="Job type.")
+    tenant: str = Field(description="Tenant name.")
+    workloads: list[Workload] = Field(
+        default_factory=lambda: list(_ALL_WORKLOADS),
+        min_length=1,
+        description="Workloads in scope.",
+    )
+    share: Fraction = Field(
+        1.0, description="Fraction of the tenant's objects of those workloads in scope."
+    )
+    share_offset: Fraction = Field(
+        0.0, description="Where this job's slice of the objects starts (0..1)."
+    )
+    repository: str = Field(description="Target repository.")
+    schedule: ScheduleSpec = Field(description="Schedule and window.")
+
+
+class CalibrationSpec(Strict):
+    """Per-workload and per-proxy rates (INFERRED defaults; calibrate to your estate)."""
+
+    thread_rate: dict[Workload, Rate] = Field(
+        default_factory=dict, description="Per-thread transfer ceiling."
+    )
+    items_per_s: dict[Workload, float] = Field(
+        default_factory=dict, description="Per-thread item ceiling."
+    )
+    object_overhead: dict[Workload, Duration] = Field(
+        default_factory=dict, description="Fixed time per object on its thread."
+    )
+    bps_per_core: Rate = Field(d.PROXY_BPS_PER_CORE, description="Processing per core (Windows).")
+    linux_efficiency: float = Field(
+        d.OS_EFFICIENCY["linux"], ge=1.0, le=2.0, description="Linux / Windows throughput."
+    )
+    resolve_base: Duration = Field(d.RESOLVE_BASE_S, description="Resolve phase, fixed part.")
+    resolve_per_object: Duration = Field(
+        d.RESOLVE_PER_OBJECT_S, description="Resolve phase, per object in scope."
+    )
+    metadata_per_object: Duration = Field(
+        d.METADATA_PER_OBJECT_S, description="Metadata phase, per processed object."
+    )
+    restore_point: Duration = Field(d.RESTORE_POINT_S, description="Restore point creation.")
+    change_sigma: float = Field(
+        0.5, ge=0, le=3, description="Lognormal sigma of each day's change around its mean."
+    )
+
+
+class SimulationSpec(Strict):
+    """How long to simulate and how to record it."""
+
+    days: int = Field(1, ge=1, le=366, description="Days simulated; day 1 is the first full.")
+    bucket: Duration = Field(300.0, description="Time-series bucket width.")
+
+
+class Scenario(Strict):
+    """A poolsim scenario: the estate, its jobs and how long to simulate."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name (results folder).")
+    description: str = Field("", description="Free text.")
+    seed: int = Field(0, ge=0, description="Root seed of every random stream.")
+    tenants: list[TenantSpec] = Field(min_length=1, description="Microsoft 365 organisations.")
+    proxies: list[ProxySpec] = Field(min_length=1, description="Backup proxies.")
+    pools: list[PoolSpec] = Field(default_factory=list, description="Proxy pools.")
+    repositories: list[RepositorySpec] = Field(min_length=1, description="Repositories.")
+    jobs: list[JobSpec] = Field(min_length=1, description="Backup jobs.")
+    calibration: CalibrationSpec = Field(
+        default_factory=CalibrationSpec, description="Rates and phase costs."
+    )
+    simulation: SimulationSpec = Field(
+        default_factory=SimulationSpec, description="Run length and recording."
+    )

@@ -1,0 +1,99 @@
+"""Microsoft 365 object inventories: generated from per-type distributions, or read from CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+
+from sim import defaults as d
+from sim.scenario.schema import ObjectTypeMix, TenantSpec
+
+TYPE_INDEX = {t: i for i, t in enumerate(d.OBJECT_TYPES)}
+WORKLOAD_INDEX = {w: i for i, w in enumerate(d.WORKLOADS)}
+WORKLOAD_OF_TYPE_IDX = np.array(
+    [WORKLOAD_INDEX[d.WORKLOAD_OF_TYPE[t]] for t in d.OBJECT_TYPES], dtype=np.int64
+)
+
+
+@dataclass(frozen=True)
+class ObjectTable:
+    """One row per Microsoft 365 object of one tenant (columnar)."""
+
+    otype: np.ndarray
+    """Object type index into ``defaults.OBJECT_TYPES``."""
+    size_bytes: np.ndarray
+    items: np.ndarray
+    daily_change: np.ndarray
+    """Fraction of the object's bytes changed per day (mean)."""
+
+    def __len__(self) -> int:
+        return int(self.otype.shape[0])
+
+    @property
+    def workload(self) -> np.ndarray:
+        """Workload index into ``defaults.WORKLOADS``."""
+        out: np.ndarray = WORKLOAD_OF_TYPE_IDX[self.otype]
+        return out
+
+    @property
+    def licence_units(self) -> int:
+        """Objects as counted for licensing and sizing: a team counts twice (vb365 fact 15)."""
+        return int(len(self) + np.count_nonzero(self.otype == TYPE_INDEX["team"]))
+
+
+def _mix(spec: TenantSpec, otype: str) -> ObjectTypeMix | None:
+    return cast(dict[str, ObjectTypeMix], spec.objects).get(otype)
+
+
+def _type_param(spec: TenantSpec, otype: str, field: str, default: float) -> float:
+    mix = _mix(spec, otype)
+    value = getattr(mix, field) if mix is not None else None
+    return float(default if value is None else value)
+
+
+def generate_objects(spec: TenantSpec, rng: np.random.Generator) -> ObjectTable:
+    """Generate a tenant's objects: counts from users x per-type ratios, lognormal sizes."""
+    types: list[np.ndarray] = []
+    sizes: list[np.ndarray] = []
+    items: list[np.ndarray] = []
+    change: list[np.ndarray] = []
+    for otype in d.OBJECT_TYPES:
+        mix = _mix(spec, otype)
+        if mix is not None and mix.count is not None:
+            count = int(mix.count)
+        else:
+            per_user = _type_param(spec, otype, "per_user", d.OBJECTS_PER_USER[otype])
+            count = round(spec.users * per_user)
+        if count == 0:
+            continue
+        mean = _type_param(spec, otype, "mean_size", d.MEAN_SIZE_BYTES_OF_TYPE[otype])
+        sigma = _type_param(spec, otype, "size_sigma", d.SIZE_SIGMA_OF_TYPE[otype])
+        item = _type_param(spec, otype, "mean_item_size", d.MEAN_ITEM_BYTES_OF_TYPE[otype])
+        rate = _type_param(spec, otype, "daily_change", d.DAILY_CHANGE_RATE_OF_TYPE[otype])
+        # lognormal with the requested mean: mu = ln(mean) - sigma^2 / 2
+        size = rng.lognormal(np.log(max(mean, 1.0)) - sigma**2 / 2, sigma, count)
+        types.append(np.full(count, TYPE_INDEX[otype], dtype=np.int64))
+        sizes.append(size)
+        items.append(np.maximum(1.0, np.round(size / item)))
+        change.append(np.full(count, rate))
+    if not types:
+        empty = np.zeros(0)
+        return ObjectTable(empty.astype(np.int64), empty, empty, empty)
+    return ObjectTable(
+        otype=np.concatenate(types),
+        size_bytes=np.concatenate(sizes),
+        items=np.concatenate(items),
+        daily_change=np.concatenate(change),
+    )
+
+
+def tenant_objects(spec: TenantSpec, base_dir: Path, rng: np.random.Generator) -> ObjectTable:
+    """The tenant's inventory: its CSV if it names one, else generated."""
+    if spec.inventory is not None:
+        from sim.workload.inventory import read_inventory_csv
+
+        return read_inventory_csv(base_dir / spec.inventory)
+    return generate_objects(spec, rng)
