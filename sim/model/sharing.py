@@ -56,6 +56,14 @@ def max_min_rates(
     n_res = capacity.shape[0]
     free = np.ones(n, dtype=bool)
     used = np.zeros(n_res)
+    finite = np.isfinite(capacity) & (capacity > 0)
+    finite[0] = False
+    # a transfer that needs a resource with no capacity at all does not move
+    dead = ((capacity[res] <= 0) & (coef > 0)).any(axis=1)
+    if dead.any():
+        free[dead] = False
+        first_dead = ((capacity[res] <= 0) & (coef > 0)).argmax(axis=1)
+        cls[dead] = res_class[res[dead, first_dead[dead]]]
     while True:
         idx = np.flatnonzero(free)
         if idx.size == 0:
@@ -64,8 +72,11 @@ def max_min_rates(
         r = res[idx].ravel()
         a = coef[idx].ravel()
         owner = np.repeat(np.arange(idx.size), k)
-        keep = (a > 0) & (r > 0)
+        keep = (a > 0) & finite[r]
         r, a, owner = r[keep], a[keep], owner[keep]
+        # work in fractions of each capacity so every resource's prefix sums are O(1): mixing
+        # 1e8 B/s links with 40 RU/s budgets in one cumulative sum would cost ~1e-9 precision
+        a = a / capacity[r]
         cc = c[owner]
         res_level = np.full(n_res, np.inf)
         if r.size:
@@ -84,7 +95,7 @@ def max_min_rates(
             group_id = np.cumsum(first) - 1
             total_a = cum_a[last_of_group] - (cum_a[np.flatnonzero(first)] - a[first])
             suffix_a = total_a[group_id] - before_a
-            avail = capacity[r] - used[r]
+            avail = 1.0 - used[r] / capacity[r]
             with np.errstate(divide="ignore", invalid="ignore"):
                 level = (avail - before_ac) / suffix_a
             prev_cap = np.where(first, 0.0, np.concatenate(([0.0], cc[:-1])))
@@ -127,6 +138,11 @@ class FluidSharing:
 
     Transfers are packed in the first ``n`` rows of the arrays; removal moves the last row into
     the hole. ``on_done(task)`` is called once per finished transfer at its exact finish time.
+
+    A change that provably leaves every other rate unchanged is applied locally instead of by a
+    full recomputation (the max-min allocation is unique, so this is exact): a new transfer whose
+    resources can all carry it at its ceiling, none of them a bottleneck, runs at its ceiling; a
+    leaving transfer that used no bottleneck resource frees only slack.
     """
 
     def __init__(
@@ -156,11 +172,18 @@ class FluidSharing:
         self.coef = np.zeros((size, k_slots))
         self.bott_s = np.zeros((size, len(CLASS_NAMES)))
         self.moved = np.zeros(size)
+        self.used: np.ndarray = np.zeros(self.capacity.shape[0])
+        """Capacity in use per resource (sum of coefficient x rate)."""
+        self.bottleneck: np.ndarray = np.zeros(self.capacity.shape[0], dtype=bool)
+        """Resources saturated in the last full recomputation."""
         self.row_of: dict[int, int] = {}
+        self._finished_stats: dict[int, tuple[float, np.ndarray]] = {}
         self.t_last = env.now
         self._dirty = False
         self._version = 0
+        self._timer_at = np.inf
         self.recomputes = 0
+        self.local_updates = 0
 
     # -- changes -------------------------------------------------------------------------------
     def add(
@@ -181,11 +204,27 @@ class FluidSharing:
         self.rem[i] = work
         self.cap[i] = cap
         self.rate[i] = 0.0
+        self.cls[i] = CLS_THREAD
         self.res[i] = res
         self.coef[i] = coef
         self.bott_s[i] = 0.0
         self.moved[i] = 0.0
         self.row_of[task] = i
+        if self._dirty:
+            return
+        if np.isfinite(cap) and cap > 0.0:
+            used = res[coef > 0]
+            load = self.used[used] + coef[coef > 0] * cap
+            if not self.bottleneck[used].any() and np.all(
+                load <= self.capacity[used] * (1.0 - 1e-12)
+            ):
+                self.rate[i] = cap
+                self.used[used] = load
+                self.local_updates += 1
+                finish = self.env.now + work / cap
+                if finish < self._timer_at:
+                    self._schedule(work / cap)
+                return
         self._mark_dirty()
 
     def remove(self, task: int) -> tuple[float, float, np.ndarray]:
@@ -193,8 +232,10 @@ class FluidSharing:
         self._advance()
         i = self.row_of.pop(task)
         out = (float(self.moved[i]), float(self.rem[i]), self.bott_s[i].copy())
+        self._release(i)
         self._drop_row(i)
-        self._mark_dirty()
+        if not self._dirty:
+            self._schedule_next()
         return out
 
     def set_capacity(self, resource: int, value: float) -> None:
@@ -209,7 +250,28 @@ class FluidSharing:
         i = self.row_of[task]
         return float(self.moved[i]), self.bott_s[i].copy()
 
+    def remaining(self, task: int) -> float:
+        """Bytes left of an active transfer (after advancing)."""
+        self._advance()
+        return float(self.rem[self.row_of[task]])
+
+    def pop_finished(self, task: int) -> tuple[float, np.ndarray]:
+        """Bytes moved and bottleneck seconds of a transfer that just finished."""
+        return self._finished_stats.pop(task)
+
     # -- internals -----------------------------------------------------------------------------
+    def _release(self, i: int) -> None:
+        """Take row ``i``'s usage off its resources, or ask for a full recomputation."""
+        if self._dirty:
+            return
+        mask = self.coef[i] > 0
+        r = self.res[i][mask]
+        if self.bottleneck[r].any():
+            self._mark_dirty()
+        else:
+            self.used[r] -= self.coef[i][mask] * self.rate[i]
+            self.local_updates += 1
+
     def _drop_row(self, i: int) -> None:
         last = self.n - 1
         if i != last:
@@ -244,12 +306,37 @@ class FluidSharing:
         self.ts.add_bytes(self.t_last, now, self.proxy[:n], rate)
         self.t_last = now
 
+    def _schedule(self, dt: float) -> None:
+        self._version += 1
+        version = self._version
+        self._timer_at = self.env.now + dt
+        timer = self.env.timeout(max(dt, 0.0))
+        timer.callbacks.append(lambda _e: self._on_timer(version))
+
+    def _schedule_next(self) -> None:
+        n = self.n
+        if n == 0:
+            self._version += 1
+            self._timer_at = np.inf
+            return
+        rate = self.rate[:n]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ttf = np.where(rate > 0, self.rem[:n] / rate, np.inf)
+        dt = float(ttf.min())
+        if np.isfinite(dt):
+            self._schedule(dt)
+        else:
+            self._version += 1
+            self._timer_at = np.inf
+
     def _recompute(self, _event: object = None) -> None:
         self._dirty = False
         self._advance()
-        self._version += 1
         n = self.n
         if n == 0:
+            self.used[:] = 0.0
+            self.bottleneck[:] = False
+            self._schedule_next()
             return
         self.recomputes += 1
         rate, cls = max_min_rates(
@@ -257,38 +344,38 @@ class FluidSharing:
         )
         self.rate[:n] = rate
         self.cls[:n] = cls
-        with np.errstate(divide="ignore"):
-            ttf = np.where(rate > 0, self.rem[:n] / rate, np.inf)
-        dt = float(ttf.min())
-        if np.isfinite(dt):
-            version = self._version
-            timer = self.env.timeout(max(dt, 0.0))
-            timer.callbacks.append(lambda _e: self._on_timer(version))
+        self.used = np.bincount(
+            self.res[:n].ravel(),
+            (self.coef[:n] * rate[:, None]).ravel(),
+            minlength=self.capacity.shape[0],
+        )
+        # generous: flagging a resource that is merely near saturation only costs a recompute
+        self.bottleneck = self.used >= self.capacity * (1.0 - 1e-6)
+        self.bottleneck[0] = False
+        self._schedule_next()
 
     def _on_timer(self, version: int) -> None:
         if version != self._version:
             return
+        self._timer_at = np.inf
         self._advance()
         n = self.n
         rate = self.rate[:n]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             ttf = np.where(rate > 0, self.rem[:n] / rate, np.inf)
         done_rows = np.flatnonzero((ttf <= _TIME_TOL_S) | (self.rem[:n] <= 0.0))
-        finished = [int(self.task[i]) for i in done_rows]
-        # drop from the highest row down so packing moves never touch a row still to drop
-        for i in sorted(done_rows.tolist(), reverse=True):
+        rows: list[int] = done_rows.tolist()
+        finished = [int(self.task[i]) for i in rows]
+        for i in rows:
             self.moved[i] += self.rem[i]
             self.rem[i] = 0.0
-        self._finished_stats = {
-            int(self.task[i]): (float(self.moved[i]), self.bott_s[i].copy()) for i in done_rows
-        }
-        for i in sorted(done_rows.tolist(), reverse=True):
+            self._finished_stats[int(self.task[i])] = (float(self.moved[i]), self.bott_s[i].copy())
+        # drop from the highest row down so packing moves never touch a row still to drop
+        for i in sorted(rows, reverse=True):
+            self._release(i)
             del self.row_of[int(self.task[i])]
             self._drop_row(i)
-        self._mark_dirty()
+        if not self._dirty:
+            self._schedule_next()
         for t in finished:
             self.on_done(t)
-
-    def pop_finished(self, task: int) -> tuple[float, np.ndarray]:
-        """Bytes moved and bottleneck seconds of a transfer that just finished."""
-        return self._finished_stats.pop(task)

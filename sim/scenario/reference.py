@@ -83,8 +83,8 @@ def _section(name: str, schema: dict[str, Any], defs: dict[str, Any]) -> list[st
                 if "description" in p and not desc:
                     desc = p["description"]
         lines.append(
-            f"| `{key}` | {_type_of(prop, defs)} | {_default(prop, key in required)} | {_limits(prop)} "
-            f"| {desc.replace('|', '/')} |"
+            f"| `{key}` | {_type_of(prop, defs)} | {_default(prop, key in required)} "
+            f"| {_limits(prop)} | {desc.replace('|', '/')} |"
         )
     lines.append("")
     return lines
