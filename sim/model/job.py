@@ -56,7 +56,9 @@ def job_process(world: World, job: int) -> Generator[Any, Any, None]:
         scheduled = day * DAY_S + spec.schedule.daily
         if env.now < scheduled:
             yield env.timeout(scheduled - env.now)
-        sess = SessionState(job=job, index=day, day=day, scheduled=scheduled, start=env.now)
+        sess = SessionState(
+            job=job, index=day, day=day, id=len(world.sessions), scheduled=scheduled, start=env.now
+        )
         world.sessions.append(sess)
         window = spec.schedule.window
         if window is not None and spec.schedule.terminate_on_window:

@@ -55,55 +55,61 @@ def max_min_rates(
         return rate, cls
     n_res = capacity.shape[0]
     free = np.ones(n, dtype=bool)
-    used = np.zeros(n_res)
     finite = np.isfinite(capacity) & (capacity > 0)
     finite[0] = False
     # a transfer that needs a resource with no capacity at all does not move
-    dead = ((capacity[res] <= 0) & (coef > 0)).any(axis=1)
+    dead_pair = (capacity[res] <= 0) & (coef > 0)
+    dead = dead_pair.any(axis=1)
     if dead.any():
         free[dead] = False
-        first_dead = ((capacity[res] <= 0) & (coef > 0)).argmax(axis=1)
-        cls[dead] = res_class[res[dead, first_dead[dead]]]
+        cls[dead] = res_class[res[dead, dead_pair[dead].argmax(axis=1)]]
+    # (transfer, resource) pairs, sorted once by resource then ceiling; coefficients are taken
+    # as fractions of each capacity so every resource's prefix sums are O(1) (mixing 1e8 B/s
+    # links with 40 RU/s budgets in one cumulative sum would cost ~1e-9 precision)
+    flat_r = res.ravel()
+    flat_a = coef.ravel()
+    keep = (flat_a > 0) & finite[flat_r]
+    pr = flat_r[keep]
+    po = np.repeat(np.arange(n), k)[keep]
+    pa = flat_a[keep] / capacity[pr]
+    pc = cap[po]
+    order = np.lexsort((pc, pr))
+    pr, po, pa, pc = pr[order], po[order], pa[order], pc[order]
+    # an unlimited ceiling never sits below a finite level: keep it out of prefix sums
+    pac = np.where(np.isfinite(pc), pa * pc, 0.0)
+    used = np.zeros(n_res)  # fraction of each capacity in use by frozen transfers
     while True:
         idx = np.flatnonzero(free)
         if idx.size == 0:
             break
         c = cap[idx]
-        r = res[idx].ravel()
-        a = coef[idx].ravel()
-        owner = np.repeat(np.arange(idx.size), k)
-        keep = (a > 0) & finite[r]
-        r, a, owner = r[keep], a[keep], owner[keep]
-        # work in fractions of each capacity so every resource's prefix sums are O(1): mixing
-        # 1e8 B/s links with 40 RU/s budgets in one cumulative sum would cost ~1e-9 precision
-        a = a / capacity[r]
-        cc = c[owner]
+        live = free[po]
+        r, a, cc, ac = pr[live], pa[live], pc[live], pac[live]
         res_level = np.full(n_res, np.inf)
         if r.size:
-            order = np.lexsort((cc, r))
-            r, a, cc = r[order], a[order], cc[order]
             first = np.ones(r.size, dtype=bool)
             first[1:] = r[1:] != r[:-1]
-            group_start = np.maximum.accumulate(np.where(first, np.arange(r.size), 0))
-            # an unlimited ceiling never sits below a finite level: keep it out of prefix sums
-            ac = np.where(np.isfinite(cc), a * cc, 0.0)
+            starts = np.flatnonzero(first)
+            group_id = np.cumsum(first) - 1
             cum_ac = np.cumsum(ac)
             cum_a = np.cumsum(a)
-            before_ac = cum_ac - ac - (cum_ac[group_start] - ac[group_start])
-            before_a = cum_a - a - (cum_a[group_start] - a[group_start])
-            last_of_group = np.append(np.flatnonzero(first)[1:] - 1, r.size - 1)
-            group_id = np.cumsum(first) - 1
-            total_a = cum_a[last_of_group] - (cum_a[np.flatnonzero(first)] - a[first])
-            suffix_a = total_a[group_id] - before_a
-            avail = 1.0 - used[r] / capacity[r]
+            base_ac = (cum_ac[starts] - ac[starts])[group_id]
+            base_a = (cum_a[starts] - a[starts])[group_id]
+            before_ac = cum_ac - ac - base_ac
+            before_a = cum_a - a - base_a
+            ends = np.append(starts[1:] - 1, r.size - 1)
+            total_a = (cum_a[ends] - (cum_a[starts] - a[starts]))[group_id]
+            suffix_a = total_a - before_a
             with np.errstate(divide="ignore", invalid="ignore"):
-                level = (avail - before_ac) / suffix_a
-            prev_cap = np.where(first, 0.0, np.concatenate(([0.0], cc[:-1])))
+                level = (1.0 - used[r] - before_ac) / suffix_a
+            prev_cap = np.empty_like(cc)
+            prev_cap[0] = 0.0
+            prev_cap[1:] = cc[:-1]
+            prev_cap[first] = 0.0
             tol = 1e-12 * np.maximum(np.abs(level), 1.0)
             valid = (level >= prev_cap - tol) & (level <= cc + tol)
             if valid.any():
                 np.minimum.at(res_level, r[valid], np.maximum(level[valid], 0.0))
-        res_level[0] = np.inf
         lvl = float(res_level.min())
         if not np.isfinite(lvl):
             if not np.all(np.isfinite(c)):
@@ -111,25 +117,21 @@ def max_min_rates(
             rate[idx] = c
             break
         tol_l = lvl * 1e-12 + 1e-300
-        at_cap = c <= lvl + tol_l
+        at_cap = np.zeros(n, dtype=bool)
+        at_cap[idx] = c <= lvl + tol_l
         saturated = res_level <= lvl + tol_l
-        sub_res = res[idx]
-        hits = saturated[sub_res] & (coef[idx] > 0)
-        by_res = hits.any(axis=1) & ~at_cap
-        capped_idx = idx[at_cap]
-        rate[capped_idx] = c[at_cap]
-        res_idx = idx[by_res]
-        rate[res_idx] = lvl
-        if res_idx.size:
-            first_hit = hits[by_res].argmax(axis=1)
-            cls[res_idx] = res_class[sub_res[by_res, first_hit]]
-        done_idx = np.concatenate((capped_idx, res_idx))
-        used += np.bincount(
-            res[done_idx].ravel(),
-            (coef[done_idx] * rate[done_idx, None]).ravel(),
-            minlength=n_res,
-        )
-        free[done_idx] = False
+        hit_pair = live & saturated[pr]
+        by_res = np.zeros(n, dtype=bool)
+        by_res[po[hit_pair]] = True
+        by_res &= ~at_cap
+        rate[at_cap] = cap[at_cap]
+        rate[by_res] = lvl
+        hit_pair &= by_res[po]
+        cls[po[hit_pair]] = res_class[pr[hit_pair]]
+        done = at_cap | by_res
+        froze = live & done[po]
+        used += np.bincount(pr[froze], pa[froze] * rate[po[froze]], minlength=n_res)
+        free &= ~done
     return rate, cls
 
 

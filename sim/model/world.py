@@ -43,6 +43,8 @@ class SessionState:
     job: int
     index: int
     day: int
+    id: int
+    """Position in ``World.sessions`` (the ``session`` column of the task table)."""
     scheduled: float
     start: float = float("nan")
     end: float = float("nan")
@@ -201,7 +203,7 @@ class World:
         wl = tn.objects.workload[local]
         t = self.tasks
         t.job[sl] = job
-        t.session[sl] = len(self.sessions) - 1
+        t.session[sl] = session.id
         t.object[sl] = objects
         t.tenant[sl] = tn.idx
         t.workload[sl] = wl
