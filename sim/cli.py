@@ -59,10 +59,14 @@ def validate(file: FileArg, set_: SetOpt = None) -> None:
     loaded = _load(file, set_)
     sc = loaded.spec
     try:
-        from sim.policies.registry import resolve
+        from sim.policies.registry import make_policy
 
-        for pool in sc.pools:
-            resolve(pool.policy if isinstance(pool.policy, str) else pool.policy.name)
+        for pool in sc.pools:  # as the run does, so bad policy params fail here too
+            spec = pool.policy
+            if isinstance(spec, str):
+                make_policy(spec, {})
+            else:
+                make_policy(spec.name, dict(spec.params))
     except PolicyError as exc:
         raise _fail(f"{file}: {exc}") from None
     out.print(
@@ -90,7 +94,11 @@ def schema(
     else:
         from sim.report.results import atomic_write_text
 
-        atomic_write_text(output, text)
+        try:
+            atomic_write_text(output, text)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(output) else ""
+            raise _fail(f"cannot write {output}: {where}{exc.strerror or exc}") from None
         out.print(f"wrote {output}")
 
 
@@ -116,7 +124,9 @@ def policies() -> None:
 def run(
     file: FileArg,
     set_: SetOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Seed, >= 0 (default: the scenario's).")
+    ] = None,
     policy: Annotated[str | None, typer.Option(help="Use this policy in every pool.")] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
@@ -131,7 +141,13 @@ def run(
             result = simulate(loaded, seed=seed, policy=policy)
     except (PolicyError, ScenarioError) as exc:
         raise _fail(f"{file}: {exc}") from None
-    folder = write_results(result, results, command=sys.argv, plots=plots)
+    try:
+        folder = write_results(result, results, command=sys.argv, plots=plots)
+    except OSError as exc:
+        where = exc.filename or results
+        raise _fail(
+            f"cannot write results under {results}: {where}: {exc.strerror or exc}"
+        ) from None
     print_summary(result)
     out.print(f"results: [bold]{folder}[/]")
 

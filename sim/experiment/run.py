@@ -45,6 +45,8 @@ def simulate(
     overrides: list[str] | tuple[str, ...] = (),
 ) -> RunResult:
     """Run a scenario once. ``policy`` replaces every pool's policy; ``seed`` the scenario's."""
+    if seed is not None and (not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     loaded = (
         scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario, overrides)
     )

@@ -67,6 +67,9 @@ def summarize(
         out.append(Metric(scope, metric, float(value), unit))
 
     hours = busy_hours(sessions)
+    if sessions.empty and len(tasks):
+        # synthetic mode: no sessions; busy time is first arrival to last completion
+        hours = float(tasks["end"].max() - tasks["ready"].min()) / HOUR_S
     done = tasks[tasks["status"] == "done"]
     total_bytes = float(tasks["bytes_read"].sum())
     add("overall", "objects", len(tasks), "tasks")
@@ -82,6 +85,8 @@ def summarize(
         add("overall", "window_compliance", float(sessions["within_window"].mean()), "fraction")
         add("overall", "makespan_max", float(sessions["makespan_s"].max()) / HOUR_S, "h")
         add("overall", "makespan_mean", float(sessions["makespan_s"].mean()) / HOUR_S, "h")
+    if "measured" in done:
+        done = done[done["measured"]]
     wait = done["wait_s"].to_numpy()
     if wait.size:
         for q in (50, 95, 99):

@@ -19,9 +19,8 @@ def task_frame(world: World) -> pd.DataFrame:
     cols = world.tasks.columns()
     df = pd.DataFrame({k: v.copy() for k, v in cols.items()})
     df.insert(0, "task", np.arange(len(df)))
-    df["job"] = pd.Categorical.from_codes(
-        cols["job"], categories=[j.name for j in world.scenario.jobs]
-    )
+    job_names = [j.name for j in world.scenario.jobs] or ["synthetic"]
+    df["job"] = pd.Categorical.from_codes(cols["job"], categories=job_names)
     df["tenant"] = pd.Categorical.from_codes(
         cols["tenant"], categories=[t.name for t in world.tenants]
     )
@@ -31,6 +30,8 @@ def task_frame(world: World) -> pd.DataFrame:
     df["proxy"] = pd.Categorical.from_codes(cols["proxy"], categories=proxy_names)
     df["status"] = pd.Categorical.from_codes(cols["status"], categories=list(STATUS_NAMES))
     df["full"] = cols["full"].astype(bool)
+    warmup = world.synthetic.warmup_tasks if world.synthetic is not None else 0
+    df["measured"] = df["task"] >= warmup
     df["wait_s"] = df["start"] - df["ready"]
     df["sojourn_s"] = df["end"] - df["ready"]
     bott = np.stack([cols["thread_s"], cols["source_s"], cols["proxy_s"], cols["target_s"]], axis=1)
@@ -43,10 +44,31 @@ def task_frame(world: World) -> pd.DataFrame:
     return df
 
 
+SESSION_COLUMNS = [
+    "job",
+    "session",
+    "day",
+    "scheduled",
+    "start",
+    "end",
+    "makespan_s",
+    "window_s",
+    "within_window",
+    "terminated",
+    "objects",
+    "objects_done",
+    "full_objects",
+    "bytes_read",
+    "bytes_written",
+]
+
+
 def session_frame(world: World, tasks: pd.DataFrame) -> pd.DataFrame:
     """One row per job session: timing, window compliance, volume."""
     rows = []
     jobs = world.scenario.jobs
+    if world.synthetic is not None:
+        return pd.DataFrame(columns=SESSION_COLUMNS)
     for s in world.sessions:
         sl = slice(s.first_task, s.first_task + s.n_tasks)
         t = tasks.iloc[sl]
@@ -75,7 +97,7 @@ def session_frame(world: World, tasks: pd.DataFrame) -> pd.DataFrame:
                 "bytes_written": float(t["bytes_written"].sum()),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SESSION_COLUMNS)
 
 
 def proxy_frame(world: World, tasks: pd.DataFrame) -> pd.DataFrame:

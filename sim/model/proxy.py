@@ -22,6 +22,7 @@ class Proxy:
         "busy_thread_s",
         "bytes_read",
         "capacity_bps",
+        "direct",
         "idx",
         "name",
         "overhead_bytes",
@@ -44,6 +45,8 @@ class Proxy:
         self.queued_bytes = 0.0
         self.overhead_bytes = 0.0
         """Work of tasks on a thread that are still in their per-object overhead phase."""
+        self.direct: set[int] = set()
+        """Tasks in a fixed-rate transfer outside the shared fluid (see World)."""
         self.state = ACTIVE
         self.pool: int = -1
         self.capacity_bps = capacity_bps

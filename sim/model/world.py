@@ -7,6 +7,7 @@ process per task): ready -> queued -> on a thread (per-object overhead) -> trans
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +28,10 @@ from sim.policies.registry import make_policy
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import PolicySpec
 from sim.workload.objects import WORKLOAD_INDEX, tenant_objects
+from sim.workload.synthetic import arrivals as synthetic_arrivals
 
-#: task phases
-QUEUED, OVERHEAD, TRANSFER, FINISHED = 0, 1, 2, 3
+#: task phases (DIRECT: a fixed-rate transfer outside the shared fluid)
+QUEUED, OVERHEAD, TRANSFER, FINISHED, DIRECT = 0, 1, 2, 3, 4
 #: resource slots per task: proxy processing, proxy throttle, tenant egress, tenant workload cap,
 #: tenant SharePoint RU, repository write bandwidth, repository PUT rate
 K_SLOTS = 7
@@ -152,6 +154,8 @@ class World:
             repo_index[rs.name] = i
 
         self.capacity = np.asarray(caps, dtype=float)
+        self._limited = np.isfinite(self.capacity)
+        """Resources with a finite capacity (the dummy resource 0 has none)."""
         self.ts = Timeseries(len(self.proxies), sc.simulation.bucket)
         self.sharing = FluidSharing(
             self.env,
@@ -164,9 +168,14 @@ class World:
         )
         self.job_tenant = [tenant_index[j.tenant] for j in sc.jobs]
         self.job_repo = [repo_index[j.repository] for j in sc.jobs]
+        self.job_owner = [self.repo_owner[r] for r in self.job_repo]
+        """Per job: the owning pool index (>= 0) or -1 - standalone proxy index."""
         self.sessions: list[SessionState] = []
         self._phase = np.zeros(1024, dtype=np.int8)
         self._cap = np.zeros(1024)
+        self._overhead = np.zeros(1024)
+        self._comp = np.ones(1024)
+        self._xfer_start = np.zeros(1024)
         self._res = np.zeros((1024, K_SLOTS), dtype=np.int64)
         self._coef = np.zeros((1024, K_SLOTS))
         self.overhead_s = [
@@ -181,6 +190,62 @@ class World:
         ]
         self.truncated = False
         self.events: list[dict[str, Any]] = []
+        self.synthetic = sc.synthetic
+        if self.synthetic is not None:
+            self._init_synthetic(loaded, pool_index)
+
+    def _init_synthetic(self, loaded: LoadedScenario, pool_index: dict[str, int]) -> None:
+        """Synthetic mode: every task is created up front with its arrival time as ready time;
+        one pseudo-job (index 0) and one session hold them all."""
+        spec = self.synthetic
+        assert spec is not None
+        times, sizes = synthetic_arrivals(
+            spec,
+            loaded.base_dir,
+            streams.stream(self.seed, streams.ARRIVALS),
+            streams.stream(self.seed, streams.SIZES),
+        )
+        owner = pool_index.get(spec.target)
+        self.job_owner = [owner if owner is not None else -1 - self.proxy_index[spec.target]]
+        if spec.service == "threads":
+            for px in self.proxies:
+                self.capacity[px.res_processing] = np.inf
+                px.capacity_bps = px.threads * spec.thread_rate
+            self._limited = np.isfinite(self.capacity)
+        n = times.shape[0]
+        sess = SessionState(job=0, index=0, day=0, id=0, scheduled=0.0, start=0.0)
+        self.sessions.append(sess)
+        ids = self.tasks.reserve(n)
+        self._grow(ids.stop)
+        t = self.tasks
+        t.job[:n] = 0
+        t.session[:n] = 0
+        t.object[:n] = np.arange(n)
+        t.tenant[:n] = -1
+        t.workload[:n] = -1
+        t.otype[:n] = -1
+        t.work_bytes[:n] = sizes
+        t.items[:n] = 1.0
+        t.full[:n] = 1
+        t.ready[:n] = times
+        self._cap[:n] = spec.thread_rate if spec.service == "threads" else np.inf
+        self._res[:n] = 0
+        self._coef[:n] = 0.0
+        self._coef[:n, 0] = 1.0
+        self._coef[:n, 1] = 1.0
+        self._comp[:n] = 1.0
+        sess.first_task = 0
+        sess.n_tasks = n
+        sess.remaining = n
+        sess.done = self.env.event()
+
+    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
+        """Submit each synthetic task at its arrival time."""
+        env = self.env
+        for task, at in enumerate(self.tasks.ready[: self.tasks.n].tolist()):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            self.submit(task)
 
     # -- task creation -------------------------------------------------------------------------
     def new_tasks(
@@ -217,7 +282,9 @@ class World:
         item_bps = np.asarray(self.items_per_s)[wl] * np.where(items > 0, work / items, np.inf)
         self._cap[sl] = np.minimum(thread_bps, item_bps)
         self._phase[sl] = QUEUED
+        self._overhead[sl] = np.asarray(self.overhead_s)[wl]
         comp = np.asarray(repo.compression)[wl]
+        self._comp[sl] = comp
         blob = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS])[wl]
         res = self._res[sl]
         coef = self._coef[sl]
@@ -243,7 +310,7 @@ class World:
         if need <= self._phase.shape[0]:
             return
         size = max(need, 2 * self._phase.shape[0])
-        for name in ("_phase", "_cap", "_res", "_coef"):
+        for name in ("_phase", "_cap", "_res", "_coef", "_overhead", "_comp", "_xfer_start"):
             old = getattr(self, name)
             new = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
             new[: old.shape[0]] = old
@@ -252,7 +319,7 @@ class World:
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
         """A task is ready: hand it to its repository's owner."""
-        owner = self.repo_owner[self.job_repo[int(self.tasks.job[task])]]
+        owner = self.job_owner[int(self.tasks.job[task])]
         if owner < 0:
             self._enqueue_local(-1 - owner, task)
             return
@@ -302,7 +369,7 @@ class World:
         t.attempts[task] += 1
         self._phase[task] = OVERHEAD
         px.overhead_bytes += float(t.work_bytes[task])
-        overhead = self.overhead_s[int(t.workload[task])]
+        overhead = float(self._overhead[task])
         if overhead > 0.0:
             ev = self.env.timeout(overhead, value=(task, int(t.attempts[task])))
             ev.callbacks.append(self._after_overhead)
@@ -326,7 +393,36 @@ class World:
         res = self._res[task].copy()
         res[0] = px.res_processing
         res[1] = px.res_throttle
-        self.sharing.add(task, px.idx, work, float(self._cap[task]), res, self._coef[task])
+        cap = float(self._cap[task])
+        coef = self._coef[task]
+        limited = self._limited[res[coef > 0]]
+        if not limited.any() and np.isfinite(cap) and cap > 0.0:
+            # nothing it uses is shared with a finite capacity: a fixed-rate server, whose
+            # completion time is known now and never changes
+            self._phase[task] = DIRECT
+            self._xfer_start[task] = self.env.now
+            px.direct.add(task)
+            ev = self.env.timeout(work / cap, value=(task, int(self.tasks.attempts[task])))
+            ev.callbacks.append(self._after_direct)
+            return
+        self.sharing.add(task, px.idx, work, cap, res, coef)
+
+    def _after_direct(self, event: simpy.Event) -> None:
+        task, attempt = event.value  # type: ignore[misc]
+        if self._phase[task] != DIRECT or self.tasks.attempts[task] != attempt:
+            return
+        self._finish(task, *self._direct_progress(task))
+
+    def _direct_progress(self, task: int) -> tuple[float, np.ndarray]:
+        """Bytes moved so far by a fixed-rate transfer, and its bottleneck seconds."""
+        start = float(self._xfer_start[task])
+        elapsed = self.env.now - start
+        cap = float(self._cap[task])
+        moved = min(cap * elapsed, float(self.tasks.work_bytes[task]))
+        p = int(self.tasks.proxy[task])
+        self.proxies[p].direct.discard(task)
+        self.ts.add_bytes(start, self.env.now, np.array([p]), np.array([cap]))
+        return moved, np.array([elapsed, 0.0, 0.0, 0.0])
 
     def _on_transfer_done(self, task: int) -> None:
         moved, bott = self.sharing.pop_finished(task)
@@ -354,8 +450,7 @@ class World:
     def _record_bytes(self, task: int, moved: float, bott: np.ndarray | None) -> None:
         t = self.tasks
         t.bytes_read[task] += moved
-        comp = self.repositories[self.job_repo[int(t.job[task])]].compression
-        t.bytes_written[task] += moved * comp[int(t.workload[task])]
+        t.bytes_written[task] += moved * float(self._comp[task])
         if bott is not None:
             t.thread_s[task] += bott[0]
             t.source_s[task] += bott[1]
@@ -406,7 +501,9 @@ class World:
             if phase == TRANSFER:
                 moved, _rem, bott = self.sharing.remove(task)
                 self._record_bytes(task, moved, bott)
-            if phase in (OVERHEAD, TRANSFER):
+            elif phase == DIRECT:
+                self._record_bytes(task, *self._direct_progress(task))
+            if phase in (OVERHEAD, TRANSFER, DIRECT):
                 px = self.proxies[int(t.proxy[task])]
                 if phase == OVERHEAD:
                     px.overhead_bytes -= float(t.work_bytes[task])
@@ -431,6 +528,10 @@ class World:
         sh._advance()
         n = sh.n
         total += float(sh.rem[:n][sh.proxy[:n] == proxy].sum())
+        now = self.env.now
+        for task in px.direct:
+            left = self.tasks.work_bytes[task] - self._cap[task] * (now - self._xfer_start[task])
+            total += max(float(left), 0.0)
         # tasks on a thread still in their overhead phase have not started moving bytes
         return total + px.overhead_bytes
 
@@ -438,6 +539,17 @@ class World:
     def run(self) -> None:
         """Run every job's sessions to the end (or to the safety horizon)."""
         from sim.model.job import job_process
+
+        if self.synthetic is not None:
+            done = self.sessions[0].done
+            assert done is not None
+            self.env.process(self._arrivals())
+            try:
+                self.env.run(until=done)
+            except RuntimeError:  # no events left: some task can never finish
+                self.truncated = True
+            self.sessions[0].end = self.env.now
+            return
 
         procs = [self.env.process(job_process(self, j)) for j in range(len(self.scenario.jobs))]
         horizon = (self.scenario.simulation.days + 7) * DAY_S

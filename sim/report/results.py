@@ -13,6 +13,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +87,21 @@ def manifest(result: RunResult, command: list[str] | None) -> dict[str, Any]:
     }
 
 
+def _publish(partial: Path, base: Path, run_id: str) -> Path:
+    """Rename the finished folder to ``run_id``, or ``run_id-1``, ``-2``... if taken."""
+    k = 0
+    while True:
+        final = base / (run_id if k == 0 else f"{run_id}-{k}")
+        if not final.exists():
+            try:
+                partial.rename(final)
+                return final
+            except OSError:
+                if not final.exists():
+                    raise
+        k += 1
+
+
 def write_results(
     result: RunResult,
     root: Path | str = "results",
@@ -96,14 +112,8 @@ def write_results(
     """Write the run's folder ``root/<scenario>/<run-id>/`` and return its path."""
     base = Path(root) / result.scenario.spec.name
     run_id = run_id or new_run_id(result)
-    final = base / run_id
-    k = 1
-    while final.exists():
-        final = base / f"{run_id}-{k}"
-        k += 1
-    partial = base / f".{final.name}.partial"
-    if partial.exists():
-        shutil.rmtree(partial)
+    # private to this writer: concurrent runs that pick the same run id never share it
+    partial = base / f".{run_id}.{uuid.uuid4().hex[:12]}.partial"
     partial.mkdir(parents=True)
     try:
         atomic_write_text(
@@ -118,7 +128,7 @@ def write_results(
             from sim.report.plots import write_plots
 
             write_plots(result, partial / "plots")
-        os.replace(partial, final)
+        final = _publish(partial, base, run_id)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise

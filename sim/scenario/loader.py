@@ -102,7 +102,9 @@ def apply_override(data: dict[str, Any], text: str) -> tuple[str | int, ...]:
             if last:
                 node[part] = value
             else:
-                node = node.setdefault(part, {})
+                if node.get(part) is None:  # absent or an empty section such as 'calibration:'
+                    node[part] = {}
+                node = node[part]
         else:
             raise ScenarioError(
                 [
@@ -167,8 +169,8 @@ def validate_data(
     except ValidationError as exc:
         raise ScenarioError(
             [
-                _problem(file, positions, _clean_loc(e["loc"]), _message(e), overridden)
-                for e in exc.errors()
+                _problem(file, positions, loc, msg, overridden)
+                for loc, msg in _schema_errors(exc, data)
             ]
         ) from None
     problems = [_problem(file, positions, loc, msg, overridden) for loc, msg in check_rules(spec)]
@@ -177,15 +179,75 @@ def validate_data(
     return LoadedScenario(spec=spec, path=path, overrides=tuple(overrides), raw=data)
 
 
-def _clean_loc(loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
-    # pydantic adds union-branch tags such as 'str' or 'PolicySpec' to locations
-    return tuple(p for p in loc if not ((isinstance(p, str) and p[:1].isupper()) or p in ("str",)))
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+def _clean_loc(
+    loc: tuple[int | str, ...], data: object
+) -> tuple[tuple[str | int, ...], int | None]:
+    """Drop pydantic's union-branch tags (such as 'str' or 'PolicySpec') and '[key]' from a loc.
+
+    The loc is walked through the data, so a user's own key is never mistaken for a tag (an
+    unknown key 'Tenants' must keep its name and position). Also returns the length of the
+    cleaned prefix at which a union tag was dropped, or None.
+    """
+    out: list[str | int] = []
+    node: object = data
+    union_at: int | None = None
+    for part in loc:
+        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]  # type: ignore[index]
+        elif part == "[key]":
+            continue
+        elif isinstance(part, str) and (part[:1].isupper() or part in _TYPE_TAGS or "[" in part):
+            union_at = len(out)
+            continue
+        else:
+            node = None
+        out.append(part)
+    return tuple(out), union_at
+
+
+def _schema_errors(exc: ValidationError, data: object) -> list[tuple[tuple[str | int, ...], str]]:
+    """(loc, message) per schema error, with the noise of union branches removed.
+
+    For ``policy: str | PolicySpec``, a mapping with a typo also fails the 'str' branch; that
+    error is dropped when another branch got further. Branches that all failed at the same
+    place are merged into one message.
+    """
+    entries = []
+    for err in exc.errors():
+        loc, union_at = _clean_loc(err["loc"], data)
+        entries.append((loc, None if union_at is None else loc[:union_at], err))
+    deeper = {u for loc, u, _ in entries if u is not None and len(loc) > len(u)}
+    shallow: dict[tuple[str | int, ...], list[Any]] = {}
+    for loc, union, err in entries:
+        if union is not None and len(loc) == len(union) and union not in deeper:
+            shallow.setdefault(loc, []).append(err)
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for loc, union, err in entries:
+        if union is None or len(loc) > len(union):
+            out.append((loc, _message(err)))
+        elif loc in shallow:  # the first failed branch here stands for all of them
+            errs = shallow.pop(loc)
+            wants = [re.sub(r" or instance of \w+", "", str(e["msg"])) for e in errs]
+            wants = [w.removeprefix("Input should be ") for w in wants]
+            merged = dict(errs[0], msg="Input should be " + " or ".join(dict.fromkeys(wants)))
+            out.append((loc, _message(merged)))
+    return out
 
 
 def _message(err: Any) -> str:
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    if err["loc"][-1:] == ("[key]",) and len(err["loc"]) >= 2:
+        key = err["loc"][-2]
+        if err["type"] == "literal_error":
+            return f"unknown key {key!r}; " + msg.replace("Input should be", "allowed keys are")
+        return f"key {key!r}: {msg}"
     if err["type"] == "extra_forbidden":
         return "unknown field (not allowed here; check the spelling against the reference)"
     if err["type"] == "literal_error":

@@ -17,6 +17,7 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
     """All rule violations of a structurally valid scenario."""
     out: list[tuple[Loc, str]] = []
     out += _unique_names(sc)
+    out += _mode(sc)
     proxies = {p.name: p for p in sc.proxies}
     pools = {p.name: p for p in sc.pools}
     tenants = {t.name for t in sc.tenants}
@@ -48,7 +49,7 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
                 )
             else:
                 pool_of[member] = pool.name
-        dns = Counter(proxies[m].dns or m for m in seen)
+        dns = Counter(_dns(proxies[m].dns or m) for m in seen)
         for name, count in dns.items():
             if count > 1:
                 out.append(
@@ -129,6 +130,11 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
     return out
 
 
+def _dns(name: str) -> str:
+    """DNS names compare case-insensitively and without a trailing root dot (RFC 4343)."""
+    return name.lower().rstrip(".")
+
+
 def _names(d: Mapping[str, object]) -> str:
     return ", ".join(sorted(d)) or "(none)"
 
@@ -153,7 +159,7 @@ def _unique_names(sc: Scenario) -> list[tuple[Loc, str]]:
             out.append((("pools", i, "name"), f"pool name '{pool.name}' is also a proxy name"))
     dns_first: dict[str, int] = {}
     for i, p in enumerate(sc.proxies):
-        dns = p.dns or p.name
+        dns = _dns(p.dns or p.name)
         if dns in dns_first:
             out.append(
                 (
@@ -166,4 +172,67 @@ def _unique_names(sc: Scenario) -> list[tuple[Loc, str]]:
     defaults = [i for i, p in enumerate(sc.proxies) if p.default]
     for i in defaults[1:]:
         out.append((("proxies", i, "default"), "only one proxy can be the default proxy"))
+    return out
+
+
+def _mode(sc: Scenario) -> list[tuple[Loc, str]]:
+    """A scenario is either a backup estate (tenants, repositories, jobs) or synthetic."""
+    out: list[tuple[Loc, str]] = []
+    syn = sc.synthetic
+    if syn is None:
+        for section in ("tenants", "repositories", "jobs"):
+            if not getattr(sc, section):
+                out.append(
+                    (
+                        (section,),
+                        f"'{section}' needs at least one entry (or give a 'synthetic' section "
+                        "for synthetic mode)",
+                    )
+                )
+        return out
+    for section in ("tenants", "repositories", "jobs"):
+        if getattr(sc, section):
+            out.append(
+                (
+                    (section,),
+                    f"synthetic mode has no '{section}'; remove them or the 'synthetic' section",
+                )
+            )
+    names = {p.name for p in sc.proxies} | {p.name for p in sc.pools}
+    pooled = {m for p in sc.pools for m in p.members}
+    if syn.target not in names:
+        out.append(
+            (("synthetic", "target"), f"unknown target '{syn.target}'; give a pool or a proxy")
+        )
+    elif syn.target in pooled:
+        out.append(
+            (
+                ("synthetic", "target"),
+                f"proxy '{syn.target}' is a pool member; target its pool or a standalone proxy",
+            )
+        )
+    arr = syn.arrivals
+    if arr.process == "poisson" and arr.rate is None:
+        out.append((("synthetic", "arrivals", "rate"), "Poisson arrivals need a rate"))
+    if arr.process == "poisson" and arr.rate is not None and arr.rate <= 0:
+        out.append((("synthetic", "arrivals", "rate"), "the arrival rate must be > 0"))
+    if arr.process == "trace" and arr.trace is None:
+        out.append((("synthetic", "arrivals", "trace"), "trace arrivals need a trace file"))
+    if syn.warmup_tasks >= syn.tasks and arr.process == "poisson":
+        out.append((("synthetic", "warmup_tasks"), "warmup_tasks must be below tasks"))
+    sz = syn.sizes
+    loc: Loc = ("synthetic", "sizes")
+    if sz.distribution == "empirical":
+        if not sz.values:
+            out.append((loc, "an empirical distribution needs 'values'"))
+    elif sz.mean is None or sz.mean <= 0:
+        out.append((loc, f"a {sz.distribution} distribution needs a 'mean' > 0"))
+    if sz.distribution in ("lognormal", "hyperexponential") and sz.scv is None:
+        out.append((loc, f"a {sz.distribution} distribution needs 'scv'"))
+    if sz.distribution == "hyperexponential" and sz.scv is not None and sz.scv < 1:
+        out.append((loc, "a balanced hyperexponential needs scv >= 1"))
+    if sz.distribution == "pareto" and sz.alpha is None:
+        out.append((loc, "a pareto distribution needs 'alpha' > 1"))
+    if syn.service == "threads" and syn.thread_rate <= 0:
+        out.append((("synthetic", "thread_rate"), "thread_rate must be > 0"))
     return out

@@ -228,17 +228,77 @@ class SimulationSpec(Strict):
     bucket: Duration = Field(300.0, description="Time-series bucket width.")
 
 
+class SizeDistribution(Strict):
+    """Task sizes of a synthetic workload (bytes; the service time is size / rate)."""
+
+    distribution: Literal[
+        "exponential", "deterministic", "lognormal", "hyperexponential", "pareto", "empirical"
+    ] = Field("exponential", description="Family.")
+    mean: Size | None = Field(None, description="Mean size (all but empirical).")
+    scv: float | None = Field(
+        None,
+        gt=0,
+        description="Squared coefficient of variation (lognormal, hyperexponential: balanced "
+        "means H2, needs scv >= 1).",
+    )
+    alpha: float | None = Field(None, gt=1, description="Pareto shape (> 1).")
+    values: list[Size] | None = Field(
+        None, min_length=1, description="Empirical sizes, drawn uniformly with replacement."
+    )
+
+
+class ArrivalSpec(Strict):
+    """Arrivals of a synthetic workload."""
+
+    process: Literal["poisson", "trace"] = Field("poisson", description="Arrival process.")
+    rate: CountRate | None = Field(None, description="Poisson arrival rate (tasks per second).")
+    trace: str | None = Field(
+        None,
+        description="CSV with columns time[,size] (seconds, bytes), relative to the scenario "
+        "file; replaces rate and sizes.",
+    )
+
+
+class SyntheticSpec(Strict):
+    """Synthetic mode: Poisson or trace-driven tasks with no Microsoft 365 side, to check the
+    engine and the policies against queueing theory (docs/model.md, 'Synthetic mode')."""
+
+    target: str = Field(description="The pool or standalone proxy the tasks arrive at.")
+    arrivals: ArrivalSpec = Field(description="Arrival process.")
+    sizes: SizeDistribution = Field(
+        default_factory=SizeDistribution, description="Task sizes (ignored with a trace)."
+    )
+    tasks: int = Field(1000, ge=1, description="Number of arrivals (Poisson).")
+    service: Literal["threads", "processor_sharing"] = Field(
+        "threads",
+        description="'threads': each thread serves one task at thread_rate (FCFS servers); "
+        "'processor_sharing': a proxy's processing rate is shared equally by its tasks in "
+        "service (at most 'threads' of them; the rest wait).",
+    )
+    thread_rate: Rate = Field(1_000_000.0, description="Rate of one thread ('threads' service).")
+    warmup_tasks: int = Field(
+        0, ge=0, description="Arrivals before the measured ones (not counted in summaries)."
+    )
+
+
 class Scenario(Strict):
     """A poolsim scenario: the estate, its jobs and how long to simulate."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name (results folder).")
     description: str = Field("", description="Free text.")
     seed: int = Field(0, ge=0, description="Root seed of every random stream.")
-    tenants: list[TenantSpec] = Field(min_length=1, description="Microsoft 365 organisations.")
+    tenants: list[TenantSpec] = Field(
+        default_factory=list, description="Microsoft 365 organisations (one or more)."
+    )
     proxies: list[ProxySpec] = Field(min_length=1, description="Backup proxies.")
     pools: list[PoolSpec] = Field(default_factory=list, description="Proxy pools.")
-    repositories: list[RepositorySpec] = Field(min_length=1, description="Repositories.")
-    jobs: list[JobSpec] = Field(min_length=1, description="Backup jobs.")
+    repositories: list[RepositorySpec] = Field(
+        default_factory=list, description="Repositories (one or more)."
+    )
+    jobs: list[JobSpec] = Field(default_factory=list, description="Backup jobs (one or more).")
+    synthetic: SyntheticSpec | None = Field(
+        None, description="Synthetic mode instead of tenants, repositories and jobs."
+    )
     calibration: CalibrationSpec = Field(
         default_factory=CalibrationSpec, description="Rates and phase costs."
     )
