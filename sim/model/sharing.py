@@ -14,6 +14,7 @@ changes every rate is constant and completion times are exact (no time stepping)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -49,6 +50,8 @@ def max_min_rates(
     most the number of distinct saturating resources plus one.
     """
     n, k = res.shape
+    if 0 < n <= SMALL_N:
+        return _max_min_small(cap, res, coef, capacity, res_class)
     rate = np.zeros(n)
     cls = np.full(n, CLS_THREAD, dtype=np.int8)
     if n == 0:
@@ -133,6 +136,91 @@ def max_min_rates(
         used += np.bincount(pr[froze], pa[froze] * rate[po[froze]], minlength=n_res)
         free &= ~done
     return rate, cls
+
+
+SMALL_N = 16
+"""Below this many transfers the allocation is computed in plain Python: numpy's per-call
+overhead dominates for a handful of transfers (the same rule, tested equal)."""
+
+
+def _max_min_small(
+    cap: np.ndarray,
+    res: np.ndarray,
+    coef: np.ndarray,
+    capacity: np.ndarray,
+    res_class: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Progressive filling in plain Python: all free transfers share one rising level."""
+    n = cap.shape[0]
+    caps: list[float] = cap.tolist()
+    rows: list[list[int]] = res.tolist()
+    coefs: list[list[float]] = coef.tolist()
+    cap_r: list[float] = capacity.tolist()
+    rate = [0.0] * n
+    cls = [CLS_THREAD] * n
+    pairs: list[list[tuple[int, float]]] = []
+    users: dict[int, list[tuple[int, float]]] = {}
+    weight: dict[int, float] = {}
+    count: dict[int, int] = {}  # free users per resource
+    free: set[int] = set()
+    for i in range(n):
+        mine: list[tuple[int, float]] = []
+        dead = -1
+        for r, a in zip(rows[i], coefs[i], strict=True):
+            if a <= 0.0 or r == 0:
+                continue
+            c = cap_r[r]
+            if c <= 0.0:
+                dead = r
+                break
+            if c == math.inf:
+                continue
+            mine.append((r, a / c))
+        if dead >= 0:
+            cls[i] = int(res_class[dead])
+            pairs.append([])
+            continue
+        pairs.append(mine)
+        free.add(i)
+        for r, a in mine:
+            users.setdefault(r, []).append((i, a))
+            weight[r] = weight.get(r, 0.0) + a
+            count[r] = count.get(r, 0) + 1
+    used = dict.fromkeys(weight, 0.0)
+    while free:
+        lvl = math.inf
+        for r, w in weight.items():
+            if count[r]:
+                level = (1.0 - used[r]) / w
+                if level < lvl:
+                    lvl = level
+        cap_min = min(caps[i] for i in free)
+        if cap_min < lvl:
+            lvl = cap_min
+        if lvl == math.inf:
+            raise ValueError("a transfer has neither a ceiling nor a limiting resource")
+        lvl = max(lvl, 0.0)
+        tol = lvl * 1e-12 + 1e-300
+        newly = [i for i in free if caps[i] <= lvl + tol]
+        for i in newly:
+            rate[i] = caps[i]
+        frozen = set(newly)
+        for r, w in weight.items():
+            if count[r] and (1.0 - used[r]) / w <= lvl + tol:
+                for i, _a in users[r]:
+                    if i in free and i not in frozen:
+                        rate[i] = lvl
+                        cls[i] = int(res_class[r])
+                        frozen.add(i)
+        if not frozen:
+            raise RuntimeError("max-min filling made no progress")  # a bug, never bad input
+        for i in frozen:
+            free.discard(i)
+            for r, a in pairs[i]:
+                used[r] += a * rate[i]
+                weight[r] -= a
+                count[r] -= 1
+    return np.asarray(rate), np.asarray(cls, dtype=np.int8)
 
 
 class FluidSharing:
