@@ -208,10 +208,13 @@ class World:
         owner = pool_index.get(spec.target)
         self.job_owner = [owner if owner is not None else -1 - self.proxy_index[spec.target]]
         if spec.service == "threads":
+            thread_rate = spec.thread_rate if spec.thread_rate is not None else 1e6
             for px in self.proxies:
                 self.capacity[px.res_processing] = np.inf
-                px.capacity_bps = px.threads * spec.thread_rate
+                px.capacity_bps = px.threads * thread_rate
             self._limited = np.isfinite(self.capacity)
+        else:
+            thread_rate = spec.thread_rate if spec.thread_rate is not None else np.inf
         n = times.shape[0]
         sess = SessionState(job=0, index=0, day=0, id=0, scheduled=0.0, start=0.0)
         self.sessions.append(sess)
@@ -228,7 +231,7 @@ class World:
         t.items[:n] = 1.0
         t.full[:n] = 1
         t.ready[:n] = times
-        self._cap[:n] = spec.thread_rate if spec.service == "threads" else np.inf
+        self._cap[:n] = thread_rate
         self._res[:n] = 0
         self._coef[:n] = 0.0
         self._coef[:n, 0] = 1.0

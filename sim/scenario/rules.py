@@ -233,6 +233,6 @@ def _mode(sc: Scenario) -> list[tuple[Loc, str]]:
         out.append((loc, "a balanced hyperexponential needs scv >= 1"))
     if sz.distribution == "pareto" and sz.alpha is None:
         out.append((loc, "a pareto distribution needs 'alpha' > 1"))
-    if syn.service == "threads" and syn.thread_rate <= 0:
+    if syn.thread_rate is not None and syn.thread_rate <= 0:
         out.append((("synthetic", "thread_rate"), "thread_rate must be > 0"))
     return out

@@ -275,7 +275,12 @@ class SyntheticSpec(Strict):
         "'processor_sharing': a proxy's processing rate is shared equally by its tasks in "
         "service (at most 'threads' of them; the rest wait).",
     )
-    thread_rate: Rate = Field(1_000_000.0, description="Rate of one thread ('threads' service).")
+    thread_rate: Rate | None = Field(
+        None,
+        description="'threads': the rate of one thread (default 1 MB/s). 'processor_sharing': an "
+        "optional per-task ceiling, so k tasks on a proxy of rate C get min(thread_rate, C/k) "
+        "each (Kelly's symmetric M/G/c-PS); unlimited when not given.",
+    )
     warmup_tasks: int = Field(
         0, ge=0, description="Arrivals before the measured ones (not counted in summaries)."
     )
