@@ -77,10 +77,10 @@ MEAN_ITEM_BYTES_OF_TYPE: Final = {
     "shared_mailbox": 75_000.0,
     "onedrive": 1.5 * MB,
     "site": 1.5 * MB,
-    "team": 20_000.0,
+    "team": 500_000.0,
 }
-"""Mean item size. Exchange item ~75 KB (vb365 'Throughput per thread', INFERRED); files and
-Teams messages INFERRED."""
+"""Mean item size. Exchange item ~75 KB (vb365 'Throughput per thread', INFERRED); files
+INFERRED; a team mixes small channel messages with the files of its site, INFERRED 500 KB."""
 
 DAILY_CHANGE_RATE_OF_TYPE: Final = {
     "mailbox": 0.005,
@@ -198,3 +198,45 @@ ROLE_FAILOVER_S: Final = 30.0
 RETRY_ATTEMPTS: Final = 3
 RETRY_WAIT_S: Final = 600.0
 """Retries of failed objects: 3 attempts, 10 min apart (vb365 fact 35)."""
+
+RU_PER_WRITE: Final = 2.0
+"""A write (restore) costs 2 RU (vb365 fact 26)."""
+
+SP_RU_PER_DAY_BY_LICENCES: Final = (
+    (1_000, 1_200_000.0),
+    (5_000, 2_400_000.0),
+    (15_000, 3_600_000.0),
+    (50_000, 4_800_000.0),
+    (None, 6_000_000.0),
+)
+"""SharePoint/OneDrive app resource units per day by licence count (vb365 fact 26)."""
+
+TEAMS_TENANT_REQUESTS_PER_S: Final = 200.0
+"""Teams getAllMessages: 200 requests/s per app per tenant (vb365 fact 25)."""
+
+TEAMS_PER_TEAM_REQUESTS_PER_S: Final = 4.0
+"""At most 4 requests/s per app per team or channel (vb365 fact 25): one message per request."""
+
+MAILBOX_REQUESTS_PER_S: Final = 10_000 / 600
+"""Graph/Outlook: 10,000 requests per 10 min per app per mailbox (vb365 fact 25): one item per
+request, so at most ~16.7 items/s on one mailbox."""
+
+MAILBOX_UPLOAD_BPS: Final = 150 * MB / 300
+"""Graph/Outlook: 150 MB upload per 5 min per mailbox (vb365 fact 25): restores into a mailbox
+run at most 0.5 MB/s."""
+
+RESTORE_THREAD_BPS_OF_WORKLOAD: Final = {
+    "exchange": MAILBOX_UPLOAD_BPS,
+    "onedrive": 2.0 * MB,
+    "sharepoint": 2.0 * MB,
+    "teams": 0.25 * MB,
+}
+"""Per-thread restore ceiling: Exchange from the upload limit; others INFERRED (writes are
+slower than reads)."""
+
+COPY_THREAD_BPS: Final = 50 * MB
+"""Per-thread ceiling of a backup-copy transfer between object stores. INFERRED."""
+
+GROWTH_SIZE_FRACTION: Final = 0.2
+"""New objects start at this fraction of their type's mean size. INFERRED (new mailboxes and
+OneDrives are small)."""

@@ -46,6 +46,7 @@ def task_frame(world: World) -> pd.DataFrame:
 
 SESSION_COLUMNS = [
     "job",
+    "type",
     "session",
     "day",
     "scheduled",
@@ -55,11 +56,19 @@ SESSION_COLUMNS = [
     "window_s",
     "within_window",
     "terminated",
+    "skipped",
+    "retries",
     "objects",
     "objects_done",
+    "objects_failed",
     "full_objects",
     "bytes_read",
     "bytes_written",
+    "redone_bytes",
+    "throttled_s",
+    "bottleneck_source",
+    "bottleneck_proxy",
+    "bottleneck_target",
 ]
 
 
@@ -76,9 +85,24 @@ def session_frame(world: World, tasks: pd.DataFrame) -> pd.DataFrame:
         window = spec.window
         makespan = s.end - s.scheduled if np.isfinite(s.end) else np.nan
         done = int((t["status"] == "done").sum())
+        bott = t[["thread_s", "source_s", "proxy_s", "target_s"]].to_numpy().sum(axis=0)
+        total = float(bott.sum())
+        shares = (
+            ((bott[0] + bott[1]) / total, bott[2] / total, bott[3] / total)
+            if total > 0
+            else (np.nan, np.nan, np.nan)
+        )
+        in_window = (
+            not s.skipped
+            and np.isfinite(makespan)
+            and not s.terminated
+            and (window is None or makespan <= window)
+            and (not np.isfinite(s.deadline) or s.end <= s.deadline)
+        )
         rows.append(
             {
                 "job": jobs[s.job].name,
+                "type": jobs[s.job].type,
                 "session": s.index,
                 "day": s.day,
                 "scheduled": s.scheduled,
@@ -86,15 +110,21 @@ def session_frame(world: World, tasks: pd.DataFrame) -> pd.DataFrame:
                 "end": s.end,
                 "makespan_s": makespan,
                 "window_s": window if window is not None else np.nan,
-                "within_window": bool(
-                    window is None or (np.isfinite(makespan) and makespan <= window)
-                ),
+                "within_window": bool(in_window),
                 "terminated": s.terminated,
+                "skipped": s.skipped,
+                "retries": s.retries,
                 "objects": s.n_tasks,
                 "objects_done": done,
+                "objects_failed": int((t["status"] == "failed").sum()),
                 "full_objects": int(t["full"].sum()),
                 "bytes_read": float(t["bytes_read"].sum()),
                 "bytes_written": float(t["bytes_written"].sum()),
+                "redone_bytes": float(t["redone_bytes"].sum()),
+                "throttled_s": float(t["source_s"].sum()),
+                "bottleneck_source": shares[0],
+                "bottleneck_proxy": shares[1],
+                "bottleneck_target": shares[2],
             }
         )
     return pd.DataFrame(rows, columns=SESSION_COLUMNS)

@@ -15,10 +15,19 @@ def put_rate_per_s(spec: RepositorySpec) -> float:
     return d.S3_PUT_PER_S
 
 
+def get_rate_per_s(spec: RepositorySpec) -> float:
+    """GET requests per second: the scenario's, else the provider default (vb365 facts 31-32)."""
+    if spec.get_rate is not None:
+        return float(spec.get_rate)
+    if spec.kind in ("azure_blob", "azure_archive"):
+        return d.AZURE_REQUESTS_PER_S
+    return d.S3_GET_PER_S
+
+
 class Repository:
     """Resource indices and per-workload compression of one repository."""
 
-    __slots__ = ("compression", "idx", "name", "res_put", "res_write")
+    __slots__ = ("compression", "idx", "name", "res_get", "res_put", "res_read", "res_write")
 
     def __init__(self, idx: int, spec: RepositorySpec) -> None:
         self.idx = idx
@@ -28,3 +37,5 @@ class Repository:
         ]
         self.res_write = 0
         self.res_put = 0
+        self.res_read = 0
+        self.res_get = 0

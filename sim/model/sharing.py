@@ -266,6 +266,8 @@ class FluidSharing:
         """Capacity in use per resource (sum of coefficient x rate)."""
         self.bottleneck: np.ndarray = np.zeros(self.capacity.shape[0], dtype=bool)
         """Resources saturated in the last full recomputation."""
+        self.consumed: np.ndarray = np.zeros(self.capacity.shape[0])
+        """Capacity used so far per resource (integral of usage; e.g. RU spent)."""
         self.row_of: dict[int, int] = {}
         self._finished_stats: dict[int, tuple[float, np.ndarray]] = {}
         self.t_last = env.now
@@ -393,6 +395,7 @@ class FluidSharing:
         self.rem[:n] -= moved
         self.moved[:n] += moved
         self.bott_s[np.arange(n), self.cls[:n]] += dt
+        self.consumed += self.used * dt
         self.ts.add_bytes(self.t_last, now, self.proxy[:n], rate)
         self.t_last = now
 

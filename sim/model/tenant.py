@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim import defaults as d
 from sim.scenario.schema import TenantSpec
 from sim.workload.objects import ObjectTable
@@ -19,10 +21,35 @@ def sharepoint_ru_per_min(spec: TenantSpec) -> float:
     raise AssertionError("unreachable")
 
 
+def sharepoint_ru_per_day(spec: TenantSpec) -> float:
+    """SharePoint/OneDrive RU budget per day: the scenario's, else by licence tier
+    (vb365 fact 26)."""
+    if spec.sharepoint_ru_per_day is not None:
+        return float(spec.sharepoint_ru_per_day)
+    licences = spec.licences or spec.users
+    for upper, ru in d.SP_RU_PER_DAY_BY_LICENCES:
+        if upper is None or licences < upper:
+            return ru
+    raise AssertionError("unreachable")
+
+
 class Tenant:
     """A tenant's objects (global ids from ``first_object``) and its resource indices."""
 
-    __slots__ = ("first_object", "idx", "name", "objects", "res_egress", "res_ru", "res_workload")
+    __slots__ = (
+        "appear_day",
+        "first_object",
+        "idx",
+        "name",
+        "objects",
+        "res_egress",
+        "res_ingress",
+        "res_ru",
+        "res_teams",
+        "res_workload",
+        "ru_per_day",
+        "ru_per_min",
+    )
 
     def __init__(self, idx: int, name: str, objects: ObjectTable, first_object: int) -> None:
         self.idx = idx
@@ -32,3 +59,9 @@ class Tenant:
         self.res_egress = 0
         self.res_workload = [0] * len(d.WORKLOADS)
         self.res_ru = 0
+        self.res_teams = 0
+        self.res_ingress = 0
+        self.ru_per_min = 0.0
+        self.ru_per_day = 0.0
+        self.appear_day = np.zeros(len(objects), dtype=np.int64)
+        """Day (0-based) each object joins the tenant; 0 for the initial inventory."""

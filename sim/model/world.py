@@ -18,23 +18,23 @@ from sim import defaults as d
 from sim.model import rng as streams
 from sim.model.pool import Pool
 from sim.model.proxy import Proxy
-from sim.model.repository import Repository, put_rate_per_s
+from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
 from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing
-from sim.model.tenant import Tenant, sharepoint_ru_per_min
-from sim.model.trace import CANCELLED, DONE, TaskTable, Timeseries
+from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
+from sim.model.trace import CANCELLED, DONE, FAILED, TaskTable, Timeseries
 from sim.model.view import PoolView
 from sim.policies.base import PushPolicy
 from sim.policies.registry import make_policy
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import PolicySpec
-from sim.workload.objects import WORKLOAD_INDEX, tenant_objects
+from sim.workload.objects import WORKLOAD_INDEX, tenant_objects, with_growth
 from sim.workload.synthetic import arrivals as synthetic_arrivals
 
 #: task phases (DIRECT: a fixed-rate transfer outside the shared fluid)
 QUEUED, OVERHEAD, TRANSFER, FINISHED, DIRECT = 0, 1, 2, 3, 4
-#: resource slots per task: proxy processing, proxy throttle, tenant egress, tenant workload cap,
-#: tenant SharePoint RU, repository write bandwidth, repository PUT rate
-K_SLOTS = 7
+#: resource slots per task: proxy processing, proxy throttle, then up to three tenant and four
+#: repository resources depending on the job type (see ``new_tasks``)
+K_SLOTS = 9
 DAY_S = 86_400.0
 
 
@@ -55,6 +55,10 @@ class SessionState:
     remaining: int = 0
     terminated: bool = False
     done: simpy.Event | None = None
+    deadline: float = float("inf")
+    retries: int = 0
+    skipped: bool = False
+    processing_done: bool = False
 
 
 class World:
@@ -126,16 +130,22 @@ class World:
         tenant_index: dict[str, int] = {}
         first = 0
         for i, ts in enumerate(sc.tenants):
-            objs = tenant_objects(
-                ts, loaded.base_dir, streams.stream(self.seed, streams.WORKLOAD, i)
-            )
+            wrng = streams.stream(self.seed, streams.WORKLOAD, i)
+            objs = tenant_objects(ts, loaded.base_dir, wrng)
+            objs, appear = with_growth(objs, ts.growth_per_day, sc.simulation.days, wrng)
             tn = Tenant(i, ts.name, objs, first)
+            tn.appear_day = appear
             first += len(objs)
             if ts.egress_cap is not None:
                 tn.res_egress = resource(ts.egress_cap, CLS_SOURCE)
             for w, cap in ts.workload_caps.items():
                 tn.res_workload[WORKLOAD_INDEX[w]] = resource(cap, CLS_SOURCE)
             tn.res_ru = resource(sharepoint_ru_per_min(ts) / 60.0, CLS_SOURCE)
+            tn.ru_per_min = sharepoint_ru_per_min(ts)
+            tn.ru_per_day = sharepoint_ru_per_day(ts)
+            tn.res_teams = resource(ts.teams_requests_per_s, CLS_SOURCE)
+            if ts.ingress_cap is not None:
+                tn.res_ingress = resource(ts.ingress_cap, CLS_SOURCE)
             self.tenants.append(tn)
             tenant_index[ts.name] = i
         self.n_objects = first
@@ -148,6 +158,8 @@ class World:
             repo = Repository(i, rs)
             repo.res_write = resource(rs.write_bandwidth, CLS_TARGET)
             repo.res_put = resource(put_rate_per_s(rs), CLS_TARGET)
+            repo.res_read = resource(rs.read_bandwidth, CLS_TARGET)
+            repo.res_get = resource(get_rate_per_s(rs), CLS_TARGET)
             self.repositories.append(repo)
             owner = pool_index.get(rs.owner)
             self.repo_owner.append(owner if owner is not None else -1 - self.proxy_index[rs.owner])
@@ -169,6 +181,26 @@ class World:
         self.job_tenant = [tenant_index[j.tenant] for j in sc.jobs]
         self.job_repo = [repo_index[j.repository] for j in sc.jobs]
         self.job_owner = [self.repo_owner[r] for r in self.job_repo]
+        job_index = {j.name: i for i, j in enumerate(sc.jobs)}
+        self.copy_source = {
+            i: job_index[j.source_job] for i, j in enumerate(sc.jobs) if j.source_job is not None
+        }
+        """Backup copy job -> its source backup job."""
+        self.copy_thread_bps = d.COPY_THREAD_BPS
+        self.session_done: dict[int, list[simpy.Event]] = {}
+        """Per backup job: events a backup copy waits on (one per finished session)."""
+        self._fail_p = [j.failure_probability for j in sc.jobs] or [0.0]
+        self._runs: dict[int, int] = {}
+        self._finished: dict[int, int] = {}
+        self._source_over: set[int] = set()
+        self._last_ok: dict[int, np.ndarray] = {}
+        self._copied: dict[int, np.ndarray] = {}
+        self._fail_rng: dict[int, np.random.Generator] = {}
+        self._fail_frac = np.full(1024, -1.0)
+        self.stored = {
+            j: np.zeros(self.n_objects) for j, spec in enumerate(sc.jobs) if spec.type == "backup"
+        }
+        """Per backup job: bytes stored per object (sum of bytes written)."""
         """Per job: the owning pool index (>= 0) or -1 - standalone proxy index."""
         self.sessions: list[SessionState] = []
         self._phase = np.zeros(1024, dtype=np.int8)
@@ -259,15 +291,17 @@ class World:
         items: np.ndarray,
         full: np.ndarray,
     ) -> range:
-        """Create the tasks of a session (vectorised): one per object in scope."""
+        """Create the tasks of a session (vectorised): one per object given.
+
+        ``work`` is source bytes for backups and restores and stored bytes for backup copies.
+        """
         job = session.job
+        spec = self.scenario.jobs[job]
         tn = self.tenants[self.job_tenant[job]]
-        repo = self.repositories[self.job_repo[job]]
         n = int(objects.shape[0])
         ids = self.tasks.reserve(n)
         sl = slice(ids.start, ids.stop)
         local = objects - tn.first_object
-        otype = tn.objects.otype[local]
         wl = tn.objects.workload[local]
         t = self.tasks
         t.job[sl] = job
@@ -275,45 +309,99 @@ class World:
         t.object[sl] = objects
         t.tenant[sl] = tn.idx
         t.workload[sl] = wl
-        t.otype[sl] = otype
+        t.otype[sl] = tn.objects.otype[local]
         t.work_bytes[sl] = work
         t.items[sl] = items
         t.full[sl] = full
         t.ready[sl] = self.env.now
         self._grow(ids.stop)
-        thread_bps = np.asarray(self.thread_bps)[wl]
-        item_bps = np.asarray(self.items_per_s)[wl] * np.where(items > 0, work / items, np.inf)
-        self._cap[sl] = np.minimum(thread_bps, item_bps)
         self._phase[sl] = QUEUED
         self._overhead[sl] = np.asarray(self.overhead_s)[wl]
-        comp = np.asarray(repo.compression)[wl]
-        self._comp[sl] = comp
-        blob = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS])[wl]
         res = self._res[sl]
         coef = self._coef[sl]
-        res[:, 0] = -1  # filled per proxy at start
-        coef[:, 0] = 1.0
-        res[:, 1] = -1
+        res[:] = 0
+        coef[:] = 0.0
+        coef[:, 0] = 1.0  # proxy processing and throttle: filled per proxy at start
         coef[:, 1] = 1.0
-        res[:, 2] = tn.res_egress
-        coef[:, 2] = 1.0
-        res[:, 3] = np.asarray(tn.res_workload)[wl]
-        coef[:, 3] = 1.0
-        is_sp = (wl == WORKLOAD_INDEX["onedrive"]) | (wl == WORKLOAD_INDEX["sharepoint"])
-        res[:, 4] = np.where(is_sp, tn.res_ru, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            coef[:, 4] = np.where(is_sp & (work > 0), d.RU_PER_FILE_DOWNLOAD * items / work, 0.0)
-        res[:, 5] = repo.res_write
-        coef[:, 5] = comp
-        res[:, 6] = repo.res_put
-        coef[:, 6] = comp * (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
+            per_byte_items = np.where(work > 0, items / work, 0.0)
+        is_sp = (wl == WORKLOAD_INDEX["onedrive"]) | (wl == WORKLOAD_INDEX["sharepoint"])
+        is_teams = wl == WORKLOAD_INDEX["teams"]
+        is_exch = wl == WORKLOAD_INDEX["exchange"]
+        blob = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS])[wl]
+        item_rate = np.asarray(self.items_per_s)[wl]
+        # per-mailbox and per-team request limits (vb365 fact 25): one item per request
+        item_rate = np.where(is_exch, np.minimum(item_rate, d.MAILBOX_REQUESTS_PER_S), item_rate)
+        item_rate = np.where(
+            is_teams, np.minimum(item_rate, d.TEAMS_PER_TEAM_REQUESTS_PER_S), item_rate
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            item_bps = item_rate * np.where(items > 0, work / items, np.inf)
+        if spec.type == "backup_copy":
+            src = self.repositories[self.job_repo[self.copy_source[job]]]
+            dst = self.repositories[self.job_repo[job]]
+            src_comp = np.asarray(src.compression)[wl]
+            self._cap[sl] = self.copy_thread_bps
+            self._comp[sl] = 1.0
+            res[:, 5] = src.res_read
+            coef[:, 5] = 1.0
+            res[:, 6] = src.res_get
+            coef[:, 6] = 1.0 / (blob * src_comp)
+            res[:, 7] = dst.res_write
+            coef[:, 7] = 1.0
+            res[:, 8] = dst.res_put
+            coef[:, 8] = (1.0 + d.METADATA_OBJECTS_PER_BLOB) / d.BACKUP_COPY_BLOB_BYTES
+        elif spec.type == "restore":
+            repo = self.repositories[self.job_repo[job]]
+            comp = np.asarray(repo.compression)[wl]
+            thread = np.asarray(
+                [d.RESTORE_THREAD_BPS_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float
+            )[wl]
+            self._cap[sl] = np.minimum(thread, item_bps)
+            self._comp[sl] = 1.0
+            res[:, 2] = tn.res_ingress
+            coef[:, 2] = 1.0
+            res[:, 4] = np.where(is_sp, tn.res_ru, np.where(is_teams, tn.res_teams, 0))
+            coef[:, 4] = np.where(is_sp, d.RU_PER_WRITE * per_byte_items, 0.0) + np.where(
+                is_teams, per_byte_items, 0.0
+            )
+            res[:, 5] = repo.res_read
+            coef[:, 5] = comp
+            res[:, 6] = repo.res_get
+            coef[:, 6] = 1.0 / blob
+        else:
+            repo = self.repositories[self.job_repo[job]]
+            comp = np.asarray(repo.compression)[wl]
+            self._cap[sl] = np.minimum(np.asarray(self.thread_bps)[wl], item_bps)
+            self._comp[sl] = comp
+            res[:, 2] = tn.res_egress
+            coef[:, 2] = 1.0
+            res[:, 3] = np.asarray(tn.res_workload)[wl]
+            coef[:, 3] = 1.0
+            res[:, 4] = np.where(is_sp, tn.res_ru, np.where(is_teams, tn.res_teams, 0))
+            coef[:, 4] = np.where(is_sp, d.RU_PER_FILE_DOWNLOAD * per_byte_items, 0.0) + np.where(
+                is_teams, per_byte_items, 0.0
+            )
+            res[:, 5] = repo.res_write
+            coef[:, 5] = comp
+            res[:, 6] = repo.res_put
+            coef[:, 6] = comp * (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
         return ids
 
     def _grow(self, need: int) -> None:
         if need <= self._phase.shape[0]:
             return
         size = max(need, 2 * self._phase.shape[0])
-        for name in ("_phase", "_cap", "_res", "_coef", "_overhead", "_comp", "_xfer_start"):
+        for name in (
+            "_phase",
+            "_cap",
+            "_res",
+            "_coef",
+            "_overhead",
+            "_comp",
+            "_xfer_start",
+            "_fail_frac",
+        ):
             old = getattr(self, name)
             new = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
             new[: old.shape[0]] = old
@@ -370,6 +458,17 @@ class World:
         t.proxy[task] = px.idx
         t.start[task] = self.env.now
         t.attempts[task] += 1
+        job = int(t.job[task])
+        p_fail = self._fail_p[job]
+        if p_fail > 0.0:
+            sid = int(t.session[task])
+            rng = self._fail_rng.get(sid)
+            if rng is None:
+                rng = self._fail_rng[sid] = streams.stream(self.seed, streams.FAILURE, job, sid)
+            # this attempt fails after a uniformly random share of its bytes
+            self._fail_frac[task] = rng.random() if rng.random() < p_fail else -1.0
+        else:
+            self._fail_frac[task] = -1.0
         self._phase[task] = OVERHEAD
         px.overhead_bytes += float(t.work_bytes[task])
         overhead = float(self._overhead[task])
@@ -385,9 +484,17 @@ class World:
             return  # the task was stopped or moved meanwhile
         self._begin_transfer(task)
 
-    def _begin_transfer(self, task: int) -> None:
+    def _attempt_work(self, task: int) -> float:
+        """Bytes this attempt moves: all of them, or the share after which it fails."""
         work = float(self.tasks.work_bytes[task])
-        self.proxies[int(self.tasks.proxy[task])].overhead_bytes -= work
+        frac = float(self._fail_frac[task])
+        return work * frac if frac >= 0.0 else work
+
+    def _begin_transfer(self, task: int) -> None:
+        self.proxies[int(self.tasks.proxy[task])].overhead_bytes -= float(
+            self.tasks.work_bytes[task]
+        )
+        work = self._attempt_work(task)
         if work <= 0.0:
             self._finish(task, 0.0, None)
             return
@@ -421,7 +528,7 @@ class World:
         start = float(self._xfer_start[task])
         elapsed = self.env.now - start
         cap = float(self._cap[task])
-        moved = min(cap * elapsed, float(self.tasks.work_bytes[task]))
+        moved = min(cap * elapsed, self._attempt_work(task))
         p = int(self.tasks.proxy[task])
         self.proxies[p].direct.discard(task)
         self.ts.add_bytes(start, self.env.now, np.array([p]), np.array([cap]))
@@ -438,7 +545,11 @@ class World:
         px = self.proxies[p]
         self._phase[task] = FINISHED
         t.end[task] = now
-        t.status[task] = DONE
+        if self._fail_frac[task] >= 0.0:
+            t.status[task] = FAILED
+            t.redone_bytes[task] += moved
+        else:
+            t.status[task] = DONE
         self._record_bytes(task, moved, bott)
         px.busy -= 1
         px.busy_thread_s += now - float(t.start[task])
@@ -522,6 +633,92 @@ class World:
         for px in freed:
             self._refill(px)
 
+    def _daily_ru_budget(self, tn: Tenant) -> Generator[simpy.Event, Any, None]:
+        """The SharePoint/OneDrive RU budget per day (vb365 fact 26): checked every minute (the
+        budget's own granularity); once spent, the tenant's RU capacity is 0 until midnight."""
+        env = self.env
+        r = tn.res_ru
+        per_s = tn.ru_per_min / 60.0
+        day_start_used = 0.0
+        day = 0
+        while True:
+            yield env.timeout(60.0)
+            self.sharing._advance()
+            today = int(env.now // DAY_S)
+            if today != day:
+                day = today
+                day_start_used = float(self.sharing.consumed[r])
+                if self.capacity_of(r) == 0.0:
+                    self.sharing.set_capacity(r, per_s)
+                    self.events.append(
+                        {"t": env.now, "event": "ru_budget_reset", "tenant": tn.name}
+                    )
+            spent = float(self.sharing.consumed[r]) - day_start_used
+            if spent >= tn.ru_per_day and self.capacity_of(r) > 0.0:
+                self.sharing.set_capacity(r, 0.0)
+                self.events.append({"t": env.now, "event": "ru_budget_spent", "tenant": tn.name})
+
+    def capacity_of(self, resource: int) -> float:
+        """Current capacity of a resource."""
+        return float(self.sharing.capacity[resource])
+
+    # -- sessions ------------------------------------------------------------------------------
+    def job_runs(self, job: int) -> int:
+        """Sessions of ``job`` so far (its next session's index)."""
+        return self._runs.get(job, 0)
+
+    def last_ok(self, job: int) -> np.ndarray:
+        """Per object: start time of its last successful backup by ``job`` (NaN: never)."""
+        if job not in self._last_ok:
+            self._last_ok[job] = np.full(self.n_objects, np.nan)
+        return self._last_ok[job]
+
+    def copied(self, job: int) -> np.ndarray:
+        """Per object: stored bytes a backup-copy job has copied so far."""
+        if job not in self._copied:
+            self._copied[job] = np.zeros(self.n_objects)
+        return self._copied[job]
+
+    def source_session_event(self, job: int, k: int) -> simpy.Event:
+        """The event of backup ``job``'s k-th finished session (value: the session id);
+        ``k = -1`` marks the job as finished (value None for every later k)."""
+        events = self.session_done.setdefault(job, [])
+        if k < 0:
+            self._source_over.add(job)
+            for ev in events:
+                if not ev.triggered:
+                    ev.succeed(None)
+            return self.env.event().succeed(None)
+        while len(events) <= k:
+            ev = self.env.event()
+            if job in self._source_over:
+                ev.succeed(None)
+            events.append(ev)
+        return events[k]
+
+    def end_session(self, sess: SessionState) -> None:
+        """Book-keeping when a session ends: count it and wake waiting backup copies."""
+        self._runs[sess.job] = self._runs.get(sess.job, 0) + 1
+        if self.scenario.jobs[sess.job].type == "backup":
+            k = self._finished.get(sess.job, 0)
+            self._finished[sess.job] = k + 1
+            ev = self.source_session_event(sess.job, k)
+            if not ev.triggered:
+                ev.succeed(sess.id)
+
+    def record_skipped(self, job: int, scheduled: float) -> None:
+        """A run that could not start because the job's previous session was still running."""
+        sess = SessionState(
+            job=job,
+            index=self.job_runs(job),
+            day=int(scheduled // DAY_S),
+            id=len(self.sessions),
+            scheduled=scheduled,
+            skipped=True,
+        )
+        self.sessions.append(sess)
+        self._runs[job] = self._runs.get(job, 0) + 1
+
     # -- queries -------------------------------------------------------------------------------
     def outstanding_bytes(self, proxy: int) -> float:
         """Remaining bytes of a proxy's queued and in-service tasks (progress subtracted)."""
@@ -555,6 +752,9 @@ class World:
             return
 
         procs = [self.env.process(job_process(self, j)) for j in range(len(self.scenario.jobs))]
+        for tn in self.tenants:
+            if np.isfinite(tn.ru_per_day):
+                self.env.process(self._daily_ru_budget(tn))
         horizon = (self.scenario.simulation.days + 7) * DAY_S
         limit = self.env.timeout(horizon)
         self.env.run(until=self.env.any_of([self.env.all_of(procs), limit]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from sim.scenario.schema import ARCHIVE_KINDS, BLOCK_KINDS, Scenario
+from sim.scenario.schema import ARCHIVE_KINDS, BLOCK_KINDS, PERIODS_S, RepositorySpec, Scenario
 
 Loc = tuple[str | int, ...]
 
@@ -115,7 +115,7 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
                 )
             )
             continue
-        if target.kind in ARCHIVE_KINDS:
+        if target.kind in ARCHIVE_KINDS and job.type != "backup_copy":
             out.append(
                 (
                     ("jobs", i, "repository"),
@@ -127,6 +127,98 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
             out.append((("jobs", i, "workloads"), "a workload is listed twice"))
         if job.share_offset + job.share > 1.0 + 1e-9:
             out.append((("jobs", i, "share"), "share_offset + share must not exceed 1"))
+        out += _job_kind(sc, i, repos)
+        out += _schedule(sc, i)
+    return out
+
+
+def _job_kind(sc: Scenario, i: int, repos: Mapping[str, RepositorySpec]) -> list[tuple[Loc, str]]:
+    """Backup copies copy a backup job into a repository of the same owner (vb365 fact 11)."""
+    job = sc.jobs[i]
+    out: list[tuple[Loc, str]] = []
+    jobs = {j.name: j for j in sc.jobs}
+    if job.type == "backup_copy":
+        src = jobs.get(job.source_job) if job.source_job is not None else None
+        if job.source_job is None:
+            out.append((("jobs", i, "type"), "a backup_copy job needs 'source_job'"))
+        elif src is None or src.type != "backup":
+            out.append(
+                (
+                    ("jobs", i, "source_job"),
+                    f"'{job.source_job}' is not a backup job of this scenario",
+                )
+            )
+        elif src.repository in repos and job.repository in repos:
+            a, b = repos[src.repository], repos[job.repository]
+            if a.owner != b.owner:
+                out.append(
+                    (
+                        ("jobs", i, "repository"),
+                        f"copy target '{b.name}' is owned by '{b.owner}' but the source "
+                        f"repository '{a.name}' by '{a.owner}'; source and target must belong "
+                        "to the same proxy or pool",
+                    )
+                )
+            if a.name == b.name:
+                out.append((("jobs", i, "repository"), "a copy cannot target its own source"))
+            if src.tenant != job.tenant:
+                out.append((("jobs", i, "tenant"), "a copy's tenant must be its source's"))
+    elif job.source_job is not None:
+        out.append((("jobs", i, "source_job"), "only backup_copy jobs have a source_job"))
+    return out
+
+
+def _schedule(sc: Scenario, i: int) -> list[tuple[Loc, str]]:
+    """Exactly one kind of schedule, with the values VB365 offers (vb365 fact 35)."""
+    job = sc.jobs[i]
+    s = job.schedule
+    loc: Loc = ("jobs", i, "schedule")
+    out: list[tuple[Loc, str]] = []
+    kinds = [
+        k
+        for k, v in (
+            ("daily", s.daily),
+            ("periodic", s.periodic),
+            ("once", s.once),
+            ("after_source", s.after_source or None),
+        )
+        if v is not None
+    ]
+    if len(kinds) != 1:
+        out.append(
+            (
+                loc,
+                "give exactly one of daily, periodic, once or after_source"
+                + (f" (got {', '.join(kinds)})" if kinds else ""),
+            )
+        )
+    if s.after_source and job.type != "backup_copy":
+        out.append(((*loc, "after_source"), "after_source is for backup_copy jobs only"))
+    if s.periodic is not None and int(s.periodic) not in PERIODS_S:
+        out.append(
+            (
+                (*loc, "periodic"),
+                "allowed periods: 5min, 10min, 15min, 30min, 1h, 2h, 4h, 8h, 12h",
+            )
+        )
+    if not 0 <= s.offset <= 59 * 60:
+        out.append(((*loc, "offset"), "the offset is 0-59 minutes"))
+    if s.days is not None and s.daily is None:
+        out.append(((*loc, "days"), "days apply to daily schedules only"))
+    if s.allowed_hours is not None:
+        from sim.model.schedule import parse_allowed_hours
+
+        try:
+            grid = parse_allowed_hours(s.allowed_hours)
+        except ValueError as exc:
+            out.append(((*loc, "allowed_hours"), str(exc)))
+        else:
+            if not grid.any():
+                out.append(((*loc, "allowed_hours"), "the grid allows no hour at all"))
+    if s.terminate_on_window and s.window is None and s.allowed_hours is None:
+        out.append(
+            ((*loc, "terminate_on_window"), "terminate_on_window needs a window or allowed_hours")
+        )
     return out
 
 

@@ -103,7 +103,24 @@ class TenantSpec(Strict):
         None,
         gt=0,
         description="SharePoint/OneDrive resource units per minute (default: by licence tier, "
-        "vb365 fact 26). Each file download costs 1 RU.",
+        "vb365 fact 26). Each file download costs 1 RU, each write 2 RU.",
+    )
+    sharepoint_ru_per_day: float | None = Field(
+        None,
+        gt=0,
+        description="SharePoint/OneDrive resource units per day (default: by licence tier, "
+        "1.2M-6M, vb365 fact 26). When spent, SharePoint/OneDrive transfers stop until midnight.",
+    )
+    teams_requests_per_s: float = Field(
+        d.TEAMS_TENANT_REQUESTS_PER_S,
+        gt=0,
+        description="Teams message requests per second per app per tenant (vb365 fact 25).",
+    )
+    ingress_cap: Rate | None = Field(
+        None, description="Tenant-wide write cap for restores, e.g. '400 GB/h' (vb365 fact 22)."
+    )
+    growth_per_day: Fraction = Field(
+        0.0, description="New objects per day as a fraction of the inventory (each is a full)."
     )
 
 
@@ -156,26 +173,77 @@ class RepositorySpec(Strict):
     put_rate: CountRate | None = Field(
         None, description="PUT requests per second (default: 3,500 for S3, 20,000 for Azure)."
     )
+    read_bandwidth: Rate = Field(
+        d.REPOSITORY_WRITE_BPS, description="Read bandwidth (backup copy source, restores)."
+    )
+    get_rate: CountRate | None = Field(
+        None, description="GET requests per second (default: 5,500 for S3, 20,000 for Azure)."
+    )
     compression: dict[Workload, Fraction] = Field(
         default_factory=dict, description="Stored / source bytes per workload (vb365 fact 30)."
     )
 
 
-class ScheduleSpec(Strict):
-    """When a job's sessions start."""
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PERIODS_S = (300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43200)
+"""Periodic schedules VB365 offers: 5, 10, 15, 30 min, 1, 2, 4, 8, 12 h (vb365 fact 35)."""
 
-    daily: Clock = Field(description="Start time every day.")
+
+class ScheduleSpec(Strict):
+    """When a job's sessions start (vb365 fact 35). Give exactly one of daily, periodic,
+    after_source (backup copy) or once."""
+
+    daily: Clock | None = Field(None, description="Start time every (selected) day.")
+    days: list[Weekday] | None = Field(
+        None, description="Weekdays a daily schedule runs on (default: every day)."
+    )
+    periodic: Duration | None = Field(
+        None, description="Run every 5/10/15/30 min or 1/2/4/8/12 h, from midnight + offset."
+    )
+    offset: Duration = Field(0.0, description="Offset of a periodic schedule (0-59 min).")
+    once: Clock | None = Field(
+        None, description="Run once, on day 'on_day' at this time (restores)."
+    )
+    on_day: int = Field(1, ge=1, description="Day of a 'once' schedule (1 = first day).")
+    after_source: bool = Field(
+        False, description="Backup copy: run immediately after each session of the source job."
+    )
     window: Duration | None = Field(None, description="Backup window length from the start.")
+    allowed_hours: list[str] | None = Field(
+        None,
+        description="Allowed-hours grid (7x24): entries like 'mon-fri 20-06', 'sat-sun 00-24', "
+        "'wed 22-23'. Sessions start only in allowed hours; with terminate_on_window they stop "
+        "when the allowed block ends.",
+    )
     terminate_on_window: bool = Field(
-        False, description="Stop the session when it exceeds the window."
+        False, description="Stop the session when it exceeds the window or the allowed hours."
     )
 
 
+class RetrySpec(Strict):
+    """Retries of failed objects (vb365 fact 35: off by default; when on 3 attempts, 10 min)."""
+
+    attempts: int = Field(3, ge=1, le=777, description="Retries after the first attempt.")
+    wait: Duration = Field(600.0, description="Wait before each retry round (1-999 min).")
+
+
 class JobSpec(Strict):
-    """A backup job: some workloads of a tenant into one repository."""
+    """A job: backup (tenant → repository), backup copy (repository → repository) or restore
+    (repository → tenant)."""
 
     name: str = Field(description="Unique job name.")
-    type: Literal["backup"] = Field("backup", description="Job type.")
+    type: Literal["backup", "backup_copy", "restore"] = Field("backup", description="Job type.")
+    source_job: str | None = Field(
+        None, description="Backup copy: the backup job whose latest restore point is copied."
+    )
+    source_repository: str | None = Field(
+        None, description="Restore: the repository restored from (default: the job's)."
+    )
+    retry: RetrySpec | None = Field(None, description="Retry failed objects (off by default).")
+    failure_probability: Fraction = Field(
+        0.0, description="Probability that one attempt at an object fails (at a random point)."
+    )
     tenant: str = Field(description="Tenant name.")
     workloads: list[Workload] = Field(
         default_factory=lambda: list(_ALL_WORKLOADS),
@@ -188,7 +256,9 @@ class JobSpec(Strict):
     share_offset: Fraction = Field(
         0.0, description="Where this job's slice of the objects starts (0..1)."
     )
-    repository: str = Field(description="Target repository.")
+    repository: str = Field(
+        description="Target repository (backup copy: the copy target; restore: the source)."
+    )
     schedule: ScheduleSpec = Field(description="Schedule and window.")
 
 
@@ -225,6 +295,7 @@ class SimulationSpec(Strict):
     """How long to simulate and how to record it."""
 
     days: int = Field(1, ge=1, le=366, description="Days simulated; day 1 is the first full.")
+    start_weekday: Weekday = Field("mon", description="Weekday of day 1.")
     bucket: Duration = Field(300.0, description="Time-series bucket width.")
 
 

@@ -97,3 +97,45 @@ def tenant_objects(spec: TenantSpec, base_dir: Path, rng: np.random.Generator) -
 
         return read_inventory_csv(base_dir / spec.inventory)
     return generate_objects(spec, rng)
+
+
+def with_growth(
+    base: ObjectTable, per_day: float, days: int, rng: np.random.Generator
+) -> tuple[ObjectTable, np.ndarray]:
+    """The inventory plus the objects that join it on days 1..days-1, and each object's day.
+
+    Each day ``round(per_day x initial count)`` new objects join, with types drawn in the initial
+    proportions and sizes lognormal around ``GROWTH_SIZE_FRACTION`` of the type's mean (new
+    mailboxes and OneDrives start small; INFERRED).
+    """
+    n0 = len(base)
+    appear = np.zeros(n0, dtype=np.int64)
+    per = round(per_day * n0)
+    if per == 0 or days <= 1 or n0 == 0:
+        return base, appear
+    parts = [base]
+    days_of = [appear]
+    for day in range(1, days):
+        pick = rng.integers(0, n0, per)
+        otype = base.otype[pick]
+        mean = np.asarray([d.MEAN_SIZE_BYTES_OF_TYPE[t] for t in d.OBJECT_TYPES])[otype]
+        mean = mean * d.GROWTH_SIZE_FRACTION
+        sigma = np.asarray([d.SIZE_SIGMA_OF_TYPE[t] for t in d.OBJECT_TYPES])[otype]
+        size = rng.lognormal(np.log(mean) - sigma**2 / 2, sigma)
+        item = np.asarray([d.MEAN_ITEM_BYTES_OF_TYPE[t] for t in d.OBJECT_TYPES])[otype]
+        parts.append(
+            ObjectTable(
+                otype=otype,
+                size_bytes=size,
+                items=np.maximum(1.0, np.round(size / item)),
+                daily_change=base.daily_change[pick],
+            )
+        )
+        days_of.append(np.full(per, day, dtype=np.int64))
+    table = ObjectTable(
+        otype=np.concatenate([p.otype for p in parts]),
+        size_bytes=np.concatenate([p.size_bytes for p in parts]),
+        items=np.concatenate([p.items for p in parts]),
+        daily_change=np.concatenate([p.daily_change for p in parts]),
+    )
+    return table, np.concatenate(days_of)
