@@ -191,14 +191,19 @@ def print_summary(result: object) -> None:
     for col in ("job", "day", "objects", "read", "makespan", "window"):
         st.add_column(col, justify="right" if col != "job" else "left")
     for r in result.sessions.itertuples():
+        if r.skipped:
+            verdict = "[yellow]skipped[/] (previous run still going)"
+        elif r.within_window:
+            verdict = "[green]met[/]"
+        else:
+            verdict = "[red]missed[/]" + (" (stopped)" if r.terminated else "")
         st.add_row(
             str(r.job),
             str(r.day + 1),
-            f"{r.objects_done:,}/{r.objects:,}",
-            format_bytes(r.bytes_read),
-            format_duration(r.makespan_s),
-            ("[green]met[/]" if r.within_window else "[red]missed[/]")
-            + (" (stopped)" if r.terminated else ""),
+            f"{r.objects_done:,}/{r.objects:,}" if not r.skipped else "-",
+            format_bytes(r.bytes_read) if not r.skipped else "-",
+            format_duration(r.makespan_s) if r.makespan_s == r.makespan_s else "-",
+            verdict,
         )
     out.print(st)
     if result.truncated:

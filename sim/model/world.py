@@ -200,6 +200,17 @@ class World:
         self.stored = {
             j: np.zeros(self.n_objects) for j, spec in enumerate(sc.jobs) if spec.type == "backup"
         }
+        if sc.simulation.initial_state == "protected":
+            from sim.model.job import job_scope
+
+            for j in self.stored:
+                scope = job_scope(self, j)
+                tn = self.tenants[self.job_tenant[j]]
+                comp = np.asarray(self.repositories[self.job_repo[j]].compression)
+                local = scope - tn.first_object
+                self.stored[j][scope] = (
+                    tn.objects.size_bytes[local] * comp[tn.objects.workload[local]]
+                )
         """Per backup job: bytes stored per object (sum of bytes written)."""
         """Per job: the owning pool index (>= 0) or -1 - standalone proxy index."""
         self.sessions: list[SessionState] = []
@@ -670,13 +681,22 @@ class World:
     def last_ok(self, job: int) -> np.ndarray:
         """Per object: start time of its last successful backup by ``job`` (NaN: never)."""
         if job not in self._last_ok:
-            self._last_ok[job] = np.full(self.n_objects, np.nan)
+            last = np.full(self.n_objects, np.nan)
+            if self.scenario.simulation.initial_state == "protected":
+                from sim.model.job import job_scope
+
+                last[job_scope(self, job)] = self.scenario.jobs[job].schedule.daily or 0.0
+                last -= DAY_S
+            self._last_ok[job] = last
         return self._last_ok[job]
 
     def copied(self, job: int) -> np.ndarray:
         """Per object: stored bytes a backup-copy job has copied so far."""
         if job not in self._copied:
-            self._copied[job] = np.zeros(self.n_objects)
+            copied = np.zeros(self.n_objects)
+            if self.scenario.simulation.initial_state == "protected":
+                copied[:] = self.stored[self.copy_source[job]]
+            self._copied[job] = copied
         return self._copied[job]
 
     def source_session_event(self, job: int, k: int) -> simpy.Event:

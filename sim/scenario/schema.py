@@ -296,6 +296,12 @@ class SimulationSpec(Strict):
 
     days: int = Field(1, ge=1, le=366, description="Days simulated; day 1 is the first full.")
     start_weekday: Weekday = Field("mon", description="Weekday of day 1.")
+    initial_state: Literal["empty", "protected"] = Field(
+        "empty",
+        description="'empty': day 1 is the initial full. 'protected': every object was backed up "
+        "(and copied) the day before day 1, so the first sessions are incrementals — the "
+        "steady-state nightly question.",
+    )
     bucket: Duration = Field(300.0, description="Time-series bucket width.")
 
 
