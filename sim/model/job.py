@@ -46,14 +46,16 @@ def job_scope(world: World, job: int, day: int | None = None) -> np.ndarray:
     hi = int(np.floor((spec.share_offset + spec.share) * n + 1e-9))
     scope = local[lo:hi]
     if day is not None and day > 0:
-        # objects that joined later belong to the job whose slice their position falls in
-        grown = np.flatnonzero(
-            np.isin(tn.objects.workload, wanted) & (tn.appear_day > 0) & (tn.appear_day <= day)
-        )
-        m = grown.shape[0]
-        rank = np.arange(m) / max(m, 1)
-        take = (rank >= spec.share_offset - 1e-12) & (rank < spec.share_offset + spec.share - 1e-12)
-        scope = np.concatenate([scope, grown[take]])
+        # objects that joined on one day are sliced among the jobs like the initial ones, ranked
+        # within that day only, so an object stays in the same job on every later day
+        parts = [scope]
+        for joined in range(1, day + 1):
+            grown = np.flatnonzero(np.isin(tn.objects.workload, wanted) & (tn.appear_day == joined))
+            m = grown.shape[0]
+            lo_g = int(np.floor(spec.share_offset * m + 1e-9))
+            hi_g = int(np.floor((spec.share_offset + spec.share) * m + 1e-9))
+            parts.append(grown[lo_g:hi_g])
+        scope = np.concatenate(parts)
     return scope + tn.first_object
 
 

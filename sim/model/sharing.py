@@ -306,6 +306,10 @@ class FluidSharing:
             return
         if np.isfinite(cap) and cap > 0.0:
             used = res[coef > 0]
+            if np.unique(used).size != used.size:
+                # a resource named in two slots: only the full allocation sums them right
+                self._mark_dirty()
+                return
             load = self.used[used] + coef[coef > 0] * cap
             if not self.bottleneck[used].any() and np.all(
                 load <= self.capacity[used] * (1.0 - 1e-12)
@@ -361,7 +365,7 @@ class FluidSharing:
         if self.bottleneck[r].any():
             self._mark_dirty()
         else:
-            self.used[r] -= self.coef[i][mask] * self.rate[i]
+            np.subtract.at(self.used, r, self.coef[i][mask] * self.rate[i])
             self.local_updates += 1
 
     def _drop_row(self, i: int) -> None:

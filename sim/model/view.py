@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,10 +12,23 @@ if TYPE_CHECKING:
 class PoolView:
     """What a policy may look at, read at the instant of the decision.
 
-    Definitions (exact): ``queue_length`` counts tasks assigned to the member and waiting for a
-    thread, NOT those in service; ``active`` counts tasks in service (busy threads, including the
-    per-object overhead); ``outstanding_bytes`` is the remaining work of queued and in-service
-    tasks, with the progress of in-service transfers subtracted.
+    Definitions (exact), for a member ``p``:
+
+    - ``queue_length(p)``: tasks assigned to ``p`` and waiting for one of its threads, NOT those
+      in service. Only push pools have member queues; in a pull pool it is always 0 (waiting
+      tasks are in the pool's shared queue, which the pull policy owns).
+    - ``active(p)``: tasks in service on ``p`` (busy threads, including tasks still in their
+      per-object overhead).
+    - ``in_system(p)`` = ``active(p) + queue_length(p)``: every task at the member.
+    - ``free_threads(p)`` = ``threads(p) - active(p)``.
+    - ``outstanding_bytes(p)``: the remaining work of the member's queued and in-service tasks,
+      with the progress of in-service transfers subtracted.
+    - ``capacity(p)``: nominal processing rate, bytes/s (cores x per-core rate x OS efficiency,
+      or ``processing_rate``; threads x thread rate in synthetic 'threads' mode).
+    - ``state(p)``: lifecycle state; candidates passed to a policy are always ``active``.
+
+    ``in_system_of``, ``queue_length_of`` and ``outstanding_bytes_of`` give the same numbers
+    for a list of members in one call (the fast path of policies that scan every candidate).
     """
 
     __slots__ = ("_world", "members")
@@ -22,18 +36,43 @@ class PoolView:
     def __init__(self, world: World, members: list[int]) -> None:
         self._world = world
         self.members: tuple[int, ...] = tuple(members)
+        """Proxy ids of the pool's members, in the order of the pool's ``members`` list."""
+
+    def name(self, proxy: int) -> str:
+        """The member's proxy name (as in the scenario; stable across runs)."""
+        return self._world.proxies[proxy].name
 
     def queue_length(self, proxy: int) -> int:
-        """Tasks waiting in the member's own queue (push policies only)."""
+        """Tasks waiting in the member's own queue (push pools; not those in service)."""
         return len(self._world.proxies[proxy].queue)
 
     def active(self, proxy: int) -> int:
         """Tasks in service on the member (busy threads)."""
         return self._world.proxies[proxy].busy
 
+    def in_system(self, proxy: int) -> int:
+        """Tasks in service plus tasks waiting in the member's own queue."""
+        px = self._world.proxies[proxy]
+        return px.busy + len(px.queue)
+
+    def in_system_of(self, proxies: Sequence[int]) -> list[int]:
+        """``in_system`` of each of ``proxies``, in their order (one call for a whole list)."""
+        px = self._world.proxies
+        return [(x := px[p]).busy + len(x.queue) for p in proxies]
+
+    def queue_length_of(self, proxies: Sequence[int]) -> list[int]:
+        """``queue_length`` of each of ``proxies``, in their order."""
+        px = self._world.proxies
+        return [len(px[p].queue) for p in proxies]
+
     def threads(self, proxy: int) -> int:
         """Thread slots of the member."""
         return self._world.proxies[proxy].threads
+
+    def free_threads(self, proxy: int) -> int:
+        """Thread slots of the member not serving a task."""
+        px = self._world.proxies[proxy]
+        return px.threads - px.busy
 
     def capacity(self, proxy: int) -> float:
         """Nominal processing rate of the member, bytes/s."""
@@ -44,16 +83,24 @@ class PoolView:
         return self._world.proxies[proxy].state
 
     def outstanding_bytes(self, proxy: int) -> float:
-        """Remaining bytes of the member's queued and in-service tasks."""
+        """Remaining bytes of the member's queued and in-service tasks (progress subtracted)."""
         return self._world.outstanding_bytes(proxy)
+
+    def outstanding_bytes_of(self, proxies: Sequence[int]) -> list[float]:
+        """``outstanding_bytes`` of each of ``proxies``, in their order."""
+        return self._world.outstanding_bytes_of(proxies)
 
     def task_bytes(self, task: int) -> float:
         """Bytes the task has to read."""
         return float(self._world.tasks.work_bytes[task])
 
     def task_job(self, task: int) -> int:
-        """Index of the task's job."""
+        """Index of the task's job (0 in synthetic mode)."""
         return int(self._world.tasks.job[task])
+
+    def task_session(self, task: int) -> int:
+        """Index of the task's job session (unique over the run)."""
+        return int(self._world.tasks.session[task])
 
     def task_object(self, task: int) -> int:
         """Global index of the task's object (stable across sessions)."""

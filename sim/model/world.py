@@ -7,7 +7,7 @@ process per task): ready -> queued -> on a thread (per-object overhead) -> trans
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,6 +182,12 @@ class World:
         self.job_repo = [repo_index[j.repository] for j in sc.jobs]
         self.job_owner = [self.repo_owner[r] for r in self.job_repo]
         job_index = {j.name: i for i, j in enumerate(sc.jobs)}
+        self.restore_repo = {
+            i: repo_index[j.source_repository or j.repository]
+            for i, j in enumerate(sc.jobs)
+            if j.type == "restore"
+        }
+        """Restore job -> the repository it reads from."""
         self.copy_source = {
             i: job_index[j.source_job] for i, j in enumerate(sc.jobs) if j.source_job is not None
         }
@@ -363,7 +369,7 @@ class World:
             res[:, 8] = dst.res_put
             coef[:, 8] = (1.0 + d.METADATA_OBJECTS_PER_BLOB) / d.BACKUP_COPY_BLOB_BYTES
         elif spec.type == "restore":
-            repo = self.repositories[self.job_repo[job]]
+            repo = self.repositories[self.restore_repo[job]]
             comp = np.asarray(repo.compression)[wl]
             thread = np.asarray(
                 [d.RESTORE_THREAD_BPS_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float
@@ -396,7 +402,8 @@ class World:
             res[:, 5] = repo.res_write
             coef[:, 5] = comp
             res[:, 6] = repo.res_put
-            coef[:, 6] = comp * (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
+            # blobs are cut at 5/8 MB of source data, before compression (vb365 fact 30)
+            coef[:, 6] = (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
         return ids
 
     def _grow(self, need: int) -> None:
@@ -623,13 +630,16 @@ class World:
             phase = self._phase[task]
             if phase == FINISHED:
                 continue
+            moved = 0.0
             if phase == TRANSFER:
                 moved, _rem, bott = self.sharing.remove(task)
                 self._record_bytes(task, moved, bott)
             elif phase == DIRECT:
-                self._record_bytes(task, *self._direct_progress(task))
+                moved, bott = self._direct_progress(task)
+                self._record_bytes(task, moved, bott)
             if phase in (OVERHEAD, TRANSFER, DIRECT):
                 px = self.proxies[int(t.proxy[task])]
+                px.bytes_read += moved
                 if phase == OVERHEAD:
                     px.overhead_bytes -= float(t.work_bytes[task])
                 px.busy -= 1
@@ -742,18 +752,27 @@ class World:
     # -- queries -------------------------------------------------------------------------------
     def outstanding_bytes(self, proxy: int) -> float:
         """Remaining bytes of a proxy's queued and in-service tasks (progress subtracted)."""
-        px = self.proxies[proxy]
-        total = px.queued_bytes
+        return self.outstanding_bytes_of((proxy,))[0]
+
+    def outstanding_bytes_of(self, proxies: Sequence[int]) -> list[float]:
+        """``outstanding_bytes`` of several proxies with one pass over the shared transfers."""
         sh = self.sharing
         sh._advance()
         n = sh.n
-        total += float(sh.rem[:n][sh.proxy[:n] == proxy].sum())
+        fluid = np.bincount(sh.proxy[:n], weights=sh.rem[:n], minlength=len(self.proxies))
         now = self.env.now
-        for task in px.direct:
-            left = self.tasks.work_bytes[task] - self._cap[task] * (now - self._xfer_start[task])
-            total += max(float(left), 0.0)
-        # tasks on a thread still in their overhead phase have not started moving bytes
-        return total + px.overhead_bytes
+        out = []
+        for p in proxies:
+            px = self.proxies[p]
+            # tasks on a thread still in their overhead phase have not started moving bytes
+            total = px.queued_bytes + px.overhead_bytes + float(fluid[p])
+            for task in px.direct:
+                left = self.tasks.work_bytes[task] - self._cap[task] * (
+                    now - self._xfer_start[task]
+                )
+                total += max(float(left), 0.0)
+            out.append(total)
+        return out
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> None:

@@ -3,18 +3,26 @@
 A policy is a small class with one decision method. Push policies implement ``select`` and the
 chosen member keeps a FIFO queue of its own. Pull policies own the pool's shared queue: ``push``
 adds a ready task, and ``next_task`` hands a task to a member whose thread just came free.
+
+Parameters of a policy are the keyword arguments of its ``__init__`` (the scenario's
+``policy: {name: ..., params: {...}}``); ``bind`` is called once when the pool is built.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from sim.model.view import PoolView
+
+T = TypeVar("T")
+
+_UNIFORM_BLOCK = 1024
+"""Uniforms drawn from the policy's stream at a time (one numpy call per block, not per task)."""
 
 
 class Policy:
@@ -24,10 +32,42 @@ class Policy:
     kind: ClassVar[Literal["push", "pull"]] = "push"
     summary: ClassVar[str] = ""
 
+    view: PoolView
+    rng: np.random.Generator
+
     def bind(self, view: PoolView, rng: np.random.Generator) -> None:
         """Called once when the pool is built; keeps the view and the policy's random stream."""
         self.view = view
         self.rng = rng
+        self._ubuf: list[float] = []
+        self._upos = 0
+        self.check_members([view.name(p) for p in view.members])
+
+    def check_members(self, members: Sequence[str]) -> None:
+        """Raise PolicyError if the policy cannot serve a pool with these member names.
+
+        Called at scenario validation and when the pool is built; the default accepts any pool.
+        """
+
+    def uniform(self) -> float:
+        """The next uniform draw in [0, 1) from ``rng``, taken in blocks of 1024.
+
+        The sequence is exactly ``rng.random(1024)``, then the next 1024, and so on, so a policy
+        is deterministic for a seed however its draws are interleaved.
+        """
+        pos = self._upos
+        if pos >= len(self._ubuf):
+            self._ubuf = self.rng.random(_UNIFORM_BLOCK).tolist()
+            pos = 0
+        self._upos = pos + 1
+        return self._ubuf[pos]
+
+    def pick(self, items: Sequence[T]) -> T:
+        """One of ``items`` uniformly at random (one draw; none when there is only one)."""
+        n = len(items)
+        if n == 1:
+            return items[0]
+        return items[int(self.uniform() * n)]
 
 
 class PushPolicy(Policy):
@@ -37,12 +77,18 @@ class PushPolicy(Policy):
 
     def select(self, task: int, candidates: Sequence[int], view: PoolView) -> int:
         """Return one of ``candidates`` (proxy ids of members that can take work, in member
-        order) for ``task``."""
+        order; never empty) for ``task``."""
         raise NotImplementedError
 
 
 class PullPolicy(Policy):
-    """Owns the pool's shared work queue; FIFO unless a subclass says otherwise."""
+    """Owns the pool's shared work queue; FIFO unless a subclass says otherwise.
+
+    A subclass keeps ``push``, ``next_task``, ``__len__`` and ``drain`` consistent: every task
+    pushed is returned exactly once, by ``next_task`` or by ``drain``. ``drain`` returns tasks
+    in an order that, pushed again, rebuilds the same queue (the world re-pushes the tasks it
+    keeps when it stops a session).
+    """
 
     kind: ClassVar[Literal["push", "pull"]] = "pull"
 

@@ -1,12 +1,17 @@
-"""The policy registry: built-in names, dotted paths and the ``poolsim.policies`` entry points."""
+"""The policy registry: built-in names, dotted paths and the ``poolsim.policies`` entry points.
+
+A policy is found, in this order, by a ``module.path:ClassName`` (imported), by a name registered
+with ``@register`` (the built-ins), or by the name of an entry point in the group
+``poolsim.policies`` (an installed plug-in package; only that entry point is loaded).
+"""
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar
 
-from sim.policies.base import Policy, PushPolicy
+from sim.policies.base import Policy, PullPolicy, PushPolicy
 
 _REGISTRY: dict[str, type[Policy]] = {}
 P = TypeVar("P", bound=type[Policy])
@@ -15,7 +20,7 @@ ENTRY_POINT_GROUP = "poolsim.policies"
 
 
 class PolicyError(ValueError):
-    """A policy name or class that cannot be used."""
+    """A policy name, class or parameter that cannot be used."""
 
 
 def register(cls: P) -> P:
@@ -27,16 +32,14 @@ def register(cls: P) -> P:
 
 
 def available() -> dict[str, type[Policy]]:
-    """Every registered policy (built-in and entry points), by name."""
+    """Every registered policy (built-in and entry points), by name.
+
+    Raises PolicyError naming the first entry point that cannot be loaded or is not a policy.
+    """
     _load_builtins()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name not in _REGISTRY:
-            try:
-                cls = ep.load()
-            except Exception as exc:  # a broken plug-in must not hide the others
-                raise PolicyError(f"entry point '{ep.name}' ({ep.value}) failed: {exc}") from None
-            _check_class(cls, ep.value)
-            _REGISTRY[ep.name] = cls
+            _REGISTRY[ep.name] = _load_entry_point(ep)
     return dict(sorted(_REGISTRY.items()))
 
 
@@ -56,11 +59,14 @@ def resolve(name: str) -> type[Policy]:
         return cls  # type: ignore[no-any-return]
     if name in _REGISTRY:
         return _REGISTRY[name]
-    known = available()
-    if name in known:
-        return known[name]
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        cls = _load_entry_point(ep)
+        _REGISTRY[name] = cls
+        return cls
+    known = sorted(_REGISTRY)
     raise PolicyError(
-        f"unknown policy '{name}'; available: {', '.join(known)} (or give 'module.path:ClassName')"
+        f"unknown policy '{name}'; available: {', '.join(known)} (or give 'module.path:ClassName'"
+        " or install a plug-in; `poolsim policies` lists every policy)"
     )
 
 
@@ -69,17 +75,30 @@ def make_policy(name: str, params: dict[str, Any]) -> Policy:
     cls = resolve(name)
     try:
         return cls(**params)
+    except PolicyError as exc:
+        raise PolicyError(f"policy '{name}': {exc}") from None
     except TypeError as exc:
         raise PolicyError(f"policy '{name}': bad parameters {params}: {exc}") from None
+    except Exception as exc:  # a plug-in's own checks
+        raise PolicyError(f"policy '{name}': cannot create it with {params}: {exc}") from None
+
+
+def _load_entry_point(ep: EntryPoint) -> type[Policy]:
+    try:
+        cls = ep.load()
+    except Exception as exc:
+        raise PolicyError(f"entry point '{ep.name}' ({ep.value}) failed to load: {exc}") from None
+    _check_class(cls, f"{ep.value} (entry point '{ep.name}')")
+    return cls  # type: ignore[no-any-return]
 
 
 def _check_class(cls: Any, where: str) -> None:
-    if not (isinstance(cls, type) and issubclass(cls, Policy)):
+    if not (isinstance(cls, type) and issubclass(cls, PushPolicy | PullPolicy)):
         raise PolicyError(
             f"'{where}' is not a poolsim policy class (subclass PushPolicy or PullPolicy)"
         )
-    if cls.kind == "push" and getattr(cls, "select", None) is PushPolicy.select:
-        raise PolicyError(f"'{where}' does not implement select()")
+    if issubclass(cls, PushPolicy) and cls.select is PushPolicy.select:
+        raise PolicyError(f"'{where}' is a push policy but does not implement select()")
 
 
 def _load_builtins() -> None:

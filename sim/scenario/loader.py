@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.policies.registry import PolicyError, make_policy
 from sim.scenario.rules import check_rules
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlsource import (
@@ -173,10 +174,27 @@ def validate_data(
                 for loc, msg in _schema_errors(exc, data)
             ]
         ) from None
-    problems = [_problem(file, positions, loc, msg, overridden) for loc, msg in check_rules(spec)]
+    problems = [
+        _problem(file, positions, loc, msg, overridden)
+        for loc, msg in [*check_rules(spec), *_policy_problems(spec)]
+    ]
     if problems:
         raise ScenarioError(problems)
     return LoadedScenario(spec=spec, path=path, overrides=tuple(overrides), raw=data)
+
+
+def _policy_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each pool's policy resolved and created with its parameters, as a run would; a
+    PolicyError becomes a problem at ``pools[i].policy``."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for i, pool in enumerate(spec.pools):
+        policy = pool.policy
+        name, params = (policy, {}) if isinstance(policy, str) else (policy.name, policy.params)
+        try:
+            make_policy(name, dict(params)).check_members(pool.members)
+        except PolicyError as exc:
+            out.append((("pools", i, "policy"), str(exc)))
+    return out
 
 
 _TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})

@@ -165,6 +165,19 @@ def _job_kind(sc: Scenario, i: int, repos: Mapping[str, RepositorySpec]) -> list
                 out.append((("jobs", i, "tenant"), "a copy's tenant must be its source's"))
     elif job.source_job is not None:
         out.append((("jobs", i, "source_job"), "only backup_copy jobs have a source_job"))
+    if job.source_repository is not None:
+        if job.type != "restore":
+            out.append(
+                (("jobs", i, "source_repository"), "only restore jobs have a source_repository")
+            )
+        elif job.source_repository not in repos:
+            out.append(
+                (
+                    ("jobs", i, "source_repository"),
+                    f"unknown repository '{job.source_repository}'; repositories are: "
+                    f"{_names(repos)}",
+                )
+            )
     return out
 
 

@@ -8,6 +8,7 @@ default by type, vb365 fact 21). Other columns are ignored.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from sim.units import UnitError, parse_size
 from sim.workload.objects import TYPE_INDEX, ObjectTable
 
 REQUIRED = ("type", "size", "items")
+_DIGITS = re.compile(r"^[0-9]+$")  # ASCII only: str.isdigit() accepts '²', which int() rejects
 MAX_PROBLEMS = 20
 
 
@@ -75,7 +77,7 @@ def read_inventory_csv(path: Path) -> ObjectTable:
                 problems.append(Problem(file, line, None, "size", str(exc)))
                 continue
             raw_items = (row.get("items") or "").strip()
-            if not raw_items.isdigit():
+            if not _DIGITS.match(raw_items):
                 problems.append(
                     Problem(
                         file,

@@ -1,0 +1,139 @@
+"""A tiny scenario builder: plain dicts in, YAML text out (for ``sim.load_scenario_text``).
+
+``exact_calibration`` removes every source of noise and every fixed cost (per-object overhead,
+resolve, metadata, restore point, change noise) and makes proxies, item ceilings and repositories
+effectively unlimited, so a task's duration is exactly ``work / thread_rate`` unless a test adds a
+limit on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import yaml
+
+import sim
+from sim.experiment.run import RunResult
+
+WORKLOADS = ("exchange", "onedrive", "sharepoint", "teams")
+HUGE = 1e15
+"""A capacity no test reaches (bytes/s or requests/s); finite, since YAML '.inf' is rejected."""
+
+
+def tenant(name: str = "t", users: int = 1, **kw: Any) -> dict[str, Any]:
+    """A tenant section; ``kw`` adds objects, sharepoint_ru_per_min, egress_cap, ..."""
+    return {"name": name, "users": users, **kw}
+
+
+def exact_calibration(thread_rate: float = 1e6, **extra: Any) -> dict[str, Any]:
+    """Calibration with deterministic, overhead-free tasks at ``thread_rate`` bytes/s."""
+    cal: dict[str, Any] = {
+        "thread_rate": dict.fromkeys(WORKLOADS, thread_rate),
+        "items_per_s": dict.fromkeys(WORKLOADS, HUGE),
+        "object_overhead": dict.fromkeys(WORKLOADS, 0),
+        "bps_per_core": HUGE,
+        "resolve_base": 0,
+        "resolve_per_object": 0,
+        "metadata_per_object": 0,
+        "restore_point": 0,
+        "change_sigma": 0,
+    }
+    cal.update(extra)
+    return cal
+
+
+def fixed_objects(
+    sizes: Mapping[str, tuple[int, float]],
+    item: float = 1e6,
+    daily_change: float | None = None,
+) -> dict[str, Any]:
+    """Object mix with exact counts and equal sizes: ``{type: (count, size_bytes)}``.
+
+    Types not named get count 0, so the tenant holds exactly the objects listed; objects are
+    generated in type order (mailbox, archive_mailbox, shared_mailbox, onedrive, site, team).
+    """
+    all_types = ("mailbox", "archive_mailbox", "shared_mailbox", "onedrive", "site", "team")
+    out: dict[str, Any] = {t: {"count": 0} for t in all_types}
+    for otype, (count, size) in sizes.items():
+        out[otype] = {
+            "count": count,
+            "mean_size": size,
+            "size_sigma": 0,
+            "mean_item_size": item,
+        }
+        if daily_change is not None:
+            out[otype]["daily_change"] = daily_change
+    return out
+
+
+def repository(name: str, owner: str, **kw: Any) -> dict[str, Any]:
+    """An S3 repository that never limits unless told (huge bandwidth and PUT rate)."""
+    out: dict[str, Any] = {
+        "name": name,
+        "kind": "s3",
+        "owner": owner,
+        "write_bandwidth": HUGE,
+        "put_rate": HUGE,
+    }
+    out.update(kw)
+    return out
+
+
+def job(
+    name: str,
+    repo: str,
+    daily: str = "00:00",
+    tenant: str = "t",
+    workloads: Iterable[str] = ("exchange",),
+    **kw: Any,
+) -> dict[str, Any]:
+    """A backup job; ``kw`` may set share, share_offset or schedule extras."""
+    schedule: dict[str, Any] = {"daily": daily}
+    for key in ("window", "terminate_on_window"):
+        if key in kw:
+            schedule[key] = kw.pop(key)
+    out: dict[str, Any] = {
+        "name": name,
+        "tenant": tenant,
+        "workloads": list(workloads),
+        "repository": repo,
+        "schedule": schedule,
+    }
+    out.update(kw)
+    return out
+
+
+def scenario_yaml(
+    *,
+    tenants: list[dict[str, Any]],
+    proxies: list[dict[str, Any]],
+    repositories: list[dict[str, Any]],
+    jobs: list[dict[str, Any]],
+    pools: list[dict[str, Any]] | None = None,
+    calibration: dict[str, Any] | None = None,
+    days: int = 1,
+    bucket: float = 300.0,
+    seed: int = 0,
+    name: str = "test",
+) -> str:
+    """The YAML text of a scenario built from its sections."""
+    data: dict[str, Any] = {
+        "name": name,
+        "seed": seed,
+        "tenants": tenants,
+        "proxies": proxies,
+        "pools": pools or [],
+        "repositories": repositories,
+        "jobs": jobs,
+        "calibration": calibration if calibration is not None else exact_calibration(),
+        "simulation": {"days": days, "bucket": bucket},
+    }
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def run(text: str, **kw: Any) -> RunResult:
+    """Load YAML text and simulate it; the run must not hit the safety horizon."""
+    result = sim.simulate(sim.load_scenario_text(text), **kw)
+    assert not result.truncated, "the run hit the safety horizon"
+    return result
