@@ -12,6 +12,8 @@ ACTIVE, MAINTENANCE, FAILED, INACTIVE, REMOVED = (
     "inactive",
     "removed",
 )
+VACATION = "vacation"
+"""Synthetic mode only: away because it found nothing to do (oracles.md §9 8b)."""
 
 
 class Proxy:

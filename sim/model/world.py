@@ -17,7 +17,7 @@ import simpy
 from sim import defaults as d
 from sim.model import rng as streams
 from sim.model.pool import Pool
-from sim.model.proxy import Proxy
+from sim.model.proxy import ACTIVE, VACATION, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
 from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing
 from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
@@ -240,6 +240,8 @@ class World:
         self.truncated = False
         self.events: list[dict[str, Any]] = []
         self.synthetic = sc.synthetic
+        self._vacation = sc.synthetic.vacations if sc.synthetic is not None else None
+        self._vac_rng = streams.stream(self.seed, streams.FAILURE, 2_000_000)
         if self.synthetic is not None:
             self._init_synthetic(loaded, pool_index)
 
@@ -598,11 +600,49 @@ class World:
                 task = pull.next_task(px.idx, pool.policy.view) if px.can_take_work else None
                 if task is None:
                     pool.idle.append(px.idx)
+                    self._maybe_vacation(px)
                 else:
                     self._start(px, task)
                 return
         if px.queue and px.can_take_work:
             self._start_from_local(px)
+        else:
+            self._maybe_vacation(px)
+
+    def _maybe_vacation(self, px: Proxy) -> None:
+        """Synthetic vacations: a proxy with nothing in service and nothing to take leaves."""
+        if self._vacation is None or px.busy > 0 or px.state != ACTIVE:
+            return
+        px.state = VACATION
+        spec = self._vacation
+        mean = float(spec.mean)
+        length = self._vac_rng.exponential(mean) if spec.distribution == "exponential" else mean
+        ev = self.env.timeout(length, value=px.idx)
+        ev.callbacks.append(self._vacation_over)
+
+    def _vacation_over(self, event: simpy.Event) -> None:
+        px = self.proxies[int(event.value)]  # type: ignore[arg-type]
+        px.state = ACTIVE
+        if px.pool >= 0 and self.pools[px.pool].pull is not None:
+            pool = self.pools[px.pool]
+            pool.idle.extend([px.idx] * (px.threads - px.busy))
+            self._serve_pull(pool)
+        else:
+            while px.queue and px.busy < px.threads:
+                self._start_from_local(px)
+        self._maybe_vacation(px)  # nothing arrived meanwhile: another vacation
+
+    def _interruptions(self, px: Proxy) -> Generator[simpy.Event, Any, None]:
+        """Synthetic interruptions: up exp(mean_up), down exp(mean_down), independent of load."""
+        spec = self.synthetic.interruptions if self.synthetic is not None else None
+        assert spec is not None
+        rng = streams.stream(self.seed, streams.FAILURE, 1_000_000 + px.idx)
+        full = self.capacity_of(px.res_processing)
+        while True:
+            yield self.env.timeout(rng.exponential(float(spec.mean_up)))
+            self.sharing.set_capacity(px.res_processing, 0.0)
+            yield self.env.timeout(rng.exponential(float(spec.mean_down)))
+            self.sharing.set_capacity(px.res_processing, full)
 
     def stop_session(self, sess: SessionState) -> None:
         """Terminate a session that exceeded its window: queued tasks are dropped, in-flight
@@ -783,6 +823,12 @@ class World:
             done = self.sessions[0].done
             assert done is not None
             self.env.process(self._arrivals())
+            if self.synthetic.interruptions is not None:
+                for px in self.proxies:
+                    self.env.process(self._interruptions(px))
+            if self._vacation is not None:
+                for px in self.proxies:
+                    self._maybe_vacation(px)
             try:
                 self.env.run(until=done)
             except RuntimeError:  # no events left: some task can never finish

@@ -338,6 +338,20 @@ def _mode(sc: Scenario) -> list[tuple[Loc, str]]:
         out.append((loc, "a balanced hyperexponential needs scv >= 1"))
     if sz.distribution == "pareto" and sz.alpha is None:
         out.append((loc, "a pareto distribution needs 'alpha' > 1"))
+    if syn.interruptions is not None and syn.service != "processor_sharing":
+        out.append(
+            (
+                ("synthetic", "interruptions"),
+                "interruptions need service: processor_sharing (threads: 1 gives FCFS)",
+            )
+        )
+    if syn.vacations is not None and syn.vacations.mean <= 0:
+        out.append((("synthetic", "vacations", "mean"), "the mean vacation must be > 0"))
+    if (
+        syn.interruptions is not None
+        and min(syn.interruptions.mean_up, syn.interruptions.mean_down) <= 0
+    ):
+        out.append((("synthetic", "interruptions"), "mean_up and mean_down must be > 0"))
     if syn.thread_rate is not None and syn.thread_rate <= 0:
         out.append((("synthetic", "thread_rate"), "thread_rate must be > 0"))
     return out

@@ -336,6 +336,25 @@ class ArrivalSpec(Strict):
     )
 
 
+class VacationSpec(Strict):
+    """Multiple vacations: a proxy that finds nothing to do leaves for a vacation V, and for
+    another if still nothing waits when it returns (oracles.md §9 8b)."""
+
+    distribution: Literal["exponential", "deterministic"] = Field(
+        "exponential", description="Law of V."
+    )
+    mean: Duration = Field(description="Mean vacation length.")
+
+
+class InterruptionSpec(Strict):
+    """Service interruptions independent of load: each proxy alternates up periods exp(mean_up)
+    and down periods exp(mean_down), during which it serves nothing (preemptive resume;
+    oracles.md §9 8c)."""
+
+    mean_up: Duration = Field(description="Mean up period.")
+    mean_down: Duration = Field(description="Mean down period.")
+
+
 class SyntheticSpec(Strict):
     """Synthetic mode: Poisson or trace-driven tasks with no Microsoft 365 side, to check the
     engine and the policies against queueing theory (docs/model.md, 'Synthetic mode')."""
@@ -360,6 +379,14 @@ class SyntheticSpec(Strict):
     )
     warmup_tasks: int = Field(
         0, ge=0, description="Arrivals before the measured ones (not counted in summaries)."
+    )
+    vacations: VacationSpec | None = Field(
+        None, description="Proxies take vacations whenever idle (checks against 8b)."
+    )
+    interruptions: InterruptionSpec | None = Field(
+        None,
+        description="Proxies fail and recover independently of load (checks against 8c); needs "
+        "service: processor_sharing (set threads: 1 for FCFS).",
     )
 
 
