@@ -103,7 +103,7 @@ def test_quickstart_loads_with_units_converted() -> None:
     assert sc.jobs[0].schedule.window == 12 * 3600
     assert sc.jobs[1].workloads == ["onedrive", "sharepoint", "teams"]
     assert sc.tenants[0].objects["team"].per_user == 0.02
-    assert sc.simulation.days == 2
+    assert sc.simulation.days == 3
     assert sc.simulation.bucket == 600.0
     assert re.fullmatch(r"[0-9a-f]{64}", loaded.digest)
     json.dumps(loaded.resolved())  # JSON-ready
