@@ -189,8 +189,11 @@ RESOLVE_PER_OBJECT_S: Final = 0.01
 """Resolving objects into a list at session start. INFERRED."""
 
 METADATA_PER_OBJECT_S: Final = 0.002
+DB_CONCURRENT_SESSIONS: Final = 4
 RESTORE_POINT_S: Final = 30.0
-"""Metadata sync and restore point creation at session end. INFERRED."""
+"""Metadata sync in the PostgreSQL configuration database and restore point creation at session
+end; at most DB_CONCURRENT_SESSIONS sessions sync at once. INFERRED: the database is "highly
+loaded and resource-consuming" (vb365 fact 17), no per-object figure is published."""
 
 ROLE_FAILOVER_S: Final = 30.0
 """Role handover delay when a holder leaves (vb365: unknown, use 5-60 s)."""

@@ -621,3 +621,42 @@ def test_incremental_mean_matches_the_daily_change_with_noise() -> None:
     # the spread is the configured one: the sample sd of a lognormal (sigma 0.5, kurtosis ~8.9)
     # has a relative standard error of sqrt((kurtosis - 1) / 4n) ~ 6 %; 4 of them
     assert eps.std() == pytest.approx(sd, rel=0.25)
+
+
+def _db_scenario(concurrent: int) -> str:
+    return f"""
+name: db
+seed: 1
+tenants:
+  - name: t
+    users: 10
+    objects:
+      mailbox: {{count: 4, size_sigma: 0, mean_size: 10 MB, mean_item_size: 1 MB}}
+      archive_mailbox: {{count: 0}}
+      shared_mailbox: {{count: 0}}
+      onedrive: {{count: 4, size_sigma: 0, mean_size: 10 MB, mean_item_size: 1 MB}}
+      site: {{count: 0}}
+proxies: [{{name: p1}}]
+repositories: [{{name: r, owner: p1}}]
+jobs:
+  - {{name: a, tenant: t, workloads: [exchange], repository: r, schedule: {{daily: "01:00"}}}}
+  - {{name: b, tenant: t, workloads: [onedrive], repository: r, schedule: {{daily: "01:00"}}}}
+calibration:
+  object_overhead: {{exchange: 0, onedrive: 0}}
+  thread_rate: {{exchange: 1 MB/s, onedrive: 1 MB/s}}
+  items_per_s: {{exchange: 100, onedrive: 100}}
+  metadata_per_object: 100s
+  db_concurrent_sessions: {concurrent}
+"""
+
+
+def test_metadata_phases_queue_for_the_configuration_database() -> None:
+    """Sessions whose processing ends together share the database: with one slot the second
+    session's metadata (4 objects x 100 s) starts only after the first's."""
+    one = sim.simulate(sim.load_scenario_text(_db_scenario(1))).sessions
+    two = sim.simulate(sim.load_scenario_text(_db_scenario(2))).sessions
+    ends_one = sorted(one["end"].tolist())
+    ends_two = sorted(two["end"].tolist())
+    assert ends_two[0] == pytest.approx(ends_two[1], abs=1e-9)
+    assert ends_one[1] - ends_one[0] == pytest.approx(400.0, abs=1e-6)
+    assert ends_one[0] == pytest.approx(ends_two[0], abs=1e-9)

@@ -199,7 +199,11 @@ def run_session(
     elif spec.type == "backup_copy":
         world.copied(job)[objs] += world.tasks.work_bytes[ok]
     if not sess.terminated and spec.type != "restore":
-        yield env.timeout(cal_spec.metadata_per_object * ok.shape[0] + cal_spec.restore_point)
+        # metadata goes through the shared configuration database (fact 17): sessions queue
+        with world.config_db.request() as slot:
+            yield slot
+            yield env.timeout(cal_spec.metadata_per_object * ok.shape[0])
+        yield env.timeout(cal_spec.restore_point)
     sess.end = env.now
     world.end_session(sess)
 

@@ -239,6 +239,8 @@ class World:
         ]
         self.truncated = False
         self.events: list[dict[str, Any]] = []
+        self.config_db = simpy.Resource(self.env, capacity=cal.db_concurrent_sessions)
+        """The PostgreSQL configuration database: metadata phases of sessions share it."""
         self.synthetic = sc.synthetic
         self._vacation = sc.synthetic.vacations if sc.synthetic is not None else None
         self._vac_rng = streams.stream(self.seed, streams.FAILURE, 2_000_000)

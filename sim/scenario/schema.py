@@ -283,7 +283,14 @@ class CalibrationSpec(Strict):
         d.RESOLVE_PER_OBJECT_S, description="Resolve phase, per object in scope."
     )
     metadata_per_object: Duration = Field(
-        d.METADATA_PER_OBJECT_S, description="Metadata phase, per processed object."
+        d.METADATA_PER_OBJECT_S,
+        description="Metadata phase: configuration-database time per processed object.",
+    )
+    db_concurrent_sessions: int = Field(
+        d.DB_CONCURRENT_SESSIONS,
+        ge=1,
+        description="Sessions the configuration database serves at once in their metadata "
+        "phase; the others queue (INFERRED; vb365 fact 17 calls the database highly loaded).",
     )
     restore_point: Duration = Field(d.RESTORE_POINT_S, description="Restore point creation.")
     change_sigma: float = Field(
