@@ -6,22 +6,24 @@ from sim import defaults as d
 from sim.scenario.schema import RepositorySpec
 
 
-def put_rate_per_s(spec: RepositorySpec) -> float:
-    """PUT requests per second: the scenario's, else the provider default (vb365 facts 31-32)."""
-    if spec.put_rate is not None:
-        return float(spec.put_rate)
+def _request_rate(spec: RepositorySpec, given: float | None, s3_default: float) -> float:
+    """The scenario's rate, else the provider default (vb365 facts 31-32): Azure's account
+    limit counts every request; S3's per-prefix limits differ for PUT and GET."""
+    if given is not None:
+        return float(given)
     if spec.kind in ("azure_blob", "azure_archive"):
         return d.AZURE_REQUESTS_PER_S
-    return d.S3_PUT_PER_S
+    return s3_default
+
+
+def put_rate_per_s(spec: RepositorySpec) -> float:
+    """PUT requests per second."""
+    return _request_rate(spec, spec.put_rate, d.S3_PUT_PER_S)
 
 
 def get_rate_per_s(spec: RepositorySpec) -> float:
-    """GET requests per second: the scenario's, else the provider default (vb365 facts 31-32)."""
-    if spec.get_rate is not None:
-        return float(spec.get_rate)
-    if spec.kind in ("azure_blob", "azure_archive"):
-        return d.AZURE_REQUESTS_PER_S
-    return d.S3_GET_PER_S
+    """GET requests per second."""
+    return _request_rate(spec, spec.get_rate, d.S3_GET_PER_S)
 
 
 class Repository:

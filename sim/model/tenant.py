@@ -9,28 +9,27 @@ from sim.scenario.schema import TenantSpec
 from sim.workload.objects import ObjectTable
 
 
-def sharepoint_ru_per_min(spec: TenantSpec) -> float:
-    """SharePoint/OneDrive RU budget per minute: the scenario's, else by licence tier
-    (vb365 fact 26)."""
-    if spec.sharepoint_ru_per_min is not None:
-        return float(spec.sharepoint_ru_per_min)
+def _by_licence_tier(
+    spec: TenantSpec, given: float | None, tiers: tuple[tuple[int | None, float], ...]
+) -> float:
+    """The scenario's value, else the tier's for the tenant's licence count (vb365 fact 26)."""
+    if given is not None:
+        return float(given)
     licences = spec.licences or spec.users
-    for upper, ru in d.SP_RU_PER_MIN_BY_LICENCES:
+    for upper, ru in tiers:
         if upper is None or licences < upper:
             return ru
     raise AssertionError("unreachable")
+
+
+def sharepoint_ru_per_min(spec: TenantSpec) -> float:
+    """SharePoint/OneDrive RU budget per minute (vb365 fact 26)."""
+    return _by_licence_tier(spec, spec.sharepoint_ru_per_min, d.SP_RU_PER_MIN_BY_LICENCES)
 
 
 def sharepoint_ru_per_day(spec: TenantSpec) -> float:
-    """SharePoint/OneDrive RU budget per day: the scenario's, else by licence tier
-    (vb365 fact 26)."""
-    if spec.sharepoint_ru_per_day is not None:
-        return float(spec.sharepoint_ru_per_day)
-    licences = spec.licences or spec.users
-    for upper, ru in d.SP_RU_PER_DAY_BY_LICENCES:
-        if upper is None or licences < upper:
-            return ru
-    raise AssertionError("unreachable")
+    """SharePoint/OneDrive RU budget per day (vb365 fact 26)."""
+    return _by_licence_tier(spec, spec.sharepoint_ru_per_day, d.SP_RU_PER_DAY_BY_LICENCES)
 
 
 class Tenant:
