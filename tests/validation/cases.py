@@ -121,12 +121,13 @@ T4 = Case(
     arrival_rate=0.5,
     build=ps(0.5, H2_SCV4),
     m_quick=3_000,
-    m_full=200_000,
+    m_full=100_000,
     source=SRC_PS,
     bug=3.5,
     bug_label="FCFS instead of PS (P-K)",
-    kappa_note="table; full m 200k instead of 500k (PS runs ~2.6k tasks/s: 500k×10 alone "
-    "would take ~32 CPU-min)",
+    kappa_note="table; full m 100k instead of 500k (PS runs ~2.7k tasks per CPU-second: "
+    "10 × 500k alone would take ~31 CPU-min and break the 40-min full-tier budget; "
+    "test_sample_path checks PS exactly)",
 )
 T4S = Case(
     id="T4s",
