@@ -202,6 +202,34 @@ RETRY_ATTEMPTS: Final = 3
 RETRY_WAIT_S: Final = 600.0
 """Retries of failed objects: 3 attempts, 10 min apart (vb365 fact 35)."""
 
+RETRY_AFTER_S: Final = 20.0
+"""Retry-After of a Microsoft 365 429 answer under request-level throttling: observed values are
+5-60 s, example headers show 9-31 s (vb365 section 6, fact 26); 20 s is the middle of the
+examples. INFERRED as a single value."""
+
+RU_PER_REJECTED_REQUEST: Final = 1.0
+"""Throttled requests still count against the budget (vb365 fact 26); a rejected request is
+charged as the cheapest call, 1 RU (a download or single item)."""
+
+REQUEST_BUDGET_BURST_S: Final = 60.0
+"""The request budget's bucket holds one minute's budget: the limits are "per minute"
+(vb365 fact 26). INFERRED: Microsoft does not publish whether the window slides."""
+
+S3_SLOW_DOWN_BACKOFF_S: Final = 1.0
+"""Wait before retrying a request answered 503 Slow Down. INFERRED (SDKs back off exponentially
+from ~0.1 s; vb365.md has no figure)."""
+
+S3_REJECTED_REQUEST_COST: Final = 0.0
+"""A request answered 503 Slow Down is not charged against the prefix's rate: vb365.md says
+nothing of it (unlike Microsoft 365's 429, fact 26). INFERRED."""
+
+S3_REPARTITION_S: Final = 45 * 60.0
+"""Amazon S3 adds prefix partitions under sustained load; re-partitioning takes 30-60 min
+(vb365 fact 31, an AWS knowledge-centre comment)."""
+
+S3_MAX_PARTITIONS: Final = 16
+"""Most prefix partitions S3 is assumed to split a repository's prefix into. INFERRED."""
+
 RU_PER_WRITE: Final = 2.0
 """A write (restore) costs 2 RU (vb365 fact 26)."""
 

@@ -283,6 +283,7 @@ def test_run_writes_every_result_file(tiny_run: tuple[int, str, Path]) -> None:
         "manifest.json",
         "summary.csv",
         "sessions.csv",
+        "limits.csv",
         "tasks.parquet",
         "proxies.parquet",
         "timeseries.parquet",
@@ -425,6 +426,8 @@ def test_write_results_without_plots(tiny_result: RunResult, tmp_path: Path) -> 
     folder = write_results(tiny_result, tmp_path, run_id="r1", plots=False)
     assert folder == tmp_path / "tiny" / "r1"
     assert sorted(p.name for p in folder.iterdir()) == [
+        "events.csv",
+        "limits.csv",
         "manifest.json",
         "proxies.parquet",
         "sessions.csv",

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.metrics import proxy_frame, session_frame, summarize, task_frame, timeseries_frame
+from sim.metrics import (
+    events_frame,
+    limits_frame,
+    proxy_frame,
+    session_frame,
+    summarize,
+    task_frame,
+    timeseries_frame,
+)
 from sim.model.world import World
 from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.schema import PolicySpec
@@ -27,6 +35,10 @@ class RunResult:
     timeseries: pd.DataFrame
     summary: pd.DataFrame
     wall_s: float
+    limits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Request-limited resources: consumed, rejected (429 / 503), closed time."""
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Model events in time order (budgets, re-partitioning, lifecycle)."""
     truncated: bool = False
     stats: dict[str, float] = field(default_factory=dict)
 
@@ -57,7 +69,9 @@ def simulate(
     sessions = session_frame(world, tasks)
     proxies = proxy_frame(world, tasks)
     ts = timeseries_frame(world)
-    summary = summarize(tasks, sessions, proxies)
+    limits = limits_frame(world)
+    events = events_frame(world)
+    summary = summarize(tasks, sessions, proxies, limits)
     wall = time.perf_counter() - t0
     pol = policy.name if isinstance(policy, PolicySpec) else policy
     return RunResult(
@@ -70,6 +84,8 @@ def simulate(
         timeseries=ts,
         summary=summary,
         wall_s=wall,
+        limits=limits,
+        events=events,
         truncated=world.truncated,
         stats={"rate_recomputes": float(world.sharing.recomputes), "sim_end_s": world.env.now},
     )

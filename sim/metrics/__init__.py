@@ -1,11 +1,20 @@
 """Traces to tables and summaries: throughput, window compliance, fairness, waits."""
 
 from sim.metrics.summary import busy_hours, jain_index, summarize
-from sim.metrics.tables import proxy_frame, session_frame, task_frame, timeseries_frame
+from sim.metrics.tables import (
+    events_frame,
+    limits_frame,
+    proxy_frame,
+    session_frame,
+    task_frame,
+    timeseries_frame,
+)
 
 __all__ = [
     "busy_hours",
+    "events_frame",
     "jain_index",
+    "limits_frame",
     "proxy_frame",
     "session_frame",
     "summarize",

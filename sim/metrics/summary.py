@@ -59,6 +59,7 @@ def summarize(
     tasks: pd.DataFrame,
     sessions: pd.DataFrame,
     proxies: pd.DataFrame,
+    limits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The run's summary table: columns scope, metric, value, unit."""
     out: list[Metric] = []
@@ -102,6 +103,27 @@ def summarize(
         add("overall", "bottleneck_source", (xfer[0] + xfer[1]) / xfer_total, "fraction")
         add("overall", "bottleneck_proxy", xfer[2] / xfer_total, "fraction")
         add("overall", "bottleneck_target", xfer[3] / xfer_total, "fraction")
+
+    if "throttled_requests" in tasks:
+        add("overall", "throttled_requests", float(tasks["throttled_requests"].sum()), "requests")
+        add("overall", "slowdown_requests", float(tasks["slowdown_requests"].sum()), "requests")
+    if limits is not None:
+        for (owner, name), rows in limits.groupby(["owner", "name"], sort=False):
+            if (rows["semantics"] != "request").all():
+                continue
+            scope = f"{owner}:{name}"
+            rejected = float(rows["rejected"].sum())
+            # requests: RU are counted at 1 RU per rejected request and per download
+            asked = float(rows["consumed"].sum()) + rejected
+            metric = "throttled_requests" if owner == "tenant" else "slowdown_requests"
+            add(scope, metric, rejected, "requests")
+            add(
+                scope,
+                f"{metric[:-9]}_request_share",
+                rejected / asked if asked else 0.0,
+                "fraction",
+            )
+            add(scope, f"{metric[:-9]}_time", float(rows["closed_s"].max()) / HOUR_S, "h")
 
     groups: list[tuple[str, pd.DataFrame]] = [("overall", proxies[proxies["tasks"] > 0])]
     for pool, members in proxies[proxies["pool"] != ""].groupby("pool", sort=True):

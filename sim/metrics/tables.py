@@ -166,3 +166,77 @@ def timeseries_frame(world: World) -> pd.DataFrame:
     )
     df["rate_bps"] = df["bytes"] / b
     return df
+
+
+LIMIT_COLUMNS = [
+    "owner",
+    "name",
+    "limit",
+    "semantics",
+    "capacity_per_s",
+    "consumed",
+    "rejected",
+    "episodes",
+    "closed_s",
+    "partitions",
+]
+
+
+def limits_frame(world: World) -> pd.DataFrame:
+    """One row per request-limited resource: what was used, rejected and how long it was shut.
+
+    ``consumed`` is in the limit's own unit (RU, Teams requests, PUTs), rejected requests
+    excluded; ``rejected`` counts 429 (Microsoft 365) or 503 Slow Down (object storage) answers.
+    Fluid limits are listed too (no rejections by construction) so tables line up.
+    """
+    sh = world.sharing
+    sh._advance()
+    rows = []
+    for tn, ts in zip(world.tenants, world.scenario.tenants, strict=True):
+        for limit, res, budget in (
+            ("sharepoint_ru", tn.res_ru, tn.ru_budget),
+            ("teams_requests", tn.res_teams, tn.teams_budget),
+        ):
+            rows.append(
+                {
+                    "owner": "tenant",
+                    "name": tn.name,
+                    "limit": limit,
+                    "semantics": ts.throttling,
+                    "capacity_per_s": budget.refill if budget else float(world.capacity[res]),
+                    "consumed": float(sh.consumed[res]),
+                    "rejected": budget.rejected if budget else 0,
+                    "episodes": budget.episodes if budget else 0,
+                    "closed_s": budget.closed_seconds() if budget else 0.0,
+                    "partitions": 1,
+                }
+            )
+    for repo in world.repositories:
+        b = repo.put_budget
+        rows.append(
+            {
+                "owner": "repository",
+                "name": repo.name,
+                "limit": "put_requests",
+                "semantics": "request" if b else "fluid",
+                "capacity_per_s": b.refill if b else float(world.capacity[repo.res_put]),
+                "consumed": float(sh.consumed[repo.res_put]),
+                "rejected": b.rejected if b else 0,
+                "episodes": b.episodes if b else 0,
+                "closed_s": b.closed_seconds() if b else 0.0,
+                "partitions": repo.partitions,
+            }
+        )
+    return pd.DataFrame(rows, columns=LIMIT_COLUMNS)
+
+
+def events_frame(world: World) -> pd.DataFrame:
+    """Model events in time order (budget spent/reset, re-partitioning, lifecycle): t, event,
+    and the event's own fields (empty where they do not apply)."""
+    if not world.events:
+        return pd.DataFrame({"t": pd.Series([], dtype=float), "event": pd.Series([], dtype=str)})
+    df = pd.DataFrame(world.events)
+    front = ["t", "event"]
+    return df[front + [c for c in df.columns if c not in front]].sort_values(
+        "t", kind="stable", ignore_index=True
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sim import defaults as d
+from sim.model.throttle import RequestBudget
 from sim.scenario.schema import RepositorySpec
 
 
@@ -29,7 +30,17 @@ def get_rate_per_s(spec: RepositorySpec) -> float:
 class Repository:
     """Resource indices and per-workload compression of one repository."""
 
-    __slots__ = ("compression", "idx", "name", "res_get", "res_put", "res_read", "res_write")
+    __slots__ = (
+        "compression",
+        "idx",
+        "name",
+        "partitions",
+        "put_budget",
+        "res_get",
+        "res_put",
+        "res_read",
+        "res_write",
+    )
 
     def __init__(self, idx: int, spec: RepositorySpec) -> None:
         self.idx = idx
@@ -41,3 +52,6 @@ class Repository:
         self.res_put = 0
         self.res_read = 0
         self.res_get = 0
+        self.put_budget: RequestBudget | None = None
+        """Request-level PUT limit (503 Slow Down), else None (a fluid cap)."""
+        self.partitions = spec.slow_down.partitions if spec.slow_down is not None else 1

@@ -276,6 +276,21 @@ class FluidSharing:
         self._timer_at = np.inf
         self.recomputes = 0
         self.local_updates = 0
+        self._watchers: dict[int, Callable[[], None]] = {}
+        self._watched = np.zeros(self.capacity.shape[0], dtype=bool)
+
+    def watch(self, resource: int, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every change of ``resource``'s usage (request budgets)."""
+        self._watchers[resource] = callback
+        self._watched[resource] = True
+
+    def _notify(self, resources: np.ndarray | None = None) -> None:
+        if resources is None:
+            for cb in self._watchers.values():
+                cb()
+            return
+        for r in np.unique(resources[self._watched[resources]]).tolist():
+            self._watchers[r]()
 
     # -- changes -------------------------------------------------------------------------------
     def add(
@@ -317,6 +332,8 @@ class FluidSharing:
                 self.rate[i] = cap
                 self.used[used] = load
                 self.local_updates += 1
+                if self._watchers and self._watched[used].any():
+                    self._notify(used)
                 finish = self.env.now + work / cap
                 if finish < self._timer_at:
                     self._schedule(work / cap)
@@ -367,6 +384,8 @@ class FluidSharing:
         else:
             np.subtract.at(self.used, r, self.coef[i][mask] * self.rate[i])
             self.local_updates += 1
+            if self._watchers and self._watched[r].any():
+                self._notify(r)
 
     def _drop_row(self, i: int) -> None:
         last = self.n - 1
@@ -434,6 +453,8 @@ class FluidSharing:
             self.used[:] = 0.0
             self.bottleneck[:] = False
             self._schedule_next()
+            if self._watchers:
+                self._notify()
             return
         self.recomputes += 1
         rate, cls = max_min_rates(
@@ -450,6 +471,8 @@ class FluidSharing:
         self.bottleneck = self.used >= self.capacity * (1.0 - 1e-6)
         self.bottleneck[0] = False
         self._schedule_next()
+        if self._watchers:
+            self._notify()
 
     def _on_timer(self, version: int) -> None:
         if version != self._version:

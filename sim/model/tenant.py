@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import defaults as d
+from sim.model.throttle import RequestBudget
 from sim.scenario.schema import TenantSpec
 from sim.workload.objects import ObjectTable
 
@@ -46,8 +47,10 @@ class Tenant:
         "res_ru",
         "res_teams",
         "res_workload",
+        "ru_budget",
         "ru_per_day",
         "ru_per_min",
+        "teams_budget",
     )
 
     def __init__(self, idx: int, name: str, objects: ObjectTable, first_object: int) -> None:
@@ -62,5 +65,8 @@ class Tenant:
         self.res_ingress = 0
         self.ru_per_min = 0.0
         self.ru_per_day = 0.0
+        self.ru_budget: RequestBudget | None = None
+        """Request-level RU budget ('request' throttling), else None (a fluid cap)."""
+        self.teams_budget: RequestBudget | None = None
         self.appear_day = np.zeros(len(objects), dtype=np.int64)
         """Day (0-based) each object joins the tenant; 0 for the initial inventory."""

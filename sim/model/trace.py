@@ -25,6 +25,8 @@ _INT_COLUMNS = (
     "reassignments",
     "status",
     "full",
+    "throttled_requests",
+    "slowdown_requests",
 )
 _FLOAT_COLUMNS = (
     "ready",
@@ -67,6 +69,8 @@ class TaskTable:
             c["reassignments"],
         )
         self.status, self.full = c["status"], c["full"]
+        self.throttled_requests = c["throttled_requests"]
+        self.slowdown_requests = c["slowdown_requests"]
         self.ready, self.start, self.end = c["ready"], c["start"], c["end"]
         self.work_bytes, self.bytes_read = c["work_bytes"], c["bytes_read"]
         self.bytes_written, self.items, self.redone_bytes = (

@@ -7,7 +7,7 @@ process per task): ready -> queued -> on a thread (per-object overhead) -> trans
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +21,13 @@ from sim.model.proxy import ACTIVE, VACATION, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
 from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing
 from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
+from sim.model.throttle import RequestBudget
 from sim.model.trace import CANCELLED, DONE, FAILED, TaskTable, Timeseries
 from sim.model.view import PoolView
 from sim.policies.base import PushPolicy
 from sim.policies.registry import make_policy
 from sim.scenario.loader import LoadedScenario
-from sim.scenario.schema import PolicySpec
+from sim.scenario.schema import PolicySpec, Scenario, SlowDownSpec
 from sim.workload.objects import WORKLOAD_INDEX, tenant_objects, with_growth
 from sim.workload.synthetic import arrivals as synthetic_arrivals
 
@@ -178,6 +179,7 @@ class World:
             timeseries=self.ts,
             on_done=self._on_transfer_done,
         )
+        self._request_budgets(sc)
         self.job_tenant = [tenant_index[j.tenant] for j in sc.jobs]
         self.job_repo = [repo_index[j.repository] for j in sc.jobs]
         self.job_owner = [self.repo_owner[r] for r in self.job_repo]
@@ -246,6 +248,86 @@ class World:
         self._vac_rng = streams.stream(self.seed, streams.FAILURE, 2_000_000)
         if self.synthetic is not None:
             self._init_synthetic(loaded, pool_index)
+
+    def _request_budgets(self, sc: Scenario) -> None:
+        """Request-level limits (429 / 503 Slow Down) where the scenario asks for them."""
+        t = self.tasks
+
+        def count(column: str) -> Callable[[np.ndarray], None]:
+            def add(tasks: np.ndarray) -> None:
+                np.add.at(t.cols[column], tasks, 1)
+
+            return add
+
+        for tn, ts in zip(self.tenants, sc.tenants, strict=True):
+            if ts.throttling != "request":
+                continue
+            tn.ru_budget = RequestBudget(
+                self.env,
+                self.sharing,
+                tn.res_ru,
+                refill=tn.ru_per_min / 60.0,
+                burst=tn.ru_per_min * d.REQUEST_BUDGET_BURST_S / 60.0,
+                reject_cost=d.RU_PER_REJECTED_REQUEST,
+                retry_after=float(ts.retry_after),
+                on_rejected=count("throttled_requests"),
+            )
+            tn.teams_budget = RequestBudget(
+                self.env,
+                self.sharing,
+                tn.res_teams,
+                refill=float(ts.teams_requests_per_s),
+                burst=float(ts.teams_requests_per_s),  # a per-second limit
+                reject_cost=1.0,
+                retry_after=float(ts.retry_after),
+                on_rejected=count("throttled_requests"),
+            )
+        for repo, rs in zip(self.repositories, sc.repositories, strict=True):
+            sd = rs.slow_down
+            if sd is None:
+                continue
+            per_partition = put_rate_per_s(rs)
+            budget = RequestBudget(
+                self.env,
+                self.sharing,
+                repo.res_put,
+                refill=per_partition * repo.partitions,
+                burst=per_partition * repo.partitions,  # a per-second limit
+                reject_cost=d.S3_REJECTED_REQUEST_COST,
+                retry_after=float(sd.backoff),
+                on_rejected=count("slowdown_requests"),
+            )
+            repo.put_budget = budget
+            budget.on_empty = self._repartition_hook(repo, per_partition, sd)
+
+    def _repartition_hook(
+        self, repo: Repository, per_partition: float, sd: SlowDownSpec
+    ) -> Callable[[], None]:
+        """S3 doubles a prefix's partitions some time after it starts answering 503."""
+        pending = [False]
+
+        def done(_e: simpy.Event) -> None:
+            pending[0] = False
+            repo.partitions = min(repo.partitions * 2, sd.max_partitions)
+            rate = per_partition * repo.partitions
+            assert repo.put_budget is not None
+            repo.put_budget.set_refill(rate, rate)
+            self.events.append(
+                {
+                    "t": self.env.now,
+                    "event": "repartitioned",
+                    "repository": repo.name,
+                    "partitions": repo.partitions,
+                }
+            )
+
+        def on_empty() -> None:
+            if pending[0] or repo.partitions >= sd.max_partitions:
+                return
+            pending[0] = True
+            self.env.timeout(float(sd.repartition_after)).callbacks.append(done)
+
+        return on_empty
 
     def _init_synthetic(self, loaded: LoadedScenario, pool_index: dict[str, int]) -> None:
         """Synthetic mode: every task is created up front with its arrival time as ready time;
@@ -704,6 +786,7 @@ class World:
         per_s = tn.ru_per_min / 60.0
         day_start_used = 0.0
         day = 0
+        spent_today = False
         while True:
             yield env.timeout(60.0)
             self.sharing._advance()
@@ -711,14 +794,22 @@ class World:
             if today != day:
                 day = today
                 day_start_used = float(self.sharing.consumed[r])
-                if self.capacity_of(r) == 0.0:
-                    self.sharing.set_capacity(r, per_s)
+                if spent_today:
+                    spent_today = False
+                    if tn.ru_budget is not None:
+                        tn.ru_budget.hold(False)
+                    else:
+                        self.sharing.set_capacity(r, per_s)
                     self.events.append(
                         {"t": env.now, "event": "ru_budget_reset", "tenant": tn.name}
                     )
             spent = float(self.sharing.consumed[r]) - day_start_used
-            if spent >= tn.ru_per_day and self.capacity_of(r) > 0.0:
-                self.sharing.set_capacity(r, 0.0)
+            if spent >= tn.ru_per_day and not spent_today:
+                spent_today = True
+                if tn.ru_budget is not None:
+                    tn.ru_budget.hold(True)
+                else:
+                    self.sharing.set_capacity(r, 0.0)
                 self.events.append({"t": env.now, "event": "ru_budget_spent", "tenant": tn.name})
 
     def capacity_of(self, resource: int) -> float:

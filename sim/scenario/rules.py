@@ -71,6 +71,24 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
 
     for i, repo in enumerate(sc.repositories):
         loc = ("repositories", i, "owner")
+        sd = repo.slow_down
+        if sd is not None:
+            if repo.kind in BLOCK_KINDS:
+                out.append(
+                    (
+                        ("repositories", i, "slow_down"),
+                        f"repository '{repo.name}' is a '{repo.kind}' disk; 503 Slow Down is an "
+                        "object-storage answer",
+                    )
+                )
+            if sd.max_partitions < sd.partitions:
+                out.append(
+                    (
+                        ("repositories", i, "slow_down", "max_partitions"),
+                        f"max_partitions ({sd.max_partitions}) must be at least partitions "
+                        f"({sd.partitions})",
+                    )
+                )
         if repo.owner in pools:
             if repo.kind in BLOCK_KINDS:
                 out.append(

@@ -122,6 +122,19 @@ class TenantSpec(Strict):
     growth_per_day: Fraction = Field(
         0.0, description="New objects per day as a fraction of the inventory (each is a full)."
     )
+    throttling: Literal["fluid", "request"] = Field(
+        "fluid",
+        description="How the SharePoint/OneDrive RU budget and the Teams request cap act: "
+        "'fluid' caps the rate at the budget; 'request' lets requests run until a token bucket "
+        "holding one minute's budget is empty, then answers 429 with Retry-After, charging "
+        "rejected requests against the budget (vb365 fact 26). Throttled requests are counted "
+        "per task and per tenant.",
+    )
+    retry_after: Duration = Field(
+        d.RETRY_AFTER_S,
+        gt=0,
+        description="Retry-After of a 429 answer under 'request' throttling (observed 5-60 s).",
+    )
 
 
 class ProxySpec(Strict):
@@ -159,6 +172,26 @@ class PoolSpec(Strict):
     policy: str | PolicySpec = Field("pull_fifo", description="Distribution policy.")
 
 
+class SlowDownSpec(Strict):
+    """Request-level PUT limit of an object store: 503 Slow Down and re-partitioning."""
+
+    partitions: int = Field(
+        1, ge=1, description="Prefix partitions at the start; each carries put_rate."
+    )
+    max_partitions: int = Field(
+        d.S3_MAX_PARTITIONS, ge=1, description="Most partitions re-partitioning reaches."
+    )
+    repartition_after: Duration = Field(
+        d.S3_REPARTITION_S,
+        gt=0,
+        description="Time from the first 503 of an overload until the partitions double "
+        "(30-60 min, vb365 fact 31).",
+    )
+    backoff: Duration = Field(
+        d.S3_SLOW_DOWN_BACKOFF_S, gt=0, description="Wait before retrying a rejected request."
+    )
+
+
 class RepositorySpec(Strict):
     """An object-storage repository owned by one pool or one standalone proxy."""
 
@@ -181,6 +214,12 @@ class RepositorySpec(Strict):
     )
     compression: dict[Workload, Fraction] = Field(
         default_factory=dict, description="Stored / source bytes per workload (vb365 fact 30)."
+    )
+    slow_down: SlowDownSpec | None = Field(
+        None,
+        description="Request-level PUT limit: above partitions x put_rate, requests get "
+        "503 Slow Down and are retried after a backoff; sustained overload re-partitions "
+        "(vb365 fact 31). Off: the PUT rate is a fluid cap.",
     )
 
 
