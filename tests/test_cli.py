@@ -427,10 +427,12 @@ def test_write_results_without_plots(tiny_result: RunResult, tmp_path: Path) -> 
     assert folder == tmp_path / "tiny" / "r1"
     assert sorted(p.name for p in folder.iterdir()) == [
         "events.csv",
+        "lifecycle.csv",
         "limits.csv",
         "manifest.json",
         "proxies.parquet",
         "sessions.csv",
+        "states.csv",
         "summary.csv",
         "tasks.parquet",
         "timeseries.parquet",

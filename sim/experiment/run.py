@@ -10,9 +10,11 @@ import pandas as pd
 
 from sim.metrics import (
     events_frame,
+    lifecycle_frame,
     limits_frame,
     proxy_frame,
     session_frame,
+    states_frame,
     summarize,
     task_frame,
     timeseries_frame,
@@ -39,6 +41,10 @@ class RunResult:
     """Request-limited resources: consumed, rejected (429 / 503), closed time."""
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Model events in time order (budgets, re-partitioning, lifecycle)."""
+    lifecycle: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Lifecycle requests and faults: outcome, reason, cost, throughput dip and recovery."""
+    states: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Proxy states and pool roles as intervals (the Gantt chart)."""
     truncated: bool = False
     stats: dict[str, float] = field(default_factory=dict)
 
@@ -71,7 +77,9 @@ def simulate(
     ts = timeseries_frame(world)
     limits = limits_frame(world)
     events = events_frame(world)
-    summary = summarize(tasks, sessions, proxies, limits)
+    lifecycle = lifecycle_frame(world)
+    states = states_frame(world)
+    summary = summarize(tasks, sessions, proxies, limits, lifecycle)
     wall = time.perf_counter() - t0
     pol = policy.name if isinstance(policy, PolicySpec) else policy
     return RunResult(
@@ -86,6 +94,8 @@ def simulate(
         wall_s=wall,
         limits=limits,
         events=events,
+        lifecycle=lifecycle,
+        states=states,
         truncated=world.truncated,
         stats={"rate_recomputes": float(world.sharing.recomputes), "sim_end_s": world.env.now},
     )

@@ -3,9 +3,11 @@
 from sim.metrics.summary import busy_hours, jain_index, summarize
 from sim.metrics.tables import (
     events_frame,
+    lifecycle_frame,
     limits_frame,
     proxy_frame,
     session_frame,
+    states_frame,
     task_frame,
     timeseries_frame,
 )
@@ -14,9 +16,11 @@ __all__ = [
     "busy_hours",
     "events_frame",
     "jain_index",
+    "lifecycle_frame",
     "limits_frame",
     "proxy_frame",
     "session_frame",
+    "states_frame",
     "summarize",
     "task_frame",
     "timeseries_frame",

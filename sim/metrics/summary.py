@@ -60,6 +60,7 @@ def summarize(
     sessions: pd.DataFrame,
     proxies: pd.DataFrame,
     limits: pd.DataFrame | None = None,
+    lifecycle: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The run's summary table: columns scope, metric, value, unit."""
     out: list[Metric] = []
@@ -107,6 +108,24 @@ def summarize(
     if "throttled_requests" in tasks:
         add("overall", "throttled_requests", float(tasks["throttled_requests"].sum()), "requests")
         add("overall", "slowdown_requests", float(tasks["slowdown_requests"].sum()), "requests")
+    if "reassignments" in tasks:
+        add("overall", "reassigned_tasks", float((tasks["reassignments"] > 0).sum()), "tasks")
+        add("overall", "reassignments", float(tasks["reassignments"].sum()), "moves")
+        add("overall", "redone_bytes", float(tasks["redone_bytes"].sum()) / GB, "GB")
+    if lifecycle is not None and len(lifecycle):
+        done_ev = lifecycle[lifecycle["outcome"] == "done"]
+        add("overall", "lifecycle_events", len(done_ev), "events")
+        add("overall", "refused_requests", len(lifecycle) - len(done_ev), "requests")
+        add("overall", "crashed_tasks", float(done_ev["crashed"].sum()), "tasks")
+        drains = done_ev["drain_s"].dropna()
+        if len(drains):
+            add("overall", "drain_time_max", float(drains.max()), "s")
+        dips = done_ev["dip"].dropna()
+        if len(dips):
+            add("overall", "throughput_dip_max", float(dips.max()), "fraction")
+        recs = done_ev["recovery_s"].dropna()
+        if len(recs):
+            add("overall", "recovery_time_max", float(recs.max()), "s")
     if limits is not None:
         for (owner, name), rows in limits.groupby(["owner", "name"], sort=False):
             if (rows["semantics"] != "request").all():

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sim import defaults as d
-from sim.model.trace import STATUS_NAMES
+from sim.model.trace import FAIL_REASONS, STATUS_NAMES
 from sim.model.world import World
 
 BOTTLENECK_NAMES = ("source", "source", "proxy", "target")
@@ -29,6 +29,9 @@ def task_frame(world: World) -> pd.DataFrame:
     proxy_names = [p.name for p in world.proxies]
     df["proxy"] = pd.Categorical.from_codes(cols["proxy"], categories=proxy_names)
     df["status"] = pd.Categorical.from_codes(cols["status"], categories=list(STATUS_NAMES))
+    df["fail_reason"] = pd.Categorical.from_codes(
+        cols["fail_reason"], categories=list(FAIL_REASONS)
+    )
     df["full"] = cols["full"].astype(bool)
     warmup = world.synthetic.warmup_tasks if world.synthetic is not None else 0
     df["measured"] = df["task"] >= warmup
@@ -240,3 +243,104 @@ def events_frame(world: World) -> pd.DataFrame:
     return df[front + [c for c in df.columns if c not in front]].sort_values(
         "t", kind="stable", ignore_index=True
     )
+
+
+LIFECYCLE_COLUMNS = [
+    "t",
+    "event",
+    "proxy",
+    "pool",
+    "source",
+    "outcome",
+    "reason",
+    "reassigned",
+    "redone_bytes",
+    "crashed",
+    "drain_s",
+    "throughput_before_bps",
+    "throughput_min_after_bps",
+    "dip",
+    "recovery_s",
+]
+
+DIP_BEFORE_S = 900.0
+"""Baseline of the throughput dip: the mean rate over this long before the event."""
+DIP_AFTER_S = 1800.0
+"""The dip is the lowest bucket rate in this long after the event."""
+RECOVERED = 0.95
+"""Recovered: the first bucket from the lowest one on whose rate is >= 95 % of the baseline."""
+
+
+def lifecycle_frame(world: World) -> pd.DataFrame:
+    """One row per lifecycle request or fault: outcome, reason, what it cost, and the pool-wide
+    throughput dip and recovery time around it (see docs/model.md, "Pool lifecycle")."""
+    recs = world.lifecycle.records
+    if not recs:
+        return pd.DataFrame(columns=LIFECYCLE_COLUMNS)
+    data = world.ts.buckets()
+    b = world.ts.bucket_s
+    rate = data[:, : len(world.proxies)].sum(axis=1) / b if data.shape[0] else np.zeros(0)
+    rows = []
+    for rec in recs:
+        row = dict(rec)
+        t = float(rec["t"])
+        k = int(t // b)  # the bucket holding the event
+        nb = max(1, round(DIP_BEFORE_S / b))
+        na = max(1, round(DIP_AFTER_S / b))
+        before = rate[max(0, k - nb) : k]
+        after = rate[k + 1 : k + 1 + na] if k + 1 < rate.size else np.zeros(0)
+        base = float(before.mean()) if before.size else np.nan
+        low = float(after.min()) if after.size else np.nan
+        row["throughput_before_bps"] = base
+        row["throughput_min_after_bps"] = low
+        row["dip"] = max(0.0, 1.0 - low / base) if base > 0 and np.isfinite(low) else np.nan
+        rec_s = np.nan
+        if base > 0 and after.size:
+            lowest = k + 1 + int(after.argmin())
+            ok = np.flatnonzero(rate[lowest:] >= RECOVERED * base)
+            if low >= RECOVERED * base:
+                rec_s = 0.0
+            elif ok.size:
+                rec_s = (lowest + int(ok[0])) * b - t
+        row["recovery_s"] = rec_s
+        rows.append(row)
+    return pd.DataFrame(rows, columns=LIFECYCLE_COLUMNS)
+
+
+def states_frame(world: World) -> pd.DataFrame:
+    """Proxy states and pool roles as intervals (the Gantt chart's data): kind ('state' or
+    'role'), proxy, pool, what (state or role name), t_start, t_end (end of the run if open)."""
+    end = float(world.env.now)
+    rows: list[dict[str, object]] = []
+    last: dict[int, tuple[float, str]] = {}
+    for t, p, state in world.lifecycle.state_log:
+        if p in last and last[p][1] != state:
+            t0, s0 = last[p]
+            rows.append(_interval("state", world.proxies[p].name, "", s0, t0, t))
+        if p not in last or last[p][1] != state:
+            last[p] = (t, state)
+    for p, (t0, s0) in last.items():
+        rows.append(_interval("state", world.proxies[p].name, "", s0, t0, end))
+    held: dict[tuple[int, str], tuple[float, int]] = {}
+    for t, pool, role, holder in world.lifecycle.role_log:
+        key = (pool, role)
+        if key in held:
+            t0, h0 = held[key]
+            if h0 >= 0:
+                rows.append(
+                    _interval("role", world.proxies[h0].name, world.pools[pool].name, role, t0, t)
+                )
+        held[key] = (t, holder)
+    for (pool, role), (t0, h0) in held.items():
+        if h0 >= 0:
+            rows.append(
+                _interval("role", world.proxies[h0].name, world.pools[pool].name, role, t0, end)
+            )
+    cols = ["kind", "proxy", "pool", "what", "t_start", "t_end"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _interval(
+    kind: str, proxy: str, pool: str, what: str, t0: float, t1: float
+) -> dict[str, object]:
+    return {"kind": kind, "proxy": proxy, "pool": pool, "what": what, "t_start": t0, "t_end": t1}

@@ -108,6 +108,12 @@ def run_session(
     spec = world.scenario.jobs[job]
     sched = spec.schedule
     cal_spec = world.scenario.calibration
+    owner = world.job_owner[job]
+    if owner >= 0:
+        # sessions are created by the pool's Scheduler (vb365 fact 2): none while it fails over
+        wait = world.lifecycle.scheduler_ready(owner)
+        if wait is not None:
+            yield wait
     day = int(env.now // DAY_S)
     sess = SessionState(
         job=job,

@@ -10,7 +10,19 @@ from sim.policies.base import Policy, PullPolicy
 class Pool:
     """A set of proxies sharing work under one policy."""
 
-    __slots__ = ("idle", "idx", "members", "name", "policy")
+    __slots__ = (
+        "deleted",
+        "idle",
+        "idx",
+        "members",
+        "name",
+        "parked",
+        "paused",
+        "policy",
+        "role_pending",
+        "roles",
+        "scheduler_waiters",
+    )
 
     def __init__(self, idx: int, name: str, members: list[int], policy: Policy) -> None:
         self.idx = idx
@@ -19,6 +31,18 @@ class Pool:
         self.policy = policy
         self.idle: deque[int] = deque()
         """Free threads of a pull pool, longest idle first (one entry per thread)."""
+        self.parked: deque[int] = deque()
+        """Tasks of a push pool that found no active member (or no orchestrator); they are
+        submitted again when one comes back."""
+        self.paused = False
+        """No Orchestrator: no new object starts in the pool (running ones go on)."""
+        self.roles: dict[str, int] = {}
+        """Role -> holding proxy id, -1 while vacant (see sim/model/lifecycle.py)."""
+        self.role_pending: set[str] = set()
+        """Roles whose failover timer runs."""
+        self.scheduler_waiters: list[object] = []
+        """Events of sessions waiting for a Scheduler."""
+        self.deleted = False
 
     @property
     def pull(self) -> PullPolicy | None:

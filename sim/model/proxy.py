@@ -12,6 +12,9 @@ ACTIVE, MAINTENANCE, FAILED, INACTIVE, REMOVED = (
     "inactive",
     "removed",
 )
+ENABLING = "enabling"
+"""Maintenance requested in 'drain' mode: running objects finish here, no new ones
+(MaintenanceModeState Enabling, vb365 fact 2)."""
 VACATION = "vacation"
 """Synthetic mode only: away because it found nothing to do (oracles.md §9 8b)."""
 

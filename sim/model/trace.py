@@ -12,6 +12,9 @@ import numpy as np
 #: task status codes
 PENDING, DONE, FAILED, CANCELLED = 0, 1, 2, 3
 STATUS_NAMES = ("pending", "done", "failed", "cancelled")
+#: why a task failed (its last attempt)
+NO_FAILURE, OBJECT_ERROR, PROXY_CRASH = 0, 1, 2
+FAIL_REASONS = ("", "object_error", "proxy_crash")
 
 _INT_COLUMNS = (
     "job",
@@ -27,6 +30,7 @@ _INT_COLUMNS = (
     "full",
     "throttled_requests",
     "slowdown_requests",
+    "fail_reason",
 )
 _FLOAT_COLUMNS = (
     "ready",
@@ -71,6 +75,7 @@ class TaskTable:
         self.status, self.full = c["status"], c["full"]
         self.throttled_requests = c["throttled_requests"]
         self.slowdown_requests = c["slowdown_requests"]
+        self.fail_reason = c["fail_reason"]
         self.ready, self.start, self.end = c["ready"], c["start"], c["end"]
         self.work_bytes, self.bytes_read = c["work_bytes"], c["bytes_read"]
         self.bytes_written, self.items, self.redone_bytes = (

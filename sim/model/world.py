@@ -17,12 +17,12 @@ import simpy
 from sim import defaults as d
 from sim.model import rng as streams
 from sim.model.pool import Pool
-from sim.model.proxy import ACTIVE, VACATION, Proxy
+from sim.model.proxy import ACTIVE, ENABLING, VACATION, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
 from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing
 from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
 from sim.model.throttle import RequestBudget
-from sim.model.trace import CANCELLED, DONE, FAILED, TaskTable, Timeseries
+from sim.model.trace import CANCELLED, DONE, FAILED, OBJECT_ERROR, TaskTable, Timeseries
 from sim.model.view import PoolView
 from sim.policies.base import PushPolicy
 from sim.policies.registry import make_policy
@@ -227,6 +227,8 @@ class World:
         self._overhead = np.zeros(1024)
         self._comp = np.ones(1024)
         self._xfer_start = np.zeros(1024)
+        self._resume = np.zeros(1024)
+        """Source bytes of a task already saved at a checkpoint (handoff, crash)."""
         self._res = np.zeros((1024, K_SLOTS), dtype=np.int64)
         self._coef = np.zeros((1024, K_SLOTS))
         self.overhead_s = [
@@ -248,6 +250,9 @@ class World:
         self._vac_rng = streams.stream(self.seed, streams.FAILURE, 2_000_000)
         if self.synthetic is not None:
             self._init_synthetic(loaded, pool_index)
+        from sim.model.lifecycle import Lifecycle
+
+        self.lifecycle = Lifecycle(self)
 
     def _request_budgets(self, sc: Scenario) -> None:
         """Request-level limits (429 / 503 Slow Down) where the scenario asks for them."""
@@ -419,6 +424,7 @@ class World:
         t.ready[sl] = self.env.now
         self._grow(ids.stop)
         self._phase[sl] = QUEUED
+        self._resume[sl] = 0.0
         self._overhead[sl] = np.asarray(self.overhead_s)[wl]
         res = self._res[sl]
         coef = self._coef[sl]
@@ -505,6 +511,7 @@ class World:
             "_comp",
             "_xfer_start",
             "_fail_frac",
+            "_resume",
         ):
             old = getattr(self, name)
             new = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
@@ -514,6 +521,7 @@ class World:
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
         """A task is ready: hand it to its repository's owner."""
+        self._phase[task] = QUEUED  # also a retried or re-assigned one
         owner = self.job_owner[int(self.tasks.job[task])]
         if owner < 0:
             self._enqueue_local(-1 - owner, task)
@@ -525,30 +533,42 @@ class World:
             self._serve_pull(pool)
             return
         candidates = [m for m in pool.members if self.proxies[m].can_take_work]
+        if not candidates or pool.paused:
+            pool.parked.append(task)  # no active member or no orchestrator: wait for one
+            return
         assert isinstance(pool.policy, PushPolicy)
         proxy = pool.policy.select(task, candidates, pool.policy.view)
         self._enqueue_local(proxy, task)
 
+    def left_bytes(self, task: int) -> float:
+        """Source bytes a task still has to move (its work less what a checkpoint saved)."""
+        return float(self.tasks.work_bytes[task] - self._resume[task])
+
     def _enqueue_local(self, proxy: int, task: int) -> None:
         px = self.proxies[proxy]
         px.queue.append(task)
-        px.queued_bytes += float(self.tasks.work_bytes[task])
-        if px.busy < px.threads and px.can_take_work:
+        px.queued_bytes += self.left_bytes(task)
+        if px.busy < px.threads and px.can_take_work and not self._paused(px):
             self._start_from_local(px)
+
+    def _paused(self, px: Proxy) -> bool:
+        return px.pool >= 0 and self.pools[px.pool].paused
 
     def _start_from_local(self, px: Proxy) -> None:
         task = px.queue.popleft()
-        px.queued_bytes -= float(self.tasks.work_bytes[task])
+        px.queued_bytes -= self.left_bytes(task)
         self._start(px, task)
 
     def _serve_pull(self, pool: Pool) -> None:
         pull = pool.pull
         assert pull is not None
+        if pool.paused:
+            return
         idle = pool.idle
         while idle and len(pull):
             p = idle.popleft()
             px = self.proxies[p]
-            if not px.can_take_work or px.busy >= px.threads:
+            if not px.can_take_work or px.busy >= px.threads or px.pool != pool.idx:
                 continue  # a stale token: the thread is gone or no longer takes work
             task = pull.next_task(p, pool.policy.view)
             if task is None:
@@ -557,6 +577,8 @@ class World:
             self._start(px, task)
 
     def _start(self, px: Proxy, task: int) -> None:
+        if px.state != ACTIVE:
+            raise AssertionError(f"task {task} assigned to {px.name} in state {px.state}")
         px.busy += 1
         t = self.tasks
         t.proxy[task] = px.idx
@@ -574,7 +596,7 @@ class World:
         else:
             self._fail_frac[task] = -1.0
         self._phase[task] = OVERHEAD
-        px.overhead_bytes += float(t.work_bytes[task])
+        px.overhead_bytes += self.left_bytes(task)
         overhead = float(self._overhead[task])
         if overhead > 0.0:
             ev = self.env.timeout(overhead, value=(task, int(t.attempts[task])))
@@ -590,14 +612,12 @@ class World:
 
     def _attempt_work(self, task: int) -> float:
         """Bytes this attempt moves: all of them, or the share after which it fails."""
-        work = float(self.tasks.work_bytes[task])
+        work = self.left_bytes(task)
         frac = float(self._fail_frac[task])
         return work * frac if frac >= 0.0 else work
 
     def _begin_transfer(self, task: int) -> None:
-        self.proxies[int(self.tasks.proxy[task])].overhead_bytes -= float(
-            self.tasks.work_bytes[task]
-        )
+        self.proxies[int(self.tasks.proxy[task])].overhead_bytes -= self.left_bytes(task)
         work = self._attempt_work(task)
         if work <= 0.0:
             self._finish(task, 0.0, None)
@@ -651,7 +671,9 @@ class World:
         t.end[task] = now
         if self._fail_frac[task] >= 0.0:
             t.status[task] = FAILED
-            t.redone_bytes[task] += moved
+            t.fail_reason[task] = OBJECT_ERROR
+            t.redone_bytes[task] += moved + float(self._resume[task])
+            self._resume[task] = 0.0  # a failed object is processed again from the start
         else:
             t.status[task] = DONE
         self._record_bytes(task, moved, bott)
@@ -659,11 +681,15 @@ class World:
         px.busy_thread_s += now - float(t.start[task])
         px.tasks_done += 1
         px.bytes_read += moved
-        sess = self.sessions[int(t.session[task])]
+        self.task_left_session(task)
+        self._refill(px)
+
+    def task_left_session(self, task: int) -> None:
+        """A task of the current round finished (done, failed or crashed)."""
+        sess = self.sessions[int(self.tasks.session[task])]
         sess.remaining -= 1
         if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
             sess.done.succeed()
-        self._refill(px)
 
     def _record_bytes(self, task: int, moved: float, bott: np.ndarray | None) -> None:
         t = self.tasks
@@ -677,21 +703,46 @@ class World:
 
     def _refill(self, px: Proxy) -> None:
         """A thread of ``px`` came free: give it the next task, or mark it idle."""
+        if px.state != ACTIVE:
+            if px.busy == 0 and px.state == ENABLING:
+                self.lifecycle.drained(px)
+            return
         if px.pool >= 0:
             pool = self.pools[px.pool]
             pull = pool.pull
             if pull is not None:
-                task = pull.next_task(px.idx, pool.policy.view) if px.can_take_work else None
+                task = pull.next_task(px.idx, pool.policy.view) if not pool.paused else None
                 if task is None:
                     pool.idle.append(px.idx)
                     self._maybe_vacation(px)
                 else:
                     self._start(px, task)
                 return
-        if px.queue and px.can_take_work:
+            if pool.paused:
+                return
+        if px.queue:
             self._start_from_local(px)
         else:
             self._maybe_vacation(px)
+
+    def resume_work(self, px: Proxy) -> None:
+        """``px`` can take work again: give its free threads work (its pool's or its own)."""
+        if px.state != ACTIVE:
+            return
+        if px.pool >= 0:
+            pool = self.pools[px.pool]
+            if pool.pull is not None:
+                pool.idle.extend([px.idx] * (px.threads - px.busy))
+                self._serve_pull(pool)
+                return
+            if pool.paused:
+                return
+            parked = list(pool.parked)
+            pool.parked.clear()
+            for task in parked:
+                self.submit(task)
+        while px.queue and px.busy < px.threads and px.state == ACTIVE:
+            self._start_from_local(px)
 
     def _maybe_vacation(self, px: Proxy) -> None:
         """Synthetic vacations: a proxy with nothing in service and nothing to take leaves."""
@@ -747,7 +798,12 @@ class World:
                 dropped = [x for x in px.queue if x in in_sess]
                 px.queue.clear()
                 px.queue.extend(kept_local)
-                px.queued_bytes -= float(self.tasks.work_bytes[dropped].sum()) if dropped else 0.0
+                px.queued_bytes -= sum(self.left_bytes(x) for x in dropped)
+        for pool in self.pools:
+            if pool.parked:
+                kept_parked = [x for x in pool.parked if x not in in_sess]
+                pool.parked.clear()
+                pool.parked.extend(kept_parked)
         t = self.tasks
         freed: list[Proxy] = []
         for task in ids:
@@ -765,7 +821,7 @@ class World:
                 px = self.proxies[int(t.proxy[task])]
                 px.bytes_read += moved
                 if phase == OVERHEAD:
-                    px.overhead_bytes -= float(t.work_bytes[task])
+                    px.overhead_bytes -= self.left_bytes(task)
                 px.busy -= 1
                 px.busy_thread_s += self.env.now - float(t.start[task])
                 freed.append(px)
@@ -900,17 +956,26 @@ class World:
             # tasks on a thread still in their overhead phase have not started moving bytes
             total = px.queued_bytes + px.overhead_bytes + float(fluid[p])
             for task in px.direct:
-                left = self.tasks.work_bytes[task] - self._cap[task] * (
-                    now - self._xfer_start[task]
-                )
+                left = self.left_bytes(task) - self._cap[task] * (now - self._xfer_start[task])
                 total += max(float(left), 0.0)
             out.append(total)
         return out
 
     # -- running -------------------------------------------------------------------------------
+    def start(self) -> list[simpy.Process]:
+        """Start the job processes, the daily budgets and the timeline without running the
+        clock (``run`` does both; a test may step ``env.run(until=...)`` itself)."""
+        from sim.model.job import job_process
+
+        self.lifecycle.schedule_timeline()
+        procs = [self.env.process(job_process(self, j)) for j in range(len(self.scenario.jobs))]
+        for tn in self.tenants:
+            if np.isfinite(tn.ru_per_day):
+                self.env.process(self._daily_ru_budget(tn))
+        return procs
+
     def run(self) -> None:
         """Run every job's sessions to the end (or to the safety horizon)."""
-        from sim.model.job import job_process
 
         if self.synthetic is not None:
             done = self.sessions[0].done
@@ -929,10 +994,7 @@ class World:
             self.sessions[0].end = self.env.now
             return
 
-        procs = [self.env.process(job_process(self, j)) for j in range(len(self.scenario.jobs))]
-        for tn in self.tenants:
-            if np.isfinite(tn.ru_per_day):
-                self.env.process(self._daily_ru_budget(tn))
+        procs = self.start()
         horizon = (self.scenario.simulation.days + 7) * DAY_S
         limit = self.env.timeout(horizon)
         self.env.run(until=self.env.any_of([self.env.all_of(procs), limit]))

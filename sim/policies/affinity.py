@@ -13,8 +13,6 @@ from sim.policies.base import PushPolicy
 from sim.policies.registry import PolicyError, register
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from sim.model.view import PoolView
 
 
@@ -62,8 +60,9 @@ class StickyHash(PushPolicy):
         self._points: list[int] = []
         self._owners: list[int] = []
 
-    def bind(self, view: PoolView, rng: np.random.Generator) -> None:
-        super().bind(view, rng)
+    def members_changed(self) -> None:
+        super().members_changed()
+        view = self.view
         ring = sorted(
             (hash64(f"{view.name(p)}#{i}"), k, p)
             for k, p in enumerate(view.members)

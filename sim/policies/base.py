@@ -41,7 +41,13 @@ class Policy:
         self.rng = rng
         self._ubuf: list[float] = []
         self._upos = 0
-        self.check_members([view.name(p) for p in view.members])
+        self.members_changed()
+
+    def members_changed(self) -> None:
+        """Called at bind and whenever the pool's membership changes (a proxy added or removed,
+        ``view.members`` already updated). Policies that precompute per-member state rebuild it
+        here; the default checks the members."""
+        self.check_members([self.view.name(p) for p in self.view.members])
 
     def check_members(self, members: Sequence[str]) -> None:
         """Raise PolicyError if the policy cannot serve a pool with these member names.

@@ -18,8 +18,6 @@ from sim.policies.base import PushPolicy
 from sim.policies.registry import PolicyError, register
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from sim.model.view import PoolView
 
 
@@ -103,8 +101,9 @@ class _Weighted(PushPolicy):
         if missing:
             raise PolicyError(f"weights must give every member a weight; missing: {missing}")
 
-    def bind(self, view: PoolView, rng: np.random.Generator) -> None:
-        super().bind(view, rng)
+    def members_changed(self) -> None:
+        super().members_changed()
+        view = self.view
         if self.weights is not None:
             self._fixed = {p: float(self.weights[view.name(p)]) for p in view.members}
 

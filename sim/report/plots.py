@@ -91,11 +91,89 @@ def plot_sessions(result: RunResult, path: Path) -> None:
     _save(fig, path)
 
 
+STATE_COLOURS = {
+    "active": "#4c9a2a",
+    "enabling": "#f2b134",
+    "maintenance": "#e07b00",
+    "failed": "#c0392b",
+    "inactive": "#7f8c8d",
+    "vacation": "#bdc3c7",
+}
+ROLE_COLOURS = {"scheduler": "#1f4e9c", "orchestrator": "#8e44ad"}
+
+
+def plot_lifecycle(result: RunResult, path: Path) -> None:
+    """Gantt chart of proxy states and pool roles, over the pool throughput with each event."""
+    st = result.states
+    names = list(dict.fromkeys(result.proxies["proxy"]))
+    events = result.lifecycle[result.lifecycle["outcome"] == "done"]
+    t_lo = float(events["t"].min()) - 2 * HOUR_S if len(events) else 0.0
+    t_lo = max(t_lo, float(st["t_start"].min()) if len(st) else 0.0)
+    t_hi = float(st["t_end"].max()) if len(st) else t_lo + HOUR_S
+    if len(events):  # a long tail after the last event says little about the events
+        t_hi = min(t_hi, float(events["t"].max()) + 4 * HOUR_S)
+    fig, (ax, ax2) = plt.subplots(
+        2,
+        1,
+        figsize=(11, 1.2 + 0.45 * len(names) + 2.5),
+        sharex=True,
+        gridspec_kw={"height_ratios": [max(2, len(names)), 3]},
+    )
+    row = {n: i for i, n in enumerate(names)}
+    for r in st.itertuples():
+        y = row[str(r.proxy)]
+        t0, t1 = max(float(r.t_start), t_lo), float(r.t_end)
+        if t1 <= t0:
+            continue
+        x0, w = t0 / HOUR_S, (t1 - t0) / HOUR_S
+        if r.kind == "state":
+            ax.broken_barh([(x0, w)], (y - 0.35, 0.5), color=STATE_COLOURS.get(str(r.what), "k"))
+        else:
+            ax.broken_barh(
+                [(x0, w)],
+                (y + 0.18 + (0.1 if r.what == "orchestrator" else 0.0), 0.09),
+                color=ROLE_COLOURS.get(str(r.what), "k"),
+            )
+    for e in events.itertuples():
+        for a in (ax, ax2):
+            a.axvline(float(e.t) / HOUR_S, color="0.3", lw=0.8, ls="--")
+        ax.annotate(
+            f"{e.event} {e.proxy}".strip(),
+            (float(e.t) / HOUR_S, -0.7),
+            rotation=20,
+            fontsize=7,
+            ha="left",
+            va="bottom",
+        )
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(len(names) - 0.4, -1.8)
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
+    handles += [Rectangle((0, 0), 1, 1, color=c) for c in ROLE_COLOURS.values()]
+    labels = [*STATE_COLOURS, *(f"role: {r}" for r in ROLE_COLOURS)]
+    ax.legend(handles, labels, ncol=4, fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.02))
+    ax.set_title("Proxy states and pool roles")
+    ts = result.timeseries
+    if len(ts):
+        total = ts.groupby("t_start", sort=True)["rate_bps"].sum()
+        x = total.index.to_numpy() / HOUR_S
+        keep = (x >= t_lo / HOUR_S) & (x <= t_hi / HOUR_S)
+        ax2.step(x[keep], total.to_numpy()[keep] * HOUR_S / GB, where="post", color="C0")
+    ax2.set_ylabel("GB/h (all proxies)")
+    ax2.set_xlabel("simulated time (h)")
+    ax2.set_xlim(t_lo / HOUR_S, t_hi / HOUR_S)
+    ax2.set_title("Throughput around the events")
+    fig.tight_layout()
+    _save(fig, path)
+
+
 def write_plots(result: RunResult, folder: Path) -> list[Path]:
-    """Write every plot of a run into ``folder``."""
+    """Write every plot of a run into ``folder`` (lifecycle.png when it has a timeline)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = [folder / "proxy_load.png", folder / "throughput.png", folder / "sessions.png"]
     plot_proxy_load(result, out[0])
     plot_throughput(result, out[1])
     plot_sessions(result, out[2])
+    if len(result.lifecycle):
+        out.append(folder / "lifecycle.png")
+        plot_lifecycle(result, out[-1])
     return out

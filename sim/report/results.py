@@ -126,6 +126,8 @@ def write_results(
         atomic_write(partial / "timeseries.parquet", _parquet(result.timeseries))
         atomic_write(partial / "limits.csv", lambda p: result.limits.to_csv(p, index=False))
         atomic_write(partial / "events.csv", lambda p: result.events.to_csv(p, index=False))
+        atomic_write(partial / "lifecycle.csv", lambda p: result.lifecycle.to_csv(p, index=False))
+        atomic_write(partial / "states.csv", lambda p: result.states.to_csv(p, index=False))
         if plots:
             from sim.report.plots import write_plots
 

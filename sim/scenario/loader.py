@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,10 @@ def validate_data(
         _problem(file, positions, loc, msg, overridden)
         for loc, msg in [*check_rules(spec), *_policy_problems(spec)]
     ]
+    if not problems:
+        problems = [
+            _problem(file, positions, loc, msg, overridden) for loc, msg in _timeline_problems(spec)
+        ]
     if problems:
         raise ScenarioError(problems)
     return LoadedScenario(spec=spec, path=path, overrides=tuple(overrides), raw=data)
@@ -194,6 +200,92 @@ def _policy_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
             make_policy(name, dict(params)).check_members(pool.members)
         except PolicyError as exc:
             out.append((("pools", i, "policy"), str(exc)))
+    return out
+
+
+def policy_checker(spec: Scenario) -> Callable[[str, list[str]], str | None]:
+    """``check(pool, members)``: why the pool's policy cannot serve these members, or None."""
+    pools = {p.name: p for p in spec.pools}
+
+    def check(pool: str, members: list[str]) -> str | None:
+        policy = pools[pool].policy
+        name, params = (policy, {}) if isinstance(policy, str) else (policy.name, policy.params)
+        try:
+            make_policy(name, dict(params)).check_members(members)
+        except PolicyError as exc:
+            return f"pool '{pool}' policy: {exc}"
+        return None
+
+    return check
+
+
+def timeline_times(spec: Scenario) -> list[float]:
+    """Absolute time of each timeline event (NaN where it cannot be placed; see problems)."""
+    from sim.model.schedule import Calendar, start_times
+
+    cal = Calendar(spec.simulation.start_weekday)
+    jobs = {j.name: j for j in spec.jobs}
+    out = []
+    for ev in spec.timeline:
+        if ev.at is not None:
+            out.append((ev.day - 1) * 86_400.0 + ev.at)
+        elif ev.offset is not None and ev.job in jobs:
+            starts = start_times(jobs[ev.job].schedule, spec.simulation.days, cal)
+            n = ev.session - 1
+            out.append(starts[n] + ev.offset if n < len(starts) else math.nan)
+        else:
+            out.append(math.nan)
+    return out
+
+
+def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every timeline event must name what it acts on, be placed in time, and be accepted by the
+    VB365 lifecycle rules when the timeline is replayed in time order."""
+    from sim.scenario.lifecycle_rules import LifecycleRules
+
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    proxies = {p.name for p in spec.proxies}
+    pools = {p.name for p in spec.pools}
+    jobs = {j.name: j for j in spec.jobs}
+    times = timeline_times(spec)
+    ok: list[int] = []
+    for i, ev in enumerate(spec.timeline):
+        loc: tuple[str | int, ...] = ("timeline", i)
+        bad = len(out)
+        if ev.action != "delete_pool":
+            if ev.proxy is None:
+                out.append(((*loc, "action"), f"'{ev.action}' needs a proxy"))
+            elif ev.proxy not in proxies:
+                out.append(((*loc, "proxy"), f"unknown proxy '{ev.proxy}'"))
+        if ev.action in ("add", "delete_pool") and ev.pool is None:
+            out.append(((*loc, "action"), f"'{ev.action}' needs a pool"))
+        if ev.pool is not None and ev.pool not in pools:
+            out.append(((*loc, "pool"), f"unknown pool '{ev.pool}'; pools are: {sorted(pools)}"))
+        if (ev.at is None) == (ev.offset is None):
+            out.append((loc, "give exactly one of 'at' (with 'day') or 'offset' (with 'job')"))
+        elif ev.offset is not None:
+            if ev.job is None or ev.job not in jobs:
+                out.append(((*loc, "job"), f"'offset' needs a known job, got {ev.job!r}"))
+            elif jobs[ev.job].schedule.after_source:
+                out.append(
+                    ((*loc, "job"), f"job '{ev.job}' runs after its source: no scheduled start")
+                )
+            elif math.isnan(times[i]):
+                out.append(
+                    ((*loc, "session"), f"job '{ev.job}' has no session {ev.session} in the run")
+                )
+        if len(out) == bad:
+            ok.append(i)
+    if out:
+        return out
+    rules = LifecycleRules.from_scenario(spec, policy_checker(spec))
+    for i in sorted(ok, key=lambda k: times[k]):
+        ev = spec.timeline[i]
+        why = rules.refusal(ev.action, ev.proxy, ev.pool)
+        if why is not None:
+            out.append((("timeline", i, "action"), f"refused: {why}"))
+            continue
+        rules.apply(ev.action, ev.proxy, ev.pool)
     return out
 
 

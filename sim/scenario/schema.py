@@ -436,6 +436,59 @@ class SyntheticSpec(Strict):
     )
 
 
+LifecycleAction = Literal[
+    "maintenance_on",
+    "maintenance_off",
+    "fail",
+    "recover",
+    "add",
+    "remove",
+    "upgrade",
+    "delete_pool",
+]
+ACTIONS_ON_PROXY = ("maintenance_on", "maintenance_off", "fail", "recover", "upgrade")
+ACTIONS_ON_MEMBER = ("add", "remove")
+
+
+class TimelineEvent(Strict):
+    """One lifecycle request or fault, at a clock time of a day or at an offset into a session."""
+
+    action: LifecycleAction = Field(description="What happens.")
+    proxy: str | None = Field(None, description="The proxy (every action but delete_pool).")
+    pool: str | None = Field(
+        None, description="The pool (add, remove, delete_pool; default for remove: the proxy's)."
+    )
+    at: Clock | None = Field(None, description="Clock time on day ``day``.")
+    day: int = Field(1, ge=1, description="Day of ``at`` (1 = the first simulated day).")
+    offset: Duration | None = Field(
+        None, ge=0, description="Time after the scheduled start of a session of ``job``."
+    )
+    job: str | None = Field(None, description="The job whose session ``offset`` counts from.")
+    session: int = Field(1, ge=1, description="Which session of ``job`` (1 = its first).")
+
+
+class LifecycleSpec(Strict):
+    """How the pool lifecycle treats in-flight work and roles (vb365 facts 2, 6-8)."""
+
+    in_flight: Literal["drain", "handoff", "restart"] = Field(
+        "handoff",
+        description="Running objects of a member entering maintenance: 'drain' (finish there, "
+        "no new ones), 'handoff' (continue on another active member from the last checkpoint), "
+        "'restart' (start over elsewhere). Queued work always moves at once.",
+    )
+    checkpoint: Size | None = Field(
+        None,
+        gt=0,
+        description="Progress is saved every this many source bytes (default: the workload's "
+        "blob size, 5 MB Exchange, 8 MB OneDrive/SharePoint, 256 MB backup copy).",
+    )
+    role_failover: Duration = Field(
+        d.ROLE_FAILOVER_S,
+        ge=0,
+        description="Delay before a role whose holder left is held by another active member.",
+    )
+
+
 class Scenario(Strict):
     """A poolsim scenario: the estate, its jobs and how long to simulate."""
 
@@ -456,6 +509,14 @@ class Scenario(Strict):
     )
     calibration: CalibrationSpec = Field(
         default_factory=CalibrationSpec, description="Rates and phase costs."
+    )
+    lifecycle: LifecycleSpec = Field(
+        default_factory=LifecycleSpec, description="In-flight work and roles (see timeline)."
+    )
+    timeline: list[TimelineEvent] = Field(
+        default_factory=list,
+        description="Lifecycle requests and faults: maintenance on/off, fail/recover, add/remove "
+        "a member, upgrade, delete a pool. A request the product refuses is an error here.",
     )
     simulation: SimulationSpec = Field(
         default_factory=SimulationSpec, description="Run length and recording."

@@ -1,0 +1,387 @@
+"""The pool lifecycle at run time: maintenance, faults, membership, upgrades and roles.
+
+The rules (what is refused, what each request changes) are
+:class:`sim.scenario.lifecycle_rules.LifecycleRules`; this module carries their effects out on a
+running :class:`~sim.model.world.World` (vb365 facts 2, 6-8):
+
+- a member leaving the active set (maintenance, failure, upgrade wait, removal) takes no new
+  object at once; the objects queued for it move to the other members at once (counted as
+  reassignments);
+- its running objects: entering maintenance, by the scenario's ``lifecycle.in_flight`` mode,
+  ``drain`` (finish there; the member is *enabling* until its last one ends, then *enabled*),
+  ``handoff`` (stop, continue on another member from the last checkpoint; the progress since it
+  is redone) or ``restart`` (stop, start over elsewhere; all progress is redone); upgraded
+  members waiting for their pool drain ("running operations are not interrupted", fact 8); a
+  removed member's work is re-assigned first (fact 7: handoff, or restart in ``restart`` mode);
+  a crash loses the progress since the last checkpoint and the object fails with reason
+  ``proxy_crash``, so the job's retry policy (if any) processes it again from that checkpoint;
+- roles: each pool has a Scheduler and an Orchestrator, held by active members (the Processor
+  role is every active member's). When a holder leaves, the role is vacant for
+  ``lifecycle.role_failover`` seconds, then goes to the active member holding the fewest roles.
+  No session of the pool's jobs starts without a Scheduler; no new object starts in the pool
+  without an Orchestrator (running ones go on).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from sim import defaults as d
+from sim.model.proxy import ACTIVE, ENABLING, FAILED, INACTIVE, MAINTENANCE, Proxy
+from sim.model.trace import FAILED as TASK_FAILED
+from sim.model.trace import PROXY_CRASH
+from sim.scenario import lifecycle_rules as lr
+from sim.scenario.loader import policy_checker, timeline_times
+from sim.scenario.schema import TimelineEvent
+
+if TYPE_CHECKING:
+    from sim.model.pool import Pool
+    from sim.model.world import World
+
+ROLES = ("scheduler", "orchestrator")
+"""Single-holder pool roles (vb365 fact 2: VBOProxy.ProxyRoles). How many of each a pool has
+and where they start is not published: poolsim gives each pool one of each, the Scheduler on
+its first active member and the Orchestrator on its second (INFERRED)."""
+
+_MODE_TO_STATE = {
+    lr.ACTIVE: ACTIVE,
+    lr.MAINTENANCE: MAINTENANCE,
+    lr.FAILED: FAILED,
+    lr.INACTIVE: INACTIVE,
+}
+
+
+class Lifecycle:
+    """Lifecycle requests against one world; see the module docstring."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        sc = world.scenario
+        self.rules = lr.LifecycleRules.from_scenario(sc, policy_checker(sc))
+        self.in_flight = sc.lifecycle.in_flight
+        self.checkpoint = sc.lifecycle.checkpoint
+        self.failover_s = float(sc.lifecycle.role_failover)
+        self.records: list[dict[str, Any]] = []
+        """One row per request or fault: what, when, outcome and what it cost."""
+        self.state_log: list[tuple[float, int, str]] = [
+            (0.0, px.idx, px.state) for px in world.proxies
+        ]
+        """(time, proxy, state) at every state change, from time 0."""
+        self.role_log: list[tuple[float, int, str, int]] = []
+        """(time, pool, role, holder proxy or -1) at every role change."""
+        self._drains: dict[int, dict[str, Any]] = {}
+        """Enabling member -> the maintenance request it drains for."""
+        self._ckpt = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float)
+        for pool in world.pools:
+            active = [m for m in pool.members if world.proxies[m].state == ACTIVE]
+            for k, role in enumerate(ROLES):
+                holder = active[min(k, len(active) - 1)] if active else -1
+                pool.roles[role] = holder
+                self.role_log.append((0.0, pool.idx, role, holder))
+
+    # -- the timeline --------------------------------------------------------------------------
+    def schedule_timeline(self) -> None:
+        """Turn the scenario's timeline into SimPy timers (validated by the loader)."""
+        env = self.world.env
+        times = timeline_times(self.world.scenario)
+        order = sorted(range(len(times)), key=lambda i: times[i])
+        for i in order:
+            ev = self.world.scenario.timeline[i]
+            timer = env.timeout(max(times[i] - env.now, 0.0))
+            timer.callbacks.append(partial(self._fire, ev))
+
+    def _fire(self, ev: TimelineEvent, _event: object) -> None:
+        self.request(ev.action, ev.proxy, ev.pool, source="timeline")
+
+    # -- requests ------------------------------------------------------------------------------
+    def request(
+        self,
+        action: str,
+        proxy: str | None = None,
+        pool: str | None = None,
+        source: str = "api",
+    ) -> str | None:
+        """Ask for a lifecycle change now. Returns None if done, else why it was refused (the
+        refusal is recorded, as the product would log it)."""
+        world = self.world
+        rec: dict[str, Any] = {
+            "t": world.env.now,
+            "event": action,
+            "proxy": proxy or "",
+            "pool": pool or "",
+            "source": source,
+            "outcome": "done",
+            "reason": "",
+            "reassigned": 0,
+            "redone_bytes": 0.0,
+            "crashed": 0,
+            "drain_s": math.nan,
+        }
+        why = self.rules.refusal(action, proxy, pool)
+        if why is not None:
+            rec["outcome"] = "refused"
+            rec["reason"] = why
+            self.records.append(rec)
+            world.events.append({k: rec[k] for k in ("t", "event", "proxy", "pool", "reason")})
+            return why
+        self.records.append(rec)
+        world.events.append({"t": rec["t"], "event": action, "proxy": proxy or "", "pool": pool})
+        for ch in self.rules.apply(action, proxy, pool):
+            self._carry_out(ch, rec)
+        return None
+
+    def _carry_out(self, ch: lr.Change, rec: dict[str, Any]) -> None:
+        world = self.world
+        if ch.kind == "delete":
+            assert ch.pool is not None
+            pool = self._pool(ch.pool)
+            pool.deleted = True
+            for role in ROLES:
+                pool.roles[role] = -1
+                self.role_log.append((world.env.now, pool.idx, role, -1))
+            return
+        assert ch.proxy is not None
+        px = world.proxies[world.proxy_index[ch.proxy]]
+        if ch.kind == "join":
+            pool = self._pool(ch.pool)
+            pool.members.append(px.idx)
+            self._members_changed(pool)
+            px.pool = pool.idx
+            if px.state == ACTIVE:
+                world.resume_work(px)
+                self._staff_roles(pool)
+            return
+        if ch.kind == "leave":
+            pool = self._pool(ch.pool)
+            how = "restart" if self.in_flight == "restart" else "handoff"
+            # detach first, so nothing re-assigned can land on it again
+            queued = self._take_queue(px)
+            pool.members.remove(px.idx)
+            self._members_changed(pool)
+            px.pool = -1
+            self._vacate_roles(px, pool)
+            self._resubmit(queued, rec)
+            for task in self._running(px):
+                self._evict(task, how, rec)
+            return
+        # a mode change
+        new = _MODE_TO_STATE[ch.new]
+        if new == ACTIVE:
+            if ch.old == lr.MAINTENANCE and px.state == ENABLING:
+                self._drains.pop(px.idx, None)  # back before it drained: drain_s stays NaN
+            self._set_state(px, ACTIVE)
+            world.resume_work(px)
+            if px.pool >= 0:
+                self._staff_roles(world.pools[px.pool])
+            return
+        if new == FAILED:
+            self._set_state(px, FAILED)
+            rec["crashed"] += self._crash(px, rec)
+        elif new == MAINTENANCE:
+            running = self._running(px)
+            if self.in_flight == "drain" and running.size:
+                self._set_state(px, ENABLING)
+                self._drains[px.idx] = rec
+            else:
+                self._set_state(px, MAINTENANCE)
+                for task in running:
+                    self._evict(task, self.in_flight, rec)
+                rec["drain_s"] = 0.0
+        else:  # INACTIVE: an upgraded member waits; its running objects finish there
+            self._set_state(px, INACTIVE)
+        if px.pool >= 0:  # a standalone proxy keeps its own queue until it is back
+            self._resubmit(self._take_queue(px), rec)
+            self._vacate_roles(px, world.pools[px.pool])
+
+    # -- helpers -------------------------------------------------------------------------------
+    def drained(self, px: Proxy) -> None:
+        """An enabling member's last running object ended: maintenance is enabled."""
+        self._close_drain(px)
+        self._set_state(px, MAINTENANCE)
+
+    def _close_drain(self, px: Proxy) -> None:
+        rec = self._drains.pop(px.idx, None)
+        if rec is not None:
+            rec["drain_s"] = self.world.env.now - rec["t"]
+
+    def _pool(self, name: str | None) -> Pool:
+        for pool in self.world.pools:
+            if pool.name == name:
+                return pool
+        raise KeyError(name)
+
+    def _members_changed(self, pool: Pool) -> None:
+        view = pool.policy.view
+        view.members = tuple(pool.members)
+        pool.policy.members_changed()
+
+    def _set_state(self, px: Proxy, state: str) -> None:
+        if px.state != state:
+            px.state = state
+            self.state_log.append((self.world.env.now, px.idx, state))
+
+    def _running(self, px: Proxy) -> np.ndarray:
+        """Tasks on a thread of ``px`` now (overhead or transfer phase)."""
+        from sim.model.world import DIRECT, OVERHEAD, TRANSFER
+
+        world = self.world
+        n = world.tasks.n
+        phase = world._phase[:n]
+        on = (world.tasks.proxy[:n] == px.idx) & (
+            (phase == OVERHEAD) | (phase == TRANSFER) | (phase == DIRECT)
+        )
+        return np.flatnonzero(on)
+
+    @staticmethod
+    def _take_queue(px: Proxy) -> list[int]:
+        tasks = list(px.queue)
+        px.queue.clear()
+        px.queued_bytes = 0.0
+        return tasks
+
+    def _resubmit(self, tasks: list[int], rec: dict[str, Any]) -> None:
+        """Objects queued for a member that left go to the other members at once."""
+        world = self.world
+        for task in tasks:
+            world.tasks.reassignments[task] += 1
+            rec["reassigned"] += 1
+            world.submit(task)
+
+    def _checkpoint_of(self, task: int) -> float:
+        if self.checkpoint is not None:
+            return float(self.checkpoint)
+        world = self.world
+        if world.scenario.jobs and world.scenario.jobs[int(world.tasks.job[task])].type == (
+            "backup_copy"
+        ):
+            return float(d.BACKUP_COPY_BLOB_BYTES)
+        return float(self._ckpt[int(world.tasks.workload[task])])
+
+    def _stop(self, task: int) -> float:
+        """Take a running task off its thread now; returns the bytes this attempt moved."""
+        from sim.model.world import DIRECT, OVERHEAD, TRANSFER
+
+        world = self.world
+        t = world.tasks
+        px = world.proxies[int(t.proxy[task])]
+        phase = world._phase[task]
+        moved, bott = 0.0, None
+        if phase == TRANSFER:
+            moved, _rem, bott = world.sharing.remove(task)
+        elif phase == DIRECT:
+            moved, bott = world._direct_progress(task)
+        elif phase == OVERHEAD:
+            px.overhead_bytes -= world.left_bytes(task)
+        world._record_bytes(task, moved, bott)
+        px.bytes_read += moved
+        px.busy -= 1
+        px.busy_thread_s += world.env.now - float(t.start[task])
+        return moved
+
+    def _evict(self, task: int, how: str, rec: dict[str, Any]) -> None:
+        """Stop a running task and submit it again (handoff: from its last checkpoint)."""
+        from sim.model.world import QUEUED
+
+        world = self.world
+        moved = self._stop(task)
+        progress = float(world._resume[task]) + moved
+        if how == "restart":
+            kept = 0.0
+        else:
+            ckpt = self._checkpoint_of(task)
+            kept = min(math.floor(progress / ckpt) * ckpt, progress)
+        lost = progress - kept
+        world._resume[task] = kept
+        world.tasks.redone_bytes[task] += lost
+        world.tasks.reassignments[task] += 1
+        world._phase[task] = QUEUED
+        rec["reassigned"] += 1
+        rec["redone_bytes"] += lost
+        world.submit(task)
+
+    def _crash(self, px: Proxy, rec: dict[str, Any]) -> int:
+        """A crash: running objects lose the progress since their last checkpoint and fail."""
+        from sim.model.world import FINISHED
+
+        world = self.world
+        tasks = self._running(px)
+        for task in tasks:
+            moved = self._stop(task)
+            progress = float(world._resume[task]) + moved
+            ckpt = self._checkpoint_of(task)
+            kept = min(math.floor(progress / ckpt) * ckpt, progress)
+            world._resume[task] = kept
+            world.tasks.redone_bytes[task] += progress - kept
+            rec["redone_bytes"] += progress - kept
+            world._phase[task] = FINISHED
+            world.tasks.status[task] = TASK_FAILED
+            world.tasks.fail_reason[task] = PROXY_CRASH
+            world.tasks.end[task] = world.env.now
+            world.task_left_session(task)
+        return int(tasks.size)
+
+    # -- roles ---------------------------------------------------------------------------------
+    def _vacate_roles(self, px: Proxy, pool: Pool) -> None:
+        for role in ROLES:
+            if pool.roles.get(role) == px.idx:
+                pool.roles[role] = -1
+                self.role_log.append((self.world.env.now, pool.idx, role, -1))
+                if role == "orchestrator":
+                    pool.paused = True
+        self._staff_roles(pool)
+
+    def _staff_roles(self, pool: Pool) -> None:
+        """Start the failover timer of every vacant role that has none running."""
+        if pool.deleted:
+            return
+        for role in ROLES:
+            if pool.roles.get(role, -1) < 0 and role not in pool.role_pending:
+                pool.role_pending.add(role)
+                timer = self.world.env.timeout(self.failover_s)
+                timer.callbacks.append(partial(self._failover, pool, role))
+
+    def _failover(self, pool: Pool, role: str, _event: object = None) -> None:
+        pool.role_pending.discard(role)
+        if pool.deleted or pool.roles.get(role, -1) >= 0:
+            return
+        world = self.world
+        active = [m for m in pool.members if world.proxies[m].state == ACTIVE]
+        if not active:
+            return  # held again when a member becomes active (after another failover delay)
+        held = {m: sum(1 for r in ROLES if pool.roles.get(r) == m) for m in active}
+        holder = min(active, key=lambda m: (held[m], pool.members.index(m)))
+        pool.roles[role] = holder
+        self.role_log.append((world.env.now, pool.idx, role, holder))
+        if role == "scheduler":
+            waiters = list(pool.scheduler_waiters)
+            pool.scheduler_waiters.clear()
+            for ev in waiters:
+                assert isinstance(ev, simpy.Event)
+                if not ev.triggered:
+                    ev.succeed()
+        elif role == "orchestrator" and pool.paused:
+            pool.paused = False
+            if pool.pull is not None:
+                world._serve_pull(pool)
+            else:
+                parked = list(pool.parked)
+                pool.parked.clear()
+                for task in parked:
+                    world.submit(task)
+                for m in pool.members:
+                    world.resume_work(world.proxies[m])
+
+    def scheduler_ready(self, pool_idx: int) -> simpy.Event | None:
+        """None if the pool has a Scheduler now, else an event that fires when it has one."""
+        pool = self.world.pools[pool_idx]
+        if pool.deleted or pool.roles.get("scheduler", -1) >= 0:
+            return None
+        ev = self.world.env.event()
+        pool.scheduler_waiters.append(ev)
+        self._staff_roles(pool)
+        return ev
