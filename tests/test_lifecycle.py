@@ -531,3 +531,32 @@ def test_maintenance_drill_scenario_shows_what_each_mode_costs() -> None:
     assert 0.0 < out["handoff"][0] < out["restart"][0]
     assert out["handoff"][1] == out["restart"][1] > 0
     assert out["drain"][2] == out["handoff"][2] > 0
+
+
+def test_timeline_acts_in_synthetic_mode() -> None:
+    # M/M/2 pool; p0 in maintenance from 100 s to 300 s: nothing starts on it meanwhile
+    doc = {
+        "name": "syn",
+        "proxies": [{"name": "p0", "threads": 1}, {"name": "p1", "threads": 1}],
+        "pools": [{"name": "pool", "members": ["p0", "p1"], "policy": "pull_fifo"}],
+        "synthetic": {
+            "arrivals": {"process": "poisson", "rate": 0.5},
+            "sizes": {"distribution": "exponential", "mean": MB},
+            "tasks": 400,
+            "warmup_tasks": 0,
+            "service": "threads",
+            "thread_rate": MB,
+            "target": "pool",
+        },
+        "timeline": [
+            {"action": "maintenance_on", "proxy": "p0", "at": "00:01:40"},
+            {"action": "maintenance_off", "proxy": "p0", "at": "00:05:00"},
+        ],
+    }
+    res = sim.simulate(sim.load_scenario_text(yaml.safe_dump(doc)))
+    t = res.tasks
+    on_p0 = t["proxy"] == "p0"
+    assert not (on_p0 & (t["start"] > 100) & (t["start"] < 300)).any()
+    assert (on_p0 & (t["start"] >= 300)).any()
+    assert (t["status"] == "done").all()
+    assert res.lifecycle["outcome"].tolist() == ["done", "done"]

@@ -980,6 +980,7 @@ class World:
         if self.synthetic is not None:
             done = self.sessions[0].done
             assert done is not None
+            self.lifecycle.schedule_timeline()
             self.env.process(self._arrivals())
             if self.synthetic.interruptions is not None:
                 for px in self.proxies:
