@@ -220,7 +220,8 @@ def summarise(runs: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         iv = mean_interval(g["value"].to_numpy(), confidence)
         hw, kind = iv.half_width, "t over replications"
         if iv.n == 1 and scope == STEADY and metric in ("sojourn_mean", "wait_mean"):
-            bm = runs[(runs["scope"] == STEADY) & (runs["metric"] == f"{metric}_bm_half_width")]
+            bm_name = metric.replace("_mean", "_bm_half_width")
+            bm = runs[(runs["scope"] == STEADY) & (runs["metric"] == bm_name)]
             if not bm.empty and confidence == 0.95:
                 hw, kind = float(bm["value"].iloc[0]), "batch means"
         rows.append(
