@@ -375,7 +375,16 @@ def sweep(
         raise typer.Exit(2) from None
     except OSError as exc:
         raise _fail(f"cannot write the sweep under {results}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        err.print(
+            "[yellow]interrupted:[/] finished points are kept; run the same command again to "
+            "resume",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
     _print_sweep(result)
+    if result.failed:
+        raise typer.Exit(1)
 
 
 def _print_sweep(result: object) -> None:
