@@ -323,3 +323,39 @@ def test_cli_bad_input_exits_2(tmp_path: Path, args: list[str], message: str) ->
     assert r.exit_code == 2, r.output
     assert message in r.output
     assert "Traceback" not in r.output
+
+
+def test_cli_sweep_interrupted_by_ctrl_c_resumes(tmp_path: Path) -> None:
+    """A real interruption: SIGINT to the command's process group (as Ctrl-C does) once two
+    points are on disk. It exits 130 without a traceback, leaves no sweep.parquet, and the rerun
+    skips the finished points and ends with the same table as an uninterrupted sweep."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    syn = _write(tmp_path, pool_yaml(tasks=400))
+    out = tmp_path / "sw"
+    poolsim = Path(sys.executable).with_name("poolsim")
+    grid = "synthetic.arrivals.rate=0.4..1.8:0.2"
+    cmd = [str(poolsim), "sweep", str(syn), "-g", grid, "-r", "2", "-j", "2", "--out", str(out)]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while len(list((out / "points").glob("*.parquet"))) < 2 and proc.poll() is None:
+        assert time.monotonic() < deadline, "no point finished in time"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "run the same command again to resume" in stderr and "Traceback" not in stderr
+    kept = len(list((out / "points").glob("*.parquet")))
+    assert 2 <= kept < 8 and not (out / "sweep.parquet").exists()
+
+    r = runner.invoke(app, ["sweep", str(syn), "-g", grid, "-r", "2", "-j", "1", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert f"ran {8 - kept} point(s), skipped {kept} already done" in r.output
+    fresh = sweep(syn, [grid], replications=2, folder=tmp_path / "fresh")
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), fresh.table)
