@@ -250,7 +250,7 @@ def test_size_errors(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="unknown pool 'x'"):
         size(path, pool="x")
     with pytest.raises(ScenarioError, match="unknown job"):
-        size(path, jobs=["nope"])
+        size(path, backup_jobs=["nope"])
     no_window = _write(tmp_path, _backup_yaml(members=2, window=None), "n.yaml")
     with pytest.raises(ScenarioError, match="has a backup window"):
         size(no_window)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -55,7 +56,7 @@ class Comparison:
     records: dict[str, list[RunRecord]]
     confidence: float = 0.95
 
-    @property
+    @cached_property
     def runs(self) -> pd.DataFrame:
         """Tidy: policy, replication, seed, scope, metric, unit, value."""
         parts = []
@@ -65,7 +66,7 @@ class Comparison:
             parts.append(df)
         return pd.concat(parts, ignore_index=True)
 
-    @property
+    @cached_property
     def summary(self) -> pd.DataFrame:
         """Per policy and metric: n, mean, std and the t interval."""
         parts = []
@@ -75,7 +76,7 @@ class Comparison:
             parts.append(df)
         return pd.concat(parts, ignore_index=True)
 
-    @property
+    @cached_property
     def differences(self) -> pd.DataFrame:
         """Paired differences (policy − first policy) per metric over common replications."""
         runs = self.runs
@@ -105,7 +106,7 @@ class Comparison:
                 )
         return pd.DataFrame(rows)
 
-    @property
+    @cached_property
     def proxies(self) -> pd.DataFrame:
         """Per policy, replication and proxy: tasks, GB read, capacity-normalised load (h)."""
         parts = []
@@ -118,7 +119,7 @@ class Comparison:
                     parts.append(df)
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
-    @property
+    @cached_property
     def throughput(self) -> pd.DataFrame:
         """Per policy and time bucket: throughput (GB/h) averaged over replications."""
         parts = []

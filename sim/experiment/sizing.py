@@ -86,7 +86,7 @@ def size_problem(
     overrides: Sequence[str] = (),
     pool: str | None = None,
     proxy: str | None = None,
-    jobs: Sequence[str] = (),
+    backup_jobs: Sequence[str] = (),
     target: str = "window",
 ) -> SizeProblem:
     """Check what is to be sized and return it; ScenarioError names the problem."""
@@ -118,12 +118,12 @@ def size_problem(
         raise _err("--proxy", f"unknown proxy '{template}'")
     owned = {r.name for r in sc.repositories if r.owner == pool}
     windowed = [j for j in sc.jobs if j.repository in owned and j.schedule.window is not None]
-    if jobs:
-        known = {j.name for j in sc.jobs}
-        bad = [j for j in jobs if j not in known]
+    if backup_jobs:
+        known = [j.name for j in sc.jobs]
+        bad = [j for j in backup_jobs if j not in known]
         if bad:
             raise _err("--job", f"unknown job {', '.join(bad)}; jobs are: {', '.join(known)}")
-        chosen = [j for j in sc.jobs if j.name in jobs]
+        chosen = [j for j in sc.jobs if j.name in backup_jobs]
         no_window = [j.name for j in chosen if j.schedule.window is None]
         if no_window:
             raise _err("--job", f"job {', '.join(no_window)} has no window to meet")
@@ -171,7 +171,7 @@ def size(
     target: str = "window",
     pool: str | None = None,
     proxy: str | None = None,
-    jobs: Sequence[str] = (),
+    backup_jobs: Sequence[str] = (),
     min_size: int = 1,
     max_size: int = 64,
     seed: int | None = None,
@@ -179,12 +179,16 @@ def size(
     executor: Executor | None = None,
     on_size: Callable[[int, float], None] | None = None,
 ) -> SizeResult:
-    """Search the smallest pool size that meets the window with at least ``confidence``."""
+    """Search the smallest pool size that meets the window with at least ``confidence``.
+
+    ``backup_jobs``: the jobs whose windows count (default: every job with a window that writes
+    through the pool). Runs go to ``executor`` (in-process when None).
+    """
     if not 0.0 < confidence <= 1.0:
         raise _err("--confidence", f"must be in (0, 1], got {confidence}")
     if not 1 <= min_size <= max_size <= MAX_POOL:
         raise _err("--min/--max", f"need 1 <= min <= max <= {MAX_POOL}, got {min_size}..{max_size}")
-    prob = size_problem(scenario, overrides, pool, proxy, jobs, target)
+    prob = size_problem(scenario, overrides, pool, proxy, backup_jobs, target)
     root = int(prob.data.get("seed", 0) or 0) if seed is None else seed
     seeds = replication_seeds(root, replications)
     evaluated: dict[int, float] = {}

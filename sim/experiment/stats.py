@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,6 +41,7 @@ def t_two_sided_mass(t: float, df: int) -> float:
     return min(1.0, s * total)
 
 
+@lru_cache(maxsize=4096)
 def t_quantile(confidence: float, df: int) -> float:
     """The two-sided critical value t with P(|T| <= t) = ``confidence`` (e.g. 0.95)."""
     if not 0.0 < confidence < 1.0:
