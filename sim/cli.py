@@ -222,8 +222,7 @@ def compare(
     results: ResultsOpt = Path("results"),
     confidence: ConfidenceOpt = 0.95,
 ) -> None:
-    """Compare policies over replications with common random numbers; write plots and
-    report.html."""
+    """Compare policies over replications (common random numbers); write plots and a report."""
     import time
 
     from rich.progress import Progress
