@@ -1,20 +1,42 @@
 """poolsim: a discrete-event simulator of Veeam Backup for Microsoft 365 proxy pools.
 
-The public API: ``load_scenario`` to read and validate a scenario file, ``simulate`` to run it,
-and the result objects that expose pandas DataFrames.
+The public API: ``load_scenario`` to read and validate a scenario file, ``simulate`` to run it
+once, ``replicate``, ``compare``, ``sweep`` and ``size`` for experiments over replications
+(``make_executor`` for local processes or Dask), and result objects that expose pandas DataFrames.
 """
 
-from sim.experiment.run import RunResult, simulate
+from sim.experiment import (
+    Comparison,
+    Replications,
+    RunResult,
+    SizeResult,
+    SweepResult,
+    compare,
+    make_executor,
+    replicate,
+    simulate,
+    size,
+    sweep,
+)
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario, load_scenario_text
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
     "LoadedScenario",
+    "Replications",
     "RunResult",
     "ScenarioError",
+    "SizeResult",
+    "SweepResult",
     "__version__",
+    "compare",
     "load_scenario",
     "load_scenario_text",
+    "make_executor",
+    "replicate",
     "simulate",
+    "size",
+    "sweep",
 ]

@@ -1,4 +1,4 @@
-"""The ``poolsim`` command line: run, validate, schema, policies.
+"""The ``poolsim`` command line: run, compare, sweep, size, validate, schema, policies.
 
 Bad input exits with status 2 and a message naming file, line, field and what is allowed; it
 never prints a traceback.
@@ -140,6 +140,410 @@ def run(
         ) from None
     print_summary(result)
     out.print(f"results: [bold]{folder}[/]")
+
+
+ReplicationsOpt = Annotated[
+    int, typer.Option("--replications", "-r", min=1, help="Replications per policy / point / size.")
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(min=0, help="Root seed of the replications, >= 0 (default: the scenario's)."),
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes (default: the CPUs; 1 runs in-process)."
+    ),
+]
+ExecutorOpt = Annotated[
+    str, typer.Option("--executor", help="Where runs execute: 'local' processes or 'dask'.")
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster of --jobs "
+        "workers).",
+    ),
+]
+ResultsOpt = Annotated[Path, typer.Option(help="Results root folder.")]
+ConfidenceOpt = Annotated[float, typer.Option(help="Confidence of the intervals (0 < c < 1).")]
+
+
+def _executor(kind: str, jobs: int | None, scheduler: str | None) -> object:
+    from sim.experiment.executors import ExecutorError, make_executor
+
+    try:
+        return make_executor(kind, jobs, scheduler)
+    except ExecutorError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise _fail(f"--confidence must be between 0 and 1 (exclusive), got {confidence}")
+
+
+def _progress() -> object:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("elapsed"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@app.command()
+def compare(
+    file: FileArg,
+    policies: Annotated[
+        str, typer.Option("--policies", "-p", help="Comma-separated policy names to compare.")
+    ],
+    replications: ReplicationsOpt = 10,
+    set_: SetOpt = None,
+    seed: SeedOpt = None,
+    jobs: JobsOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    results: ResultsOpt = Path("results"),
+    confidence: ConfidenceOpt = 0.95,
+) -> None:
+    """Compare policies over replications (common random numbers); write plots and a report."""
+    import time
+
+    from rich.progress import Progress
+
+    from sim.experiment.compare import check_policies
+    from sim.experiment.compare import compare as run_compare
+    from sim.experiment.executors import Executor
+    from sim.report.experiment import comparison_table, write_comparison
+
+    _check_confidence(confidence)
+    loaded = _load(file, set_)
+    names = policies.split(",")
+    try:
+        names = check_policies(loaded, names)
+    except PolicyError as exc:
+        raise _fail(f"--policies: {exc}") from None
+    ex = _executor(executor, jobs, scheduler)
+    assert isinstance(ex, Executor)
+    t0 = time.perf_counter()
+    bar = _progress()
+    assert isinstance(bar, Progress)
+    with ex, bar:
+        task = bar.add_task(
+            f"{len(names)} policies x {replications}", total=len(names) * replications
+        )
+        result = run_compare(
+            loaded,
+            names,
+            replications,
+            seed,
+            executor=ex,
+            confidence=confidence,
+            on_done=lambda i, r: bar.advance(task),
+        )
+    wall = time.perf_counter() - t0
+    table = comparison_table(result)
+    t = Table(
+        title=f"{loaded.spec.name}: {replications} replications per policy, "
+        f"mean ± {confidence:.0%} half-width ({wall:.1f} s wall)"
+    )
+    for col in table.columns:
+        t.add_column(str(col), justify="left" if col == "metric" else "right")
+    for row in table.itertuples(index=False):
+        t.add_row(*map(str, row))
+    out.print(t)
+    diff = result.differences
+    if not diff.empty:
+        from sim.report.experiment import HEADLINE, _fmt
+
+        heads = {(s, m): label for s, m, label in HEADLINE}
+        sig = diff[diff["significant"]]
+        for r in sig.itertuples():
+            label = heads.get((r.scope, r.metric))
+            if label is not None:
+                out.print(
+                    f"  {r.policy} vs {r.baseline}: {label} {_fmt(r.mean_diff)} "
+                    f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] (paired, significant)",
+                    highlight=False,
+                )
+    for e in result.errors:
+        err.print(f"[yellow]failed run:[/] {e}", highlight=False, soft_wrap=True)
+    try:
+        folder = write_comparison(result, results, sys.argv, wall, ex.name)
+    except OSError as exc:
+        raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
+    out.print(f"results: [bold]{folder}[/]  (report: {folder / 'report.html'})")
+    if len(result.errors) == len(names) * replications:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sweep(
+    file: FileArg,
+    grid: Annotated[
+        list[str],
+        typer.Option(
+            "--grid",
+            "-g",
+            help="KEY=VALUES: any --set key; values a,b,c or lo..hi[:step] or a YAML list "
+            "[[a,b],[c]]. Repeat for more keys (full factorial).",
+        ),
+    ],
+    replications: ReplicationsOpt = 3,
+    set_: SetOpt = None,
+    seed: SeedOpt = None,
+    policy: Annotated[str | None, typer.Option(help="Use this policy in every pool.")] = None,
+    jobs: JobsOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    results: ResultsOpt = Path("results"),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Sweep folder (default: results/<scenario>/sweep-<hash>)."),
+    ] = None,
+    confidence: ConfidenceOpt = 0.95,
+) -> None:
+    """Run a full-factorial grid of scenario keys; resumable; a failing point is recorded."""
+    from rich.progress import Progress
+
+    from sim.experiment.executors import Executor
+    from sim.experiment.sweep import SweepProgress
+    from sim.experiment.sweep import sweep as run_sweep
+
+    _check_confidence(confidence)
+    _load(file, set_)  # the base scenario's own errors first
+    if policy is not None:
+        loaded = _load(file, set_)
+        try:
+            from sim.experiment.compare import check_policies
+
+            check_policies(loaded, [policy])
+        except PolicyError as exc:
+            raise _fail(f"--policy: {exc}") from None
+    ex = _executor(executor, jobs, scheduler)
+    assert isinstance(ex, Executor)
+    bar = _progress()
+    assert isinstance(bar, Progress)
+    task = None
+
+    def show(p: SweepProgress) -> None:
+        nonlocal task
+        if task is None:
+            if p.skipped:
+                out.print(f"resuming: {p.skipped} of {p.points_total} points already done")
+            task = bar.add_task("sweep", total=p.runs_total)
+        desc = f"points {p.points_done}/{p.points_total}" + (
+            f" ([red]{p.failed_points} failed[/])" if p.failed_points else ""
+        )
+        bar.update(task, completed=p.runs_done, description=desc)
+
+    try:
+        with ex, bar:
+            result = run_sweep(
+                file,
+                grid,
+                replications,
+                seed,
+                policy,
+                set_ or [],
+                ex,
+                out_dir,
+                results,
+                confidence,
+                show,
+                sys.argv,
+            )
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        raise _fail(f"cannot write the sweep under {results}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        err.print(
+            "[yellow]interrupted:[/] finished points are kept; run the same command again to "
+            "resume",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    _print_sweep(result)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _print_sweep(result: object) -> None:
+    from sim.experiment.sweep import SweepResult
+    from sim.report.experiment import _fmt
+
+    assert isinstance(result, SweepResult)
+    keys = [k for k, _ in result.grid]
+    s = result.summary
+    wanted = [
+        m
+        for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
+        if m in set(s["metric"])
+    ]
+    t = Table(title=f"sweep: {len(result.points)} points, mean ± 95 % half-width")
+    for k in keys:
+        t.add_column(k)
+    for m in wanted:
+        t.add_column(m, justify="right")
+    t.add_column("status")
+    for p in result.points.to_dict("records"):
+        row = [str(p[k]) for k in keys]
+        for m in wanted:
+            r = s[(s["point"] == p["point"]) & (s["metric"] == m)]
+            if r.empty or r["n"].iloc[0] == 0:
+                row.append("-")
+            else:
+                hw = float(r["half_width"].iloc[0])
+                mean = float(r["mean"].iloc[0])
+                row.append(_fmt(mean) if hw != hw else f"{_fmt(mean)} ± {_fmt(hw)}")
+        row.append("ok" if p["status"] == "ok" else f"[red]{p['failed']} failed[/]")
+        t.add_row(*row)
+    out.print(t)
+    for p in result.points.itertuples(index=False):
+        if p.status != "ok":
+            err.print(
+                f"[yellow]point {p.point} failed:[/] {p.error}", highlight=False, soft_wrap=True
+            )
+    out.print(
+        f"ran {result.ran} point(s), skipped {result.skipped} already done, "
+        f"{result.failed} failed; results: [bold]{result.folder}[/]"
+    )
+
+
+@app.command()
+def size(
+    file: FileArg,
+    target: Annotated[str, typer.Option(help="What must be met: 'window'.")] = "window",
+    confidence: Annotated[
+        float,
+        typer.Option(help="Required fraction of replications meeting the target (0 < c <= 1)."),
+    ] = 0.95,
+    replications: ReplicationsOpt = 20,
+    pool: Annotated[str | None, typer.Option(help="Pool to size (default: the only one).")] = None,
+    proxy: Annotated[
+        str | None, typer.Option(help="Template of added proxies (default: first member).")
+    ] = None,
+    job: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--job",
+            help="Only these jobs' windows count (default: every job with a "
+            "window writing through the pool). Repeatable.",
+        ),
+    ] = None,
+    min_size: Annotated[int, typer.Option("--min", min=1, help="Smallest pool size.")] = 1,
+    max_size: Annotated[int, typer.Option("--max", min=1, help="Largest pool size.")] = 64,
+    set_: SetOpt = None,
+    seed: SeedOpt = None,
+    jobs: JobsOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    results: ResultsOpt = Path("results"),
+) -> None:
+    """Find the smallest pool that meets the backup window with the given confidence."""
+    from sim.experiment.executors import Executor
+    from sim.experiment.sizing import size as run_size
+    from sim.experiment.sizing import size_problem
+    from sim.report.experiment import write_size
+
+    if not 0.0 < confidence <= 1.0:
+        raise _fail(f"--confidence must be in (0, 1], got {confidence}")
+    try:
+        size_problem(file, set_ or [], pool, proxy, job or [], target)
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    ex = _executor(executor, jobs, scheduler)
+    assert isinstance(ex, Executor)
+
+    def shown(n: int, c: float) -> None:
+        mark = "[green]meets[/]" if c >= confidence else "[red]misses[/]"
+        err.print(f"  pool size {n:>3}: compliance {c:.0%} {mark}", highlight=False)
+
+    try:
+        with ex:
+            result = run_size(
+                file,
+                confidence,
+                replications,
+                target,
+                pool,
+                proxy,
+                job or [],
+                min_size,
+                max_size,
+                seed,
+                set_ or [],
+                ex,
+                shown,
+            )
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except RuntimeError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    t = Table(title=f"Evidence: window compliance vs size of pool '{result.pool}'")
+    for col in ("proxies", "met / runs", "compliance", "95 % Wilson", "longest session", ""):
+        t.add_column(col, justify="right")
+    for r in result.curve.itertuples():
+        t.add_row(
+            str(r.pool_size),
+            f"{r.met}/{r.replications}",
+            f"{r.compliance:.0%}",
+            f"[{r.wilson_low:.2f}, {r.wilson_high:.2f}]",
+            format_duration(r.makespan_max_h_mean * 3600),
+            "[green]meets[/]" if r.passes else "[red]misses[/]",
+        )
+    out.print(t)
+    if not result.monotone:
+        out.print(
+            "[yellow]warning: compliance is not monotone in pool size; more replications "
+            "would settle it"
+        )
+    jobs_text = ", ".join(result.jobs)
+    if result.answer is None:
+        out.print(
+            f"[red]no pool size up to {max_size} meets the window of {jobs_text} in "
+            f"{confidence:.0%} of replications[/]"
+        )
+    else:
+        extra = (
+            f" ({result.answer - result.current:+d} vs today's {result.current})"
+            if result.answer != result.current
+            else " (today's size)"
+        )
+        out.print(
+            f"answer: [bold]{result.answer}[/] proxies in pool '{result.pool}'{extra} meet the "
+            f"window of {jobs_text} in at least {confidence:.0%} of {replications} replications; "
+            f"added proxies are copies of '{result.template}'",
+            highlight=False,
+        )
+    try:
+        folder = write_size(result, results, sys.argv)
+    except OSError as exc:
+        raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
+    out.print(f"results: [bold]{folder}[/]  (plot: {folder / 'plots' / 'size_curve.png'})")
+    if result.answer is None:
+        raise typer.Exit(1)
 
 
 def print_summary(result: object) -> None:

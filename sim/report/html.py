@@ -1,0 +1,141 @@
+"""One self-contained ``report.html`` per comparison: tables, embedded PNGs, the scenario.
+
+Nothing is fetched: images are base64 data URIs and the style sheet is inline, so the file can
+be mailed or archived on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.experiment.compare import Comparison
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #eef; }
+td.sig { font-weight: bold; }
+img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
+pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.8em; }
+.meta td { text-align: left; }
+"""
+
+
+def _table(df: pd.DataFrame, cls: str = "") -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
+        body.append(f"<tr>{cells}</tr>")
+    c = f' class="{cls}"' if cls else ""
+    return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any]) -> str:
+    """The report page of a comparison whose plots are in ``plots``."""
+    from sim.report.experiment import _fmt, comparison_table
+
+    sc = comparison.scenario
+    n = len(comparison.seeds)
+    meta = pd.DataFrame(
+        [
+            ("scenario", f"{sc.spec.name} ({sc.path or 'text'})"),
+            ("scenario sha256", sc.digest),
+            ("overrides", " ".join(sc.overrides) or "none"),
+            ("policies", ", ".join(comparison.policies)),
+            ("replications", f"{n} (common random numbers: the same seeds for every policy)"),
+            ("seeds", ", ".join(str(s) for s in comparison.seeds)),
+            ("intervals", f"{comparison.confidence:.0%} Student t over replications"),
+            ("created", str(manifest.get("created_utc", ""))),
+            ("command", " ".join(str(c) for c in manifest.get("command") or [])),
+        ],
+        columns=["", "value"],
+    )
+    diff = comparison.differences
+    heads = {(s, m) for s, m, _ in _headline_keys(comparison)}
+    if not diff.empty:
+        diff = diff[[(s, m) in heads for s, m in zip(diff["scope"], diff["metric"], strict=True)]]
+        diff = pd.DataFrame(
+            {
+                "policy": diff["policy"],
+                "vs": diff["baseline"],
+                "metric": diff["scope"] + " " + diff["metric"],
+                "mean difference": diff["mean_diff"].map(_fmt),
+                "interval": [
+                    f"[{_fmt(a)}, {_fmt(b)}]"
+                    for a, b in zip(diff["ci_low"], diff["ci_high"], strict=True)
+                ],
+                "significant": diff["significant"].map({True: "yes", False: "no"}),
+            }
+        )
+    full = comparison.summary
+    full = full[~full["scope"].str.startswith("proxy:")]
+    full = pd.DataFrame(
+        {
+            "policy": full["policy"],
+            "scope": full["scope"],
+            "metric": full["metric"],
+            "unit": full["unit"],
+            "n": full["n"],
+            "mean": full["mean"].map(_fmt),
+            "ci low": full["ci_low"].map(_fmt),
+            "ci high": full["ci_high"].map(_fmt),
+        }
+    )
+    errors = comparison.errors
+    resolved = yaml.safe_dump(sc.resolved(), sort_keys=False, allow_unicode=True)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>poolsim compare: {html.escape(sc.spec.name)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>poolsim: {html.escape(', '.join(comparison.policies))} on "
+        f"{html.escape(sc.spec.name)}</h1>",
+        _table(meta, "meta"),
+        "<h2>Comparison</h2>",
+        f"<p>Mean ± half-width of the {comparison.confidence:.0%} interval over {n} "
+        "replications.</p>",
+        _table(comparison_table(comparison), "comparison"),
+    ]
+    if not diff.empty:
+        parts += [
+            f"<h2>Paired differences against {html.escape(comparison.policies[0])}</h2>",
+            "<p>Per-replication differences on common random numbers; 'significant' when the "
+            "interval excludes zero.</p>",
+            _table(diff, "differences"),
+        ]
+    if errors:
+        items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
+        parts += ["<h2>Failed runs</h2>", f"<ul>{items}</ul>"]
+    parts += [
+        "<h2>Plots</h2>",
+        _img(plots / "metrics.png", "headline metrics with interval whiskers"),
+        _img(plots / "proxy_load.png", "per-proxy load per policy"),
+        _img(plots / "throughput.png", "throughput over time per policy"),
+        "<h2>Every metric</h2>",
+        _table(full, "summary"),
+        "<h2>Resolved scenario</h2>",
+        f"<pre>{html.escape(resolved)}</pre>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _headline_keys(comparison: Comparison) -> list[tuple[str, str, str]]:
+    from sim.report.experiment import headline
+
+    return headline(comparison)
