@@ -31,9 +31,11 @@ ifeq ($(CI),true)
 else
 	$(BIN)/pytest -m "not slow"
 endif
+	$(BIN)/pytest --nbmake notebooks
 
 test-all: lint typecheck
 	$(BIN)/pytest -m "slow or not slow"
+	$(BIN)/pytest --nbmake notebooks
 
 docs: $(STAMP)
 	$(BIN)/poolsim schema --markdown -o docs/scenario-reference.md
