@@ -10,7 +10,7 @@ from sim.policies.base import Policy, PullPolicy
 class Pool:
     """A set of proxies sharing work under one policy."""
 
-    __slots__ = ("idle", "idx", "members", "name", "policy")
+    __slots__ = ("idle", "idx", "members", "name", "policy", "pull")
 
     def __init__(self, idx: int, name: str, members: list[int], policy: Policy) -> None:
         self.idx = idx
@@ -19,8 +19,5 @@ class Pool:
         self.policy = policy
         self.idle: deque[int] = deque()
         """Free threads of a pull pool, longest idle first (one entry per thread)."""
-
-    @property
-    def pull(self) -> PullPolicy | None:
-        """The pull policy, or None for push policies."""
-        return self.policy if isinstance(self.policy, PullPolicy) else None
+        self.pull: PullPolicy | None = policy if isinstance(policy, PullPolicy) else None
+        """The pull policy, or None for push policies (looked up once: it is on the hot path)."""

@@ -42,6 +42,65 @@ _FLOAT_COLUMNS = (
 )
 
 
+def int_view(column: np.ndarray) -> memoryview[int]:
+    """A memoryview over an int64 column: the same memory, read and written as Python ints.
+
+    On the hot path a memoryview item costs about a third of a numpy scalar access.
+    """
+    return column.data.cast("B").cast("q")
+
+
+def float_view(column: np.ndarray) -> memoryview[float]:
+    """A memoryview over a float64 column (see ``int_view``)."""
+    return column.data.cast("B").cast("d")
+
+
+def int8_view(column: np.ndarray) -> memoryview[int]:
+    """A memoryview over an int8 column (see ``int_view``)."""
+    return column.data.cast("B").cast("b")
+
+
+def bool_view(column: np.ndarray) -> memoryview[bool]:
+    """A memoryview over a bool column (see ``int_view``)."""
+    return column.data.cast("B").cast("?")
+
+
+class TaskViews:
+    """Memoryviews over the columns of a ``TaskTable`` (rebound when the table grows)."""
+
+    __slots__ = (*_INT_COLUMNS, *_FLOAT_COLUMNS)
+
+    job: memoryview[int]
+    session: memoryview[int]
+    object: memoryview[int]
+    tenant: memoryview[int]
+    workload: memoryview[int]
+    otype: memoryview[int]
+    proxy: memoryview[int]
+    attempts: memoryview[int]
+    reassignments: memoryview[int]
+    status: memoryview[int]
+    full: memoryview[int]
+    ready: memoryview[float]
+    start: memoryview[float]
+    end: memoryview[float]
+    work_bytes: memoryview[float]
+    bytes_read: memoryview[float]
+    bytes_written: memoryview[float]
+    items: memoryview[float]
+    redone_bytes: memoryview[float]
+    thread_s: memoryview[float]
+    source_s: memoryview[float]
+    proxy_s: memoryview[float]
+    target_s: memoryview[float]
+
+    def __init__(self, cols: dict[str, np.ndarray]) -> None:
+        for name in _INT_COLUMNS:
+            setattr(self, name, int_view(cols[name]))
+        for name in _FLOAT_COLUMNS:
+            setattr(self, name, float_view(cols[name]))
+
+
 class TaskTable:
     """Growable columnar table, one row per task (one object in one job session)."""
 
@@ -80,6 +139,8 @@ class TaskTable:
             c["proxy_s"],
             c["target_s"],
         )
+        self.v = TaskViews(c)
+        """Scalar access to the same columns for the hot path (``t.v.start[task] = now``)."""
 
     def reserve(self, count: int) -> range:
         """Append ``count`` empty rows and return their ids."""
@@ -135,6 +196,23 @@ class Timeseries:
             hi = min(t1, (k + 1) * b)
             if hi > lo:
                 self.data[k] += per_proxy * (hi - lo)
+
+    def add_bytes_one(self, t0: float, t1: float, proxy: int, rate: float) -> None:
+        """``add_bytes`` for one proxy at one rate (the same sums, without temporary arrays)."""
+        b = self.bucket_s
+        first = int(t0 // b)
+        last = math.ceil(t1 / b) - 1
+        last = max(last, first)
+        self._grow(last)
+        data = self.data
+        if first == last:
+            data[first, proxy] += rate * (t1 - t0)
+            return
+        for k in range(first, last + 1):
+            lo = max(t0, k * b)
+            hi = min(t1, (k + 1) * b)
+            if hi > lo:
+                data[k, proxy] += rate * (hi - lo)
 
     def buckets(self) -> np.ndarray:
         """Rows up to the last bucket with any bytes."""
