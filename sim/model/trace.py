@@ -172,6 +172,8 @@ class Timeseries:
         self.bucket_s = bucket_s
         self.n_proxies = n_proxies
         self.data = np.zeros((64, max(n_proxies, 1)))
+        self._cells = self.data.data.cast("B").cast("d", self.data.shape)
+        """The same memory as ``data``, for one-cell updates (see ``int_view``)."""
 
     def _grow(self, last_bucket: int) -> None:
         if last_bucket >= self.data.shape[0]:
@@ -179,6 +181,7 @@ class Timeseries:
             grown = np.zeros((rows, self.data.shape[1]))
             grown[: self.data.shape[0]] = self.data
             self.data = grown
+            self._cells = grown.data.cast("B").cast("d", grown.shape)
 
     def add_bytes(self, t0: float, t1: float, proxy: np.ndarray, rate: np.ndarray) -> None:
         """Credit each proxy with ``rate * overlap`` bytes for every bucket in [t0, t1)."""
@@ -202,17 +205,19 @@ class Timeseries:
         b = self.bucket_s
         first = int(t0 // b)
         last = math.ceil(t1 / b) - 1
-        last = max(last, first)
-        self._grow(last)
-        data = self.data
+        if last < first:
+            last = first
+        if last >= self.data.shape[0]:
+            self._grow(last)
+        cells = self._cells
         if first == last:
-            data[first, proxy] += rate * (t1 - t0)
+            cells[first, proxy] += rate * (t1 - t0)
             return
         for k in range(first, last + 1):
             lo = max(t0, k * b)
             hi = min(t1, (k + 1) * b)
             if hi > lo:
-                data[k, proxy] += rate * (hi - lo)
+                cells[k, proxy] += rate * (hi - lo)
 
     def buckets(self) -> np.ndarray:
         """Rows up to the last bucket with any bytes."""
