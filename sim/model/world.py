@@ -619,7 +619,8 @@ class World:
         task, attempt = event.value  # type: ignore[misc]
         if self._v_phase[task] != DIRECT or self.tasks.v.attempts[task] != attempt:
             return
-        self._finish(task, *self._direct_progress(task))
+        moved, bott = self._direct_progress(task)
+        self._finish(task, moved, bott)
 
     def _direct_progress(self, task: int) -> tuple[float, tuple[float, float, float, float]]:
         """Bytes moved so far by a fixed-rate transfer, and its bottleneck seconds."""
