@@ -61,13 +61,22 @@ def references() -> dict[str, Any]:
 @pytest.mark.benchmark(group="speed-gate", timer=time.process_time, disable_gc=False)
 def test_speed_gate(benchmark: Any, name: str) -> None:
     loaded = sim.load_scenario_text(WORKLOADS[name]())
-    result = benchmark.pedantic(sim.simulate, args=(loaded,), kwargs={"seed": 1}, rounds=3)
+    times: list[float] = []
+
+    def run() -> sim.RunResult:
+        # timed here too, so the gate holds with --benchmark-disable (one round then)
+        c0 = time.process_time()
+        out = sim.simulate(loaded, seed=1)
+        times.append(time.process_time() - c0)
+        return out
+
+    result = benchmark.pedantic(run, rounds=3)
     assert not result.truncated
-    best = float(benchmark.stats.stats.min)
+    best = min(times)
     ref = float(references()["cpu_s"][name])
     assert best <= SLACK * ref, (
-        f"{name}: best of 3 rounds took {best:.3f} CPU-s, more than {SLACK:g}x the committed "
-        f"reference {ref:.3f} CPU-s ({REFERENCE.name})"
+        f"{name}: best of {len(times)} round(s) took {best:.3f} CPU-s, more than {SLACK:g}x "
+        f"the committed reference {ref:.3f} CPU-s ({REFERENCE.name})"
     )
 
 
