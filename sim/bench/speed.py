@@ -140,6 +140,7 @@ def bench_scenario(path: Path, overrides: Sequence[str] = ()) -> dict[str, float
         "wall_s": t.wall_s,
         "peak_rss_mb": peak_rss_mb(),
         "rate_recomputes": result.stats.get("rate_recomputes", 0.0),
+        "one_resource_solves": result.stats.get("one_resource_solves", 0.0),
         "throughput_gb_per_h": result.metric("throughput"),
     }
 

@@ -71,5 +71,9 @@ def simulate(
         summary=summary,
         wall_s=wall,
         truncated=world.truncated,
-        stats={"rate_recomputes": float(world.sharing.recomputes), "sim_end_s": world.env.now},
+        stats={
+            "rate_recomputes": float(world.sharing.recomputes),
+            "one_resource_solves": float(world.sharing.one_resource_solves),
+            "sim_end_s": world.env.now,
+        },
     )
