@@ -1,4 +1,4 @@
-"""The ``poolsim`` command line: run, compare, sweep, size, validate, schema, policies.
+"""The ``poolsim`` command line: run, compare, sweep, size, bench, validate, schema, policies.
 
 Bad input exits with status 2 and a message naming file, line, field and what is allowed; it
 never prints a traceback.
@@ -602,6 +602,246 @@ def print_summary(result: object) -> None:
     out.print(st)
     if result.truncated:
         out.print("[yellow]warning: the run hit its safety horizon; some sessions are unfinished")
+
+
+# -- benchmarks ------------------------------------------------------------------------------
+bench_app = typer.Typer(
+    no_args_is_help=True,
+    help="Regression benchmarks against committed baselines, and speed benchmarks.",
+)
+app.add_typer(bench_app, name="bench")
+
+SetFileArg = Annotated[
+    Path,
+    typer.Argument(help="Bench-set file (YAML).", show_default=True),
+]
+OnlyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--scenario", help="Only this scenario of the set (repeatable)."),
+]
+BaselinesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Baseline root folder (default: the set's 'baselines', else results/baselines)."
+    ),
+]
+DEFAULT_SET = Path("benchmarks/regression.yaml")
+
+
+def _load_set(path: Path, baselines: Path | None) -> object:
+    from sim.bench.regression import BenchError, load_set
+
+    try:
+        return load_set(path, baselines)
+    except BenchError as exc:
+        raise _fail(str(exc)) from None
+
+
+@bench_app.command("check")
+def bench_check(
+    bench_set: SetFileArg = DEFAULT_SET,
+    scenario: OnlyOpt = None,
+    baselines: BaselinesOpt = None,
+) -> None:
+    """Run a bench set and compare its metrics with the baselines; exit 1 on a regression."""
+    from sim.bench.regression import (
+        BenchError,
+        LoadedSet,
+        compare,
+        read_baseline,
+        run_scenario,
+    )
+
+    bench = _load_set(bench_set, baselines)
+    assert isinstance(bench, LoadedSet)
+    refresh = f"poolsim bench update {bench_set}"
+    try:
+        chosen = bench.select(scenario or [])
+        # every baseline must exist before anything runs
+        base = {sc.name: read_baseline(bench, sc, refresh) for sc in chosen}
+        results = []
+        for sc in chosen:
+            with err.status(f"bench {bench.spec.name}: {sc.name} ..."):
+                run, metrics = run_scenario(bench, sc)
+            res = compare(bench, sc, base[sc.name], metrics)
+            res.wall_s = run.wall_s
+            results.append(res)
+    except BenchError as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title=f"bench check: {bench.spec.name} ({bench_set})")
+    for col in ("scenario", "metric", "baseline", "new", "change", "tolerance", ""):
+        table.add_column(col, justify="right" if col in ("baseline", "new", "change") else "left")
+    for res in results:
+        for c in res.checks:
+            change = f"{c.change * 100:+.3g} %" if c.change == c.change else "-"
+            verdict = "[green]ok[/]" if c.ok else "[bold red]FAIL[/]"
+            table.add_row(
+                c.scenario,
+                c.metric,
+                f"{c.old:.6g}",
+                f"{c.new:.6g}",
+                change,
+                c.tolerance.describe(),
+                verdict,
+            )
+        for m in res.missing:
+            table.add_row(res.scenario, m, "-", "-", "-", "-", "[bold red]no baseline[/]")
+    out.print(table)
+    failed = [c for r in results for c in r.checks if not c.ok]
+    missing = [(r.scenario, m) for r in results for m in r.missing]
+    if failed or missing:
+        for c in failed:
+            err.print(f"[bold red]FAIL[/] {c.message()}", highlight=False, soft_wrap=True)
+        for name, m in missing:
+            err.print(
+                f"[bold red]FAIL[/] {name}: metric {m} is not in the baseline",
+                highlight=False,
+                soft_wrap=True,
+            )
+        err.print(
+            f"{len(failed) + len(missing)} check(s) failed. If the change is intended, "
+            f"refresh the baselines with `{refresh}` and commit them.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    n = sum(len(r.checks) for r in results)
+    out.print(f"[green]ok[/] {n} metric(s) of {len(results)} scenario(s) within tolerance")
+
+
+@bench_app.command("update")
+def bench_update(
+    bench_set: SetFileArg = DEFAULT_SET,
+    scenario: OnlyOpt = None,
+    baselines: BaselinesOpt = None,
+) -> None:
+    """Run a bench set and write its baselines (after an intended model change)."""
+    from sim.bench.regression import BenchError, LoadedSet, run_scenario, write_baseline
+
+    bench = _load_set(bench_set, baselines)
+    assert isinstance(bench, LoadedSet)
+    table = Table(title=f"bench update: {bench.spec.name} ({bench_set})")
+    for col in ("scenario", "metric", "value"):
+        table.add_column(col, justify="right" if col == "value" else "left")
+    written = []
+    try:
+        for sc in bench.select(scenario or []):
+            with err.status(f"bench {bench.spec.name}: {sc.name} ..."):
+                _run, metrics = run_scenario(bench, sc)
+            try:
+                written.append(write_baseline(bench, sc, metrics))
+            except OSError as exc:
+                raise _fail(
+                    f"cannot write baseline {bench.baseline_path(sc)}: {exc.strerror or exc}"
+                ) from None
+            for k, v in metrics.items():
+                table.add_row(sc.name, k, f"{v:.6g}")
+    except BenchError as exc:
+        raise _fail(str(exc)) from None
+    out.print(table)
+    for path in written:
+        out.print(f"wrote {path}")
+
+
+@bench_app.command("speed")
+def bench_speed(
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Smaller sizes (20,000 synthetic tasks, ...).")
+    ] = False,
+    scenario: Annotated[
+        Path, typer.Option(help="The large scenario timed for wall time and peak memory.")
+    ] = Path("scenarios/enterprise-100k.yaml"),
+    sweep_scenario: Annotated[
+        Path, typer.Option(help="The scenario the 32-point sweep varies.")
+    ] = Path("scenarios/quickstart.yaml"),
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Run only this part: scenario, synthetic, sweep (repeatable)."),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
+    ] = None,
+) -> None:
+    """Measure speed: M/M/8 vs an idiomatic SimPy model, a large scenario, a sweep."""
+    from sim.bench.speed import SWEEP_POINTS, SWEEP_WORKERS, run_speed
+
+    parts = list(only or ["scenario", "synthetic", "sweep"])
+    bad = [p for p in parts if p not in ("scenario", "synthetic", "sweep")]
+    if bad:
+        raise _fail(f"--only {bad[0]!r}: expected scenario, synthetic or sweep")
+    for needed, path in (("scenario", scenario), ("sweep", sweep_scenario)):
+        if needed in parts:
+            _load(path, [])  # a bad or missing file exits 2 before anything runs
+    with err.status("benchmarking ...") as status:
+        report = run_speed(
+            scenario,
+            sweep_scenario,
+            quick=quick,
+            parts=parts,
+            progress=lambda msg: status.update(f"benchmarking: {msg} ..."),
+        )
+    t = Table(title=f"poolsim bench speed{' --quick' if quick else ''}")
+    t.add_column("benchmark")
+    t.add_column("figure", justify="right")
+    t.add_column("goal")
+    syn = report.synthetic
+    if syn:
+        ok = syn["speedup"] >= 2.0
+        t.add_row(
+            f"M/M/8 ρ=0.9, {syn['tasks']:,.0f} tasks: poolsim",
+            f"{syn['poolsim_tasks_per_cpu_s']:,.0f} tasks/CPU-s",
+            "",
+        )
+        t.add_row(
+            "  idiomatic SimPy (Resource, process per customer)",
+            f"{syn['reference_tasks_per_cpu_s']:,.0f} tasks/CPU-s",
+            "",
+        )
+        t.add_row(
+            "  ratio",
+            f"{syn['speedup']:.2f}×",
+            "[green]≥ 2× met[/]" if ok else "[red]≥ 2× not met[/]",
+        )
+        t.add_row(
+            "  mean sojourn poolsim / SimPy / Erlang C",
+            f"{syn['poolsim_mean_sojourn_s']:.3f} / {syn['reference_mean_sojourn_s']:.3f}"
+            f" / {syn['erlang_c_mean_sojourn_s']:.3f} s",
+            "",
+        )
+    sc = report.scenario
+    if sc:
+        t.add_row(
+            f"{scenario.name}: {sc['tasks']:,.0f} tasks, wall",
+            f"{sc['wall_s']:,.1f} s (CPU {sc['cpu_s']:,.1f} s)",
+            "[green]< 15 s met[/]" if sc["wall_s"] < 15 else "[red]< 15 s not met[/]",
+        )
+        t.add_row(
+            "  peak RSS of the process",
+            f"{sc['peak_rss_mb']:,.0f} MB",
+            "[green]< 2 GB met[/]" if sc["peak_rss_mb"] < 2048 else "[red]< 2 GB not met[/]",
+        )
+    sw = report.sweep
+    if sw:
+        t.add_row(f"{SWEEP_POINTS}-point sweep: serial", f"{sw['serial_wall_s']:,.1f} s wall", "")
+        t.add_row(
+            f"  {SWEEP_WORKERS} local workers",
+            f"{sw['parallel_wall_s']:,.1f} s wall",
+            f"speed-up {sw['speedup']:.2f}×",
+        )
+    out.print(t)
+    load = report.machine.get("load_average") or []
+    out.print(
+        f"{report.machine['cpus']} CPUs, load average "
+        f"{' '.join(f'{x:.2f}' for x in load) or 'n/a'}; Python {report.machine['python']}"
+    )
+    if json_out is not None:
+        from sim.report.results import atomic_write_text
+
+        try:
+            atomic_write_text(json_out, json.dumps(report.as_dict(), indent=2) + "\n")
+        except OSError as exc:
+            raise _fail(f"cannot write {json_out}: {exc.strerror or exc}") from None
+        out.print(f"wrote {json_out}")
 
 
 def main() -> None:

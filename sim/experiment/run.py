@@ -97,5 +97,9 @@ def simulate(
         lifecycle=lifecycle,
         states=states,
         truncated=world.truncated,
-        stats={"rate_recomputes": float(world.sharing.recomputes), "sim_end_s": world.env.now},
+        stats={
+            "rate_recomputes": float(world.sharing.recomputes),
+            "one_resource_solves": float(world.sharing.one_resource_solves),
+            "sim_end_s": world.env.now,
+        },
     )

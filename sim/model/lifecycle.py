@@ -41,7 +41,7 @@ from sim.scenario.schema import TimelineEvent
 
 if TYPE_CHECKING:
     from sim.model.pool import Pool
-    from sim.model.world import World
+    from sim.model.world import Bottleneck, World
 
 ROLES = ("scheduler", "orchestrator")
 """Single-holder pool roles (vb365 fact 2: VBOProxy.ProxyRoles). How many of each a pool has
@@ -270,7 +270,8 @@ class Lifecycle:
         t = world.tasks
         px = world.proxies[int(t.proxy[task])]
         phase = world._phase[task]
-        moved, bott = 0.0, None
+        moved: float = 0.0
+        bott: Bottleneck | None = None
         if phase == TRANSFER:
             moved, _rem, bott = world.sharing.remove(task)
         elif phase == DIRECT:

@@ -19,6 +19,7 @@ class Pool:
         "parked",
         "paused",
         "policy",
+        "pull",
         "role_pending",
         "roles",
         "scheduler_waiters",
@@ -31,6 +32,8 @@ class Pool:
         self.policy = policy
         self.idle: deque[int] = deque()
         """Free threads of a pull pool, longest idle first (one entry per thread)."""
+        self.pull: PullPolicy | None = policy if isinstance(policy, PullPolicy) else None
+        """The pull policy, or None for push policies (looked up once: it is on the hot path)."""
         self.parked: deque[int] = deque()
         """Tasks of a push pool that found no active member (or no orchestrator); they are
         submitted again when one comes back."""
@@ -43,8 +46,3 @@ class Pool:
         self.scheduler_waiters: list[object] = []
         """Events of sessions waiting for a Scheduler."""
         self.deleted = False
-
-    @property
-    def pull(self) -> PullPolicy | None:
-        """The pull policy, or None for push policies."""
-        return self.policy if isinstance(self.policy, PullPolicy) else None

@@ -48,6 +48,68 @@ _FLOAT_COLUMNS = (
 )
 
 
+def int_view(column: np.ndarray) -> memoryview[int]:
+    """A memoryview over an int64 column: the same memory, read and written as Python ints.
+
+    On the hot path a memoryview item costs about a third of a numpy scalar access.
+    """
+    return column.data.cast("B").cast("q")
+
+
+def float_view(column: np.ndarray) -> memoryview[float]:
+    """A memoryview over a float64 column (see ``int_view``)."""
+    return column.data.cast("B").cast("d")
+
+
+def int8_view(column: np.ndarray) -> memoryview[int]:
+    """A memoryview over an int8 column (see ``int_view``)."""
+    return column.data.cast("B").cast("b")
+
+
+def bool_view(column: np.ndarray) -> memoryview[bool]:
+    """A memoryview over a bool column (see ``int_view``)."""
+    return column.data.cast("B").cast("?")
+
+
+class TaskViews:
+    """Memoryviews over the columns of a ``TaskTable`` (rebound when the table grows)."""
+
+    __slots__ = (*_INT_COLUMNS, *_FLOAT_COLUMNS)
+
+    job: memoryview[int]
+    session: memoryview[int]
+    object: memoryview[int]
+    tenant: memoryview[int]
+    workload: memoryview[int]
+    otype: memoryview[int]
+    proxy: memoryview[int]
+    attempts: memoryview[int]
+    reassignments: memoryview[int]
+    status: memoryview[int]
+    full: memoryview[int]
+    throttled_requests: memoryview[int]
+    slowdown_requests: memoryview[int]
+    fail_reason: memoryview[int]
+    ready: memoryview[float]
+    start: memoryview[float]
+    end: memoryview[float]
+    work_bytes: memoryview[float]
+    bytes_read: memoryview[float]
+    bytes_written: memoryview[float]
+    items: memoryview[float]
+    redone_bytes: memoryview[float]
+    thread_s: memoryview[float]
+    source_s: memoryview[float]
+    proxy_s: memoryview[float]
+    target_s: memoryview[float]
+
+    def __init__(self, cols: dict[str, np.ndarray]) -> None:
+        for name in _INT_COLUMNS:
+            setattr(self, name, int_view(cols[name]))
+        for name in _FLOAT_COLUMNS:
+            setattr(self, name, float_view(cols[name]))
+
+
 class TaskTable:
     """Growable columnar table, one row per task (one object in one job session)."""
 
@@ -89,6 +151,8 @@ class TaskTable:
             c["proxy_s"],
             c["target_s"],
         )
+        self.v = TaskViews(c)
+        """Scalar access to the same columns for the hot path (``t.v.start[task] = now``)."""
 
     def reserve(self, count: int) -> range:
         """Append ``count`` empty rows and return their ids."""
@@ -120,6 +184,8 @@ class Timeseries:
         self.bucket_s = bucket_s
         self.n_proxies = n_proxies
         self.data = np.zeros((64, max(n_proxies, 1)))
+        self._cells = self.data.data.cast("B").cast("d", self.data.shape)
+        """The same memory as ``data``, for one-cell updates (see ``int_view``)."""
 
     def _grow(self, last_bucket: int) -> None:
         if last_bucket >= self.data.shape[0]:
@@ -127,6 +193,7 @@ class Timeseries:
             grown = np.zeros((rows, self.data.shape[1]))
             grown[: self.data.shape[0]] = self.data
             self.data = grown
+            self._cells = grown.data.cast("B").cast("d", grown.shape)
 
     def add_bytes(self, t0: float, t1: float, proxy: np.ndarray, rate: np.ndarray) -> None:
         """Credit each proxy with ``rate * overlap`` bytes for every bucket in [t0, t1)."""
@@ -144,6 +211,25 @@ class Timeseries:
             hi = min(t1, (k + 1) * b)
             if hi > lo:
                 self.data[k] += per_proxy * (hi - lo)
+
+    def add_bytes_one(self, t0: float, t1: float, proxy: int, rate: float) -> None:
+        """``add_bytes`` for one proxy at one rate (the same sums, without temporary arrays)."""
+        b = self.bucket_s
+        first = int(t0 // b)
+        last = math.ceil(t1 / b) - 1
+        if last < first:
+            last = first
+        if last >= self.data.shape[0]:
+            self._grow(last)
+        cells = self._cells
+        if first == last:
+            cells[first, proxy] += rate * (t1 - t0)
+            return
+        for k in range(first, last + 1):
+            lo = max(t0, k * b)
+            hi = min(t1, (k + 1) * b)
+            if hi > lo:
+                cells[k, proxy] += rate * (hi - lo)
 
     def buckets(self) -> np.ndarray:
         """Rows up to the last bucket with any bytes."""

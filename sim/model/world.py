@@ -22,7 +22,17 @@ from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
 from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing
 from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
 from sim.model.throttle import RequestBudget
-from sim.model.trace import CANCELLED, DONE, FAILED, OBJECT_ERROR, TaskTable, Timeseries
+from sim.model.trace import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    OBJECT_ERROR,
+    TaskTable,
+    Timeseries,
+    bool_view,
+    float_view,
+    int8_view,
+)
 from sim.model.view import PoolView
 from sim.policies.base import PushPolicy
 from sim.policies.registry import make_policy
@@ -37,6 +47,8 @@ QUEUED, OVERHEAD, TRANSFER, FINISHED, DIRECT = 0, 1, 2, 3, 4
 #: repository resources depending on the job type (see ``new_tasks``)
 K_SLOTS = 9
 DAY_S = 86_400.0
+Bottleneck = np.ndarray | tuple[float, float, float, float]
+"""Seconds a transfer spent bound by each class (thread, source, proxy, target)."""
 
 
 @dataclass
@@ -198,6 +210,7 @@ class World:
         self.session_done: dict[int, list[simpy.Event]] = {}
         """Per backup job: events a backup copy waits on (one per finished session)."""
         self._fail_p = [j.failure_probability for j in sc.jobs] or [0.0]
+        self._may_fail = any(p > 0.0 for p in self._fail_p)
         self._runs: dict[int, int] = {}
         self._finished: dict[int, int] = {}
         self._source_over: set[int] = set()
@@ -229,6 +242,9 @@ class World:
         self._xfer_start = np.zeros(1024)
         self._resume = np.zeros(1024)
         """Source bytes of a task already saved at a checkpoint (handoff, crash)."""
+        self._fixed_rate = np.zeros(1024, dtype=bool)
+        """Per task: its own resources (all but its proxy's) are unlimited and its ceiling is
+        finite, so on a proxy without limits it is a fixed-rate server (see ``_begin_transfer``)."""
         self._res = np.zeros((1024, K_SLOTS), dtype=np.int64)
         self._coef = np.zeros((1024, K_SLOTS))
         self.overhead_s = [
@@ -250,9 +266,23 @@ class World:
         self._vac_rng = streams.stream(self.seed, streams.FAILURE, 2_000_000)
         if self.synthetic is not None:
             self._init_synthetic(loaded, pool_index)
+        self._bind_views()
         from sim.model.lifecycle import Lifecycle
 
         self.lifecycle = Lifecycle(self)
+
+    def _bind_views(self) -> None:
+        """Memoryviews over the per-task arrays, for scalar access on the hot path (see
+        ``trace.int_view``); rebound whenever the arrays are reallocated."""
+        self._v_phase = int8_view(self._phase)
+        self._v_cap = float_view(self._cap)
+        self._v_overhead = float_view(self._overhead)
+        self._v_comp = float_view(self._comp)
+        self._v_xfer_start = float_view(self._xfer_start)
+        self._v_fail_frac = float_view(self._fail_frac)
+        self._v_resume = float_view(self._resume)
+        self._v_fixed_rate = bool_view(self._fixed_rate)
+        self._v_limited = bool_view(self._limited)
 
     def _request_budgets(self, sc: Scenario) -> None:
         """Request-level limits (429 / 503 Slow Down) where the scenario asks for them."""
@@ -377,18 +407,45 @@ class World:
         self._coef[:n, 0] = 1.0
         self._coef[:n, 1] = 1.0
         self._comp[:n] = 1.0
+        self._fixed_rate[:n] = self._fixed_rate_of(slice(0, n))
         sess.first_task = 0
         sess.n_tasks = n
         sess.remaining = n
         sess.done = self.env.event()
 
-    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
-        """Submit each synthetic task at its arrival time."""
+    def _arrivals(self) -> None:
+        """Submit each synthetic task at its arrival time.
+
+        A chain of timeouts with a callback instead of a generator process (a process step costs
+        more than the submission itself); the events are created in the same order as the
+        process did, starting from an urgent event at time 0 like a process's start.
+        """
         env = self.env
-        for task, at in enumerate(self.tasks.ready[: self.tasks.n].tolist()):
-            if at > env.now:
-                yield env.timeout(at - env.now)
-            self.submit(task)
+        times: list[float] = self.tasks.ready[: self.tasks.n].tolist()
+        n = len(times)
+        pos = 0
+
+        def submit_due(_event: object = None) -> None:
+            nonlocal pos
+            while pos < n:
+                at = times[pos]
+                if at > env.now:
+                    env.timeout(at - env.now).callbacks.append(arrive)
+                    return
+                pos += 1
+                self.submit(pos - 1)
+
+        def arrive(_event: object) -> None:
+            nonlocal pos
+            pos += 1
+            self.submit(pos - 1)
+            submit_due()
+
+        start = simpy.Event(env)
+        start._ok = True  # what simpy.events.Initialize does for a process
+        start._value = None
+        start.callbacks.append(submit_due)
+        env.schedule(start, simpy.events.URGENT)
 
     # -- task creation -------------------------------------------------------------------------
     def new_tasks(
@@ -496,7 +553,17 @@ class World:
             res[:, 6] = repo.res_put
             # blobs are cut at 5/8 MB of source data, before compression (vb365 fact 30)
             coef[:, 6] = (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
+        self._fixed_rate[sl] = self._fixed_rate_of(sl)
         return ids
+
+    def _fixed_rate_of(self, sl: slice) -> np.ndarray:
+        """``_fixed_rate`` of the tasks in ``sl`` (slots 0 and 1 are the proxy's, checked at
+        start)."""
+        res = self._res[sl, 2:]
+        uses_limited = (self._limited[res] & (self._coef[sl, 2:] > 0)).any(axis=1)
+        cap = self._cap[sl]
+        fixed: np.ndarray = ~uses_limited & np.isfinite(cap) & (cap > 0.0)
+        return fixed
 
     def _grow(self, need: int) -> None:
         if need <= self._phase.shape[0]:
@@ -512,17 +579,20 @@ class World:
             "_xfer_start",
             "_fail_frac",
             "_resume",
+            "_fixed_rate",
         ):
             old = getattr(self, name)
             new = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
             new[: old.shape[0]] = old
             setattr(self, name, new)
+        if hasattr(self, "_v_phase"):
+            self._bind_views()
 
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
         """A task is ready: hand it to its repository's owner."""
-        self._phase[task] = QUEUED  # also a retried or re-assigned one
-        owner = self.job_owner[int(self.tasks.job[task])]
+        self._v_phase[task] = QUEUED  # also a retried or re-assigned one
+        owner = self.job_owner[self.tasks.v.job[task]]
         if owner < 0:
             self._enqueue_local(-1 - owner, task)
             return
@@ -542,7 +612,7 @@ class World:
 
     def left_bytes(self, task: int) -> float:
         """Source bytes a task still has to move (its work less what a checkpoint saved)."""
-        return float(self.tasks.work_bytes[task] - self._resume[task])
+        return self.tasks.v.work_bytes[task] - self._v_resume[task]
 
     def _enqueue_local(self, proxy: int, task: int) -> None:
         px = self.proxies[proxy]
@@ -565,12 +635,14 @@ class World:
         if pool.paused:
             return
         idle = pool.idle
+        proxies = self.proxies
+        view = pool.policy.view
         while idle and len(pull):
             p = idle.popleft()
-            px = self.proxies[p]
+            px = proxies[p]
             if not px.can_take_work or px.busy >= px.threads or px.pool != pool.idx:
                 continue  # a stale token: the thread is gone or no longer takes work
-            task = pull.next_task(p, pool.policy.view)
+            task = pull.next_task(p, view)
             if task is None:
                 idle.append(p)
                 break
@@ -580,105 +652,114 @@ class World:
         if px.state != ACTIVE:
             raise AssertionError(f"task {task} assigned to {px.name} in state {px.state}")
         px.busy += 1
-        t = self.tasks
+        t = self.tasks.v
         t.proxy[task] = px.idx
         t.start[task] = self.env.now
-        t.attempts[task] += 1
-        job = int(t.job[task])
-        p_fail = self._fail_p[job]
-        if p_fail > 0.0:
-            sid = int(t.session[task])
+        attempt = t.attempts[task] + 1
+        t.attempts[task] = attempt
+        if self._may_fail and self._fail_p[job := t.job[task]] > 0.0:
+            p_fail = self._fail_p[job]
+            sid = t.session[task]
             rng = self._fail_rng.get(sid)
             if rng is None:
                 rng = self._fail_rng[sid] = streams.stream(self.seed, streams.FAILURE, job, sid)
             # this attempt fails after a uniformly random share of its bytes
-            self._fail_frac[task] = rng.random() if rng.random() < p_fail else -1.0
+            self._v_fail_frac[task] = rng.random() if rng.random() < p_fail else -1.0
         else:
-            self._fail_frac[task] = -1.0
-        self._phase[task] = OVERHEAD
+            self._v_fail_frac[task] = -1.0
+        self._v_phase[task] = OVERHEAD
         px.overhead_bytes += self.left_bytes(task)
-        overhead = float(self._overhead[task])
+        overhead = self._v_overhead[task]
         if overhead > 0.0:
-            ev = self.env.timeout(overhead, value=(task, int(t.attempts[task])))
+            ev = self.env.timeout(overhead, value=(task, attempt))
             ev.callbacks.append(self._after_overhead)
         else:
             self._begin_transfer(task)
 
     def _after_overhead(self, event: simpy.Event) -> None:
         task, attempt = event.value  # type: ignore[misc]
-        if self._phase[task] != OVERHEAD or self.tasks.attempts[task] != attempt:
+        if self._v_phase[task] != OVERHEAD or self.tasks.v.attempts[task] != attempt:
             return  # the task was stopped or moved meanwhile
         self._begin_transfer(task)
 
     def _attempt_work(self, task: int) -> float:
         """Bytes this attempt moves: all of them, or the share after which it fails."""
         work = self.left_bytes(task)
-        frac = float(self._fail_frac[task])
+        frac = self._v_fail_frac[task]
         return work * frac if frac >= 0.0 else work
 
     def _begin_transfer(self, task: int) -> None:
-        self.proxies[int(self.tasks.proxy[task])].overhead_bytes -= self.left_bytes(task)
-        work = self._attempt_work(task)
+        t = self.tasks.v
+        px = self.proxies[t.proxy[task]]
+        work = self.left_bytes(task)
+        px.overhead_bytes -= work
+        frac = self._v_fail_frac[task]
+        if frac >= 0.0:
+            work *= frac  # this attempt fails after that share of its bytes
         if work <= 0.0:
             self._finish(task, 0.0, None)
             return
-        self._phase[task] = TRANSFER
-        px = self.proxies[int(self.tasks.proxy[task])]
+        phase = self._v_phase
+        phase[task] = TRANSFER
+        cap = self._v_cap[task]
+        limited = self._v_limited
+        if (
+            self._v_fixed_rate[task]
+            and not limited[px.res_processing]
+            and not limited[px.res_throttle]
+        ):
+            # nothing it uses is shared with a finite capacity: a fixed-rate server, whose
+            # completion time is known now and never changes
+            phase[task] = DIRECT
+            self._v_xfer_start[task] = self.env.now
+            px.direct.add(task)
+            ev = self.env.timeout(work / cap, value=(task, t.attempts[task]))
+            ev.callbacks.append(self._after_direct)
+            return
         res = self._res[task].copy()
         res[0] = px.res_processing
         res[1] = px.res_throttle
-        cap = float(self._cap[task])
-        coef = self._coef[task]
-        limited = self._limited[res[coef > 0]]
-        if not limited.any() and np.isfinite(cap) and cap > 0.0:
-            # nothing it uses is shared with a finite capacity: a fixed-rate server, whose
-            # completion time is known now and never changes
-            self._phase[task] = DIRECT
-            self._xfer_start[task] = self.env.now
-            px.direct.add(task)
-            ev = self.env.timeout(work / cap, value=(task, int(self.tasks.attempts[task])))
-            ev.callbacks.append(self._after_direct)
-            return
-        self.sharing.add(task, px.idx, work, cap, res, coef)
+        self.sharing.add(task, px.idx, work, cap, res, self._coef[task])
 
     def _after_direct(self, event: simpy.Event) -> None:
         task, attempt = event.value  # type: ignore[misc]
-        if self._phase[task] != DIRECT or self.tasks.attempts[task] != attempt:
+        if self._v_phase[task] != DIRECT or self.tasks.v.attempts[task] != attempt:
             return
-        self._finish(task, *self._direct_progress(task))
+        moved, bott = self._direct_progress(task)
+        self._finish(task, moved, bott)
 
-    def _direct_progress(self, task: int) -> tuple[float, np.ndarray]:
+    def _direct_progress(self, task: int) -> tuple[float, tuple[float, float, float, float]]:
         """Bytes moved so far by a fixed-rate transfer, and its bottleneck seconds."""
-        start = float(self._xfer_start[task])
-        elapsed = self.env.now - start
-        cap = float(self._cap[task])
+        start = self._v_xfer_start[task]
+        now = self.env.now
+        elapsed = now - start
+        cap = self._v_cap[task]
         moved = min(cap * elapsed, self._attempt_work(task))
-        p = int(self.tasks.proxy[task])
+        p = self.tasks.v.proxy[task]
         self.proxies[p].direct.discard(task)
-        self.ts.add_bytes(start, self.env.now, np.array([p]), np.array([cap]))
-        return moved, np.array([elapsed, 0.0, 0.0, 0.0])
+        self.ts.add_bytes_one(start, now, p, cap)
+        return moved, (elapsed, 0.0, 0.0, 0.0)
 
     def _on_transfer_done(self, task: int) -> None:
         moved, bott = self.sharing.pop_finished(task)
         self._finish(task, moved, bott)
 
-    def _finish(self, task: int, moved: float, bott: np.ndarray | None) -> None:
-        t = self.tasks
+    def _finish(self, task: int, moved: float, bott: Bottleneck | None) -> None:
+        t = self.tasks.v
         now = self.env.now
-        p = int(t.proxy[task])
-        px = self.proxies[p]
-        self._phase[task] = FINISHED
+        px = self.proxies[t.proxy[task]]
+        self._v_phase[task] = FINISHED
         t.end[task] = now
-        if self._fail_frac[task] >= 0.0:
+        if self._v_fail_frac[task] >= 0.0:
             t.status[task] = FAILED
             t.fail_reason[task] = OBJECT_ERROR
-            t.redone_bytes[task] += moved + float(self._resume[task])
-            self._resume[task] = 0.0  # a failed object is processed again from the start
+            t.redone_bytes[task] += moved + self._v_resume[task]
+            self._v_resume[task] = 0.0  # a failed object is processed again from the start
         else:
             t.status[task] = DONE
         self._record_bytes(task, moved, bott)
         px.busy -= 1
-        px.busy_thread_s += now - float(t.start[task])
+        px.busy_thread_s += now - t.start[task]
         px.tasks_done += 1
         px.bytes_read += moved
         self.task_left_session(task)
@@ -686,20 +767,26 @@ class World:
 
     def task_left_session(self, task: int) -> None:
         """A task of the current round finished (done, failed or crashed)."""
-        sess = self.sessions[int(self.tasks.session[task])]
+        sess = self.sessions[self.tasks.v.session[task]]
         sess.remaining -= 1
         if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
             sess.done.succeed()
 
-    def _record_bytes(self, task: int, moved: float, bott: np.ndarray | None) -> None:
-        t = self.tasks
+    def _record_bytes(self, task: int, moved: float, bott: Bottleneck | None) -> None:
+        t = self.tasks.v
         t.bytes_read[task] += moved
-        t.bytes_written[task] += moved * float(self._comp[task])
+        t.bytes_written[task] += moved * self._v_comp[task]
         if bott is not None:
-            t.thread_s[task] += bott[0]
-            t.source_s[task] += bott[1]
-            t.proxy_s[task] += bott[2]
-            t.target_s[task] += bott[3]
+            # adding a zero leaves a column unchanged (they start at 0 and only grow): skip it
+            thread_s, source_s, proxy_s, target_s = bott
+            if thread_s:
+                t.thread_s[task] += thread_s
+            if source_s:
+                t.source_s[task] += source_s
+            if proxy_s:
+                t.proxy_s[task] += proxy_s
+            if target_s:
+                t.target_s[task] += target_s
 
     def _refill(self, px: Proxy) -> None:
         """A thread of ``px`` came free: give it the next task, or mark it idle."""
@@ -815,8 +902,8 @@ class World:
                 moved, _rem, bott = self.sharing.remove(task)
                 self._record_bytes(task, moved, bott)
             elif phase == DIRECT:
-                moved, bott = self._direct_progress(task)
-                self._record_bytes(task, moved, bott)
+                moved, bott_direct = self._direct_progress(task)
+                self._record_bytes(task, moved, bott_direct)
             if phase in (OVERHEAD, TRANSFER, DIRECT):
                 px = self.proxies[int(t.proxy[task])]
                 px.bytes_read += moved
@@ -981,7 +1068,7 @@ class World:
             done = self.sessions[0].done
             assert done is not None
             self.lifecycle.schedule_timeline()
-            self.env.process(self._arrivals())
+            self._arrivals()
             if self.synthetic.interruptions is not None:
                 for px in self.proxies:
                     self.env.process(self._interruptions(px))

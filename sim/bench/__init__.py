@@ -1,0 +1,1 @@
+"""Benchmarks: regression baselines of key metrics (``regression``) and speed (``speed``)."""
