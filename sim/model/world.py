@@ -668,7 +668,7 @@ class World:
         else:
             self._v_fail_frac[task] = -1.0
         self._v_phase[task] = OVERHEAD
-        px.overhead_bytes += self.left_bytes(task)
+        px.overhead_bytes += t.work_bytes[task] - self._v_resume[task]
         overhead = self._v_overhead[task]
         if overhead > 0.0:
             ev = self.env.timeout(overhead, value=(task, attempt))
@@ -691,7 +691,7 @@ class World:
     def _begin_transfer(self, task: int) -> None:
         t = self.tasks.v
         px = self.proxies[t.proxy[task]]
-        work = self.left_bytes(task)
+        work = t.work_bytes[task] - self._v_resume[task]
         px.overhead_bytes -= work
         frac = self._v_fail_frac[task]
         if frac >= 0.0:
@@ -762,7 +762,10 @@ class World:
         px.busy_thread_s += now - t.start[task]
         px.tasks_done += 1
         px.bytes_read += moved
-        self.task_left_session(task)
+        sess = self.sessions[t.session[task]]  # task_left_session, inlined (hot path)
+        sess.remaining -= 1
+        if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
+            sess.done.succeed()
         self._refill(px)
 
     def task_left_session(self, task: int) -> None:
