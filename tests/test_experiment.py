@@ -359,3 +359,32 @@ def test_cli_sweep_interrupted_by_ctrl_c_resumes(tmp_path: Path) -> None:
     assert f"ran {8 - kept} point(s), skipped {kept} already done" in r.output
     fresh = sweep(syn, [grid], replications=2, folder=tmp_path / "fresh")
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), fresh.table)
+
+
+def test_sweep_does_not_reuse_points_of_another_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim import provenance
+
+    path = _write(tmp_path, pool_yaml(tasks=100))
+    grid = ["synthetic.arrivals.rate=0.6,1.0"]
+    out = tmp_path / "sw"
+    first = sweep(path, grid, replications=1, seed=1, folder=out)
+    assert (first.skipped, first.ran) == (0, 2)
+    again = sweep(path, grid, replications=1, seed=1, folder=out)
+    assert (again.skipped, again.ran) == (2, 0)
+    # a changed model (any edit to poolsim's source) gives other point ids: everything reruns
+    monkeypatch.setattr(provenance, "model_fingerprint", lambda: "another model")
+    changed = sweep(path, grid, replications=1, seed=1, folder=out)
+    assert (changed.skipped, changed.ran) == (0, 2)
+    assert '"model_sha256": "another model"' in (out / "manifest.json").read_text()
+
+
+def test_model_fingerprint_is_stable_and_in_run_manifests(tmp_path: Path) -> None:
+    from sim.provenance import model_fingerprint
+    from sim.report.results import manifest
+
+    fp = model_fingerprint()
+    assert len(fp) == 64 and fp == model_fingerprint()
+    res = sim.simulate(_write(tmp_path, pool_yaml(tasks=50)))
+    assert manifest(res, ["x"])["model_sha256"] == fp

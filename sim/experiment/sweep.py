@@ -5,8 +5,9 @@ bad key or value gets the loader's error. Values: ``a,b,c`` (each a YAML value),
 ``[[p1, p2], [p1, p2, p3]]`` when values hold commas, or a range ``lo..hi`` / ``lo..hi:step``
 (inclusive; integers unless a bound or the step has a decimal point).
 
-The folder (by default named after a hash of the scenario, grid, replications, seed and
-policy, so the same command finds it again) holds one Parquet file per finished point, written
+The folder (by default named after a hash of the scenario, grid, replications, seed, policy
+and the model's fingerprint, ``sim.provenance``, so the same command with the same poolsim finds
+it again) holds one Parquet file per finished point, written
 atomically when all its replications are in. A rerun skips points whose file exists without
 errors; points with a failed replication are run again. The tidy table ``sweep.parquet`` and
 ``summary.csv`` are written only at the end, so an interrupted sweep never looks complete.
@@ -28,6 +29,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sim import provenance
 from sim.experiment.executors import Executor
 from sim.experiment.replicate import RunRecord, RunSpec, replication_seeds, run_all
 from sim.experiment.stats import mean_interval
@@ -275,7 +277,10 @@ def sweep(
     base = load_scenario(path, list(overrides))
     root = base.spec.seed if seed is None else seed
     seeds = replication_seeds(root, replications)
-    salt = _hash([base.digest, seeds, policy])
+    # the model's own fingerprint is part of every point's id: after a change to poolsim, a
+    # rerun recomputes instead of reusing numbers from the old model
+    model = provenance.model_fingerprint()
+    salt = _hash([base.digest, seeds, policy, model])
     points = grid_points(parsed, salt)
     loaded: dict[int, LoadedScenario] = {}
     for pt in points:
@@ -302,6 +307,7 @@ def sweep(
         "status": "running",
         "scenario_file": str(path),
         "scenario_sha256": base.digest,
+        "model_sha256": model,
         "overrides": list(overrides),
         "grid": [{"key": k, "values": v} for k, v in parsed],
         "replications": replications,

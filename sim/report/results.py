@@ -62,10 +62,12 @@ def new_run_id(result: RunResult) -> str:
 def manifest(result: RunResult, command: list[str] | None) -> dict[str, Any]:
     """What produced the run: versions, scenario hash, resolved scenario, seed, policy."""
     from sim import __version__
+    from sim.provenance import model_fingerprint
 
     loaded = result.scenario
     return {
         "poolsim_version": __version__,
+        "model_sha256": model_fingerprint(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "scenario_name": loaded.spec.name,
         "scenario_file": str(loaded.path) if loaded.path else None,
