@@ -657,6 +657,7 @@ class World:
         t.start[task] = self.env.now
         attempt = t.attempts[task] + 1
         t.attempts[task] = attempt
+        frac = -1.0
         if self._may_fail and self._fail_p[job := t.job[task]] > 0.0:
             p_fail = self._fail_p[job]
             sid = t.session[task]
@@ -664,17 +665,34 @@ class World:
             if rng is None:
                 rng = self._fail_rng[sid] = streams.stream(self.seed, streams.FAILURE, job, sid)
             # this attempt fails after a uniformly random share of its bytes
-            self._v_fail_frac[task] = rng.random() if rng.random() < p_fail else -1.0
-        else:
-            self._v_fail_frac[task] = -1.0
-        self._v_phase[task] = OVERHEAD
-        px.overhead_bytes += t.work_bytes[task] - self._v_resume[task]
+            frac = rng.random() if rng.random() < p_fail else -1.0
+        self._v_fail_frac[task] = frac
         overhead = self._v_overhead[task]
         if overhead > 0.0:
+            self._v_phase[task] = OVERHEAD
+            px.overhead_bytes += t.work_bytes[task] - self._v_resume[task]
             ev = self.env.timeout(overhead, value=(task, attempt))
             ev.callbacks.append(self._after_overhead)
-        else:
-            self._begin_transfer(task)
+            return
+        limited = self._v_limited
+        if (
+            frac < 0.0
+            and self._v_fixed_rate[task]
+            and not limited[px.res_processing]
+            and not limited[px.res_throttle]
+        ):
+            work = t.work_bytes[task] - self._v_resume[task]
+            if work > 0.0:
+                # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused
+                self._v_phase[task] = DIRECT
+                self._v_xfer_start[task] = self.env.now
+                px.direct.add(task)
+                ev = self.env.timeout(work / self._v_cap[task], value=(task, attempt))
+                ev.callbacks.append(self._after_direct)
+                return
+        self._v_phase[task] = OVERHEAD
+        px.overhead_bytes += t.work_bytes[task] - self._v_resume[task]
+        self._begin_transfer(task)
 
     def _after_overhead(self, event: simpy.Event) -> None:
         task, attempt = event.value  # type: ignore[misc]
@@ -723,10 +741,43 @@ class World:
 
     def _after_direct(self, event: simpy.Event) -> None:
         task, attempt = event.value  # type: ignore[misc]
-        if self._v_phase[task] != DIRECT or self.tasks.v.attempts[task] != attempt:
+        t = self.tasks.v
+        if self._v_phase[task] != DIRECT or t.attempts[task] != attempt:
             return
-        moved, bott = self._direct_progress(task)
-        self._finish(task, moved, bott)
+        if self._v_fail_frac[task] >= 0.0:
+            moved, bott = self._direct_progress(task)
+            self._finish(task, moved, bott)
+            return
+        # the common case, fused: _direct_progress + _finish + _record_bytes for a transfer
+        # that succeeds (the same arithmetic in the same order, so the same numbers)
+        now = self.env.now
+        p = t.proxy[task]
+        px = self.proxies[p]
+        start = self._v_xfer_start[task]
+        cap = self._v_cap[task]
+        elapsed = now - start
+        moved = cap * elapsed
+        work = t.work_bytes[task] - self._v_resume[task]
+        if work < moved:
+            moved = work
+        px.direct.discard(task)
+        self.ts.add_bytes_one(start, now, p, cap)
+        self._v_phase[task] = FINISHED
+        t.end[task] = now
+        t.status[task] = DONE
+        t.bytes_read[task] += moved
+        t.bytes_written[task] += moved * self._v_comp[task]
+        if elapsed:
+            t.thread_s[task] += elapsed
+        px.busy -= 1
+        px.busy_thread_s += now - t.start[task]
+        px.tasks_done += 1
+        px.bytes_read += moved
+        sess = self.sessions[t.session[task]]
+        sess.remaining -= 1
+        if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
+            sess.done.succeed()
+        self._refill(px)
 
     def _direct_progress(self, task: int) -> tuple[float, tuple[float, float, float, float]]:
         """Bytes moved so far by a fixed-rate transfer, and its bottleneck seconds."""
