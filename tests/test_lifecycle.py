@@ -372,6 +372,11 @@ REFUSALS = [
     ),
     ([], ("remove", "s0", "pool"), "is not a member of pool 'pool'"),
     (
+        [("remove", "p1", None), ("fail", "p0", None)],
+        ("remove", "p0", None),
+        "is the only member of pool 'pool'; a pool keeps at least one proxy",
+    ),
+    (
         [("upgrade", "p0", None)],
         ("upgrade", "p0", None),
         "is already upgraded; the pool waits for the others",

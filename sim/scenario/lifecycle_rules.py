@@ -181,6 +181,11 @@ class LifecycleRules:
                     f"proxy '{proxy}' is the last active member of pool '{info.pool}' and "
                     "cannot be removed"
                 )
+            if self.pools[info.pool] == [proxy]:
+                return (
+                    f"proxy '{proxy}' is the only member of pool '{info.pool}'; a pool keeps at "
+                    "least one proxy (delete the pool instead)"
+                )
             return None
         return f"unknown action '{action}'"
 
