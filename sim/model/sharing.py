@@ -14,19 +14,22 @@ changes every rate is constant and completion times are exact (no time stepping)
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable
 
 import numpy as np
 import simpy
 
-from sim.model.trace import Timeseries
+from sim.model.trace import Timeseries, float_view, int8_view, int_view
 
 #: bottleneck classes, the index in the per-task time columns
 CLS_THREAD, CLS_SOURCE, CLS_PROXY, CLS_TARGET = 0, 1, 2, 3
 CLASS_NAMES = ("thread", "source", "proxy", "target")
 
 _TIME_TOL_S = 1e-9
+_LEVEL_TOL = 1e-12
+"""A ceiling within this (relative) of the water level counts as the ceiling."""
 
 
 def max_min_rates(
@@ -292,16 +295,48 @@ def one_resource_rates(
     return rate, cls, usage
 
 
+def _users_per_resource(
+    rows: np.ndarray, res: np.ndarray, keep: np.ndarray, n_res: int
+) -> np.ndarray:
+    """How many of ``rows`` use each resource (a resource named in two slots counts once)."""
+    key = np.repeat(rows, res.shape[1]).reshape(res.shape)[keep] * n_res + res[keep]
+    out: np.ndarray = np.bincount(np.unique(key) % n_res, minlength=n_res)
+    return out
+
+
 class FluidSharing:
     """The set of active transfers, their fair rates and their completion events.
 
-    Transfers are packed in the first ``n`` rows of the arrays; removal moves the last row into
-    the hole. ``on_done(task)`` is called once per finished transfer at its exact finish time.
+    Every active transfer is a row (rows are packed: removal moves the last row into the hole)
+    in one of two modes:
 
-    A change that provably leaves every other rate unchanged is applied locally instead of by a
-    full recomputation (the max-min allocation is unique, so this is exact): a new transfer whose
-    resources can all carry it at its ceiling, none of them a bottleneck, runs at its ceiling; a
-    leaving transfer that used no bottleneck resource frees only slack.
+    - **fixed** (F): it moves at its own ``rate`` until something changes it; its finish time is
+      in a heap of times.
+    - **bound** (B): it uses the *tracked* resource, the one saturated resource, and moves at the
+      common water level ``L`` of that resource. Bound rows are anchored on the level's integral
+      ``V`` (processor-sharing virtual time): a bound row finishes when ``V`` reaches its anchor
+      plus its remaining bytes, so a change of ``L`` moves no row; the finish levels are in a
+      heap.
+
+    While at most one resource is saturated (the usual state: a tenant's RU budget), a start or
+    an end changes the allocation by water-filling on that resource alone, in O(log n): the new
+    level follows from two sums kept per resource (fixed usage, bound coefficients), rows cross
+    between modes from two heaps keyed by their ceiling (a bound row whose ceiling falls below
+    the level runs at its ceiling; a fixed user whose ceiling rises above it is bound), and every
+    other resource must keep ``SLACK_MARGIN`` of headroom (checked on the changed row's resources,
+    and on every resource when the level rises). That allocation is then exactly the max-min one
+    (see ``one_resource_rates``). Anything else (a second resource saturating, a capacity change,
+    a dead resource) re-solves the whole allocation with ``max_min_rates`` at the same instant,
+    once for all the changes of that instant, and re-derives the modes from the answer. With two
+    or more saturated resources the model is in *general* mode: every change that touches one of
+    them re-solves, the others are applied locally.
+
+    Accounting is lazy and exact for piecewise-linear progress: a row's bytes and bottleneck
+    seconds are settled when it changes mode or leaves; a proxy's bytes per time bucket when one
+    of its rows changes (``V`` is recorded at every bucket boundary); a resource's consumption
+    (e.g. RU spent) when its sums change or ``consumed`` is read. ``on_done(task)`` is called once
+    per finished transfer at its exact finish time, finished transfers of one instant in task
+    order.
     """
 
     def __init__(
@@ -319,50 +354,154 @@ class FluidSharing:
         self.res_class = res_class.astype(np.int8)
         self.on_done = on_done
         self.ts = timeseries
+        timeseries.sync = self.flush
         size = max(max_active, 1)
+        n_res = self.capacity.shape[0]
         self.n = 0
+        # -- rows --------------------------------------------------------------------------
         self.task = np.zeros(size, dtype=np.int64)
         self.proxy = np.zeros(size, dtype=np.int64)
-        self.rem = np.zeros(size)
         self.cap = np.zeros(size)
-        self.rate = np.zeros(size)
-        self.cls = np.zeros(size, dtype=np.int8)
         self.res = np.zeros((size, k_slots), dtype=np.int64)
         self.coef = np.zeros((size, k_slots))
+        self.mode = np.zeros(size, dtype=np.int8)
+        self.rate = np.zeros(size)
+        """Fixed rows: their rate. Bound rows: the level when they were last solved."""
+        self.cls = np.zeros(size, dtype=np.int8)
+        self.t0 = np.zeros(size)
+        self.rem0 = np.zeros(size)
+        self.v0 = np.zeros(size)
+        self.work0 = np.zeros(size)
+        self.seg = np.zeros(size)
+        self.stamp = np.zeros(size, dtype=np.int64)
         self.bott_s = np.zeros((size, len(CLASS_NAMES)))
-        self.moved = np.zeros(size)
-        self.used: np.ndarray = np.zeros(self.capacity.shape[0])
-        """Capacity in use per resource (sum of coefficient x rate)."""
-        self.bottleneck: np.ndarray = np.zeros(self.capacity.shape[0], dtype=bool)
-        """Resources saturated in the last full recomputation."""
-        self.consumed: np.ndarray = np.zeros(self.capacity.shape[0])
-        """Capacity used so far per resource (integral of usage; e.g. RU spent)."""
+        self._vtask = int_view(self.task)
+        self._vproxy = int_view(self.proxy)
+        self._vcap = float_view(self.cap)
+        self._vmode = int8_view(self.mode)
+        self._vrate = float_view(self.rate)
+        self._vcls = int8_view(self.cls)
+        self._vt0 = float_view(self.t0)
+        self._vrem0 = float_view(self.rem0)
+        self._vv0 = float_view(self.v0)
+        self._vwork0 = float_view(self.work0)
+        self._vseg = float_view(self.seg)
+        self._vstamp = int_view(self.stamp)
+        self._vbott = self.bott_s.data.cast("B").cast("d", self.bott_s.shape)
         self.row_of: dict[int, int] = {}
+        self._pairs: dict[int, dict[int, float]] = {}
+        """Per task: resource -> coefficient (positive coefficients only, slots summed)."""
+        self._stamps = 0
+        # -- resources -----------------------------------------------------------------------
+        self.f_sum = np.zeros(n_res)
+        """Capacity used by fixed rows (sum of coefficient x rate)."""
+        self.w_sum = np.zeros(n_res)
+        """Sum of the coefficients of bound rows (their usage is L x this)."""
+        self._nf = np.zeros(n_res, dtype=np.int64)
+        self._nb = np.zeros(n_res, dtype=np.int64)
+        self._consumed = np.zeros(n_res)
+        self._c_t = np.full(n_res, float(env.now))
+        self._c_v = np.zeros(n_res)
+        self._vf = float_view(self.f_sum)
+        self._vw = float_view(self.w_sum)
+        self._vnf = int_view(self._nf)
+        self._vnb = int_view(self._nb)
+        self._vcons = float_view(self._consumed)
+        self._vct = float_view(self._c_t)
+        self._vcv = float_view(self._c_v)
+        self._vcapacity = float_view(self.capacity)
+        self._slack = np.full(n_res, np.inf)
+        """Usage above which a resource other than the tracked one counts as saturating."""
+        self._vslack = float_view(self._slack)
+        self.bottleneck: np.ndarray = np.zeros(n_res, dtype=bool)
+        """Resources saturated in the last full solve."""
+        # -- proxies (time series) -------------------------------------------------------------
+        n_px = max(timeseries.n_proxies, 1)
+        self._p_rate = [0.0] * n_px
+        self._p_nf = [0] * n_px
+        self._p_nb = [0] * n_px
+        self._p_t = [float(env.now)] * n_px
+        self._p_v = [0.0] * n_px
+        self._bucket = float(timeseries.bucket_s)
+        self._marks: dict[int, float] = {}
+        """V at each bucket boundary k x bucket passed so far."""
+        self._mark_k = math.floor(env.now / self._bucket)
+        self._mark_t = self._mark_k * self._bucket
+        # -- level and mode --------------------------------------------------------------------
+        self.t_last = float(env.now)
+        self.V = 0.0
+        self.L = 0.0
+        self.n_bound = 0
+        self._tracked = -1
+        self._general = False
+        self._h_fixed: list[tuple[float, int, int]] = []
+        self._h_bound: list[tuple[float, int, int]] = []
+        self._h_bcap: list[tuple[float, int, int]] = []
+        self._h_fcap: list[tuple[float, int, int]] = []
         self._finished_stats: dict[int, tuple[float, np.ndarray]] = {}
-        self.t_last = env.now
         self._dirty = False
         self._version = 0
-        self._timer_at = np.inf
+        self._timer_at = math.inf
         self.recomputes = 0
         self.local_updates = 0
         self.one_resource_solves = 0
         self._sole_bottleneck = -1
-        """The only resource saturated after the last recomputation (-1: none or several)."""
         self._watchers: dict[int, Callable[[], None]] = {}
-        self._watched = np.zeros(self.capacity.shape[0], dtype=bool)
+        self._watch_seen: dict[int, float] = {}
+        self._set_slack()
+
+    # -- public reads --------------------------------------------------------------------------
+    @property
+    def used(self) -> np.ndarray:
+        """Capacity in use per resource now (a new array)."""
+        out: np.ndarray = self.f_sum + self.L * self.w_sum
+        return out
+
+    @property
+    def consumed(self) -> np.ndarray:
+        """Capacity used so far per resource (integral of usage; e.g. RU spent), up to now."""
+        self._advance()
+        self._settle_resources()
+        return self._consumed
 
     def watch(self, resource: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after every change of ``resource``'s usage (request budgets)."""
         self._watchers[resource] = callback
-        self._watched[resource] = True
+        self._watch_seen[resource] = math.nan
+        self._set_slack()  # a request budget lifts its resource's capacity when it attaches
 
-    def _notify(self, resources: np.ndarray | None = None) -> None:
-        if resources is None:
-            for cb in self._watchers.values():
-                cb()
-            return
-        for r in np.unique(resources[self._watched[resources]]).tolist():
-            self._watchers[r]()
+    def stats(self, task: int) -> tuple[float, np.ndarray]:
+        """Bytes moved so far and bottleneck seconds of an active transfer."""
+        self._advance()
+        i = self.row_of[task]
+        rem = self._rem_of(i)
+        bott = self.bott_s[i].copy()
+        bott[self._vcls[i]] += self.t_last - self._vseg[i]
+        return self._vwork0[i] - rem, bott
+
+    def remaining(self, task: int) -> float:
+        """Bytes left of an active transfer."""
+        self._advance()
+        return self._rem_of(self.row_of[task])
+
+    def remaining_by_proxy(self, n_proxies: int) -> np.ndarray:
+        """Bytes left of the active transfers, summed per proxy."""
+        self._advance()
+        out: np.ndarray = np.bincount(
+            self.proxy[: self.n], weights=self._rems(), minlength=n_proxies
+        )
+        return out
+
+    def pop_finished(self, task: int) -> tuple[float, np.ndarray]:
+        """Bytes moved and bottleneck seconds of a transfer that just finished."""
+        return self._finished_stats.pop(task)
+
+    def flush(self) -> None:
+        """Settle the lazy accounts up to now (the time series reads this before it is read)."""
+        self._advance()
+        self._settle_resources()
+        for p in range(len(self._p_t)):
+            self._settle_proxy(p)
 
     # -- changes -------------------------------------------------------------------------------
     def add(
@@ -376,51 +515,55 @@ class FluidSharing:
     ) -> None:
         """Start a transfer of ``work`` bytes for ``task`` on ``proxy``."""
         self._advance()
+        now = self.t_last
         i = self.n
-        self.n += 1
-        self.task[i] = task
-        self.proxy[i] = proxy
-        self.rem[i] = work
-        self.cap[i] = cap
-        self.rate[i] = 0.0
-        self.cls[i] = CLS_THREAD
+        self.n = i + 1
+        self._vtask[i] = task
+        self._vproxy[i] = proxy
+        self._vcap[i] = cap
         self.res[i] = res
         self.coef[i] = coef
+        self._vwork0[i] = work
+        self._vrem0[i] = work
+        self._vt0[i] = now
+        self._vseg[i] = now
+        self._vcls[i] = CLS_THREAD
+        self._vmode[i] = 0
+        self._vrate[i] = 0.0
+        self._vstamp[i] = -1
         self.bott_s[i] = 0.0
-        self.moved[i] = 0.0
+        pairs: dict[int, float] = {}
+        for r, a in zip(res.tolist(), coef.tolist(), strict=True):
+            if a > 0.0 and r != 0:
+                pairs[r] = pairs.get(r, 0.0) + a
+        self._pairs[task] = pairs
         self.row_of[task] = i
         if self._dirty:
             return
-        if np.isfinite(cap) and cap > 0.0:
-            used = res[coef > 0]
-            if np.unique(used).size != used.size:
-                # a resource named in two slots: only the full allocation sums them right
-                self._mark_dirty()
-                return
-            load = self.used[used] + coef[coef > 0] * cap
-            if not self.bottleneck[used].any() and np.all(
-                load <= self.capacity[used] * (1.0 - 1e-12)
-            ):
-                self.rate[i] = cap
-                self.used[used] = load
-                self.local_updates += 1
-                if self._watchers and self._watched[used].any():
-                    self._notify(used)
-                finish = self.env.now + work / cap
-                if finish < self._timer_at:
-                    self._schedule(work / cap)
-                return
-        self._mark_dirty()
+        if self._place(i, pairs, cap):
+            self.local_updates += 1
+            self._schedule_next()
+            if self._watchers:
+                self._notify()
+        else:
+            self._mark_dirty()
 
     def remove(self, task: int) -> tuple[float, float, np.ndarray]:
         """Stop ``task`` now; returns (bytes moved, bytes remaining, bottleneck seconds)."""
         self._advance()
-        i = self.row_of.pop(task)
-        out = (float(self.moved[i]), float(self.rem[i]), self.bott_s[i].copy())
-        self._release(i)
+        i = self.row_of[task]
+        rem = self._rem_of(i)
+        self._close_segment(i)
+        out = (self._vwork0[i] - rem, rem, self.bott_s[i].copy())
+        level = self.L
+        self._leave(i)
         self._drop_row(i)
         if not self._dirty:
+            self._settle_level(level)
+        if not self._dirty:
             self._schedule_next()
+            if self._watchers:
+                self._notify()
         return out
 
     def set_capacity(self, resource: int, value: float) -> None:
@@ -429,47 +572,397 @@ class FluidSharing:
         self.capacity[resource] = value
         self._mark_dirty()
 
-    def stats(self, task: int) -> tuple[float, np.ndarray]:
-        """Bytes moved so far and bottleneck seconds of an active transfer (after advancing)."""
-        self._advance()
-        i = self.row_of[task]
-        return float(self.moved[i]), self.bott_s[i].copy()
+    # -- lazy accounting -----------------------------------------------------------------------
+    def _advance(self) -> None:
+        now = self.env.now
+        dt = now - self.t_last
+        if dt <= 0.0:
+            return
+        if self._mark_t <= now:
+            t_last, v, level, b = self.t_last, self.V, self.L, self._bucket
+            k, tk = self._mark_k, self._mark_t
+            marks = self._marks
+            while tk <= now:
+                marks[k] = v + level * (tk - t_last)
+                k += 1
+                tk = k * b
+            self._mark_k, self._mark_t = k, tk
+        self.V += self.L * dt
+        self.t_last = now
 
-    def remaining(self, task: int) -> float:
-        """Bytes left of an active transfer (after advancing)."""
-        self._advance()
-        return float(self.rem[self.row_of[task]])
+    def _settle_resource(self, r: int) -> None:
+        now, v = self.t_last, self.V
+        ct = self._vct
+        if ct[r] != now:
+            self._vcons[r] += self._vf[r] * (now - ct[r]) + self._vw[r] * (v - self._vcv[r])
+            ct[r] = now
+            self._vcv[r] = v
 
-    def pop_finished(self, task: int) -> tuple[float, np.ndarray]:
-        """Bytes moved and bottleneck seconds of a transfer that just finished."""
-        return self._finished_stats.pop(task)
+    def _settle_resources(self) -> None:
+        now, v = self.t_last, self.V
+        self._consumed += self.f_sum * (now - self._c_t) + self.w_sum * (v - self._c_v)
+        self._c_t[:] = now
+        self._c_v[:] = v
 
-    # -- internals -----------------------------------------------------------------------------
-    def _release(self, i: int) -> None:
-        """Take row ``i``'s usage off its resources, or ask for a full recomputation."""
+    def _settle_proxy(self, p: int) -> None:
+        t0 = self._p_t[p]
+        now = self.t_last
+        if now <= t0:
+            return
+        v0 = self._p_v[p]
+        v1 = self.V
+        self._p_t[p] = now
+        self._p_v[p] = v1
+        rate = self._p_rate[p]
+        nb = self._p_nb[p]
+        if rate == 0.0 and nb == 0:
+            return
+        ts = self.ts
+        b = self._bucket
+        first = int(t0 // b)
+        last = math.ceil(now / b) - 1
+        if last < first:
+            last = first
+        if last >= ts.data.shape[0]:
+            ts._grow(last)
+        cells = ts._cells
+        if first == last:
+            cells[first, p] += rate * (now - t0) + nb * (v1 - v0)
+            return
+        marks = self._marks
+        for k in range(first, last + 1):
+            lo = k * b
+            hi = lo + b
+            va = v0 if lo <= t0 else marks[k]
+            vb = v1 if hi >= now else marks[k + 1]
+            lo = max(t0, lo)
+            hi = min(now, hi)
+            if hi > lo:
+                cells[k, p] += rate * (hi - lo) + nb * (vb - va)
+
+    def _rem_of(self, i: int) -> float:
+        if self._vmode[i]:
+            rem = self._vrem0[i] - (self.V - self._vv0[i])
+        else:
+            rem = self._vrem0[i] - self._vrate[i] * (self.t_last - self._vt0[i])
+        return rem if rem > 0.0 else 0.0
+
+    def _rems(self) -> np.ndarray:
+        n = self.n
+        rem = np.where(
+            self.mode[:n] == 1,
+            self.rem0[:n] - (self.V - self.v0[:n]),
+            self.rem0[:n] - self.rate[:n] * (self.t_last - self.t0[:n]),
+        )
+        out: np.ndarray = np.maximum(rem, 0.0)
+        return out
+
+    def _close_segment(self, i: int) -> None:
+        now = self.t_last
+        self._vbott[i, self._vcls[i]] += now - self._vseg[i]
+        self._vseg[i] = now
+
+    # -- rows entering and leaving modes -------------------------------------------------------
+    def _new_stamp(self, i: int) -> int:
+        self._stamps += 1
+        self._vstamp[i] = self._stamps
+        return self._stamps
+
+    def _fix(self, i: int, rate: float, rem: float) -> None:
+        """Row ``i`` moves at ``rate`` from now (its usage is added to the sums)."""
+        task = self._vtask[i]
+        now = self.t_last
+        self._vmode[i] = 0
+        self._vrate[i] = rate
+        self._vt0[i] = now
+        self._vrem0[i] = rem
+        stamp = self._new_stamp(i)
+        if rate > 0.0:
+            heapq.heappush(self._h_fixed, (now + rem / rate, stamp, task))
+        rs = self._tracked
+        vf, vnf = self._vf, self._vnf
+        pairs = self._pairs[task]
+        for r, a in pairs.items():
+            self._settle_resource(r)
+            vf[r] += a * rate
+            vnf[r] += 1
+        if rs >= 0 and rs in pairs:
+            heapq.heappush(self._h_fcap, (-self._vcap[i], stamp, task))
+        p = self._vproxy[i]
+        self._settle_proxy(p)
+        self._p_rate[p] += rate
+        self._p_nf[p] += 1
+
+    def _bind(self, i: int, rem: float) -> None:
+        """Row ``i`` moves at the tracked resource's level from now."""
+        task = self._vtask[i]
+        v = self.V
+        self._vmode[i] = 1
+        self._vrate[i] = self.L
+        self._vv0[i] = v
+        self._vrem0[i] = rem
+        stamp = self._new_stamp(i)
+        heapq.heappush(self._h_bound, (v + rem, stamp, task))
+        heapq.heappush(self._h_bcap, (self._vcap[i], stamp, task))
+        vw, vnb = self._vw, self._vnb
+        for r, a in self._pairs[task].items():
+            self._settle_resource(r)
+            vw[r] += a
+            vnb[r] += 1
+        p = self._vproxy[i]
+        self._settle_proxy(p)
+        self._p_nb[p] += 1
+        self.n_bound += 1
+
+    def _unset(self, i: int) -> None:
+        """Take row ``i``'s usage off the sums (its heap entries go stale with its stamp)."""
+        task = self._vtask[i]
+        p = self._vproxy[i]
+        self._settle_proxy(p)
+        self._vstamp[i] = -1
+        if self._vmode[i]:
+            vw, vnb = self._vw, self._vnb
+            for r, a in self._pairs[task].items():
+                self._settle_resource(r)
+                vnb[r] -= 1
+                vw[r] = vw[r] - a if vnb[r] else 0.0
+            self._p_nb[p] -= 1
+            self.n_bound -= 1
+        else:
+            rate = self._vrate[i]
+            vf, vnf = self._vf, self._vnf
+            for r, a in self._pairs[task].items():
+                self._settle_resource(r)
+                vnf[r] -= 1
+                vf[r] = vf[r] - a * rate if vnf[r] else 0.0
+            self._p_nf[p] -= 1
+            self._p_rate[p] = self._p_rate[p] - rate if self._p_nf[p] else 0.0
+
+    def _leave(self, i: int) -> None:
+        """Row ``i`` leaves (finished or removed): take it off, or ask for a full solve."""
         if self._dirty:
             return
-        mask = self.coef[i] > 0
-        r = self.res[i][mask]
-        if self.bottleneck[r].any():
-            self._mark_dirty()
-        else:
-            np.subtract.at(self.used, r, self.coef[i][mask] * self.rate[i])
-            self.local_updates += 1
-            if self._watchers and self._watched[r].any():
-                self._notify(r)
+        if self._general:
+            pairs = self._pairs[self._vtask[i]]
+            bott = self.bottleneck
+            if any(bott[r] for r in pairs):
+                self._mark_dirty()
+                return
+        self._unset(i)
+        self.local_updates += 1
 
     def _drop_row(self, i: int) -> None:
+        task = self._vtask[i]
+        del self.row_of[task]
+        del self._pairs[task]
         last = self.n - 1
         if i != last:
-            for arr in (self.task, self.proxy, self.rem, self.cap, self.rate, self.cls, self.moved):
-                arr[i] = arr[last]
+            self._vtask[i] = task = self._vtask[last]
+            self._vproxy[i] = self._vproxy[last]
+            self._vmode[i] = self._vmode[last]
+            self._vcls[i] = self._vcls[last]
+            self._vstamp[i] = self._vstamp[last]
+            self._vcap[i] = self._vcap[last]
+            self._vrate[i] = self._vrate[last]
+            self._vt0[i] = self._vt0[last]
+            self._vrem0[i] = self._vrem0[last]
+            self._vv0[i] = self._vv0[last]
+            self._vwork0[i] = self._vwork0[last]
+            self._vseg[i] = self._vseg[last]
             self.res[i] = self.res[last]
             self.coef[i] = self.coef[last]
             self.bott_s[i] = self.bott_s[last]
-            self.row_of[int(self.task[i])] = i
+            self.row_of[task] = i
         self.n = last
 
+    # -- the incremental allocation ------------------------------------------------------------
+    def _fits(self, pairs: dict[int, float], rate: float) -> bool:
+        """Whether ``rate`` more on these resources keeps every one below its slack line."""
+        vf, vw, slack, level = self._vf, self._vw, self._vslack, self.L
+        return all(vf[r] + level * vw[r] + a * rate <= slack[r] for r, a in pairs.items())
+
+    def _place(self, i: int, pairs: dict[int, float], cap: float) -> bool:
+        """Place a new row without a full solve; False if that cannot be shown exact."""
+        rs = self._tracked
+        if self._general:
+            bott = self.bottleneck
+            if any(bott[r] for r in pairs):
+                return False
+        elif rs >= 0 and rs in pairs:
+            a_s = pairs[rs]
+            c = self._vcapacity[rs]
+            f_s, w_s = self._vf[rs], self._vw[rs]
+            if w_s > 0.0:
+                at_cap = cap <= (c - f_s - a_s * cap) / w_s * (1.0 + _LEVEL_TOL)
+            else:
+                at_cap = f_s + a_s * cap <= c * (1.0 + _LEVEL_TOL)
+            others = {r: a for r, a in pairs.items() if r != rs}
+            if at_cap:
+                if not (cap < math.inf and self._fits(others, cap)):
+                    return False
+                self._fix(i, cap, self._vwork0[i])
+            else:
+                self._cls_to(i, int(self.res_class[rs]))
+                self._bind(i, self._vwork0[i])
+            if self._rebalance() and np.any(self.f_sum + self.L * self.w_sum > self._slack):
+                return False
+            return self._fits(others, 0.0)
+        if not (0.0 < cap < math.inf and self._fits(pairs, cap)):
+            return False
+        self._fix(i, cap, self._vwork0[i])
+        return True
+
+    def _cls_to(self, i: int, cls: int) -> None:
+        if self._vcls[i] != cls:
+            self._close_segment(i)
+            self._vcls[i] = cls
+
+    def _valid(self, stamp: int, task: int) -> bool:
+        i = self.row_of.get(task, -1)
+        return i >= 0 and self._vstamp[i] == stamp
+
+    def _rebalance(self) -> bool:
+        """Water-fill the tracked resource: move rows across the level until it is consistent.
+        Returns whether a bound row went back to its ceiling (its usage rose)."""
+        rs = self._tracked
+        freed = False
+        c = self._vcapacity[rs]
+        vf, vw = self._vf, self._vw
+        h_b, h_f = self._h_bcap, self._h_fcap
+        cls_bound = int(self.res_class[rs])
+        while True:
+            w_s = vw[rs]
+            if self._vnb[rs] > 0 and w_s > 0.0:
+                level = (c - vf[rs]) / w_s
+                line = level + abs(level) * _LEVEL_TOL
+                while h_b and not self._valid(h_b[0][1], h_b[0][2]):
+                    heapq.heappop(h_b)
+                if h_b and h_b[0][0] <= line:
+                    _, _, task = heapq.heappop(h_b)
+                    i = self.row_of[task]
+                    rem = self._rem_of(i)
+                    self._unset(i)
+                    self._cls_to(i, CLS_THREAD)
+                    self._fix(i, self._vcap[i], rem)
+                    freed = True
+                    continue
+            else:
+                level = -math.inf if vf[rs] > c * (1.0 + _LEVEL_TOL) else math.inf
+                line = level
+            while h_f and not self._valid(h_f[0][1], h_f[0][2]):
+                heapq.heappop(h_f)
+            if h_f and -h_f[0][0] > line:
+                _, _, task = heapq.heappop(h_f)
+                i = self.row_of[task]
+                rem = self._rem_of(i)
+                self._unset(i)
+                self._cls_to(i, cls_bound)
+                self._bind(i, rem)
+                continue
+            self.L = level if 0.0 < level < math.inf else 0.0
+            return freed
+
+    def _settle_level(self, level_before: float) -> None:
+        """After rows left: re-level the tracked resource; a rise must keep the others' slack."""
+        if self._tracked < 0:
+            return
+        freed = self._rebalance()
+        rose = freed or (level_before < self.L and self.n_bound > 0)
+        if rose and np.any(self.f_sum + self.L * self.w_sum > self._slack):
+            self._mark_dirty()
+
+    # -- completions ---------------------------------------------------------------------------
+    def _schedule_next(self) -> None:
+        t_next = math.inf
+        h = self._h_fixed
+        while h and not self._valid(h[0][1], h[0][2]):
+            heapq.heappop(h)
+        if h:
+            t_next = h[0][0]
+        if self.n_bound and self.L > 0.0:
+            h = self._h_bound
+            while h and not self._valid(h[0][1], h[0][2]):
+                heapq.heappop(h)
+            if h:
+                tb = self.t_last + (h[0][0] - self.V) / self.L
+                if tb < t_next:
+                    t_next = tb
+        if t_next < self._timer_at:
+            self._version += 1
+            self._timer_at = t_next
+            ev = self.env.timeout(max(t_next - self.env.now, 0.0), value=self._version)
+            ev.callbacks.append(self._on_timer)
+        n = self.n
+        for heap in (self._h_fixed, self._h_bound, self._h_bcap, self._h_fcap):
+            if len(heap) > 4 * n + 256:
+                heap[:] = [e for e in heap if self._valid(e[1], e[2])]
+                heapq.heapify(heap)
+
+    def _pop_due(self) -> list[int]:
+        due: list[int] = []
+        h = self._h_fixed
+        line = self.t_last + _TIME_TOL_S
+        while h:
+            key, stamp, task = h[0]
+            if not self._valid(stamp, task):
+                heapq.heappop(h)
+            elif key <= line:
+                heapq.heappop(h)
+                due.append(task)
+            else:
+                break
+        if self.n_bound:
+            h = self._h_bound
+            v = self.V
+            line = v + max(self.L * _TIME_TOL_S, abs(v) * 1e-15)
+            while h:
+                key, stamp, task = h[0]
+                if not self._valid(stamp, task):
+                    heapq.heappop(h)
+                elif key <= line:
+                    heapq.heappop(h)
+                    due.append(task)
+                else:
+                    break
+        return due
+
+    def _on_timer(self, event: simpy.Event) -> None:
+        if event.value != self._version:
+            return
+        self._timer_at = math.inf
+        self._advance()
+        due = self._pop_due()
+        if not due:
+            if not self._dirty:
+                self._schedule_next()
+            return
+        due.sort()
+        level = self.L
+        for task in due:
+            i = self.row_of[task]
+            self._close_segment(i)
+            self._finished_stats[task] = (self._vwork0[i], self.bott_s[i].copy())
+            self._leave(i)
+            self._drop_row(i)
+        if not self._dirty:
+            self._settle_level(level)
+        if not self._dirty:
+            self._schedule_next()
+            if self._watchers:
+                self._notify()
+        for task in due:
+            self.on_done(task)
+
+    def _notify(self, force: bool = False) -> None:
+        level = self.L
+        vf, vw = self._vf, self._vw
+        for r, cb in self._watchers.items():
+            u = vf[r] + level * vw[r]
+            if force or u != self._watch_seen[r]:
+                self._watch_seen[r] = u
+                cb()
+
+    # -- the full solve ------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
         if not self._dirty:
             self._dirty = True
@@ -477,106 +970,142 @@ class FluidSharing:
             ev.callbacks.append(self._recompute)
             ev.succeed()
 
-    def _advance(self) -> None:
-        now = self.env.now
-        dt = now - self.t_last
-        if dt <= 0.0 or self.n == 0:
-            self.t_last = now
-            return
-        n = self.n
-        rate = self.rate[:n]
-        moved = rate * dt
-        np.minimum(moved, self.rem[:n], out=moved)
-        self.rem[:n] -= moved
-        self.moved[:n] += moved
-        self.bott_s[np.arange(n), self.cls[:n]] += dt
-        self.consumed += self.used * dt
-        self.ts.add_bytes(self.t_last, now, self.proxy[:n], rate)
-        self.t_last = now
-
-    def _schedule(self, dt: float) -> None:
-        self._version += 1
-        version = self._version
-        self._timer_at = self.env.now + dt
-        timer = self.env.timeout(max(dt, 0.0))
-        timer.callbacks.append(lambda _e: self._on_timer(version))
-
-    def _schedule_next(self) -> None:
-        n = self.n
-        if n == 0:
-            self._version += 1
-            self._timer_at = np.inf
-            return
-        rate = self.rate[:n]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ttf = np.where(rate > 0, self.rem[:n] / rate, np.inf)
-        dt = float(ttf.min())
-        if np.isfinite(dt):
-            self._schedule(dt)
-        else:
-            self._version += 1
-            self._timer_at = np.inf
-
     def _recompute(self, _event: object = None) -> None:
+        self.flush()
         self._dirty = False
-        self._advance()
+        now, v = self.t_last, self.V
         n = self.n
+        cap_all = self.capacity
+        self._version += 1  # any timer pending is superseded
+        self._timer_at = math.inf
+        for heap in (self._h_fixed, self._h_bound, self._h_bcap, self._h_fcap):
+            heap.clear()
         if n == 0:
-            self.used[:] = 0.0
+            self.f_sum[:] = 0.0
+            self.w_sum[:] = 0.0
+            self._nf[:] = 0
+            self._nb[:] = 0
+            self.n_bound = 0
+            self.L = 0.0
             self.bottleneck[:] = False
-            self._schedule_next()
+            self._general = False
+            self._tracked = -1
+            self._set_slack()
+            self._p_rate = [0.0] * len(self._p_rate)
+            self._p_nf = [0] * len(self._p_nf)
+            self._p_nb = [0] * len(self._p_nb)
             if self._watchers:
-                self._notify()
+                self._notify(force=True)
             return
         self.recomputes += 1
+        rem = self._rems()
+        rows = np.arange(n)
+        self.bott_s[rows, self.cls[:n]] += now - self.seg[:n]
+        self.seg[:n] = now
         cap, res, coef = self.cap[:n], self.res[:n], self.coef[:n]
         solved = None
         if n > SMALL_N and self._sole_bottleneck > 0:
-            # the resource that was the only bottleneck is likely still the only one
             solved = one_resource_rates(
-                cap, res, coef, self.capacity, self.res_class, self._sole_bottleneck
+                cap, res, coef, cap_all, self.res_class, self._sole_bottleneck
             )
         if solved is not None:
-            rate, cls, self.used = solved
+            rate, cls, used = solved
             self.one_resource_solves += 1
         else:
-            rate, cls = max_min_rates(cap, res, coef, self.capacity, self.res_class)
-            self.used = np.bincount(
-                res.ravel(), (coef * rate[:, None]).ravel(), minlength=self.capacity.shape[0]
-            )
+            rate, cls = max_min_rates(cap, res, coef, cap_all, self.res_class)
+            used = np.bincount(res.ravel(), (coef * rate[:, None]).ravel(), minlength=len(cap_all))
+        # generous: flagging a resource that is merely near saturation only costs a re-solve
+        bott = used >= cap_all * (1.0 - 1e-6)
+        bott[0] = False
+        self.bottleneck = bott
+        sat = np.flatnonzero(bott)
+        self._sole_bottleneck = int(sat[0]) if sat.size == 1 else -1
+        # which rows share the one saturated resource's level (bound), if that describes it
+        bound = np.zeros(n, dtype=bool)
+        uses = bound
+        tracked, general = -1, True
+        if sat.size == 0:
+            general = bool(np.any(rate < cap))
+        elif sat.size == 1 and 0.0 < cap_all[sat[0]] < math.inf:
+            rs = int(sat[0])
+            uses = ((res == rs) & (coef > 0)).any(axis=1)
+            below = rate < cap * (1.0 - 1e-9)
+            if not np.any(below & ~uses):
+                lv = rate[below]
+                if lv.size == 0 or float(lv.max() - lv.min()) <= 1e-9 * float(lv.max()):
+                    tracked, general = rs, False
+                    bound = below
+        self._tracked = tracked
+        self._general = general
+        fixed = ~bound
+        self.mode[:n] = bound
         self.rate[:n] = rate
         self.cls[:n] = cls
-        # generous: flagging a resource that is merely near saturation only costs a recompute
-        self.bottleneck = self.used >= self.capacity * (1.0 - 1e-6)
-        self.bottleneck[0] = False
-        sat = np.flatnonzero(self.bottleneck)
-        self._sole_bottleneck = int(sat[0]) if sat.size == 1 else -1
+        self.t0[:n] = now
+        self.v0[:n] = v
+        self.rem0[:n] = rem
+        self.stamp[:n] = self._stamps + 1 + rows
+        self._stamps += n
+        n_res = len(cap_all)
+        fr, fc = res[fixed], coef[fixed]
+        keep = (fc > 0) & (fr != 0)
+        self.f_sum[:] = np.bincount(fr[keep], (fc * rate[fixed][:, None])[keep], minlength=n_res)
+        self._nf[:] = _users_per_resource(np.flatnonzero(fixed), fr, keep, n_res)
+        br, bc = res[bound], coef[bound]
+        keep = (bc > 0) & (br != 0)
+        self.w_sum[:] = np.bincount(br[keep], bc[keep], minlength=n_res)
+        self._nb[:] = _users_per_resource(np.flatnonzero(bound), br, keep, n_res)
+        self.n_bound = int(bound.sum())
+        n_px = len(self._p_rate)
+        px = self.proxy[:n]
+        self._p_rate = np.bincount(px[fixed], rate[fixed], minlength=n_px).tolist()
+        self._p_nf = np.bincount(px[fixed], minlength=n_px).tolist()
+        self._p_nb = np.bincount(px[bound], minlength=n_px).tolist()
+        tasks = self.task[:n]
+        stamps = self.stamp[:n]
+        moving = fixed & (rate > 0)
+        self._h_fixed[:] = list(
+            zip(
+                (now + rem[moving] / rate[moving]).tolist(),
+                stamps[moving].tolist(),
+                tasks[moving].tolist(),
+                strict=True,
+            )
+        )
+        heapq.heapify(self._h_fixed)
+        if tracked >= 0:
+            self._h_bound[:] = list(
+                zip(
+                    (v + rem[bound]).tolist(),
+                    stamps[bound].tolist(),
+                    tasks[bound].tolist(),
+                    strict=True,
+                )
+            )
+            heapq.heapify(self._h_bound)
+            self._h_bcap[:] = list(
+                zip(cap[bound].tolist(), stamps[bound].tolist(), tasks[bound].tolist(), strict=True)
+            )
+            heapq.heapify(self._h_bcap)
+            fu = fixed & uses
+            self._h_fcap[:] = list(
+                zip((-cap[fu]).tolist(), stamps[fu].tolist(), tasks[fu].tolist(), strict=True)
+            )
+            heapq.heapify(self._h_fcap)
+            self.L = 0.0
+            self._set_slack()
+            self._rebalance()
+        else:
+            self.L = 0.0
+            self._set_slack()
         self._schedule_next()
         if self._watchers:
-            self._notify()
+            self._notify(force=True)
 
-    def _on_timer(self, version: int) -> None:
-        if version != self._version:
-            return
-        self._timer_at = np.inf
-        self._advance()
-        n = self.n
-        rate = self.rate[:n]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ttf = np.where(rate > 0, self.rem[:n] / rate, np.inf)
-        done_rows = np.flatnonzero((ttf <= _TIME_TOL_S) | (self.rem[:n] <= 0.0))
-        rows: list[int] = done_rows.tolist()
-        finished = [int(self.task[i]) for i in rows]
-        for i in rows:
-            self.moved[i] += self.rem[i]
-            self.rem[i] = 0.0
-            self._finished_stats[int(self.task[i])] = (float(self.moved[i]), self.bott_s[i].copy())
-        # drop from the highest row down so packing moves never touch a row still to drop
-        for i in sorted(rows, reverse=True):
-            self._release(i)
-            del self.row_of[int(self.task[i])]
-            self._drop_row(i)
-        if not self._dirty:
-            self._schedule_next()
-        for t in finished:
-            self.on_done(t)
+    def _set_slack(self) -> None:
+        cap_all = self.capacity
+        slack = np.where(np.isfinite(cap_all), cap_all * (1.0 - SLACK_MARGIN), np.inf)
+        slack[0] = np.inf
+        if self._tracked >= 0:
+            slack[self._tracked] = np.inf
+        self._slack[:] = slack

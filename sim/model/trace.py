@@ -6,6 +6,7 @@ The hot path only writes numbers into preallocated numpy columns; no per-task ob
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -186,6 +187,8 @@ class Timeseries:
         self.data = np.zeros((64, max(n_proxies, 1)))
         self._cells = self.data.data.cast("B").cast("d", self.data.shape)
         """The same memory as ``data``, for one-cell updates (see ``int_view``)."""
+        self.sync: Callable[[], None] | None = None
+        """Called before the buckets are read (the fluid settles its lazy accounts)."""
 
     def _grow(self, last_bucket: int) -> None:
         if last_bucket >= self.data.shape[0]:
@@ -233,6 +236,8 @@ class Timeseries:
 
     def buckets(self) -> np.ndarray:
         """Rows up to the last bucket with any bytes."""
+        if self.sync is not None:
+            self.sync()
         nz = np.flatnonzero(self.data.any(axis=1))
         end = int(nz[-1]) + 1 if nz.size else 0
         return self.data[:end]

@@ -1086,10 +1086,7 @@ class World:
 
     def outstanding_bytes_of(self, proxies: Sequence[int]) -> list[float]:
         """``outstanding_bytes`` of several proxies with one pass over the shared transfers."""
-        sh = self.sharing
-        sh._advance()
-        n = sh.n
-        fluid = np.bincount(sh.proxy[:n], weights=sh.rem[:n], minlength=len(self.proxies))
+        fluid = self.sharing.remaining_by_proxy(len(self.proxies))
         now = self.env.now
         out = []
         for p in proxies:
