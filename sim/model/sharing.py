@@ -392,6 +392,9 @@ class FluidSharing:
         self._pairs: dict[int, dict[int, float]] = {}
         """Per task: resource -> coefficient (positive coefficients only, slots summed)."""
         self._stamps = 0
+        self._live: dict[int, int] = {}
+        """Current anchor stamp of every row -> its task (heap entries with another stamp are
+        stale)."""
         # -- resources -----------------------------------------------------------------------
         self.f_sum = np.zeros(n_res)
         """Capacity used by fixed rows (sum of coefficient x rate)."""
@@ -399,16 +402,13 @@ class FluidSharing:
         """Sum of the coefficients of bound rows (their usage is L x this)."""
         self._nf = np.zeros(n_res, dtype=np.int64)
         self._nb = np.zeros(n_res, dtype=np.int64)
-        self._consumed = np.zeros(n_res)
-        self._c_t = np.full(n_res, float(env.now))
-        self._c_v = np.zeros(n_res)
+        self._c_base = np.zeros(n_res)
+        """Consumption so far is ``_c_base + f_sum * t + w_sum * V`` (kept continuous)."""
         self._vf = float_view(self.f_sum)
         self._vw = float_view(self.w_sum)
         self._vnf = int_view(self._nf)
         self._vnb = int_view(self._nb)
-        self._vcons = float_view(self._consumed)
-        self._vct = float_view(self._c_t)
-        self._vcv = float_view(self._c_v)
+        self._vcb = float_view(self._c_base)
         self._vcapacity = float_view(self.capacity)
         self._slack = np.full(n_res, np.inf)
         """Usage above which a resource other than the tracked one counts as saturating."""
@@ -417,15 +417,21 @@ class FluidSharing:
         """Resources saturated in the last full solve."""
         # -- proxies (time series) -------------------------------------------------------------
         n_px = max(timeseries.n_proxies, 1)
-        self._p_rate = [0.0] * n_px
+        self._p_rate = np.zeros(n_px)
+        """Sum of the fixed rows' rates per proxy."""
+        self._p_nb = np.zeros(n_px)
+        """Bound rows per proxy (each moves at the level)."""
+        self._p_base = np.zeros(n_px)
+        """Bytes moved so far per proxy are ``_p_base + _p_rate * t + _p_nb * V``."""
         self._p_nf = [0] * n_px
-        self._p_nb = [0] * n_px
-        self._p_t = [float(env.now)] * n_px
-        self._p_v = [0.0] * n_px
+        self._vp_rate = float_view(self._p_rate)
+        self._vp_nb = float_view(self._p_nb)
+        self._vp_base = float_view(self._p_base)
+        self._p_credited = np.zeros(n_px)
+        """Bytes per proxy already written to the time series."""
         self._bucket = float(timeseries.bucket_s)
-        self._marks: dict[int, float] = {}
-        """V at each bucket boundary k x bucket passed so far."""
-        self._mark_k = math.floor(env.now / self._bucket)
+        self._mark_k = math.floor(env.now / self._bucket) + 1
+        """The next bucket boundary (its index); at each one the buckets get their bytes."""
         self._mark_t = self._mark_k * self._bucket
         # -- level and mode --------------------------------------------------------------------
         self.t_last = float(env.now)
@@ -434,10 +440,10 @@ class FluidSharing:
         self.n_bound = 0
         self._tracked = -1
         self._general = False
-        self._h_fixed: list[tuple[float, int, int]] = []
-        self._h_bound: list[tuple[float, int, int]] = []
-        self._h_bcap: list[tuple[float, int, int]] = []
-        self._h_fcap: list[tuple[float, int, int]] = []
+        self._h_fixed: list[tuple[float, int]] = []
+        self._h_bound: list[tuple[float, int]] = []
+        self._h_bcap: list[tuple[float, int]] = []
+        self._h_fcap: list[tuple[float, int]] = []
         self._finished_stats: dict[int, tuple[float, np.ndarray]] = {}
         self._dirty = False
         self._version = 0
@@ -461,8 +467,8 @@ class FluidSharing:
     def consumed(self) -> np.ndarray:
         """Capacity used so far per resource (integral of usage; e.g. RU spent), up to now."""
         self._advance()
-        self._settle_resources()
-        return self._consumed
+        out: np.ndarray = self._c_base + self.f_sum * self.t_last + self.w_sum * self.V
+        return out
 
     def watch(self, resource: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after every change of ``resource``'s usage (request budgets)."""
@@ -497,11 +503,9 @@ class FluidSharing:
         return self._finished_stats.pop(task)
 
     def flush(self) -> None:
-        """Settle the lazy accounts up to now (the time series reads this before it is read)."""
+        """Write the bytes moved up to now into the time series (called before it is read)."""
         self._advance()
-        self._settle_resources()
-        for p in range(len(self._p_t)):
-            self._settle_proxy(p)
+        self._credit(int(self.t_last // self._bucket), self.t_last, self.V)
 
     # -- changes -------------------------------------------------------------------------------
     def add(
@@ -581,64 +585,33 @@ class FluidSharing:
         if self._mark_t <= now:
             t_last, v, level, b = self.t_last, self.V, self.L, self._bucket
             k, tk = self._mark_k, self._mark_t
-            marks = self._marks
             while tk <= now:
-                marks[k] = v + level * (tk - t_last)
+                self._credit(k - 1, tk, v + level * (tk - t_last))
                 k += 1
                 tk = k * b
             self._mark_k, self._mark_t = k, tk
         self.V += self.L * dt
         self.t_last = now
 
-    def _settle_resource(self, r: int) -> None:
-        now, v = self.t_last, self.V
-        ct = self._vct
-        if ct[r] != now:
-            self._vcons[r] += self._vf[r] * (now - ct[r]) + self._vw[r] * (v - self._vcv[r])
-            ct[r] = now
-            self._vcv[r] = v
-
-    def _settle_resources(self) -> None:
-        now, v = self.t_last, self.V
-        self._consumed += self.f_sum * (now - self._c_t) + self.w_sum * (v - self._c_v)
-        self._c_t[:] = now
-        self._c_v[:] = v
-
-    def _settle_proxy(self, p: int) -> None:
-        t0 = self._p_t[p]
-        now = self.t_last
-        if now <= t0:
-            return
-        v0 = self._p_v[p]
-        v1 = self.V
-        self._p_t[p] = now
-        self._p_v[p] = v1
-        rate = self._p_rate[p]
-        nb = self._p_nb[p]
-        if rate == 0.0 and nb == 0:
-            return
+    def _credit(self, bucket: int, t: float, v: float) -> None:
+        """Credit ``bucket`` with every proxy's bytes moved up to time ``t`` (level integral
+        ``v``) and not yet credited."""
+        total = self._p_base + self._p_rate * t + self._p_nb * v
         ts = self.ts
-        b = self._bucket
-        first = int(t0 // b)
-        last = math.ceil(now / b) - 1
-        if last < first:
-            last = first
-        if last >= ts.data.shape[0]:
-            ts._grow(last)
-        cells = ts._cells
-        if first == last:
-            cells[first, p] += rate * (now - t0) + nb * (v1 - v0)
-            return
-        marks = self._marks
-        for k in range(first, last + 1):
-            lo = k * b
-            hi = lo + b
-            va = v0 if lo <= t0 else marks[k]
-            vb = v1 if hi >= now else marks[k + 1]
-            lo = max(t0, lo)
-            hi = min(now, hi)
-            if hi > lo:
-                cells[k, p] += rate * (hi - lo) + nb * (vb - va)
+        if bucket >= ts.data.shape[0]:
+            ts._grow(bucket)
+        n = total.shape[0]
+        ts.data[bucket, :n] += total - self._p_credited
+        self._p_credited = total
+
+    def _rebase(
+        self, old_rate: np.ndarray, old_nb: np.ndarray, old_f: np.ndarray, old_w: np.ndarray
+    ) -> None:
+        """Keep the proxies' bytes and the resources' consumption continuous across a rebuild
+        of their rates (a full solve)."""
+        t, v = self.t_last, self.V
+        self._p_base += (old_rate - self._p_rate) * t + (old_nb - self._p_nb) * v
+        self._c_base += (old_f - self.f_sum) * t + (old_w - self.w_sum) * v
 
     def _rem_of(self, i: int) -> float:
         if self._vmode[i]:
@@ -663,10 +636,15 @@ class FluidSharing:
         self._vseg[i] = now
 
     # -- rows entering and leaving modes -------------------------------------------------------
-    def _new_stamp(self, i: int) -> int:
+    def _new_stamp(self, i: int, task: int) -> int:
+        """A new anchor for row ``i``: its heap entries so far go stale."""
+        live = self._live
+        live.pop(self._vstamp[i], None)
         self._stamps += 1
-        self._vstamp[i] = self._stamps
-        return self._stamps
+        stamp = self._stamps
+        self._vstamp[i] = stamp
+        live[stamp] = task
+        return stamp
 
     def _fix(self, i: int, rate: float, rem: float) -> None:
         """Row ``i`` moves at ``rate`` from now (its usage is added to the sums)."""
@@ -676,21 +654,21 @@ class FluidSharing:
         self._vrate[i] = rate
         self._vt0[i] = now
         self._vrem0[i] = rem
-        stamp = self._new_stamp(i)
+        stamp = self._new_stamp(i, task)
         if rate > 0.0:
-            heapq.heappush(self._h_fixed, (now + rem / rate, stamp, task))
-        rs = self._tracked
-        vf, vnf = self._vf, self._vnf
+            heapq.heappush(self._h_fixed, (now + rem / rate, stamp))
+        vf, vnf, cb = self._vf, self._vnf, self._vcb
         pairs = self._pairs[task]
         for r, a in pairs.items():
-            self._settle_resource(r)
-            vf[r] += a * rate
+            x = a * rate
+            vf[r] += x
+            cb[r] -= x * now
             vnf[r] += 1
-        if rs >= 0 and rs in pairs:
-            heapq.heappush(self._h_fcap, (-self._vcap[i], stamp, task))
+        if self._tracked in pairs:
+            heapq.heappush(self._h_fcap, (-self._vcap[i], stamp))
         p = self._vproxy[i]
-        self._settle_proxy(p)
-        self._p_rate[p] += rate
+        self._vp_rate[p] += rate
+        self._vp_base[p] -= rate * now
         self._p_nf[p] += 1
 
     def _bind(self, i: int, rem: float) -> None:
@@ -701,42 +679,53 @@ class FluidSharing:
         self._vrate[i] = self.L
         self._vv0[i] = v
         self._vrem0[i] = rem
-        stamp = self._new_stamp(i)
-        heapq.heappush(self._h_bound, (v + rem, stamp, task))
-        heapq.heappush(self._h_bcap, (self._vcap[i], stamp, task))
-        vw, vnb = self._vw, self._vnb
+        stamp = self._new_stamp(i, task)
+        heapq.heappush(self._h_bound, (v + rem, stamp))
+        heapq.heappush(self._h_bcap, (self._vcap[i], stamp))
+        vw, vnb, cb = self._vw, self._vnb, self._vcb
         for r, a in self._pairs[task].items():
-            self._settle_resource(r)
             vw[r] += a
+            cb[r] -= a * v
             vnb[r] += 1
         p = self._vproxy[i]
-        self._settle_proxy(p)
-        self._p_nb[p] += 1
+        self._vp_nb[p] += 1.0
+        self._vp_base[p] -= v
         self.n_bound += 1
 
     def _unset(self, i: int) -> None:
         """Take row ``i``'s usage off the sums (its heap entries go stale with its stamp)."""
         task = self._vtask[i]
         p = self._vproxy[i]
-        self._settle_proxy(p)
+        self._live.pop(self._vstamp[i], None)
         self._vstamp[i] = -1
+        cb = self._vcb
         if self._vmode[i]:
+            v = self.V
             vw, vnb = self._vw, self._vnb
             for r, a in self._pairs[task].items():
-                self._settle_resource(r)
                 vnb[r] -= 1
-                vw[r] = vw[r] - a if vnb[r] else 0.0
-            self._p_nb[p] -= 1
+                old = vw[r]
+                new = old - a if vnb[r] else 0.0
+                vw[r] = new
+                cb[r] += (old - new) * v
+            self._vp_nb[p] -= 1.0
+            self._vp_base[p] += v
             self.n_bound -= 1
         else:
             rate = self._vrate[i]
+            now = self.t_last
             vf, vnf = self._vf, self._vnf
             for r, a in self._pairs[task].items():
-                self._settle_resource(r)
                 vnf[r] -= 1
-                vf[r] = vf[r] - a * rate if vnf[r] else 0.0
+                old = vf[r]
+                new = old - a * rate if vnf[r] else 0.0
+                vf[r] = new
+                cb[r] += (old - new) * now
             self._p_nf[p] -= 1
-            self._p_rate[p] = self._p_rate[p] - rate if self._p_nf[p] else 0.0
+            old = self._vp_rate[p]
+            new = old - rate if self._p_nf[p] else 0.0
+            self._vp_rate[p] = new
+            self._vp_base[p] += (old - new) * now
 
     def _leave(self, i: int) -> None:
         """Row ``i`` leaves (finished or removed): take it off, or ask for a full solve."""
@@ -753,6 +742,7 @@ class FluidSharing:
 
     def _drop_row(self, i: int) -> None:
         task = self._vtask[i]
+        self._live.pop(self._vstamp[i], None)
         del self.row_of[task]
         del self._pairs[task]
         last = self.n - 1
@@ -817,10 +807,6 @@ class FluidSharing:
             self._close_segment(i)
             self._vcls[i] = cls
 
-    def _valid(self, stamp: int, task: int) -> bool:
-        i = self.row_of.get(task, -1)
-        return i >= 0 and self._vstamp[i] == stamp
-
     def _rebalance(self) -> bool:
         """Water-fill the tracked resource: move rows across the level until it is consistent.
         Returns whether a bound row went back to its ceiling (its usage rose)."""
@@ -829,17 +815,17 @@ class FluidSharing:
         c = self._vcapacity[rs]
         vf, vw = self._vf, self._vw
         h_b, h_f = self._h_bcap, self._h_fcap
+        live = self._live
         cls_bound = int(self.res_class[rs])
         while True:
             w_s = vw[rs]
             if self._vnb[rs] > 0 and w_s > 0.0:
                 level = (c - vf[rs]) / w_s
                 line = level + abs(level) * _LEVEL_TOL
-                while h_b and not self._valid(h_b[0][1], h_b[0][2]):
+                while h_b and h_b[0][1] not in live:
                     heapq.heappop(h_b)
                 if h_b and h_b[0][0] <= line:
-                    _, _, task = heapq.heappop(h_b)
-                    i = self.row_of[task]
+                    i = self.row_of[live[heapq.heappop(h_b)[1]]]
                     rem = self._rem_of(i)
                     self._unset(i)
                     self._cls_to(i, CLS_THREAD)
@@ -849,11 +835,10 @@ class FluidSharing:
             else:
                 level = -math.inf if vf[rs] > c * (1.0 + _LEVEL_TOL) else math.inf
                 line = level
-            while h_f and not self._valid(h_f[0][1], h_f[0][2]):
+            while h_f and h_f[0][1] not in live:
                 heapq.heappop(h_f)
             if h_f and -h_f[0][0] > line:
-                _, _, task = heapq.heappop(h_f)
-                i = self.row_of[task]
+                i = self.row_of[live[heapq.heappop(h_f)[1]]]
                 rem = self._rem_of(i)
                 self._unset(i)
                 self._cls_to(i, cls_bound)
@@ -873,42 +858,50 @@ class FluidSharing:
 
     # -- completions ---------------------------------------------------------------------------
     def _schedule_next(self) -> None:
+        """Arm the timer for the next completion (a pending earlier timer is kept: if nothing
+        is due when it fires, it re-arms)."""
         t_next = math.inf
+        live = self._live
         h = self._h_fixed
-        while h and not self._valid(h[0][1], h[0][2]):
+        while h and h[0][1] not in live:
             heapq.heappop(h)
         if h:
             t_next = h[0][0]
         if self.n_bound and self.L > 0.0:
             h = self._h_bound
-            while h and not self._valid(h[0][1], h[0][2]):
+            while h and h[0][1] not in live:
                 heapq.heappop(h)
             if h:
                 tb = self.t_last + (h[0][0] - self.V) / self.L
                 if tb < t_next:
                     t_next = tb
         if t_next < self._timer_at:
-            self._version += 1
-            self._timer_at = t_next
-            ev = self.env.timeout(max(t_next - self.env.now, 0.0), value=self._version)
-            ev.callbacks.append(self._on_timer)
-        n = self.n
-        for heap in (self._h_fixed, self._h_bound, self._h_bcap, self._h_fcap):
-            if len(heap) > 4 * n + 256:
-                heap[:] = [e for e in heap if self._valid(e[1], e[2])]
+            self._arm(t_next)
+        if len(live) * 4 + 256 < len(self._h_fixed) + len(self._h_bound) + len(self._h_bcap) + len(
+            self._h_fcap
+        ):
+            for heap in (self._h_fixed, self._h_bound, self._h_bcap, self._h_fcap):
+                heap[:] = [e for e in heap if e[1] in live]
                 heapq.heapify(heap)
+
+    def _arm(self, t_next: float) -> None:
+        self._version += 1
+        self._timer_at = t_next
+        ev = self.env.timeout(max(t_next - self.env.now, 0.0), value=self._version)
+        ev.callbacks.append(self._on_timer)
 
     def _pop_due(self) -> list[int]:
         due: list[int] = []
+        live = self._live
         h = self._h_fixed
         line = self.t_last + _TIME_TOL_S
         while h:
-            key, stamp, task = h[0]
-            if not self._valid(stamp, task):
+            key, stamp = h[0]
+            if stamp not in live:
                 heapq.heappop(h)
             elif key <= line:
                 heapq.heappop(h)
-                due.append(task)
+                due.append(live[stamp])
             else:
                 break
         if self.n_bound:
@@ -916,12 +909,12 @@ class FluidSharing:
             v = self.V
             line = v + max(self.L * _TIME_TOL_S, abs(v) * 1e-15)
             while h:
-                key, stamp, task = h[0]
-                if not self._valid(stamp, task):
+                key, stamp = h[0]
+                if stamp not in live:
                     heapq.heappop(h)
                 elif key <= line:
                     heapq.heappop(h)
-                    due.append(task)
+                    due.append(live[stamp])
                 else:
                     break
         return due
@@ -980,6 +973,7 @@ class FluidSharing:
         self._timer_at = math.inf
         for heap in (self._h_fixed, self._h_bound, self._h_bcap, self._h_fcap):
             heap.clear()
+        old = (self._p_rate.copy(), self._p_nb.copy(), self.f_sum.copy(), self.w_sum.copy())
         if n == 0:
             self.f_sum[:] = 0.0
             self.w_sum[:] = 0.0
@@ -991,9 +985,11 @@ class FluidSharing:
             self._general = False
             self._tracked = -1
             self._set_slack()
-            self._p_rate = [0.0] * len(self._p_rate)
+            self._p_rate[:] = 0.0
+            self._p_nb[:] = 0.0
             self._p_nf = [0] * len(self._p_nf)
-            self._p_nb = [0] * len(self._p_nb)
+            self._rebase(*old)
+            self._live.clear()
             if self._watchers:
                 self._notify(force=True)
             return
@@ -1056,42 +1052,28 @@ class FluidSharing:
         self.w_sum[:] = np.bincount(br[keep], bc[keep], minlength=n_res)
         self._nb[:] = _users_per_resource(np.flatnonzero(bound), br, keep, n_res)
         self.n_bound = int(bound.sum())
-        n_px = len(self._p_rate)
+        n_px = self._p_rate.shape[0]
         px = self.proxy[:n]
-        self._p_rate = np.bincount(px[fixed], rate[fixed], minlength=n_px).tolist()
+        self._p_rate[:] = np.bincount(px[fixed], rate[fixed], minlength=n_px)
+        self._p_nb[:] = np.bincount(px[bound], minlength=n_px)
         self._p_nf = np.bincount(px[fixed], minlength=n_px).tolist()
-        self._p_nb = np.bincount(px[bound], minlength=n_px).tolist()
+        self._rebase(*old)
         tasks = self.task[:n]
         stamps = self.stamp[:n]
+        self._live = dict(zip(stamps.tolist(), tasks.tolist(), strict=True))
         moving = fixed & (rate > 0)
-        self._h_fixed[:] = list(
-            zip(
-                (now + rem[moving] / rate[moving]).tolist(),
-                stamps[moving].tolist(),
-                tasks[moving].tolist(),
-                strict=True,
-            )
-        )
-        heapq.heapify(self._h_fixed)
+
+        def heap_of(keys: np.ndarray, which: np.ndarray) -> list[tuple[float, int]]:
+            out = list(zip(keys.tolist(), stamps[which].tolist(), strict=True))
+            heapq.heapify(out)
+            return out
+
+        self._h_fixed = heap_of(now + rem[moving] / rate[moving], moving)
         if tracked >= 0:
-            self._h_bound[:] = list(
-                zip(
-                    (v + rem[bound]).tolist(),
-                    stamps[bound].tolist(),
-                    tasks[bound].tolist(),
-                    strict=True,
-                )
-            )
-            heapq.heapify(self._h_bound)
-            self._h_bcap[:] = list(
-                zip(cap[bound].tolist(), stamps[bound].tolist(), tasks[bound].tolist(), strict=True)
-            )
-            heapq.heapify(self._h_bcap)
+            self._h_bound = heap_of(v + rem[bound], bound)
+            self._h_bcap = heap_of(cap[bound], bound)
             fu = fixed & uses
-            self._h_fcap[:] = list(
-                zip((-cap[fu]).tolist(), stamps[fu].tolist(), tasks[fu].tolist(), strict=True)
-            )
-            heapq.heapify(self._h_fcap)
+            self._h_fcap = heap_of(-cap[fu], fu)
             self.L = 0.0
             self._set_slack()
             self._rebalance()
