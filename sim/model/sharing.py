@@ -362,8 +362,6 @@ class FluidSharing:
         self.task = np.zeros(size, dtype=np.int64)
         self.proxy = np.zeros(size, dtype=np.int64)
         self.cap = np.zeros(size)
-        self.res = np.zeros((size, k_slots), dtype=np.int64)
-        self.coef = np.zeros((size, k_slots))
         self.mode = np.zeros(size, dtype=np.int8)
         self.rate = np.zeros(size)
         """Fixed rows: their rate. Bound rows: the level when they were last solved."""
@@ -374,7 +372,12 @@ class FluidSharing:
         self.work0 = np.zeros(size)
         self.seg = np.zeros(size)
         self.stamp = np.zeros(size, dtype=np.int64)
-        self.bott_s = np.zeros((size, len(CLASS_NAMES)))
+        self._bott: list[list[float]] = [[0.0] * len(CLASS_NAMES) for _ in range(size)]
+        """Per slot: seconds spent limited by each bottleneck class (settled segments)."""
+        self._free = list(range(size - 1, -1, -1))
+        """Free slots (a row keeps its slot until it leaves)."""
+        self._uses: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        """Per task: its resource slots and coefficients (for full solves)."""
         self._vtask = int_view(self.task)
         self._vproxy = int_view(self.proxy)
         self._vcap = float_view(self.cap)
@@ -387,11 +390,12 @@ class FluidSharing:
         self._vwork0 = float_view(self.work0)
         self._vseg = float_view(self.seg)
         self._vstamp = int_view(self.stamp)
-        self._vbott = self.bott_s.data.cast("B").cast("d", self.bott_s.shape)
         self.row_of: dict[int, int] = {}
         self._pairs: dict[int, dict[int, float]] = {}
         """Per task: resource -> coefficient (positive coefficients only, slots summed)."""
         self._stamps = 0
+        self._headroom = -math.inf
+        self._compact_in = 1024
         self._live: dict[int, int] = {}
         """Current anchor stamp of every row -> its task (heap entries with another stamp are
         stale)."""
@@ -444,7 +448,7 @@ class FluidSharing:
         self._h_bound: list[tuple[float, int]] = []
         self._h_bcap: list[tuple[float, int]] = []
         self._h_fcap: list[tuple[float, int]] = []
-        self._finished_stats: dict[int, tuple[float, np.ndarray]] = {}
+        self._finished_stats: dict[int, tuple[float, list[float]]] = {}
         self._dirty = False
         self._version = 0
         self._timer_at = math.inf
@@ -481,7 +485,7 @@ class FluidSharing:
         self._advance()
         i = self.row_of[task]
         rem = self._rem_of(i)
-        bott = self.bott_s[i].copy()
+        bott = np.array(self._bott[i])
         bott[self._vcls[i]] += self.t_last - self._vseg[i]
         return self._vwork0[i] - rem, bott
 
@@ -494,11 +498,11 @@ class FluidSharing:
         """Bytes left of the active transfers, summed per proxy."""
         self._advance()
         out: np.ndarray = np.bincount(
-            self.proxy[: self.n], weights=self._rems(), minlength=n_proxies
+            self.proxy[self.slots()], weights=self._rems(), minlength=n_proxies
         )
         return out
 
-    def pop_finished(self, task: int) -> tuple[float, np.ndarray]:
+    def pop_finished(self, task: int) -> tuple[float, list[float]]:
         """Bytes moved and bottleneck seconds of a transfer that just finished."""
         return self._finished_stats.pop(task)
 
@@ -520,13 +524,12 @@ class FluidSharing:
         """Start a transfer of ``work`` bytes for ``task`` on ``proxy``."""
         self._advance()
         now = self.t_last
-        i = self.n
-        self.n = i + 1
+        i = self._free.pop()
+        self.n += 1
         self._vtask[i] = task
         self._vproxy[i] = proxy
         self._vcap[i] = cap
-        self.res[i] = res
-        self.coef[i] = coef
+        self._uses[task] = (res, coef)
         self._vwork0[i] = work
         self._vrem0[i] = work
         self._vt0[i] = now
@@ -535,7 +538,7 @@ class FluidSharing:
         self._vmode[i] = 0
         self._vrate[i] = 0.0
         self._vstamp[i] = -1
-        self.bott_s[i] = 0.0
+        self._bott[i] = [0.0, 0.0, 0.0, 0.0]
         pairs: dict[int, float] = {}
         for r, a in zip(res.tolist(), coef.tolist(), strict=True):
             if a > 0.0 and r != 0:
@@ -558,7 +561,7 @@ class FluidSharing:
         i = self.row_of[task]
         rem = self._rem_of(i)
         self._close_segment(i)
-        out = (self._vwork0[i] - rem, rem, self.bott_s[i].copy())
+        out = (self._vwork0[i] - rem, rem, np.array(self._bott[i]))
         level = self.L
         self._leave(i)
         self._drop_row(i)
@@ -621,18 +624,18 @@ class FluidSharing:
         return rem if rem > 0.0 else 0.0
 
     def _rems(self) -> np.ndarray:
-        n = self.n
+        s = self.slots()
         rem = np.where(
-            self.mode[:n] == 1,
-            self.rem0[:n] - (self.V - self.v0[:n]),
-            self.rem0[:n] - self.rate[:n] * (self.t_last - self.t0[:n]),
+            self.mode[s] == 1,
+            self.rem0[s] - (self.V - self.v0[s]),
+            self.rem0[s] - self.rate[s] * (self.t_last - self.t0[s]),
         )
         out: np.ndarray = np.maximum(rem, 0.0)
         return out
 
     def _close_segment(self, i: int) -> None:
         now = self.t_last
-        self._vbott[i, self._vcls[i]] += now - self._vseg[i]
+        self._bott[i][self._vcls[i]] += now - self._vseg[i]
         self._vseg[i] = now
 
     # -- rows entering and leaving modes -------------------------------------------------------
@@ -657,13 +660,21 @@ class FluidSharing:
         stamp = self._new_stamp(i, task)
         if rate > 0.0:
             heapq.heappush(self._h_fixed, (now + rem / rate, stamp))
-        vf, vnf, cb = self._vf, self._vnf, self._vcb
+        vf, vnf, cb, vw = self._vf, self._vnf, self._vcb, self._vw
+        slack, room = self._vslack, self._headroom
         pairs = self._pairs[task]
         for r, a in pairs.items():
             x = a * rate
             vf[r] += x
             cb[r] -= x * now
             vnf[r] += 1
+            if vw[r] > 0.0:
+                h = (slack[r] - vf[r]) / vw[r]
+                if h < room:
+                    room = h
+            elif vf[r] > slack[r]:
+                room = -math.inf  # over at any level: the exact check will say so
+        self._headroom = room
         if self._tracked in pairs:
             heapq.heappush(self._h_fcap, (-self._vcap[i], stamp))
         p = self._vproxy[i]
@@ -682,11 +693,16 @@ class FluidSharing:
         stamp = self._new_stamp(i, task)
         heapq.heappush(self._h_bound, (v + rem, stamp))
         heapq.heappush(self._h_bcap, (self._vcap[i], stamp))
-        vw, vnb, cb = self._vw, self._vnb, self._vcb
+        vw, vnb, cb, vf = self._vw, self._vnb, self._vcb, self._vf
+        slack, room = self._vslack, self._headroom
         for r, a in self._pairs[task].items():
             vw[r] += a
             cb[r] -= a * v
             vnb[r] += 1
+            h = (slack[r] - vf[r]) / vw[r]
+            if h < room:
+                room = h
+        self._headroom = room
         p = self._vproxy[i]
         self._vp_nb[p] += 1.0
         self._vp_base[p] -= v
@@ -745,25 +761,19 @@ class FluidSharing:
         self._live.pop(self._vstamp[i], None)
         del self.row_of[task]
         del self._pairs[task]
-        last = self.n - 1
-        if i != last:
-            self._vtask[i] = task = self._vtask[last]
-            self._vproxy[i] = self._vproxy[last]
-            self._vmode[i] = self._vmode[last]
-            self._vcls[i] = self._vcls[last]
-            self._vstamp[i] = self._vstamp[last]
-            self._vcap[i] = self._vcap[last]
-            self._vrate[i] = self._vrate[last]
-            self._vt0[i] = self._vt0[last]
-            self._vrem0[i] = self._vrem0[last]
-            self._vv0[i] = self._vv0[last]
-            self._vwork0[i] = self._vwork0[last]
-            self._vseg[i] = self._vseg[last]
-            self.res[i] = self.res[last]
-            self.coef[i] = self.coef[last]
-            self.bott_s[i] = self.bott_s[last]
-            self.row_of[task] = i
-        self.n = last
+        del self._uses[task]
+        self._free.append(i)
+        self.n -= 1
+
+    def tasks_using(self, resource: int) -> np.ndarray:
+        """The active transfers that use ``resource``, in the order they started."""
+        out = [task for task, pairs in self._pairs.items() if resource in pairs]
+        return np.asarray(out, dtype=np.int64)
+
+    def slots(self) -> np.ndarray:
+        """The slots of the active rows, in the order the transfers started."""
+        out: np.ndarray = np.fromiter(self.row_of.values(), dtype=np.int64, count=self.n)
+        return out
 
     # -- the incremental allocation ------------------------------------------------------------
     def _fits(self, pairs: dict[int, float], rate: float) -> bool:
@@ -794,7 +804,7 @@ class FluidSharing:
             else:
                 self._cls_to(i, int(self.res_class[rs]))
                 self._bind(i, self._vwork0[i])
-            if self._rebalance() and np.any(self.f_sum + self.L * self.w_sum > self._slack):
+            if self._rebalance() and not self._others_hold():
                 return False
             return self._fits(others, 0.0)
         if not (0.0 < cap < math.inf and self._fits(pairs, cap)):
@@ -853,8 +863,24 @@ class FluidSharing:
             return
         freed = self._rebalance()
         rose = freed or (level_before < self.L and self.n_bound > 0)
-        if rose and np.any(self.f_sum + self.L * self.w_sum > self._slack):
+        if rose and not self._others_hold():
             self._mark_dirty()
+
+    def _others_hold(self) -> bool:
+        """Whether every resource but the tracked one stays below its slack line at the level.
+
+        ``_headroom`` is a lower bound of the level at which the first of them would reach it:
+        exact after a check, lowered by every row that adds usage (``_fix``, ``_bind``), and
+        left alone when usage goes (it can only rise then); only a level above the bound pays
+        for the exact check over all resources.
+        """
+        if self._headroom >= self.L:
+            return True
+        w = self.w_sum
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = np.where(w > 0.0, (self._slack - self.f_sum) / w, np.inf)
+        self._headroom = float(level.min())
+        return self._headroom >= self.L and not np.any(self.f_sum > self._slack)
 
     # -- completions ---------------------------------------------------------------------------
     def _schedule_next(self) -> None:
@@ -877,6 +903,14 @@ class FluidSharing:
                     t_next = tb
         if t_next < self._timer_at:
             self._arm(t_next)
+        self._compact_in -= 1
+        if self._compact_in <= 0:
+            self._compact_in = 1024
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop stale heap entries when they outnumber the live ones."""
+        live = self._live
         if len(live) * 4 + 256 < len(self._h_fixed) + len(self._h_bound) + len(self._h_bcap) + len(
             self._h_fcap
         ):
@@ -931,10 +965,14 @@ class FluidSharing:
             return
         due.sort()
         level = self.L
+        now = self.t_last
+        row_of, finished = self.row_of, self._finished_stats
+        vcls, vseg, vwork0 = self._vcls, self._vseg, self._vwork0
         for task in due:
-            i = self.row_of[task]
-            self._close_segment(i)
-            self._finished_stats[task] = (self._vwork0[i], self.bott_s[i].copy())
+            i = row_of[task]
+            bott = self._bott[i]
+            bott[vcls[i]] += now - vseg[i]
+            finished[task] = (vwork0[i], bott)
             self._leave(i)
             self._drop_row(i)
         if not self._dirty:
@@ -995,10 +1033,13 @@ class FluidSharing:
             return
         self.recomputes += 1
         rem = self._rems()
-        rows = np.arange(n)
-        self.bott_s[rows, self.cls[:n]] += now - self.seg[:n]
-        self.seg[:n] = now
-        cap, res, coef = self.cap[:n], self.res[:n], self.coef[:n]
+        slots = self.slots()
+        for i in slots.tolist():
+            self._close_segment(i)
+        tasks = self.task[slots]
+        cap = self.cap[slots]
+        res = np.stack([self._uses[t][0] for t in tasks.tolist()])
+        coef = np.stack([self._uses[t][1] for t in tasks.tolist()])
         solved = None
         if n > SMALL_N and self._sole_bottleneck > 0:
             solved = one_resource_rates(
@@ -1034,13 +1075,14 @@ class FluidSharing:
         self._tracked = tracked
         self._general = general
         fixed = ~bound
-        self.mode[:n] = bound
-        self.rate[:n] = rate
-        self.cls[:n] = cls
-        self.t0[:n] = now
-        self.v0[:n] = v
-        self.rem0[:n] = rem
-        self.stamp[:n] = self._stamps + 1 + rows
+        self.mode[slots] = bound
+        self.rate[slots] = rate
+        self.cls[slots] = cls
+        self.t0[slots] = now
+        self.v0[slots] = v
+        self.rem0[slots] = rem
+        stamps = self._stamps + 1 + np.arange(n)
+        self.stamp[slots] = stamps
         self._stamps += n
         n_res = len(cap_all)
         fr, fc = res[fixed], coef[fixed]
@@ -1053,13 +1095,11 @@ class FluidSharing:
         self._nb[:] = _users_per_resource(np.flatnonzero(bound), br, keep, n_res)
         self.n_bound = int(bound.sum())
         n_px = self._p_rate.shape[0]
-        px = self.proxy[:n]
+        px = self.proxy[slots]
         self._p_rate[:] = np.bincount(px[fixed], rate[fixed], minlength=n_px)
         self._p_nb[:] = np.bincount(px[bound], minlength=n_px)
         self._p_nf = np.bincount(px[fixed], minlength=n_px).tolist()
         self._rebase(*old)
-        tasks = self.task[:n]
-        stamps = self.stamp[:n]
         self._live = dict(zip(stamps.tolist(), tasks.tolist(), strict=True))
         moving = fixed & (rate > 0)
 
@@ -1091,3 +1131,4 @@ class FluidSharing:
         if self._tracked >= 0:
             slack[self._tracked] = np.inf
         self._slack[:] = slack
+        self._headroom = -math.inf

@@ -120,11 +120,7 @@ class RequestBudget:
     # -- rejection and retry -------------------------------------------------------------------
     def _waiting(self) -> np.ndarray:
         """Tasks whose transfer uses the resource now (each has a request in flight)."""
-        sh = self.sharing
-        n = sh.n
-        uses = ((sh.res[:n] == self.resource) & (sh.coef[:n] > 0)).any(axis=1)
-        tasks: np.ndarray = sh.task[:n][uses].copy()
-        return tasks
+        return self.sharing.tasks_using(self.resource)
 
     def _reject(self) -> bool:
         tasks = self._waiting()

@@ -47,7 +47,7 @@ QUEUED, OVERHEAD, TRANSFER, FINISHED, DIRECT = 0, 1, 2, 3, 4
 #: repository resources depending on the job type (see ``new_tasks``)
 K_SLOTS = 9
 DAY_S = 86_400.0
-Bottleneck = np.ndarray | tuple[float, float, float, float]
+Bottleneck = np.ndarray | tuple[float, float, float, float] | list[float]
 """Seconds a transfer spent bound by each class (thread, source, proxy, target)."""
 
 
