@@ -362,6 +362,8 @@ class FluidSharing:
         self.task = np.zeros(size, dtype=np.int64)
         self.proxy = np.zeros(size, dtype=np.int64)
         self.cap = np.zeros(size)
+        self.res = np.zeros((size, k_slots), dtype=np.int64)
+        self.coef = np.zeros((size, k_slots))
         self.mode = np.zeros(size, dtype=np.int8)
         self.rate = np.zeros(size)
         """Fixed rows: their rate. Bound rows: the level when they were last solved."""
@@ -376,8 +378,6 @@ class FluidSharing:
         """Per slot: seconds spent limited by each bottleneck class (settled segments)."""
         self._free = list(range(size - 1, -1, -1))
         """Free slots (a row keeps its slot until it leaves)."""
-        self._uses: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        """Per task: its resource slots and coefficients (for full solves)."""
         self._vtask = int_view(self.task)
         self._vproxy = int_view(self.proxy)
         self._vcap = float_view(self.cap)
@@ -394,6 +394,7 @@ class FluidSharing:
         self._pairs: dict[int, dict[int, float]] = {}
         """Per task: resource -> coefficient (positive coefficients only, slots summed)."""
         self._stamps = 0
+        self._freed = False
         self._headroom = -math.inf
         self._compact_in = 1024
         self._live: dict[int, int] = {}
@@ -529,7 +530,8 @@ class FluidSharing:
         self._vtask[i] = task
         self._vproxy[i] = proxy
         self._vcap[i] = cap
-        self._uses[task] = (res, coef)
+        self.res[i] = res
+        self.coef[i] = coef
         self._vwork0[i] = work
         self._vrem0[i] = work
         self._vt0[i] = now
@@ -549,7 +551,18 @@ class FluidSharing:
             return
         if self._place(i, pairs, cap):
             self.local_updates += 1
-            self._schedule_next()
+            # the level only fell (rows bound by this one finish later), so the one finish
+            # that can come before the armed timer is this row's own
+            if self._vmode[i]:
+                t_end = now + (self._vrem0[i] / self.L if self.L > 0.0 else math.inf)
+            else:
+                rate = self._vrate[i]
+                t_end = now + self._vrem0[i] / rate if rate > 0.0 else math.inf
+            if self._freed:
+                self._freed = False
+                self._schedule_next()  # rows back at their ceiling may finish sooner
+            elif t_end < self._timer_at:
+                self._arm(t_end)
             if self._watchers:
                 self._notify()
         else:
@@ -761,7 +774,6 @@ class FluidSharing:
         self._live.pop(self._vstamp[i], None)
         del self.row_of[task]
         del self._pairs[task]
-        del self._uses[task]
         self._free.append(i)
         self.n -= 1
 
@@ -776,10 +788,14 @@ class FluidSharing:
         return out
 
     # -- the incremental allocation ------------------------------------------------------------
-    def _fits(self, pairs: dict[int, float], rate: float) -> bool:
-        """Whether ``rate`` more on these resources keeps every one below its slack line."""
+    def _fits(self, pairs: dict[int, float], rate: float, skip: int = -1) -> bool:
+        """Whether ``rate`` more on these resources (but ``skip``) keeps every one below its
+        slack line."""
         vf, vw, slack, level = self._vf, self._vw, self._vslack, self.L
-        return all(vf[r] + level * vw[r] + a * rate <= slack[r] for r, a in pairs.items())
+        for r, a in pairs.items():
+            if vf[r] + level * vw[r] + a * rate > slack[r] and r != skip:
+                return False
+        return True
 
     def _place(self, i: int, pairs: dict[int, float], cap: float) -> bool:
         """Place a new row without a full solve; False if that cannot be shown exact."""
@@ -796,17 +812,16 @@ class FluidSharing:
                 at_cap = cap <= (c - f_s - a_s * cap) / w_s * (1.0 + _LEVEL_TOL)
             else:
                 at_cap = f_s + a_s * cap <= c * (1.0 + _LEVEL_TOL)
-            others = {r: a for r, a in pairs.items() if r != rs}
             if at_cap:
-                if not (cap < math.inf and self._fits(others, cap)):
+                if not (cap < math.inf and self._fits(pairs, cap, rs)):
                     return False
                 self._fix(i, cap, self._vwork0[i])
             else:
-                self._cls_to(i, int(self.res_class[rs]))
+                self._vcls[i] = self.res_class[rs]  # its first segment starts now
                 self._bind(i, self._vwork0[i])
             if self._rebalance() and not self._others_hold():
                 return False
-            return self._fits(others, 0.0)
+            return self._fits(pairs, 0.0, rs)
         if not (0.0 < cap < math.inf and self._fits(pairs, cap)):
             return False
         self._fix(i, cap, self._vwork0[i])
@@ -855,6 +870,7 @@ class FluidSharing:
                 self._bind(i, rem)
                 continue
             self.L = level if 0.0 < level < math.inf else 0.0
+            self._freed = freed
             return freed
 
     def _settle_level(self, level_before: float) -> None:
@@ -1038,8 +1054,8 @@ class FluidSharing:
             self._close_segment(i)
         tasks = self.task[slots]
         cap = self.cap[slots]
-        res = np.stack([self._uses[t][0] for t in tasks.tolist()])
-        coef = np.stack([self._uses[t][1] for t in tasks.tolist()])
+        res = self.res[slots]
+        coef = self.coef[slots]
         solved = None
         if n > SMALL_N and self._sole_bottleneck > 0:
             solved = one_resource_rates(
