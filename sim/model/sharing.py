@@ -8,8 +8,10 @@ start at 0 and rise together; a transfer stops rising when it reaches its ceilin
 resource it uses is saturated. With one shared resource this is processor sharing; with
 ceilings only it is a set of fixed-rate servers.
 
-Rates are recomputed whenever the set of active transfers or a capacity changes, so between two
-changes every rate is constant and completion times are exact (no time stepping).
+The allocation changes only when the set of active transfers or a capacity changes, so between
+two changes every rate is constant and completion times are exact (no time stepping).
+``FluidSharing`` finds the new allocation incrementally when one resource is the only bottleneck
+(water-filling on it, O(log n) per change) and re-solves with ``max_min_rates`` otherwise.
 """
 
 from __future__ import annotations
@@ -984,12 +986,17 @@ class FluidSharing:
         now = self.t_last
         row_of, finished = self.row_of, self._finished_stats
         vcls, vseg, vwork0 = self._vcls, self._vseg, self._vwork0
+        local = not self._general
         for task in due:
             i = row_of[task]
             bott = self._bott[i]
             bott[vcls[i]] += now - vseg[i]
             finished[task] = (vwork0[i], bott)
-            self._leave(i)
+            if local and not self._dirty:
+                self._unset(i)
+                self.local_updates += 1
+            else:
+                self._leave(i)
             self._drop_row(i)
         if not self._dirty:
             self._settle_level(level)
