@@ -611,7 +611,11 @@ class World:
         pool = self.pools[owner]
         pull = pool.pull
         if pull is not None:
-            pull.push(task)
+            fifo = pool.fifo
+            if fifo is not None:
+                fifo.append(task)
+            else:
+                pull.push(task)
             self._serve_pull(pool)
             return
         candidates = [m for m in pool.members if self.proxies[m].can_take_work]
@@ -648,6 +652,15 @@ class World:
             return
         idle = pool.idle
         proxies = self.proxies
+        fifo = pool.fifo
+        if fifo is not None:  # the same loop with the FIFO's methods inlined
+            while idle and fifo:
+                p = idle.popleft()
+                px = proxies[p]
+                if px.state != ACTIVE or px.busy >= px.threads or px.pool != pool.idx:
+                    continue
+                self._start(px, fifo.popleft())
+            return
         view = pool.policy.view
         while idle and len(pull):
             p = idle.popleft()
@@ -862,7 +875,12 @@ class World:
             pool = self.pools[px.pool]
             pull = pool.pull
             if pull is not None:
-                task = pull.next_task(px.idx, pool.policy.view) if not pool.paused else None
+                if pool.paused:
+                    task = None
+                elif (fifo := pool.fifo) is not None:
+                    task = fifo.popleft() if fifo else None
+                else:
+                    task = pull.next_task(px.idx, pool.policy.view)
                 if task is None:
                     pool.idle.append(px.idx)
                     self._maybe_vacation(px)
