@@ -7,6 +7,7 @@ process per task): ready -> queued -> on a thread (per-object overhead) -> trans
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -784,7 +785,12 @@ class World:
         if work < moved:
             moved = work
         px.direct.discard(task)
-        self.ts.add_bytes_one(start, now, p, cap)
+        ts = self.ts
+        first = int(start // ts.bucket_s)
+        if first < ts.rows and math.ceil(now / ts.bucket_s) - 1 <= first:
+            ts.cells[first, p] += cap * elapsed  # add_bytes_one's one-bucket case
+        else:
+            ts.add_bytes_one(start, now, p, cap)
         self._v_phase[task] = FINISHED
         t.end[task] = now
         t.status[task] = DONE
@@ -800,6 +806,18 @@ class World:
         sess.remaining -= 1
         if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
             sess.done.succeed()
+        # _refill, its common case inlined: an active member of an unpaused plain-FIFO pull pool
+        if px.state == ACTIVE and px.pool >= 0:
+            pool = self.pools[px.pool]
+            fifo = pool.fifo
+            if fifo is not None and not pool.paused:
+                if fifo:
+                    self._start(px, fifo.popleft())
+                else:
+                    pool.idle.append(p)
+                    if self._vacation is not None:
+                        self._maybe_vacation(px)
+                return
         self._refill(px)
 
     def _direct_progress(self, task: int) -> tuple[float, tuple[float, float, float, float]]:
