@@ -617,7 +617,8 @@ class World:
                 fifo.append(task)
             else:
                 pull.push(task)
-            self._serve_pull(pool)
+            if pool.idle:  # no free thread: nothing to serve
+                self._serve_pull(pool)
             return
         candidates = [m for m in pool.members if self.proxies[m].can_take_work]
         if not candidates or pool.paused:
