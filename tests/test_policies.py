@@ -489,6 +489,26 @@ def test_pull_order(name: str, expected: list[int]) -> None:
     assert pull_order(pol, view) == expected
 
 
+def test_fifo_queue_only_for_the_plain_fifo() -> None:
+    """The world's FIFO fast path: the queue itself for pull_fifo, None for any policy that
+    overrides a queue method (a plug-in that only changes ``next_task`` included)."""
+
+    class Picky(PullPolicy):
+        def next_task(self, proxy: int, view: Any) -> int | None:
+            return super().next_task(proxy, view) if proxy == 0 else None
+
+    view = FakeView()
+    fifo = bound("pull_fifo", view)
+    q = fifo.fifo_queue()
+    assert q is not None
+    fifo.push(4)
+    q.append(5)
+    assert len(fifo) == 2 and q.popleft() == 4 and fifo.next_task(0, view) == 5  # type: ignore[arg-type]
+    for name in sorted(set(PULL) - {"pull_fifo"}):
+        assert bound(name, view).fifo_queue() is None
+    assert Picky().fifo_queue() is None
+
+
 def test_pull_fair_jobs_rotation() -> None:
     view = FakeView()
     jobs = {0: 1, 1: 1, 2: 2, 3: 1, 4: 3, 5: 2}  # A A B A C B

@@ -17,22 +17,27 @@ side of one connection, so it counts as source."""
 def task_frame(world: World) -> pd.DataFrame:
     """One row per task: who, where, when, how much, and what limited it."""
     cols = world.tasks.columns()
-    df = pd.DataFrame({k: v.copy() for k, v in cols.items()})
-    df.insert(0, "task", np.arange(len(df)))
+    n = world.tasks.n
     job_names = [j.name for j in world.scenario.jobs] or ["synthetic"]
-    df["job"] = pd.Categorical.from_codes(cols["job"], categories=job_names)
-    df["tenant"] = pd.Categorical.from_codes(
-        cols["tenant"], categories=[t.name for t in world.tenants]
-    )
-    df["workload"] = pd.Categorical.from_codes(cols["workload"], categories=list(d.WORKLOADS))
-    df["otype"] = pd.Categorical.from_codes(cols["otype"], categories=list(d.OBJECT_TYPES))
-    proxy_names = [p.name for p in world.proxies]
-    df["proxy"] = pd.Categorical.from_codes(cols["proxy"], categories=proxy_names)
-    df["status"] = pd.Categorical.from_codes(cols["status"], categories=list(STATUS_NAMES))
-    df["fail_reason"] = pd.Categorical.from_codes(
-        cols["fail_reason"], categories=list(FAIL_REASONS)
-    )
-    df["full"] = cols["full"].astype(bool)
+    # code columns become categoricals straight from their codes (no temporary copies)
+    categories: dict[str, list[str]] = {
+        "job": job_names,
+        "tenant": [t.name for t in world.tenants],
+        "workload": list(d.WORKLOADS),
+        "otype": list(d.OBJECT_TYPES),
+        "proxy": [p.name for p in world.proxies],
+        "status": list(STATUS_NAMES),
+        "fail_reason": list(FAIL_REASONS),
+    }
+    data: dict[str, object] = {"task": np.arange(n)}
+    for name, col in cols.items():
+        if name in categories:
+            data[name] = pd.Categorical.from_codes(col, categories=categories[name])
+        elif name == "full":
+            data[name] = col.astype(bool)
+        else:
+            data[name] = col
+    df = pd.DataFrame(data, copy=True)
     warmup = world.synthetic.warmup_tasks if world.synthetic is not None else 0
     df["measured"] = df["task"] >= warmup
     df["wait_s"] = df["start"] - df["ready"]
@@ -41,8 +46,11 @@ def task_frame(world: World) -> pd.DataFrame:
     source = bott[:, 0] + bott[:, 1]
     by = np.stack([source, bott[:, 2], bott[:, 3]], axis=1)
     has = by.sum(axis=1) > 0
-    label = np.where(has, np.array(["source", "proxy", "target"])[by.argmax(axis=1)], "n/a")
-    df["bottleneck"] = pd.Categorical(label, categories=["source", "proxy", "target", "n/a"])
+    # codes into ["source", "proxy", "target", "n/a"]: the largest class, n/a when none
+    label = np.where(has, by.argmax(axis=1), 3)
+    df["bottleneck"] = pd.Categorical.from_codes(
+        label, categories=["source", "proxy", "target", "n/a"]
+    )
     df["throttled_s"] = cols["source_s"]
     return df
 

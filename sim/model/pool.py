@@ -12,6 +12,7 @@ class Pool:
 
     __slots__ = (
         "deleted",
+        "fifo",
         "idle",
         "idx",
         "members",
@@ -34,6 +35,9 @@ class Pool:
         """Free threads of a pull pool, longest idle first (one entry per thread)."""
         self.pull: PullPolicy | None = policy if isinstance(policy, PullPolicy) else None
         """The pull policy, or None for push policies (looked up once: it is on the hot path)."""
+        self.fifo: deque[int] | None = self.pull.fifo_queue() if self.pull is not None else None
+        """The pull policy's queue when it is a plain FIFO (``PullPolicy.fifo_queue``): the
+        world appends and pops it directly."""
         self.parked: deque[int] = deque()
         """Tasks of a push pool that found no active member (or no orchestrator); they are
         submitted again when one comes back."""

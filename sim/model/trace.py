@@ -185,8 +185,10 @@ class Timeseries:
         self.bucket_s = bucket_s
         self.n_proxies = n_proxies
         self.data = np.zeros((64, max(n_proxies, 1)))
-        self._cells = self.data.data.cast("B").cast("d", self.data.shape)
+        self.cells = self.data.data.cast("B").cast("d", self.data.shape)
         """The same memory as ``data``, for one-cell updates (see ``int_view``)."""
+        self.rows = self.data.shape[0]
+        """Buckets allocated (rows of ``data``)."""
         self.sync: Callable[[], None] | None = None
         """Called before the buckets are read (the fluid settles its lazy accounts)."""
 
@@ -196,7 +198,8 @@ class Timeseries:
             grown = np.zeros((rows, self.data.shape[1]))
             grown[: self.data.shape[0]] = self.data
             self.data = grown
-            self._cells = grown.data.cast("B").cast("d", grown.shape)
+            self.cells = grown.data.cast("B").cast("d", grown.shape)
+            self.rows = rows
 
     def add_bytes(self, t0: float, t1: float, proxy: np.ndarray, rate: np.ndarray) -> None:
         """Credit each proxy with ``rate * overlap`` bytes for every bucket in [t0, t1)."""
@@ -222,9 +225,9 @@ class Timeseries:
         last = math.ceil(t1 / b) - 1
         if last < first:
             last = first
-        if last >= self.data.shape[0]:
+        if last >= self.rows:
             self._grow(last)
-        cells = self._cells
+        cells = self.cells
         if first == last:
             cells[first, proxy] += rate * (t1 - t0)
             return

@@ -7,6 +7,7 @@ process per task): ready -> queued -> on a thread (per-object overhead) -> trans
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import simpy
 
 from sim import defaults as d
 from sim.model import rng as streams
+from sim.model.clock import call_later
 from sim.model.pool import Pool
 from sim.model.proxy import ACTIVE, ENABLING, VACATION, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
@@ -424,22 +426,33 @@ class World:
         times: list[float] = self.tasks.ready[: self.tasks.n].tolist()
         n = len(times)
         pos = 0
+        submit = self.submit
 
         def submit_due(_event: object = None) -> None:
+            """Submit every task due by now, then wait for the next one."""
             nonlocal pos
+            now = env._now  # the clock does not move while callbacks run
             while pos < n:
                 at = times[pos]
-                if at > env.now:
-                    env.timeout(at - env.now).callbacks.append(arrive)
+                if at > now:
+                    call_later(env, at - now, None, arrive)
                     return
                 pos += 1
-                self.submit(pos - 1)
+                submit(pos - 1)
 
         def arrive(_event: object) -> None:
+            """The next task is due: ``submit_due`` with its first task known to be due."""
             nonlocal pos
             pos += 1
-            self.submit(pos - 1)
-            submit_due()
+            submit(pos - 1)
+            now = env._now
+            while pos < n:
+                at = times[pos]
+                if at > now:
+                    call_later(env, at - now, None, arrive)
+                    return
+                pos += 1
+                submit(pos - 1)
 
         start = simpy.Event(env)
         start._ok = True  # what simpy.events.Initialize does for a process
@@ -599,8 +612,13 @@ class World:
         pool = self.pools[owner]
         pull = pool.pull
         if pull is not None:
-            pull.push(task)
-            self._serve_pull(pool)
+            fifo = pool.fifo
+            if fifo is not None:
+                fifo.append(task)
+            else:
+                pull.push(task)
+            if pool.idle:  # no free thread: nothing to serve
+                self._serve_pull(pool)
             return
         candidates = [m for m in pool.members if self.proxies[m].can_take_work]
         if not candidates or pool.paused:
@@ -636,11 +654,20 @@ class World:
             return
         idle = pool.idle
         proxies = self.proxies
+        fifo = pool.fifo
+        if fifo is not None:  # the same loop with the FIFO's methods inlined
+            while idle and fifo:
+                p = idle.popleft()
+                px = proxies[p]
+                if px.state != ACTIVE or px.busy >= px.threads or px.pool != pool.idx:
+                    continue
+                self._start(px, fifo.popleft())
+            return
         view = pool.policy.view
         while idle and len(pull):
             p = idle.popleft()
             px = proxies[p]
-            if not px.can_take_work or px.busy >= px.threads or px.pool != pool.idx:
+            if px.state != ACTIVE or px.busy >= px.threads or px.pool != pool.idx:
                 continue  # a stale token: the thread is gone or no longer takes work
             task = pull.next_task(p, view)
             if task is None:
@@ -653,8 +680,9 @@ class World:
             raise AssertionError(f"task {task} assigned to {px.name} in state {px.state}")
         px.busy += 1
         t = self.tasks.v
+        now = self.env._now
         t.proxy[task] = px.idx
-        t.start[task] = self.env.now
+        t.start[task] = now
         attempt = t.attempts[task] + 1
         t.attempts[task] = attempt
         frac = -1.0
@@ -671,8 +699,7 @@ class World:
         if overhead > 0.0:
             self._v_phase[task] = OVERHEAD
             px.overhead_bytes += t.work_bytes[task] - self._v_resume[task]
-            ev = self.env.timeout(overhead, value=(task, attempt))
-            ev.callbacks.append(self._after_overhead)
+            call_later(self.env, overhead, (task, attempt), self._after_overhead)
             return
         limited = self._v_limited
         if (
@@ -685,17 +712,16 @@ class World:
             if work > 0.0:
                 # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused
                 self._v_phase[task] = DIRECT
-                self._v_xfer_start[task] = self.env.now
+                self._v_xfer_start[task] = now
                 px.direct.add(task)
-                ev = self.env.timeout(work / self._v_cap[task], value=(task, attempt))
-                ev.callbacks.append(self._after_direct)
+                call_later(self.env, work / self._v_cap[task], (task, attempt), self._after_direct)
                 return
         self._v_phase[task] = OVERHEAD
         px.overhead_bytes += t.work_bytes[task] - self._v_resume[task]
         self._begin_transfer(task)
 
     def _after_overhead(self, event: simpy.Event) -> None:
-        task, attempt = event.value  # type: ignore[misc]
+        task, attempt = event._value
         if self._v_phase[task] != OVERHEAD or self.tasks.v.attempts[task] != attempt:
             return  # the task was stopped or moved meanwhile
         self._begin_transfer(task)
@@ -729,10 +755,9 @@ class World:
             # nothing it uses is shared with a finite capacity: a fixed-rate server, whose
             # completion time is known now and never changes
             phase[task] = DIRECT
-            self._v_xfer_start[task] = self.env.now
+            self._v_xfer_start[task] = self.env._now
             px.direct.add(task)
-            ev = self.env.timeout(work / cap, value=(task, t.attempts[task]))
-            ev.callbacks.append(self._after_direct)
+            call_later(self.env, work / cap, (task, t.attempts[task]), self._after_direct)
             return
         res = self._res[task].copy()
         res[0] = px.res_processing
@@ -740,7 +765,7 @@ class World:
         self.sharing.add(task, px.idx, work, cap, res, self._coef[task])
 
     def _after_direct(self, event: simpy.Event) -> None:
-        task, attempt = event.value  # type: ignore[misc]
+        task, attempt = event._value
         t = self.tasks.v
         if self._v_phase[task] != DIRECT or t.attempts[task] != attempt:
             return
@@ -750,7 +775,7 @@ class World:
             return
         # the common case, fused: _direct_progress + _finish + _record_bytes for a transfer
         # that succeeds (the same arithmetic in the same order, so the same numbers)
-        now = self.env.now
+        now = self.env._now
         p = t.proxy[task]
         px = self.proxies[p]
         start = self._v_xfer_start[task]
@@ -761,7 +786,12 @@ class World:
         if work < moved:
             moved = work
         px.direct.discard(task)
-        self.ts.add_bytes_one(start, now, p, cap)
+        ts = self.ts
+        first = int(start // ts.bucket_s)
+        if first < ts.rows and math.ceil(now / ts.bucket_s) - 1 <= first:
+            ts.cells[first, p] += cap * elapsed  # add_bytes_one's one-bucket case
+        else:
+            ts.add_bytes_one(start, now, p, cap)
         self._v_phase[task] = FINISHED
         t.end[task] = now
         t.status[task] = DONE
@@ -777,6 +807,18 @@ class World:
         sess.remaining -= 1
         if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
             sess.done.succeed()
+        # _refill, its common case inlined: an active member of an unpaused plain-FIFO pull pool
+        if px.state == ACTIVE and px.pool >= 0:
+            pool = self.pools[px.pool]
+            fifo = pool.fifo
+            if fifo is not None and not pool.paused:
+                if fifo:
+                    self._start(px, fifo.popleft())
+                else:
+                    pool.idle.append(p)
+                    if self._vacation is not None:
+                        self._maybe_vacation(px)
+                return
         self._refill(px)
 
     def _direct_progress(self, task: int) -> tuple[float, tuple[float, float, float, float]]:
@@ -852,7 +894,12 @@ class World:
             pool = self.pools[px.pool]
             pull = pool.pull
             if pull is not None:
-                task = pull.next_task(px.idx, pool.policy.view) if not pool.paused else None
+                if pool.paused:
+                    task = None
+                elif (fifo := pool.fifo) is not None:
+                    task = fifo.popleft() if fifo else None
+                else:
+                    task = pull.next_task(px.idx, pool.policy.view)
                 if task is None:
                     pool.idle.append(px.idx)
                     self._maybe_vacation(px)

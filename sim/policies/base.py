@@ -117,3 +117,17 @@ class PullPolicy(Policy):
         out = list(self._queue)
         self._queue.clear()
         return out
+
+    def fifo_queue(self) -> deque[int] | None:
+        """The queue itself if this policy is this class's plain FIFO (none of ``push``,
+        ``next_task``, ``__len__`` and ``drain`` overridden), else None.
+
+        ``append`` on it is ``push``, ``popleft`` is ``next_task`` for any member, and its
+        length is ``len(policy)``: the world's hot path uses it without the method calls.
+        """
+        cls = type(self)
+        plain = all(
+            getattr(cls, name) is getattr(PullPolicy, name)
+            for name in ("push", "next_task", "__len__", "drain")
+        )
+        return self._queue if plain else None
