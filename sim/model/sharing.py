@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from sim.model.clock import call_later
 from sim.model.trace import Timeseries, float_view, int8_view, int_view
 
 #: bottleneck classes, the index in the per-task time columns
@@ -939,8 +940,7 @@ class FluidSharing:
     def _arm(self, t_next: float) -> None:
         self._version += 1
         self._timer_at = t_next
-        ev = self.env.timeout(max(t_next - self.env.now, 0.0), value=self._version)
-        ev.callbacks.append(self._on_timer)
+        call_later(self.env, max(t_next - self.env.now, 0.0), self._version, self._on_timer)
 
     def _pop_due(self) -> list[int]:
         due: list[int] = []
