@@ -31,6 +31,7 @@ CLS_THREAD, CLS_SOURCE, CLS_PROXY, CLS_TARGET = 0, 1, 2, 3
 CLASS_NAMES = ("thread", "source", "proxy", "target")
 
 _TIME_TOL_S = 1e-9
+_PAIRS_CACHE = 4096
 _LEVEL_TOL = 1e-12
 """A ceiling within this (relative) of the water level counts as the ceiling."""
 
@@ -298,15 +299,6 @@ def one_resource_rates(
     return rate, cls, usage
 
 
-def _users_per_resource(
-    rows: np.ndarray, res: np.ndarray, keep: np.ndarray, n_res: int
-) -> np.ndarray:
-    """How many of ``rows`` use each resource (a resource named in two slots counts once)."""
-    key = np.repeat(rows, res.shape[1]).reshape(res.shape)[keep] * n_res + res[keep]
-    out: np.ndarray = np.bincount(np.unique(key) % n_res, minlength=n_res)
-    return out
-
-
 class FluidSharing:
     """The set of active transfers, their fair rates and their completion events.
 
@@ -397,6 +389,9 @@ class FluidSharing:
         self._pairs: dict[int, dict[int, float]] = {}
         """Per task: resource -> coefficient (positive coefficients only, slots summed)."""
         self._stamps = 0
+        self._pairs_cache: dict[bytes, dict[int, float]] = {}
+        """Resource -> coefficient maps by (resource slots, coefficients): transfers of one
+        workload on one proxy share one (they are read-only)."""
         self._freed = False
         self._headroom = -math.inf
         self._compact_in = 1024
@@ -408,14 +403,10 @@ class FluidSharing:
         """Capacity used by fixed rows (sum of coefficient x rate)."""
         self.w_sum = np.zeros(n_res)
         """Sum of the coefficients of bound rows (their usage is L x this)."""
-        self._nf = np.zeros(n_res, dtype=np.int64)
-        self._nb = np.zeros(n_res, dtype=np.int64)
         self._c_base = np.zeros(n_res)
         """Consumption so far is ``_c_base + f_sum * t + w_sum * V`` (kept continuous)."""
         self._vf = float_view(self.f_sum)
         self._vw = float_view(self.w_sum)
-        self._vnf = int_view(self._nf)
-        self._vnb = int_view(self._nb)
         self._vcb = float_view(self._c_base)
         self._vcapacity = float_view(self.capacity)
         self._slack = np.full(n_res, np.inf)
@@ -544,10 +535,16 @@ class FluidSharing:
         self._vrate[i] = 0.0
         self._vstamp[i] = -1
         self._bott[i] = [0.0, 0.0, 0.0, 0.0]
-        pairs: dict[int, float] = {}
-        for r, a in zip(res.tolist(), coef.tolist(), strict=True):
-            if a > 0.0 and r != 0:
-                pairs[r] = pairs.get(r, 0.0) + a
+        key = res.tobytes() + coef.tobytes()
+        pairs = self._pairs_cache.get(key)
+        if pairs is None:
+            pairs = {}
+            for r, a in zip(res.tolist(), coef.tolist(), strict=True):
+                if a > 0.0 and r != 0:  # resource 0 is the unlimited dummy
+                    pairs[r] = pairs.get(r, 0.0) + a  # a resource in two slots: summed
+            if len(self._pairs_cache) >= _PAIRS_CACHE:
+                self._pairs_cache.clear()
+            self._pairs_cache[key] = pairs
         self._pairs[task] = pairs
         self.row_of[task] = i
         if self._dirty:
@@ -676,14 +673,13 @@ class FluidSharing:
         stamp = self._new_stamp(i, task)
         if rate > 0.0:
             heapq.heappush(self._h_fixed, (now + rem / rate, stamp))
-        vf, vnf, cb, vw = self._vf, self._vnf, self._vcb, self._vw
+        vf, cb, vw = self._vf, self._vcb, self._vw
         slack, room = self._vslack, self._headroom
         pairs = self._pairs[task]
         for r, a in pairs.items():
             x = a * rate
             vf[r] += x
             cb[r] -= x * now
-            vnf[r] += 1
             if vw[r] > 0.0:
                 h = (slack[r] - vf[r]) / vw[r]
                 if h < room:
@@ -709,12 +705,11 @@ class FluidSharing:
         stamp = self._new_stamp(i, task)
         heapq.heappush(self._h_bound, (v + rem, stamp))
         heapq.heappush(self._h_bcap, (self._vcap[i], stamp))
-        vw, vnb, cb, vf = self._vw, self._vnb, self._vcb, self._vf
+        vw, cb, vf = self._vw, self._vcb, self._vf
         slack, room = self._vslack, self._headroom
         for r, a in self._pairs[task].items():
             vw[r] += a
             cb[r] -= a * v
-            vnb[r] += 1
             h = (slack[r] - vf[r]) / vw[r]
             if h < room:
                 room = h
@@ -733,26 +728,21 @@ class FluidSharing:
         cb = self._vcb
         if self._vmode[i]:
             v = self.V
-            vw, vnb = self._vw, self._vnb
+            vw = self._vw
             for r, a in self._pairs[task].items():
-                vnb[r] -= 1
-                old = vw[r]
-                new = old - a if vnb[r] else 0.0
-                vw[r] = new
-                cb[r] += (old - new) * v
+                vw[r] -= a
+                cb[r] += a * v
             self._vp_nb[p] -= 1.0
             self._vp_base[p] += v
             self.n_bound -= 1
         else:
             rate = self._vrate[i]
             now = self.t_last
-            vf, vnf = self._vf, self._vnf
+            vf = self._vf
             for r, a in self._pairs[task].items():
-                vnf[r] -= 1
-                old = vf[r]
-                new = old - a * rate if vnf[r] else 0.0
-                vf[r] = new
-                cb[r] += (old - new) * now
+                x = a * rate
+                vf[r] -= x
+                cb[r] += x * now
             self._p_nf[p] -= 1
             old = self._vp_rate[p]
             new = old - rate if self._p_nf[p] else 0.0
@@ -847,7 +837,7 @@ class FluidSharing:
         cls_bound = int(self.res_class[rs])
         while True:
             w_s = vw[rs]
-            if self._vnb[rs] > 0 and w_s > 0.0:
+            if self.n_bound > 0 and w_s > 0.0:
                 level = (c - vf[rs]) / w_s
                 line = level + abs(level) * _LEVEL_TOL
                 while h_b and h_b[0][1] not in live:
@@ -861,6 +851,9 @@ class FluidSharing:
                     freed = True
                     continue
             else:
+                if w_s != 0.0 and self.n_bound == 0:  # clear the rounding residue of the sum
+                    self._vcb[rs] += w_s * self.V
+                    vw[rs] = 0.0
                 level = -math.inf if vf[rs] > c * (1.0 + _LEVEL_TOL) else math.inf
                 line = level
             while h_f and h_f[0][1] not in live:
@@ -987,7 +980,12 @@ class FluidSharing:
         row_of, finished = self.row_of, self._finished_stats
         vcls, vseg, vwork0 = self._vcls, self._vseg, self._vwork0
         local = not self._general
+        rs = self._tracked
+        pairs_of = self._pairs
+        touched = False
         for task in due:
+            if rs in pairs_of[task]:
+                touched = True
             i = row_of[task]
             bott = self._bott[i]
             bott[vcls[i]] += now - vseg[i]
@@ -998,7 +996,7 @@ class FluidSharing:
             else:
                 self._leave(i)
             self._drop_row(i)
-        if not self._dirty:
+        if touched and not self._dirty:
             self._settle_level(level)
         if not self._dirty:
             self._schedule_next()
@@ -1038,8 +1036,6 @@ class FluidSharing:
         if n == 0:
             self.f_sum[:] = 0.0
             self.w_sum[:] = 0.0
-            self._nf[:] = 0
-            self._nb[:] = 0
             self.n_bound = 0
             self.L = 0.0
             self.bottleneck[:] = False
@@ -1111,11 +1107,9 @@ class FluidSharing:
         fr, fc = res[fixed], coef[fixed]
         keep = (fc > 0) & (fr != 0)
         self.f_sum[:] = np.bincount(fr[keep], (fc * rate[fixed][:, None])[keep], minlength=n_res)
-        self._nf[:] = _users_per_resource(np.flatnonzero(fixed), fr, keep, n_res)
         br, bc = res[bound], coef[bound]
         keep = (bc > 0) & (br != 0)
         self.w_sum[:] = np.bincount(br[keep], bc[keep], minlength=n_res)
-        self._nb[:] = _users_per_resource(np.flatnonzero(bound), br, keep, n_res)
         self.n_bound = int(bound.sum())
         n_px = self._p_rate.shape[0]
         px = self.proxy[slots]

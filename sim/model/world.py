@@ -759,7 +759,7 @@ class World:
             px.direct.add(task)
             call_later(self.env, work / cap, (task, t.attempts[task]), self._after_direct)
             return
-        res = self._res[task].copy()
+        res = self._res[task]  # slots 0 and 1 are the proxy's: filled now (the fluid copies)
         res[0] = px.res_processing
         res[1] = px.res_throttle
         self.sharing.add(task, px.idx, work, cap, res, self._coef[task])
