@@ -527,13 +527,8 @@ class FluidSharing:
         self.res[i] = res
         self.coef[i] = coef
         self._vwork0[i] = work
-        self._vrem0[i] = work
-        self._vt0[i] = now
         self._vseg[i] = now
         self._vcls[i] = CLS_THREAD
-        self._vmode[i] = 0
-        self._vrate[i] = 0.0
-        self._vstamp[i] = -1
         self._bott[i] = [0.0, 0.0, 0.0, 0.0]
         key = res.tobytes() + coef.tobytes()
         pairs = self._pairs_cache.get(key)
@@ -548,6 +543,7 @@ class FluidSharing:
         self._pairs[task] = pairs
         self.row_of[task] = i
         if self._dirty:
+            self._park(i, work)
             return
         if self._place(i, pairs, cap):
             self.local_updates += 1
@@ -566,7 +562,17 @@ class FluidSharing:
             if self._watchers:
                 self._notify()
         else:
+            self._park(i, work)
             self._mark_dirty()
+
+    def _park(self, i: int, work: float) -> None:
+        """Row ``i`` waits for the full solve due at this instant: still, nothing moved yet."""
+        self._live.pop(self._vstamp[i], None)
+        self._vstamp[i] = -1
+        self._vmode[i] = 0
+        self._vrate[i] = 0.0
+        self._vt0[i] = self.t_last
+        self._vrem0[i] = work
 
     def remove(self, task: int) -> tuple[float, float, np.ndarray]:
         """Stop ``task`` now; returns (bytes moved, bytes remaining, bottleneck seconds)."""
@@ -594,7 +600,7 @@ class FluidSharing:
 
     # -- lazy accounting -----------------------------------------------------------------------
     def _advance(self) -> None:
-        now = self.env.now
+        now = self.env._now
         dt = now - self.t_last
         if dt <= 0.0:
             return
@@ -652,16 +658,6 @@ class FluidSharing:
         self._vseg[i] = now
 
     # -- rows entering and leaving modes -------------------------------------------------------
-    def _new_stamp(self, i: int, task: int) -> int:
-        """A new anchor for row ``i``: its heap entries so far go stale."""
-        live = self._live
-        live.pop(self._vstamp[i], None)
-        self._stamps += 1
-        stamp = self._stamps
-        self._vstamp[i] = stamp
-        live[stamp] = task
-        return stamp
-
     def _fix(self, i: int, rate: float, rem: float) -> None:
         """Row ``i`` moves at ``rate`` from now (its usage is added to the sums)."""
         task = self._vtask[i]
@@ -670,7 +666,11 @@ class FluidSharing:
         self._vrate[i] = rate
         self._vt0[i] = now
         self._vrem0[i] = rem
-        stamp = self._new_stamp(i, task)
+        live = self._live
+        live.pop(self._vstamp[i], None)
+        self._stamps = stamp = self._stamps + 1
+        self._vstamp[i] = stamp
+        live[stamp] = task
         if rate > 0.0:
             heapq.heappush(self._h_fixed, (now + rem / rate, stamp))
         vf, cb, vw = self._vf, self._vcb, self._vw
@@ -702,7 +702,11 @@ class FluidSharing:
         self._vrate[i] = self.L
         self._vv0[i] = v
         self._vrem0[i] = rem
-        stamp = self._new_stamp(i, task)
+        live = self._live
+        live.pop(self._vstamp[i], None)
+        self._stamps = stamp = self._stamps + 1
+        self._vstamp[i] = stamp
+        live[stamp] = task
         heapq.heappush(self._h_bound, (v + rem, stamp))
         heapq.heappush(self._h_bcap, (self._vcap[i], stamp))
         vw, cb, vf = self._vw, self._vcb, self._vf
@@ -933,7 +937,7 @@ class FluidSharing:
     def _arm(self, t_next: float) -> None:
         self._version += 1
         self._timer_at = t_next
-        call_later(self.env, max(t_next - self.env.now, 0.0), self._version, self._on_timer)
+        call_later(self.env, max(t_next - self.env._now, 0.0), self._version, self._on_timer)
 
     def _pop_due(self) -> list[int]:
         due: list[int] = []
@@ -952,7 +956,7 @@ class FluidSharing:
         if self.n_bound:
             h = self._h_bound
             v = self.V
-            line = v + max(self.L * _TIME_TOL_S, abs(v) * 1e-15)
+            line = v * (1.0 + 1e-15) + self.L * _TIME_TOL_S  # V >= 0 never falls
             while h:
                 key, stamp = h[0]
                 if stamp not in live:
