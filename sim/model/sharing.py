@@ -389,6 +389,8 @@ class FluidSharing:
         self._pairs: dict[int, dict[int, float]] = {}
         """Per task: resource -> coefficient (positive coefficients only, slots summed)."""
         self._stamps = 0
+        self._cap_version = 0
+        self._slack_key: tuple[int, int] = (-1, -1)
         self._pairs_cache: dict[bytes, dict[int, float]] = {}
         """Resource -> coefficient maps by (resource slots, coefficients): transfers of one
         workload on one proxy share one (they are read-only)."""
@@ -473,7 +475,8 @@ class FluidSharing:
         """Call ``callback()`` after every change of ``resource``'s usage (request budgets)."""
         self._watchers[resource] = callback
         self._watch_seen[resource] = math.nan
-        self._set_slack()  # a request budget lifts its resource's capacity when it attaches
+        self._cap_version += 1  # a request budget lifts its resource's capacity when it attaches
+        self._set_slack()
 
     def stats(self, task: int) -> tuple[float, np.ndarray]:
         """Bytes moved so far and bottleneck seconds of an active transfer."""
@@ -596,6 +599,7 @@ class FluidSharing:
         """Change one resource's capacity from now on."""
         self._advance()
         self.capacity[resource] = value
+        self._cap_version += 1
         self._mark_dirty()
 
     # -- lazy accounting -----------------------------------------------------------------------
@@ -644,6 +648,11 @@ class FluidSharing:
 
     def _rems(self) -> np.ndarray:
         s = self.slots()
+        if not self.n_bound:
+            fixed: np.ndarray = np.maximum(
+                self.rem0[s] - self.rate[s] * (self.t_last - self.t0[s]), 0.0
+            )
+            return fixed
         rem = np.where(
             self.mode[s] == 1,
             self.rem0[s] - (self.V - self.v0[s]),
@@ -1027,7 +1036,7 @@ class FluidSharing:
             ev.succeed()
 
     def _recompute(self, _event: object = None) -> None:
-        self.flush()
+        self._advance()
         self._dirty = False
         now, v = self.t_last, self.V
         n = self.n
@@ -1108,18 +1117,28 @@ class FluidSharing:
         self.stamp[slots] = stamps
         self._stamps += n
         n_res = len(cap_all)
-        fr, fc = res[fixed], coef[fixed]
-        keep = (fc > 0) & (fr != 0)
-        self.f_sum[:] = np.bincount(fr[keep], (fc * rate[fixed][:, None])[keep], minlength=n_res)
-        br, bc = res[bound], coef[bound]
-        keep = (bc > 0) & (br != 0)
-        self.w_sum[:] = np.bincount(br[keep], bc[keep], minlength=n_res)
-        self.n_bound = int(bound.sum())
         n_px = self._p_rate.shape[0]
         px = self.proxy[slots]
-        self._p_rate[:] = np.bincount(px[fixed], rate[fixed], minlength=n_px)
-        self._p_nb[:] = np.bincount(px[bound], minlength=n_px)
-        self._p_nf = np.bincount(px[fixed], minlength=n_px).tolist()
+        self.n_bound = n_bound = int(bound.sum())
+        if n_bound:
+            fr, fc = res[fixed], coef[fixed]
+            keep = (fc > 0) & (fr != 0)
+            self.f_sum[:] = np.bincount(
+                fr[keep], (fc * rate[fixed][:, None])[keep], minlength=n_res
+            )
+            br, bc = res[bound], coef[bound]
+            keep = (bc > 0) & (br != 0)
+            self.w_sum[:] = np.bincount(br[keep], bc[keep], minlength=n_res)
+            self._p_rate[:] = np.bincount(px[fixed], rate[fixed], minlength=n_px)
+            self._p_nb[:] = np.bincount(px[bound], minlength=n_px)
+            self._p_nf = np.bincount(px[fixed], minlength=n_px).tolist()
+        else:  # every row fixed: the usage is the solver's
+            self.f_sum[:] = used
+            self.f_sum[0] = 0.0
+            self.w_sum[:] = 0.0
+            self._p_rate[:] = np.bincount(px, rate, minlength=n_px)
+            self._p_nb[:] = 0.0
+            self._p_nf = np.bincount(px, minlength=n_px).tolist()
         self._rebase(*old)
         self._live = dict(zip(stamps.tolist(), tasks.tolist(), strict=True))
         moving = fixed & (rate > 0)
@@ -1146,10 +1165,16 @@ class FluidSharing:
             self._notify(force=True)
 
     def _set_slack(self) -> None:
+        """The slack lines (after a capacity change or a change of the tracked resource), and
+        an unknown headroom (the sums were rebuilt)."""
+        self._headroom = -math.inf
+        key = (self._cap_version, self._tracked)
+        if key == self._slack_key:
+            return
+        self._slack_key = key
         cap_all = self.capacity
         slack = np.where(np.isfinite(cap_all), cap_all * (1.0 - SLACK_MARGIN), np.inf)
         slack[0] = np.inf
         if self._tracked >= 0:
             slack[self._tracked] = np.inf
         self._slack[:] = slack
-        self._headroom = -math.inf
