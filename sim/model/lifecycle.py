@@ -284,25 +284,28 @@ class Lifecycle:
         px.busy_thread_s += world.env.now - float(t.start[task])
         return moved
 
+    def _stop_at_checkpoint(self, task: int, keep: bool, rec: dict[str, Any]) -> None:
+        """Take a running task off its thread; it keeps the bytes up to its last checkpoint
+        (``keep``) or none, and the rest is counted as redone."""
+        world = self.world
+        progress = float(world._resume[task]) + self._stop(task)
+        kept = 0.0
+        if keep:
+            ckpt = self._checkpoint_of(task)
+            kept = min(math.floor(progress / ckpt) * ckpt, progress)
+        world._resume[task] = kept
+        world.tasks.redone_bytes[task] += progress - kept
+        rec["redone_bytes"] += progress - kept
+
     def _evict(self, task: int, how: str, rec: dict[str, Any]) -> None:
         """Stop a running task and submit it again (handoff: from its last checkpoint)."""
         from sim.model.world import QUEUED
 
         world = self.world
-        moved = self._stop(task)
-        progress = float(world._resume[task]) + moved
-        if how == "restart":
-            kept = 0.0
-        else:
-            ckpt = self._checkpoint_of(task)
-            kept = min(math.floor(progress / ckpt) * ckpt, progress)
-        lost = progress - kept
-        world._resume[task] = kept
-        world.tasks.redone_bytes[task] += lost
+        self._stop_at_checkpoint(task, how != "restart", rec)
         world.tasks.reassignments[task] += 1
         world._phase[task] = QUEUED
         rec["reassigned"] += 1
-        rec["redone_bytes"] += lost
         world.submit(task)
 
     def _crash(self, px: Proxy, rec: dict[str, Any]) -> int:
@@ -312,13 +315,7 @@ class Lifecycle:
         world = self.world
         tasks = self._running(px)
         for task in tasks:
-            moved = self._stop(task)
-            progress = float(world._resume[task]) + moved
-            ckpt = self._checkpoint_of(task)
-            kept = min(math.floor(progress / ckpt) * ckpt, progress)
-            world._resume[task] = kept
-            world.tasks.redone_bytes[task] += progress - kept
-            rec["redone_bytes"] += progress - kept
+            self._stop_at_checkpoint(task, True, rec)
             world._phase[task] = FINISHED
             world.tasks.status[task] = TASK_FAILED
             world.tasks.fail_reason[task] = PROXY_CRASH

@@ -299,6 +299,21 @@ def one_resource_rates(
     return rate, cls, usage
 
 
+def _pop_until(
+    heap: list[tuple[float, int]], line: float, live: dict[int, int], due: list[int]
+) -> None:
+    """Pop the live entries keyed at or below ``line`` into ``due`` (stale ones are dropped)."""
+    while heap:
+        key, stamp = heap[0]
+        if stamp not in live:
+            heapq.heappop(heap)
+        elif key <= line:
+            heapq.heappop(heap)
+            due.append(live[stamp])
+        else:
+            return
+
+
 class FluidSharing:
     """The set of active transfers, their fair rates and their completion events.
 
@@ -949,32 +964,12 @@ class FluidSharing:
         call_later(self.env, max(t_next - self.env._now, 0.0), self._version, self._on_timer)
 
     def _pop_due(self) -> list[int]:
+        """The tasks whose finish time (fixed) or finish level (bound) has come."""
         due: list[int] = []
-        live = self._live
-        h = self._h_fixed
-        line = self.t_last + _TIME_TOL_S
-        while h:
-            key, stamp = h[0]
-            if stamp not in live:
-                heapq.heappop(h)
-            elif key <= line:
-                heapq.heappop(h)
-                due.append(live[stamp])
-            else:
-                break
+        _pop_until(self._h_fixed, self.t_last + _TIME_TOL_S, self._live, due)
         if self.n_bound:
-            h = self._h_bound
-            v = self.V
-            line = v * (1.0 + 1e-15) + self.L * _TIME_TOL_S  # V >= 0 never falls
-            while h:
-                key, stamp = h[0]
-                if stamp not in live:
-                    heapq.heappop(h)
-                elif key <= line:
-                    heapq.heappop(h)
-                    due.append(live[stamp])
-                else:
-                    break
+            v = self.V  # >= 0, never falls
+            _pop_until(self._h_bound, v * (1.0 + 1e-15) + self.L * _TIME_TOL_S, self._live, due)
         return due
 
     def _on_timer(self, event: simpy.Event) -> None:
