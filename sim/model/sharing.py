@@ -682,6 +682,15 @@ class FluidSharing:
         self._vseg[i] = now
 
     # -- rows entering and leaving modes -------------------------------------------------------
+    def _restamp(self, i: int, task: int) -> int:
+        """A new anchor stamp for row ``i``: its heap entries so far go stale."""
+        live = self._live
+        live.pop(self._vstamp[i], None)
+        self._stamps = stamp = self._stamps + 1
+        self._vstamp[i] = stamp
+        live[stamp] = task
+        return stamp
+
     def _fix(self, i: int, rate: float, rem: float) -> None:
         """Row ``i`` moves at ``rate`` from now (its usage is added to the sums)."""
         task = self._vtask[i]
@@ -690,11 +699,7 @@ class FluidSharing:
         self._vrate[i] = rate
         self._vt0[i] = now
         self._vrem0[i] = rem
-        live = self._live
-        live.pop(self._vstamp[i], None)
-        self._stamps = stamp = self._stamps + 1
-        self._vstamp[i] = stamp
-        live[stamp] = task
+        stamp = self._restamp(i, task)
         if rate > 0.0:
             heapq.heappush(self._h_fixed, (now + rem / rate, stamp))
         vf, cb, vw = self._vf, self._vcb, self._vw
@@ -726,11 +731,7 @@ class FluidSharing:
         self._vrate[i] = self.L
         self._vv0[i] = v
         self._vrem0[i] = rem
-        live = self._live
-        live.pop(self._vstamp[i], None)
-        self._stamps = stamp = self._stamps + 1
-        self._vstamp[i] = stamp
-        live[stamp] = task
+        stamp = self._restamp(i, task)
         heapq.heappush(self._h_bound, (v + rem, stamp))
         heapq.heappush(self._h_bcap, (self._vcap[i], stamp))
         vw, cb, vf = self._vw, self._vcb, self._vf
@@ -984,9 +985,7 @@ class FluidSharing:
             return
         due.sort()
         level = self.L
-        now = self.t_last
-        row_of, finished = self.row_of, self._finished_stats
-        vcls, vseg, vwork0 = self._vcls, self._vseg, self._vwork0
+        row_of, finished, vwork0 = self.row_of, self._finished_stats, self._vwork0
         local = not self._general
         rs = self._tracked
         pairs_of = self._pairs
@@ -995,9 +994,8 @@ class FluidSharing:
             if rs in pairs_of[task]:
                 touched = True
             i = row_of[task]
-            bott = self._bott[i]
-            bott[vcls[i]] += now - vseg[i]
-            finished[task] = (vwork0[i], bott)
+            self._close_segment(i)
+            finished[task] = (vwork0[i], self._bott[i])
             if local and not self._dirty:
                 self._unset(i)
                 self.local_updates += 1

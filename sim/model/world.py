@@ -445,14 +445,7 @@ class World:
             nonlocal pos
             pos += 1
             submit(pos - 1)
-            now = env._now
-            while pos < n:
-                at = times[pos]
-                if at > now:
-                    call_later(env, at - now, None, arrive)
-                    return
-                pos += 1
-                submit(pos - 1)
+            submit_due()
 
         start = simpy.Event(env)
         start._ok = True  # what simpy.events.Initialize does for a process
