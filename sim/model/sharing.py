@@ -1059,8 +1059,6 @@ class FluidSharing:
         self.recomputes += 1
         rem = self._rems()
         slots = self.slots()
-        for i in slots.tolist():
-            self._close_segment(i)
         tasks = self.task[slots]
         cap = self.cap[slots]
         res = self.res[slots]
@@ -1100,6 +1098,9 @@ class FluidSharing:
         self._tracked = tracked
         self._general = general
         fixed = ~bound
+        # a row whose bottleneck class stays the same keeps its open segment
+        for i in slots[self.cls[slots] != cls].tolist():
+            self._close_segment(i)
         self.mode[slots] = bound
         self.rate[slots] = rate
         self.cls[slots] = cls
