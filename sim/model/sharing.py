@@ -34,6 +34,9 @@ _TIME_TOL_S = 1e-9
 _PAIRS_CACHE = 4096
 _LEVEL_TOL = 1e-12
 """A ceiling within this (relative) of the water level counts as the ceiling."""
+DROP_MARGIN = 1e-2
+"""With two or more tracked resources, one that no row is bound to stops being tracked once its
+fixed users leave it this much (relative) of its capacity (the margin keeps it from flapping)."""
 
 
 def max_min_rates(
@@ -314,39 +317,83 @@ def _pop_until(
             return
 
 
+class _Level:
+    """One tracked resource (saturated, its users below the level share it equally): its water
+    level ``L``, the level's integral ``V`` (processor-sharing virtual time) and its bound rows."""
+
+    __slots__ = (
+        "L",
+        "V",
+        "cls",
+        "h_bcap",
+        "h_bound",
+        "h_fcap",
+        "mode",
+        "n_bound",
+        "p_nb",
+        "r",
+        "vp_nb",
+        "vw",
+        "w",
+    )
+
+    def __init__(self, r: int, mode: int, cls: int, n_res: int, n_px: int) -> None:
+        self.r = r
+        self.mode = mode
+        """The ``mode`` of the rows bound to it (its index + 1)."""
+        self.cls = cls
+        self.L = 0.0
+        self.V = 0.0
+        self.n_bound = 0
+        self.w = np.zeros(n_res)
+        """Sum of the coefficients of its bound rows (their usage is L x this)."""
+        self.vw = float_view(self.w)
+        self.p_nb = np.zeros(n_px)
+        """Its bound rows per proxy (each moves at L)."""
+        self.vp_nb = float_view(self.p_nb)
+        self.h_bound: list[tuple[float, int]] = []
+        """Finish levels of its bound rows (on V)."""
+        self.h_bcap: list[tuple[float, int]] = []
+        """Ceilings of its bound rows (min first)."""
+        self.h_fcap: list[tuple[float, int]] = []
+        """Ceilings of the fixed rows that use it (max first, negated)."""
+
+
 class FluidSharing:
     """The set of active transfers, their fair rates and their completion events.
 
-    Every active transfer is a row (rows are packed: removal moves the last row into the hole)
-    in one of two modes:
+    Every active transfer is a row (a row keeps its slot until it leaves) in one of two modes:
 
-    - **fixed** (F): it moves at its own ``rate`` until something changes it; its finish time is
-      in a heap of times.
-    - **bound** (B): it uses the *tracked* resource, the one saturated resource, and moves at the
-      common water level ``L`` of that resource. Bound rows are anchored on the level's integral
-      ``V`` (processor-sharing virtual time): a bound row finishes when ``V`` reaches its anchor
-      plus its remaining bytes, so a change of ``L`` moves no row; the finish levels are in a
-      heap.
+    - **fixed** (mode 0): it moves at its own ``rate`` until something changes it; its finish
+      time is in a heap of times.
+    - **bound** (mode g + 1): it uses the *tracked* resource of level g (a saturated resource,
+      ``_Level``) and moves at that resource's common water level ``L``. Bound rows are anchored
+      on the level's integral ``V`` (processor-sharing virtual time): a bound row finishes when
+      ``V`` reaches its anchor plus its remaining bytes, so a change of ``L`` moves no row; the
+      finish levels are in a heap per level.
 
-    While at most one resource is saturated (the usual state: a tenant's RU budget), a start or
-    an end changes the allocation by water-filling on that resource alone, in O(log n): the new
-    level follows from two sums kept per resource (fixed usage, bound coefficients), rows cross
-    between modes from two heaps keyed by their ceiling (a bound row whose ceiling falls below
-    the level runs at its ceiling; a fixed user whose ceiling rises above it is bound), and every
-    other resource must keep ``SLACK_MARGIN`` of headroom (checked on the changed row's resources,
-    and on every resource when the level rises). That allocation is then exactly the max-min one
-    (see ``one_resource_rates``). Anything else (a second resource saturating, a capacity change,
-    a dead resource) re-solves the whole allocation with ``max_min_rates`` at the same instant,
-    once for all the changes of that instant, and re-derives the modes from the answer. With two
-    or more saturated resources the model is in *general* mode: every change that touches one of
-    them re-solves, the others are applied locally.
+    While every saturated resource is tracked (the usual state: one RU budget per tenant, each
+    used by its own transfers) and no transfer uses two of them, a start or an end changes the
+    allocation by water-filling on the one tracked resource it uses, in O(log n): the new level
+    follows from two sums kept per resource (fixed usage, bound coefficients), rows cross between
+    modes from two heaps keyed by their ceiling (a bound row whose ceiling falls below the level
+    runs at its ceiling; a fixed user whose ceiling rises above it is bound), and every other
+    resource must keep ``SLACK_MARGIN`` of headroom (checked on the changed row's resources, and
+    on every resource when a level rises). That allocation is then exactly the max-min one: every
+    transfer is at its ceiling or at the highest rate on a saturated resource it uses (see
+    ``one_resource_rates``). Anything else (another resource saturating, a transfer on two
+    tracked resources, a capacity change, a dead resource) re-solves the whole allocation with
+    ``max_min_rates`` at the same instant, once for all the changes of that instant, and
+    re-derives the levels from the answer. If the answer is not of that shape (a transfer held by
+    two saturated resources, or unequal rates on one), the model is in *general* mode: every
+    change that touches a saturated resource re-solves, the others are applied locally.
 
     Accounting is lazy and exact for piecewise-linear progress: a row's bytes and bottleneck
-    seconds are settled when it changes mode or leaves; a proxy's bytes per time bucket when one
-    of its rows changes (``V`` is recorded at every bucket boundary); a resource's consumption
-    (e.g. RU spent) when its sums change or ``consumed`` is read. ``on_done(task)`` is called once
-    per finished transfer at its exact finish time, finished transfers of one instant in task
-    order.
+    seconds are settled when it changes mode or leaves; a proxy's bytes per time bucket at every
+    bucket boundary (they are linear in t and in each level's ``V`` between changes); a
+    resource's consumption (e.g. RU spent) when its sums change or ``consumed`` is read.
+    ``on_done(task)`` is called once per finished transfer at its exact finish time, finished
+    transfers of one instant in task order.
     """
 
     def __init__(
@@ -374,7 +421,8 @@ class FluidSharing:
         self.cap = np.zeros(size)
         self.res = np.zeros((size, k_slots), dtype=np.int64)
         self.coef = np.zeros((size, k_slots))
-        self.mode = np.zeros(size, dtype=np.int8)
+        self.mode = np.zeros(size, dtype=np.int64)
+        """0: fixed; g + 1: bound to level g."""
         self.rate = np.zeros(size)
         """Fixed rows: their rate. Bound rows: the level when they were last solved."""
         self.cls = np.zeros(size, dtype=np.int8)
@@ -391,7 +439,7 @@ class FluidSharing:
         self._vtask = int_view(self.task)
         self._vproxy = int_view(self.proxy)
         self._vcap = float_view(self.cap)
-        self._vmode = int8_view(self.mode)
+        self._vmode = int_view(self.mode)
         self._vrate = float_view(self.rate)
         self._vcls = int8_view(self.cls)
         self._vt0 = float_view(self.t0)
@@ -405,7 +453,7 @@ class FluidSharing:
         """Per task: resource -> coefficient (positive coefficients only, slots summed)."""
         self._stamps = 0
         self._cap_version = 0
-        self._slack_key: tuple[int, int] = (-1, -1)
+        self._slack_key: tuple[int, tuple[int, ...]] = (-1, (-1,))
         self._pairs_cache: dict[bytes, dict[int, float]] = {}
         """Resource -> coefficient maps by (resource slots, coefficients): transfers of one
         workload on one proxy share one (they are read-only)."""
@@ -418,16 +466,14 @@ class FluidSharing:
         # -- resources -----------------------------------------------------------------------
         self.f_sum = np.zeros(n_res)
         """Capacity used by fixed rows (sum of coefficient x rate)."""
-        self.w_sum = np.zeros(n_res)
-        """Sum of the coefficients of bound rows (their usage is L x this)."""
         self._c_base = np.zeros(n_res)
-        """Consumption so far is ``_c_base + f_sum * t + w_sum * V`` (kept continuous)."""
+        """Consumption so far is ``_c_base + f_sum * t + sum over levels of w * V`` (kept
+        continuous)."""
         self._vf = float_view(self.f_sum)
-        self._vw = float_view(self.w_sum)
         self._vcb = float_view(self._c_base)
         self._vcapacity = float_view(self.capacity)
         self._slack = np.full(n_res, np.inf)
-        """Usage above which a resource other than the tracked one counts as saturating."""
+        """Usage above which a resource other than the tracked ones counts as saturating."""
         self._vslack = float_view(self._slack)
         self.bottleneck: np.ndarray = np.zeros(n_res, dtype=bool)
         """Resources saturated in the last full solve."""
@@ -435,13 +481,11 @@ class FluidSharing:
         n_px = max(timeseries.n_proxies, 1)
         self._p_rate = np.zeros(n_px)
         """Sum of the fixed rows' rates per proxy."""
-        self._p_nb = np.zeros(n_px)
-        """Bound rows per proxy (each moves at the level)."""
         self._p_base = np.zeros(n_px)
-        """Bytes moved so far per proxy are ``_p_base + _p_rate * t + _p_nb * V``."""
+        """Bytes moved so far per proxy are ``_p_base + _p_rate * t + sum over levels of
+        p_nb * V``."""
         self._p_nf = [0] * n_px
         self._vp_rate = float_view(self._p_rate)
-        self._vp_nb = float_view(self._p_nb)
         self._vp_base = float_view(self._p_base)
         self._p_credited = np.zeros(n_px)
         """Bytes per proxy already written to the time series."""
@@ -451,15 +495,11 @@ class FluidSharing:
         self._mark_t = self._mark_k * self._bucket
         # -- level and mode --------------------------------------------------------------------
         self.t_last = float(env.now)
-        self.V = 0.0
-        self.L = 0.0
-        self.n_bound = 0
-        self._tracked = -1
+        self._levels: list[_Level] = []
+        """The tracked resources (empty when none is saturated, or in general mode)."""
+        self._by_mode: dict[int, _Level] = {}
         self._general = False
         self._h_fixed: list[tuple[float, int]] = []
-        self._h_bound: list[tuple[float, int]] = []
-        self._h_bcap: list[tuple[float, int]] = []
-        self._h_fcap: list[tuple[float, int]] = []
         self._finished_stats: dict[int, tuple[float, list[float]]] = {}
         self._dirty = False
         self._version = 0
@@ -476,14 +516,32 @@ class FluidSharing:
     @property
     def used(self) -> np.ndarray:
         """Capacity in use per resource now (a new array)."""
-        out: np.ndarray = self.f_sum + self.L * self.w_sum
+        out: np.ndarray = self.f_sum.copy()
+        for lv in self._levels:
+            out += lv.L * lv.w
         return out
 
     @property
     def consumed(self) -> np.ndarray:
         """Capacity used so far per resource (integral of usage; e.g. RU spent), up to now."""
         self._advance()
-        out: np.ndarray = self._c_base + self.f_sum * self.t_last + self.w_sum * self.V
+        out: np.ndarray = self._c_base + self.f_sum * self.t_last
+        for lv in self._levels:
+            out += lv.w * lv.V
+        return out
+
+    def current_rates(self) -> np.ndarray:
+        """The rate each active transfer moves at now, in the order of ``slots()``."""
+        s = self.slots()
+        mode = self.mode[s]
+        out: np.ndarray = np.where(mode > 0, self._per_mode("L")[mode], self.rate[s])
+        return out
+
+    def _per_mode(self, name: str) -> np.ndarray:
+        """A level attribute (``L`` or ``V``) by row mode (0 for fixed rows)."""
+        out = np.zeros(max(self._by_mode, default=0) + 1)
+        for m, lv in self._by_mode.items():
+            out[m] = getattr(lv, name)
         return out
 
     def watch(self, resource: int, callback: Callable[[], None]) -> None:
@@ -522,7 +580,7 @@ class FluidSharing:
     def flush(self) -> None:
         """Write the bytes moved up to now into the time series (called before it is read)."""
         self._advance()
-        self._credit(int(self.t_last // self._bucket), self.t_last, self.V)
+        self._credit(int(self.t_last // self._bucket), self.t_last)
 
     # -- changes -------------------------------------------------------------------------------
     def add(
@@ -567,8 +625,10 @@ class FluidSharing:
             self.local_updates += 1
             # the level only fell (rows bound by this one finish later), so the one finish
             # that can come before the armed timer is this row's own
-            if self._vmode[i]:
-                t_end = now + (self._vrem0[i] / self.L if self.L > 0.0 else math.inf)
+            m = self._vmode[i]
+            if m:
+                level = self._by_mode[m].L
+                t_end = now + (self._vrem0[i] / level if level > 0.0 else math.inf)
             else:
                 rate = self._vrate[i]
                 t_end = now + self._vrem0[i] / rate if rate > 0.0 else math.inf
@@ -599,11 +659,13 @@ class FluidSharing:
         rem = self._rem_of(i)
         self._close_segment(i)
         out = (self._vwork0[i] - rem, rem, np.array(self._bott[i]))
-        level = self.L
+        pairs = self._pairs[task]
+        touched = [(lv, lv.L) for lv in self._levels if lv.r in pairs]
         self._leave(i)
         self._drop_row(i)
-        if not self._dirty:
-            self._settle_level(level)
+        for lv, level in touched:
+            if not self._dirty:
+                self._settle_level(lv, level)
         if not self._dirty:
             self._schedule_next()
             if self._watchers:
@@ -624,20 +686,24 @@ class FluidSharing:
         if dt <= 0.0:
             return
         if self._mark_t <= now:
-            t_last, v, level, b = self.t_last, self.V, self.L, self._bucket
+            b = self._bucket
             k, tk = self._mark_k, self._mark_t
             while tk <= now:
-                self._credit(k - 1, tk, v + level * (tk - t_last))
+                self._credit(k - 1, tk)
                 k += 1
                 tk = k * b
             self._mark_k, self._mark_t = k, tk
-        self.V += self.L * dt
+        for lv in self._levels:
+            lv.V += lv.L * dt
         self.t_last = now
 
-    def _credit(self, bucket: int, t: float, v: float) -> None:
-        """Credit ``bucket`` with every proxy's bytes moved up to time ``t`` (level integral
-        ``v``) and not yet credited."""
-        total = self._p_base + self._p_rate * t + self._p_nb * v
+    def _credit(self, bucket: int, t: float) -> None:
+        """Credit ``bucket`` with every proxy's bytes moved up to time ``t`` (at or after the
+        last change, before the next) and not yet credited."""
+        total = self._p_base + self._p_rate * t
+        dt = t - self.t_last
+        for lv in self._levels:
+            total += lv.p_nb * (lv.V + lv.L * dt)
         ts = self.ts
         if bucket >= ts.data.shape[0]:
             ts._grow(bucket)
@@ -645,32 +711,43 @@ class FluidSharing:
         ts.data[bucket, :n] += total - self._p_credited
         self._p_credited = total
 
-    def _rebase(
-        self, old_rate: np.ndarray, old_nb: np.ndarray, old_f: np.ndarray, old_w: np.ndarray
-    ) -> None:
+    def _moving_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """The proxies' bytes and the resources' consumption now, less their bases."""
+        t = self.t_last
+        p = self._p_rate * t
+        c = self.f_sum * t
+        for lv in self._levels:
+            p += lv.p_nb * lv.V
+            c += lv.w * lv.V
+        return p, c
+
+    def _rebase(self, old_p: np.ndarray, old_c: np.ndarray) -> None:
         """Keep the proxies' bytes and the resources' consumption continuous across a rebuild
-        of their rates (a full solve)."""
-        t, v = self.t_last, self.V
-        self._p_base += (old_rate - self._p_rate) * t + (old_nb - self._p_nb) * v
-        self._c_base += (old_f - self.f_sum) * t + (old_w - self.w_sum) * v
+        of their rates (a full solve): ``old_*`` are ``_moving_terms()`` before it."""
+        new_p, new_c = self._moving_terms()
+        self._p_base += old_p - new_p
+        self._c_base += old_c - new_c
 
     def _rem_of(self, i: int) -> float:
-        if self._vmode[i]:
-            rem = self._vrem0[i] - (self.V - self._vv0[i])
+        m = self._vmode[i]
+        if m:
+            rem = self._vrem0[i] - (self._by_mode[m].V - self._vv0[i])
         else:
             rem = self._vrem0[i] - self._vrate[i] * (self.t_last - self._vt0[i])
         return rem if rem > 0.0 else 0.0
 
     def _rems(self) -> np.ndarray:
         s = self.slots()
-        if not self.n_bound:
+        if not self._levels:
             fixed: np.ndarray = np.maximum(
                 self.rem0[s] - self.rate[s] * (self.t_last - self.t0[s]), 0.0
             )
             return fixed
+        mode = self.mode[s]
+        vs = self._per_mode("V")
         rem = np.where(
-            self.mode[s] == 1,
-            self.rem0[s] - (self.V - self.v0[s]),
+            mode > 0,
+            self.rem0[s] - (vs[mode] - self.v0[s]),
             self.rem0[s] - self.rate[s] * (self.t_last - self.t0[s]),
         )
         out: np.ndarray = np.maximum(rem, 0.0)
@@ -702,51 +779,68 @@ class FluidSharing:
         stamp = self._restamp(i, task)
         if rate > 0.0:
             heapq.heappush(self._h_fixed, (now + rem / rate, stamp))
-        vf, cb, vw = self._vf, self._vcb, self._vw
-        slack, room = self._vslack, self._headroom
+        vf, cb = self._vf, self._vcb
         pairs = self._pairs[task]
-        for r, a in pairs.items():
-            x = a * rate
-            vf[r] += x
-            cb[r] -= x * now
-            if vw[r] > 0.0:
-                h = (slack[r] - vf[r]) / vw[r]
-                if h < room:
-                    room = h
-            elif vf[r] > slack[r]:
-                room = -math.inf  # over at any level: the exact check will say so
-        self._headroom = room
-        if self._tracked in pairs:
-            heapq.heappush(self._h_fcap, (-self._vcap[i], stamp))
+        levels = self._levels
+        if len(levels) == 1:  # one level: keep its headroom bound (see _others_hold)
+            lv = levels[0]
+            vw = lv.vw
+            slack, room = self._vslack, self._headroom
+            for r, a in pairs.items():
+                x = a * rate
+                vf[r] += x
+                cb[r] -= x * now
+                if vw[r] > 0.0:
+                    h = (slack[r] - vf[r]) / vw[r]
+                    if h < room:
+                        room = h
+                elif vf[r] > slack[r]:
+                    room = -math.inf  # over at any level: the exact check will say so
+            self._headroom = room
+            if lv.r in pairs:
+                heapq.heappush(lv.h_fcap, (-self._vcap[i], stamp))
+        else:
+            for r, a in pairs.items():
+                x = a * rate
+                vf[r] += x
+                cb[r] -= x * now
+            for lv in levels:
+                if lv.r in pairs:
+                    heapq.heappush(lv.h_fcap, (-self._vcap[i], stamp))
         p = self._vproxy[i]
         self._vp_rate[p] += rate
         self._vp_base[p] -= rate * now
         self._p_nf[p] += 1
 
-    def _bind(self, i: int, rem: float) -> None:
-        """Row ``i`` moves at the tracked resource's level from now."""
+    def _bind(self, i: int, rem: float, lv: _Level) -> None:
+        """Row ``i`` moves at level ``lv`` from now."""
         task = self._vtask[i]
-        v = self.V
-        self._vmode[i] = 1
-        self._vrate[i] = self.L
+        v = lv.V
+        self._vmode[i] = lv.mode
+        self._vrate[i] = lv.L
         self._vv0[i] = v
         self._vrem0[i] = rem
         stamp = self._restamp(i, task)
-        heapq.heappush(self._h_bound, (v + rem, stamp))
-        heapq.heappush(self._h_bcap, (self._vcap[i], stamp))
-        vw, cb, vf = self._vw, self._vcb, self._vf
-        slack, room = self._vslack, self._headroom
-        for r, a in self._pairs[task].items():
-            vw[r] += a
-            cb[r] -= a * v
-            h = (slack[r] - vf[r]) / vw[r]
-            if h < room:
-                room = h
-        self._headroom = room
+        heapq.heappush(lv.h_bound, (v + rem, stamp))
+        heapq.heappush(lv.h_bcap, (self._vcap[i], stamp))
+        vw, cb = lv.vw, self._vcb
+        if len(self._levels) == 1:
+            vf, slack, room = self._vf, self._vslack, self._headroom
+            for r, a in self._pairs[task].items():
+                vw[r] += a
+                cb[r] -= a * v
+                h = (slack[r] - vf[r]) / vw[r]
+                if h < room:
+                    room = h
+            self._headroom = room
+        else:
+            for r, a in self._pairs[task].items():
+                vw[r] += a
+                cb[r] -= a * v
         p = self._vproxy[i]
-        self._vp_nb[p] += 1.0
+        lv.vp_nb[p] += 1.0
         self._vp_base[p] -= v
-        self.n_bound += 1
+        lv.n_bound += 1
 
     def _unset(self, i: int) -> None:
         """Take row ``i``'s usage off the sums (its heap entries go stale with its stamp)."""
@@ -755,15 +849,17 @@ class FluidSharing:
         self._live.pop(self._vstamp[i], None)
         self._vstamp[i] = -1
         cb = self._vcb
-        if self._vmode[i]:
-            v = self.V
-            vw = self._vw
+        m = self._vmode[i]
+        if m:
+            lv = self._by_mode[m]
+            v = lv.V
+            vw = lv.vw
             for r, a in self._pairs[task].items():
                 vw[r] -= a
                 cb[r] += a * v
-            self._vp_nb[p] -= 1.0
+            lv.vp_nb[p] -= 1.0
             self._vp_base[p] += v
-            self.n_bound -= 1
+            lv.n_bound -= 1
         else:
             rate = self._vrate[i]
             now = self.t_last
@@ -810,40 +906,61 @@ class FluidSharing:
         return out
 
     # -- the incremental allocation ------------------------------------------------------------
-    def _fits(self, pairs: dict[int, float], rate: float, skip: int = -1) -> bool:
-        """Whether ``rate`` more on these resources (but ``skip``) keeps every one below its
-        slack line."""
-        vf, vw, slack, level = self._vf, self._vw, self._vslack, self.L
+    def _fits(self, pairs: dict[int, float], rate: float) -> bool:
+        """Whether ``rate`` more on these resources keeps every one below its slack line (the
+        tracked resources have none)."""
+        vf, slack, levels = self._vf, self._vslack, self._levels
+        if not levels:
+            for r, a in pairs.items():  # noqa: SIM110 (a loop is faster than all() here)
+                if vf[r] + a * rate > slack[r]:
+                    return False
+            return True
+        if len(levels) == 1:
+            vw, level = levels[0].vw, levels[0].L
+            for r, a in pairs.items():  # noqa: SIM110
+                if vf[r] + level * vw[r] + a * rate > slack[r]:
+                    return False
+            return True
         for r, a in pairs.items():
-            if vf[r] + level * vw[r] + a * rate > slack[r] and r != skip:
+            u = vf[r] + a * rate
+            for lv in levels:
+                u += lv.L * lv.vw[r]
+            if u > slack[r]:
                 return False
         return True
 
     def _place(self, i: int, pairs: dict[int, float], cap: float) -> bool:
         """Place a new row without a full solve; False if that cannot be shown exact."""
-        rs = self._tracked
         if self._general:
             bott = self.bottleneck
             if any(bott[r] for r in pairs):
                 return False
-        elif rs >= 0 and rs in pairs:
-            a_s = pairs[rs]
-            c = self._vcapacity[rs]
-            f_s, w_s = self._vf[rs], self._vw[rs]
-            if w_s > 0.0:
-                at_cap = cap <= (c - f_s - a_s * cap) / w_s * (1.0 + _LEVEL_TOL)
-            else:
-                at_cap = f_s + a_s * cap <= c * (1.0 + _LEVEL_TOL)
-            if at_cap:
-                if not (cap < math.inf and self._fits(pairs, cap, rs)):
+        elif self._levels:
+            lv = None
+            for x in self._levels:
+                if x.r in pairs:
+                    if lv is not None:
+                        return False  # on two tracked resources: not one water level
+                    lv = x
+            if lv is not None:
+                rs = lv.r
+                a_s = pairs[rs]
+                c = self._vcapacity[rs]
+                f_s, w_s = self._vf[rs], lv.vw[rs]
+                if w_s > 0.0:
+                    at_cap = cap <= (c - f_s - a_s * cap) / w_s * (1.0 + _LEVEL_TOL)
+                else:
+                    at_cap = f_s + a_s * cap <= c * (1.0 + _LEVEL_TOL)
+                if at_cap:
+                    if not (cap < math.inf and self._fits(pairs, cap)):
+                        return False
+                    self._fix(i, cap, self._vwork0[i])
+                else:
+                    self._vcls[i] = lv.cls  # its first segment starts now
+                    self._bind(i, self._vwork0[i], lv)
+                if self._rebalance(lv) and not self._others_hold():
                     return False
-                self._fix(i, cap, self._vwork0[i])
-            else:
-                self._vcls[i] = self.res_class[rs]  # its first segment starts now
-                self._bind(i, self._vwork0[i])
-            if self._rebalance() and not self._others_hold():
-                return False
-            return self._fits(pairs, 0.0, rs)
+                return self._fits(pairs, 0.0)
         if not (0.0 < cap < math.inf and self._fits(pairs, cap)):
             return False
         self._fix(i, cap, self._vwork0[i])
@@ -854,19 +971,19 @@ class FluidSharing:
             self._close_segment(i)
             self._vcls[i] = cls
 
-    def _rebalance(self) -> bool:
-        """Water-fill the tracked resource: move rows across the level until it is consistent.
-        Returns whether a bound row went back to its ceiling (its usage rose)."""
-        rs = self._tracked
+    def _rebalance(self, lv: _Level) -> bool:
+        """Water-fill level ``lv``'s resource: move rows across the level until it is
+        consistent. Returns whether a bound row went back to its ceiling (its usage rose)."""
+        rs = lv.r
         freed = False
         c = self._vcapacity[rs]
-        vf, vw = self._vf, self._vw
-        h_b, h_f = self._h_bcap, self._h_fcap
+        vf, vw = self._vf, lv.vw
+        h_b, h_f = lv.h_bcap, lv.h_fcap
         live = self._live
-        cls_bound = int(self.res_class[rs])
+        cls_bound = lv.cls
         while True:
             w_s = vw[rs]
-            if self.n_bound > 0 and w_s > 0.0:
+            if lv.n_bound > 0 and w_s > 0.0:
                 level = (c - vf[rs]) / w_s
                 line = level + abs(level) * _LEVEL_TOL
                 while h_b and h_b[0][1] not in live:
@@ -880,8 +997,8 @@ class FluidSharing:
                     freed = True
                     continue
             else:
-                if w_s != 0.0 and self.n_bound == 0:  # clear the rounding residue of the sum
-                    self._vcb[rs] += w_s * self.V
+                if w_s != 0.0 and lv.n_bound == 0:  # clear the rounding residue of the sum
+                    self._vcb[rs] += w_s * lv.V
                     vw[rs] = 0.0
                 level = -math.inf if vf[rs] > c * (1.0 + _LEVEL_TOL) else math.inf
                 line = level
@@ -892,36 +1009,51 @@ class FluidSharing:
                 rem = self._rem_of(i)
                 self._unset(i)
                 self._cls_to(i, cls_bound)
-                self._bind(i, rem)
+                self._bind(i, rem, lv)
                 continue
-            self.L = level if 0.0 < level < math.inf else 0.0
+            lv.L = level if 0.0 < level < math.inf else 0.0
             self._freed = freed
+            if lv.n_bound == 0 and len(self._levels) > 1 and vf[rs] <= c * (1.0 - DROP_MARGIN):
+                self._drop_level(lv)
             return freed
 
-    def _settle_level(self, level_before: float) -> None:
-        """After rows left: re-level the tracked resource; a rise must keep the others' slack."""
-        if self._tracked < 0:
-            return
-        freed = self._rebalance()
-        rose = freed or (level_before < self.L and self.n_bound > 0)
+    def _drop_level(self, lv: _Level) -> None:
+        """Stop tracking a resource no row is bound to, well below its capacity (with several
+        levels, each one costs every rise an exact check of the others' slack)."""
+        self._levels = [x for x in self._levels if x is not lv]  # a new list: callers iterate
+        del self._by_mode[lv.mode]
+        self._c_base += lv.w * lv.V  # the rounding residue of its sums leaves the accounting
+        self._p_base += lv.p_nb * lv.V
+        self._set_slack()
+
+    def _settle_level(self, lv: _Level, level_before: float) -> None:
+        """After rows left: re-level ``lv``; a rise must keep the others' slack."""
+        freed = self._rebalance(lv)
+        rose = freed or (level_before < lv.L and lv.n_bound > 0)
         if rose and not self._others_hold():
             self._mark_dirty()
 
     def _others_hold(self) -> bool:
-        """Whether every resource but the tracked one stays below its slack line at the level.
+        """Whether every resource but the tracked ones stays below its slack line at the
+        levels.
 
-        ``_headroom`` is a lower bound of the level at which the first of them would reach it:
-        exact after a check, lowered by every row that adds usage (``_fix``, ``_bind``), and
-        left alone when usage goes (it can only rise then); only a level above the bound pays
-        for the exact check over all resources.
+        With one level, ``_headroom`` is a lower bound of the level at which the first of them
+        would reach it: exact after a check, lowered by every row that adds usage (``_fix``,
+        ``_bind``), and left alone when usage goes (it can only rise then); only a level above
+        the bound pays for the exact check over all resources. With several, every check is
+        exact.
         """
-        if self._headroom >= self.L:
-            return True
-        w = self.w_sum
-        with np.errstate(divide="ignore", invalid="ignore"):
-            level = np.where(w > 0.0, (self._slack - self.f_sum) / w, np.inf)
-        self._headroom = float(level.min())
-        return self._headroom >= self.L and not np.any(self.f_sum > self._slack)
+        levels = self._levels
+        if len(levels) == 1:
+            lv = levels[0]
+            if self._headroom >= lv.L:
+                return True
+            w = lv.w
+            with np.errstate(divide="ignore", invalid="ignore"):
+                level = np.where(w > 0.0, (self._slack - self.f_sum) / w, np.inf)
+            self._headroom = float(level.min())
+            return self._headroom >= lv.L and not np.any(self.f_sum > self._slack)
+        return not np.any(self.used > self._slack)
 
     # -- completions ---------------------------------------------------------------------------
     def _schedule_next(self) -> None:
@@ -934,14 +1066,15 @@ class FluidSharing:
             heapq.heappop(h)
         if h:
             t_next = h[0][0]
-        if self.n_bound and self.L > 0.0:
-            h = self._h_bound
-            while h and h[0][1] not in live:
-                heapq.heappop(h)
-            if h:
-                tb = self.t_last + (h[0][0] - self.V) / self.L
-                if tb < t_next:
-                    t_next = tb
+        for lv in self._levels:
+            if lv.n_bound and lv.L > 0.0:
+                h = lv.h_bound
+                while h and h[0][1] not in live:
+                    heapq.heappop(h)
+                if h:
+                    tb = self.t_last + (h[0][0] - lv.V) / lv.L
+                    if tb < t_next:
+                        t_next = tb
         if t_next < self._timer_at:
             self._arm(t_next)
         self._compact_in -= 1
@@ -952,10 +1085,11 @@ class FluidSharing:
     def _compact(self) -> None:
         """Drop stale heap entries when they outnumber the live ones."""
         live = self._live
-        if len(live) * 4 + 256 < len(self._h_fixed) + len(self._h_bound) + len(self._h_bcap) + len(
-            self._h_fcap
-        ):
-            for heap in (self._h_fixed, self._h_bound, self._h_bcap, self._h_fcap):
+        heaps = [self._h_fixed]
+        for lv in self._levels:
+            heaps += (lv.h_bound, lv.h_bcap, lv.h_fcap)
+        if len(live) * (1 + len(heaps)) + 256 < sum(len(h) for h in heaps):
+            for heap in heaps:
                 heap[:] = [e for e in heap if e[1] in live]
                 heapq.heapify(heap)
 
@@ -968,9 +1102,11 @@ class FluidSharing:
         """The tasks whose finish time (fixed) or finish level (bound) has come."""
         due: list[int] = []
         _pop_until(self._h_fixed, self.t_last + _TIME_TOL_S, self._live, due)
-        if self.n_bound:
-            v = self.V  # >= 0, never falls
-            _pop_until(self._h_bound, v * (1.0 + 1e-15) + self.L * _TIME_TOL_S, self._live, due)
+        for lv in self._levels:
+            if lv.n_bound:
+                v = lv.V  # >= 0, never falls
+                line = v * (1.0 + 1e-15) + lv.L * _TIME_TOL_S
+                _pop_until(lv.h_bound, line, self._live, due)
         return due
 
     def _on_timer(self, event: simpy.Event) -> None:
@@ -984,15 +1120,17 @@ class FluidSharing:
                 self._schedule_next()
             return
         due.sort()
-        level = self.L
         row_of, finished, vwork0 = self.row_of, self._finished_stats, self._vwork0
         local = not self._general
-        rs = self._tracked
+        levels = self._levels
         pairs_of = self._pairs
-        touched = False
+        touched: dict[int, tuple[_Level, float]] = {}
         for task in due:
-            if rs in pairs_of[task]:
-                touched = True
+            if levels:
+                pairs = pairs_of[task]
+                for lv in levels:
+                    if lv.r in pairs and lv.mode not in touched:
+                        touched[lv.mode] = (lv, lv.L)
             i = row_of[task]
             self._close_segment(i)
             finished[task] = (vwork0[i], self._bott[i])
@@ -1002,8 +1140,9 @@ class FluidSharing:
             else:
                 self._leave(i)
             self._drop_row(i)
-        if touched and not self._dirty:
-            self._settle_level(level)
+        for lv, level in touched.values():
+            if not self._dirty:
+                self._settle_level(lv, level)
         if not self._dirty:
             self._schedule_next()
             if self._watchers:
@@ -1012,10 +1151,11 @@ class FluidSharing:
             self.on_done(task)
 
     def _notify(self, force: bool = False) -> None:
-        level = self.L
-        vf, vw = self._vf, self._vw
+        vf, levels = self._vf, self._levels
         for r, cb in self._watchers.items():
-            u = vf[r] + level * vw[r]
+            u = vf[r]
+            for lv in levels:
+                u += lv.L * lv.vw[r]
             if force or u != self._watch_seen[r]:
                 self._watch_seen[r] = u
                 cb()
@@ -1031,25 +1171,23 @@ class FluidSharing:
     def _recompute(self, _event: object = None) -> None:
         self._advance()
         self._dirty = False
-        now, v = self.t_last, self.V
+        now = self.t_last
         n = self.n
         cap_all = self.capacity
         self._version += 1  # any timer pending is superseded
         self._timer_at = math.inf
-        for heap in (self._h_fixed, self._h_bound, self._h_bcap, self._h_fcap):
-            heap.clear()
-        old = (self._p_rate.copy(), self._p_nb.copy(), self.f_sum.copy(), self.w_sum.copy())
+        self._h_fixed.clear()
+        old = self._moving_terms()
+        n_res = len(cap_all)
+        n_px = self._p_rate.shape[0]
         if n == 0:
             self.f_sum[:] = 0.0
-            self.w_sum[:] = 0.0
-            self.n_bound = 0
-            self.L = 0.0
+            self._levels = []
+            self._by_mode = {}
             self.bottleneck[:] = False
             self._general = False
-            self._tracked = -1
             self._set_slack()
             self._p_rate[:] = 0.0
-            self._p_nb[:] = 0.0
             self._p_nf = [0] * len(self._p_nf)
             self._rebase(*old)
             self._live.clear()
@@ -1073,102 +1211,127 @@ class FluidSharing:
             self.one_resource_solves += 1
         else:
             rate, cls = max_min_rates(cap, res, coef, cap_all, self.res_class)
-            used = np.bincount(res.ravel(), (coef * rate[:, None]).ravel(), minlength=len(cap_all))
+            used = np.bincount(res.ravel(), (coef * rate[:, None]).ravel(), minlength=n_res)
         # generous: flagging a resource that is merely near saturation only costs a re-solve
         bott = used >= cap_all * (1.0 - 1e-6)
         bott[0] = False
         self.bottleneck = bott
         sat = np.flatnonzero(bott)
         self._sole_bottleneck = int(sat[0]) if sat.size == 1 else -1
-        # which rows share the one saturated resource's level (bound), if that describes it
-        bound = np.zeros(n, dtype=bool)
-        uses = bound
-        tracked, general = -1, True
-        if sat.size == 0:
-            general = bool(np.any(rate < cap))
-        elif sat.size == 1 and 0.0 < cap_all[sat[0]] < math.inf:
-            rs = int(sat[0])
-            uses = ((res == rs) & (coef > 0)).any(axis=1)
-            below = rate < cap * (1.0 - 1e-9)
-            if not np.any(below & ~uses):
-                lv = rate[below]
-                if lv.size == 0 or float(lv.max() - lv.min()) <= 1e-9 * float(lv.max()):
-                    tracked, general = rs, False
-                    bound = below
-        self._tracked = tracked
+        group, general = self._levels_of(sat, rate, cap, res, coef)
+        bound = group >= 0
         self._general = general
         fixed = ~bound
         # a row whose bottleneck class stays the same keeps its open segment
         for i in slots[self.cls[slots] != cls].tolist():
             self._close_segment(i)
-        self.mode[slots] = bound
+        self.mode[slots] = group + 1
         self.rate[slots] = rate
         self.cls[slots] = cls
         self.t0[slots] = now
-        self.v0[slots] = v
+        self.v0[slots] = 0.0  # every level's V starts again at 0
         self.rem0[slots] = rem
         stamps = self._stamps + 1 + np.arange(n)
         self.stamp[slots] = stamps
         self._stamps += n
-        n_res = len(cap_all)
-        n_px = self._p_rate.shape[0]
         px = self.proxy[slots]
-        self.n_bound = n_bound = int(bound.sum())
-        if n_bound:
+        levels = [
+            _Level(int(r), g + 1, int(self.res_class[r]), n_res, n_px)
+            for g, r in enumerate(sat.tolist() if not general else [])
+        ]
+        self._levels = levels
+        self._by_mode = {lv.mode: lv for lv in levels}
+        if levels:
             fr, fc = res[fixed], coef[fixed]
             keep = (fc > 0) & (fr != 0)
             self.f_sum[:] = np.bincount(
                 fr[keep], (fc * rate[fixed][:, None])[keep], minlength=n_res
             )
-            br, bc = res[bound], coef[bound]
-            keep = (bc > 0) & (br != 0)
-            self.w_sum[:] = np.bincount(br[keep], bc[keep], minlength=n_res)
             self._p_rate[:] = np.bincount(px[fixed], rate[fixed], minlength=n_px)
-            self._p_nb[:] = np.bincount(px[bound], minlength=n_px)
             self._p_nf = np.bincount(px[fixed], minlength=n_px).tolist()
         else:  # every row fixed: the usage is the solver's
             self.f_sum[:] = used
             self.f_sum[0] = 0.0
-            self.w_sum[:] = 0.0
             self._p_rate[:] = np.bincount(px, rate, minlength=n_px)
-            self._p_nb[:] = 0.0
             self._p_nf = np.bincount(px, minlength=n_px).tolist()
-        self._rebase(*old)
         self._live = dict(zip(stamps.tolist(), tasks.tolist(), strict=True))
-        moving = fixed & (rate > 0)
 
         def heap_of(keys: np.ndarray, which: np.ndarray) -> list[tuple[float, int]]:
             out = list(zip(keys.tolist(), stamps[which].tolist(), strict=True))
             heapq.heapify(out)
             return out
 
+        moving = fixed & (rate > 0)
         self._h_fixed = heap_of(now + rem[moving] / rate[moving], moving)
-        if tracked >= 0:
-            self._h_bound = heap_of(v + rem[bound], bound)
-            self._h_bcap = heap_of(cap[bound], bound)
-            fu = fixed & uses
-            self._h_fcap = heap_of(-cap[fu], fu)
-            self.L = 0.0
-            self._set_slack()
-            self._rebalance()
-        else:
-            self.L = 0.0
-            self._set_slack()
+        for lv in levels:
+            rs = lv.r
+            mine = group == lv.mode - 1
+            br, bc = res[mine], coef[mine]
+            keep = (bc > 0) & (br != 0)
+            lv.w[:] = np.bincount(br[keep], bc[keep], minlength=n_res)
+            lv.p_nb[:] = np.bincount(px[mine], minlength=n_px)
+            lv.n_bound = int(mine.sum())
+            lv.h_bound = heap_of(rem[mine], mine)
+            lv.h_bcap = heap_of(cap[mine], mine)
+            fu = fixed & ((res == rs) & (coef > 0)).any(axis=1)
+            lv.h_fcap = heap_of(-cap[fu], fu)
+        self._rebase(*old)
+        self._set_slack()
+        for lv in levels:
+            self._rebalance(lv)
         self._schedule_next()
         if self._watchers:
             self._notify(force=True)
 
+    @staticmethod
+    def _levels_of(
+        sat: np.ndarray, rate: np.ndarray, cap: np.ndarray, res: np.ndarray, coef: np.ndarray
+    ) -> tuple[np.ndarray, bool]:
+        """Which rows a solved allocation binds to which saturated resource.
+
+        Returns ``(group, general)``: ``group[j]`` is the index in ``sat`` of the resource row
+        j moves at the level of, or -1 (at its own rate). The allocation is one water level per
+        saturated resource when every row below its ceiling uses exactly one saturated resource,
+        rows below their ceiling on one resource share one rate, and (with two or more) no row
+        uses two of them; otherwise ``general`` is True and every row is at its own rate.
+        """
+        n = rate.shape[0]
+        none = np.full(n, -1, dtype=np.int64)
+        k = sat.size
+        if k == 0:
+            return none, bool(np.any(rate < cap))
+        lookup = np.full(int(res.max(initial=0)) + 1, -1, dtype=np.int64)
+        lookup[sat[sat < lookup.size]] = np.arange(k)[sat < lookup.size]
+        idx = np.where(coef > 0, lookup[res], -1)
+        first = idx.max(axis=1)
+        lowest = np.where(idx >= 0, idx, k).min(axis=1)
+        two = (first >= 0) & (lowest != first)
+        below = rate < cap * (1.0 - 1e-9)
+        if np.any(below & ((first < 0) | two)) or (k > 1 and np.any(two)):
+            return none, True
+        group = np.where(below, first, -1)
+        rb, gb = rate[below], group[below]
+        hi = np.full(k, -np.inf)
+        lo = np.full(k, np.inf)
+        np.maximum.at(hi, gb, rb)
+        np.minimum.at(lo, gb, rb)
+        has = hi > -np.inf
+        if np.any(hi[has] - lo[has] > 1e-9 * hi[has]):
+            return none, True
+        return group, False
+
     def _set_slack(self) -> None:
-        """The slack lines (after a capacity change or a change of the tracked resource), and
+        """The slack lines (after a capacity change or a change of the tracked resources), and
         an unknown headroom (the sums were rebuilt)."""
         self._headroom = -math.inf
-        key = (self._cap_version, self._tracked)
+        tracked = tuple(lv.r for lv in self._levels)
+        key = (self._cap_version, tracked)
         if key == self._slack_key:
             return
         self._slack_key = key
         cap_all = self.capacity
         slack = np.where(np.isfinite(cap_all), cap_all * (1.0 - SLACK_MARGIN), np.inf)
         slack[0] = np.inf
-        if self._tracked >= 0:
-            slack[self._tracked] = np.inf
+        for r in tracked:
+            slack[r] = np.inf
         self._slack[:] = slack
