@@ -307,7 +307,6 @@ def run_fluid(
         np.array([INF, capacity]),
         np.array([CLS_PROXY, CLS_PROXY], dtype=np.int8),
         max_active=len(jobs),
-        k_slots=1,
         timeseries=ts,
         on_done=on_done,
     )
@@ -390,7 +389,6 @@ def test_remove_returns_progress_and_frees_capacity() -> None:
         np.array([INF, 1.0]),
         np.array([CLS_PROXY, CLS_TARGET], dtype=np.int8),
         max_active=2,
-        k_slots=1,
         timeseries=ts,
         on_done=lambda t: done.__setitem__(t, env.now),
     )
@@ -477,7 +475,6 @@ def test_fluid_sharing_matches_reference(inst: tuple[np.ndarray, ...], seed: int
         capacity.copy(),
         res_class,
         max_active=n,
-        k_slots=res.shape[1],
         timeseries=Timeseries(1, 1.0),
         on_done=on_done,
     )
@@ -547,7 +544,6 @@ def test_fluid_sharing_resource_named_twice() -> None:
         np.array([INF, 1.0]),
         np.array([CLS_PROXY, CLS_PROXY], dtype=np.int8),
         max_active=1,
-        k_slots=2,
         timeseries=Timeseries(1, 1.0),
         on_done=lambda t: done.__setitem__(t, env.now),
     )

@@ -44,7 +44,6 @@ class Checked:
             self.capacity.copy(),
             self.res_class,
             max_active=self.cap.size,
-            k_slots=self.res.shape[1],
             timeseries=Timeseries(n_proxies, 0.7),
             on_done=self.on_done,
         )

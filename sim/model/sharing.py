@@ -32,6 +32,7 @@ CLASS_NAMES = ("thread", "source", "proxy", "target")
 
 _TIME_TOL_S = 1e-9
 _PAIRS_CACHE = 4096
+_NO_ROW = (np.zeros(0, dtype=np.int64), np.zeros(0))
 _LEVEL_TOL = 1e-12
 """A ceiling within this (relative) of the water level counts as the ceiling."""
 DROP_MARGIN = 1e-2
@@ -402,7 +403,6 @@ class FluidSharing:
         capacity: np.ndarray,
         res_class: np.ndarray,
         max_active: int,
-        k_slots: int,
         timeseries: Timeseries,
         on_done: Callable[[int], None],
     ) -> None:
@@ -419,8 +419,9 @@ class FluidSharing:
         self.task = np.zeros(size, dtype=np.int64)
         self.proxy = np.zeros(size, dtype=np.int64)
         self.cap = np.zeros(size)
-        self.res = np.zeros((size, k_slots), dtype=np.int64)
-        self.coef = np.zeros((size, k_slots))
+        self._rows: list[tuple[np.ndarray, np.ndarray]] = [_NO_ROW] * size
+        """Per slot: the transfer's resource slots and coefficients (the caller's arrays, read
+        by a full solve; they must not change while the transfer is active)."""
         self.mode = np.zeros(size, dtype=np.int64)
         """0: fixed; g + 1: bound to level g."""
         self.rate = np.zeros(size)
@@ -600,8 +601,7 @@ class FluidSharing:
         self._vtask[i] = task
         self._vproxy[i] = proxy
         self._vcap[i] = cap
-        self.res[i] = res
-        self.coef[i] = coef
+        self._rows[i] = (res, coef)
         self._vwork0[i] = work
         self._vseg[i] = now
         self._vcls[i] = CLS_THREAD
@@ -1098,48 +1098,50 @@ class FluidSharing:
         self._timer_at = t_next
         call_later(self.env, max(t_next - self.env._now, 0.0), self._version, self._on_timer)
 
-    def _pop_due(self) -> list[int]:
-        """The tasks whose finish time (fixed) or finish level (bound) has come."""
-        due: list[int] = []
-        _pop_until(self._h_fixed, self.t_last + _TIME_TOL_S, self._live, due)
-        for lv in self._levels:
-            if lv.n_bound:
-                v = lv.V  # >= 0, never falls
-                line = v * (1.0 + 1e-15) + lv.L * _TIME_TOL_S
-                _pop_until(lv.h_bound, line, self._live, due)
-        return due
-
     def _on_timer(self, event: simpy.Event) -> None:
-        if event.value != self._version:
+        if event._value != self._version:
             return
         self._timer_at = math.inf
         self._advance()
-        due = self._pop_due()
+        # the tasks whose finish time (fixed) or finish level (bound) has come
+        due: list[int] = []
+        live = self._live
+        _pop_until(self._h_fixed, self.t_last + _TIME_TOL_S, live, due)
+        levels = self._levels
+        for lv in levels:
+            if lv.n_bound:
+                v = lv.V  # >= 0, never falls
+                _pop_until(lv.h_bound, v * (1.0 + 1e-15) + lv.L * _TIME_TOL_S, live, due)
         if not due:
             if not self._dirty:
                 self._schedule_next()
             return
-        due.sort()
+        if len(due) > 1:
+            due.sort()
+        now = self.t_last
         row_of, finished, vwork0 = self.row_of, self._finished_stats, self._vwork0
+        botts, vcls, vseg, vstamp = self._bott, self._vcls, self._vseg, self._vstamp
         local = not self._general
-        levels = self._levels
         pairs_of = self._pairs
         touched: dict[int, tuple[_Level, float]] = {}
         for task in due:
-            if levels:
-                pairs = pairs_of[task]
-                for lv in levels:
-                    if lv.r in pairs and lv.mode not in touched:
-                        touched[lv.mode] = (lv, lv.L)
-            i = row_of[task]
-            self._close_segment(i)
-            finished[task] = (vwork0[i], self._bott[i])
+            pairs = pairs_of[task]
+            for lv in levels:
+                if lv.r in pairs and lv.mode not in touched:
+                    touched[lv.mode] = (lv, lv.L)
+            i = row_of.pop(task)
+            bott = botts[i]
+            bott[vcls[i]] += now - vseg[i]  # its last segment (the row leaves)
+            finished[task] = (vwork0[i], bott)
             if local and not self._dirty:
                 self._unset(i)
                 self.local_updates += 1
             else:
                 self._leave(i)
-            self._drop_row(i)
+            live.pop(vstamp[i], None)  # _drop_row, inlined
+            del pairs_of[task]
+            self._free.append(i)
+        self.n -= len(due)
         for lv, level in touched.values():
             if not self._dirty:
                 self._settle_level(lv, level)
@@ -1199,8 +1201,9 @@ class FluidSharing:
         slots = self.slots()
         tasks = self.task[slots]
         cap = self.cap[slots]
-        res = self.res[slots]
-        coef = self.coef[slots]
+        rows = self._rows
+        res = np.array([rows[i][0] for i in slots.tolist()], dtype=np.int64)
+        coef = np.array([rows[i][1] for i in slots.tolist()], dtype=float)
         solved = None
         if n > SMALL_N and self._sole_bottleneck > 0:
             solved = one_resource_rates(

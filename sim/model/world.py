@@ -189,7 +189,6 @@ class World:
             self.capacity,
             np.asarray(classes, dtype=np.int8),
             max_active=sum(p.threads for p in self.proxies),
-            k_slots=K_SLOTS,
             timeseries=self.ts,
             on_done=self._on_transfer_done,
         )
@@ -832,7 +831,7 @@ class World:
 
     def _finish(self, task: int, moved: float, bott: Bottleneck | None) -> None:
         t = self.tasks.v
-        now = self.env.now
+        now = self.env._now
         px = self.proxies[t.proxy[task]]
         self._v_phase[task] = FINISHED
         t.end[task] = now
