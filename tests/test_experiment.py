@@ -335,7 +335,7 @@ def test_cli_sweep_interrupted_by_ctrl_c_resumes(tmp_path: Path) -> None:
     import sys
     import time
 
-    syn = _write(tmp_path, pool_yaml(tasks=400))
+    syn = _write(tmp_path, pool_yaml(tasks=10000))  # long enough for SIGINT to land mid-sweep
     out = tmp_path / "sw"
     poolsim = Path(sys.executable).with_name("poolsim")
     grid = "synthetic.arrivals.rate=0.4..1.8:0.2"
