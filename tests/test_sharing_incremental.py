@@ -261,6 +261,30 @@ def test_a_rising_level_that_saturates_a_shared_link_is_re_solved() -> None:
     assert run.checks >= 4
 
 
+def test_a_resource_that_saturates_is_tracked_without_a_full_solve() -> None:
+    """Two processor-sharing links (uncapped transfers, join-shortest-queue style): each link
+    becomes a tracked level when its first transfer arrives, and drops out when idle, with no
+    full solve at all; the rates are max-min after every change."""
+    n = 120
+    rng = np.random.default_rng(11)
+    cap = np.where(rng.random(n) < 0.3, 1.5, INF)
+    res = np.stack([1 + np.arange(n) % 2, np.full(n, 3)], axis=1).astype(np.int64)
+    coef = np.ones((n, 2))
+    capacity = np.array([INF, 4.0, 2.0, 1e3])
+    res_class = np.array([CLS_PROXY, CLS_PROXY, CLS_PROXY, CLS_TARGET], np.int8)
+    run = Checked((cap, res, coef, capacity, res_class))
+    arrival = np.cumsum(rng.exponential(0.8, n))
+    size = rng.exponential(1.0, n)
+    for i in range(n):
+        run.env.timeout(float(arrival[i])).callbacks.append(partial(run.add, i, float(size[i])))
+    run.env.run()
+    assert len(run.done) == n
+    assert run.sh.recomputes == 0
+    assert run.sh.promotions >= 4  # each link went idle and came back
+    for i in range(n):
+        assert abs(run.moved[i] - size[i]) <= 1e-9 * size[i]
+
+
 def test_the_incremental_path_serves_a_saturated_budget() -> None:
     """200 transfers on one saturated budget: one full solve, everything else incremental."""
     n = 200

@@ -506,6 +506,8 @@ class FluidSharing:
         self._version = 0
         self._timer_at = math.inf
         self.recomputes = 0
+        self.promotions = 0
+        """Resources that started being tracked without a full solve (``_promote``)."""
         self.local_updates = 0
         self.one_resource_solves = 0
         self._sole_bottleneck = -1
@@ -931,40 +933,79 @@ class FluidSharing:
 
     def _place(self, i: int, pairs: dict[int, float], cap: float) -> bool:
         """Place a new row without a full solve; False if that cannot be shown exact."""
+        lv = None
         if self._general:
             bott = self.bottleneck
             if any(bott[r] for r in pairs):
                 return False
-        elif self._levels:
-            lv = None
+        else:
             for x in self._levels:
                 if x.r in pairs:
                     if lv is not None:
                         return False  # on two tracked resources: not one water level
                     lv = x
-            if lv is not None:
-                rs = lv.r
-                a_s = pairs[rs]
-                c = self._vcapacity[rs]
-                f_s, w_s = self._vf[rs], lv.vw[rs]
-                if w_s > 0.0:
-                    at_cap = cap <= (c - f_s - a_s * cap) / w_s * (1.0 + _LEVEL_TOL)
-                else:
-                    at_cap = f_s + a_s * cap <= c * (1.0 + _LEVEL_TOL)
-                if at_cap:
-                    if not (cap < math.inf and self._fits(pairs, cap)):
-                        return False
-                    self._fix(i, cap, self._vwork0[i])
-                else:
-                    self._vcls[i] = lv.cls  # its first segment starts now
-                    self._bind(i, self._vwork0[i], lv)
-                if self._rebalance(lv) and not self._others_hold():
-                    return False
-                return self._fits(pairs, 0.0)
-        if not (0.0 < cap < math.inf and self._fits(pairs, cap)):
+        if lv is None:
+            if 0.0 < cap < math.inf and self._fits(pairs, cap):
+                self._fix(i, cap, self._vwork0[i])
+                return True
+            if self._general or cap <= 0.0:
+                return False
+            lv = self._promote(self._vtask[i], pairs)  # it saturates a resource: track it
+            if lv is None:
+                return False
+        rs = lv.r
+        a_s = pairs[rs]
+        c = self._vcapacity[rs]
+        f_s, w_s = self._vf[rs], lv.vw[rs]
+        if w_s > 0.0:
+            at_cap = cap <= (c - f_s - a_s * cap) / w_s * (1.0 + _LEVEL_TOL)
+        else:
+            at_cap = f_s + a_s * cap <= c * (1.0 + _LEVEL_TOL)
+        if at_cap:
+            if not (cap < math.inf and self._fits(pairs, cap)):
+                return False
+            self._fix(i, cap, self._vwork0[i])
+        else:
+            self._vcls[i] = lv.cls  # its first segment starts now
+            self._bind(i, self._vwork0[i], lv)
+        if self._rebalance(lv) and not self._others_hold():
             return False
-        self._fix(i, cap, self._vwork0[i])
-        return True
+        return self._fits(pairs, 0.0)
+
+    def _promote(self, task: int, pairs: dict[int, float]) -> _Level | None:
+        """Track the resource a new transfer (``task``, not yet placed) would saturate first:
+        a new level, whose users so far are fixed rows (found by a scan, O(n)). None when that
+        cannot be one water level (a user bound to another level or on another tracked
+        resource, a capacity of 0 or infinity): the caller asks for a full solve."""
+        levels = self._levels
+        vf, slack, capacity = self._vf, self._vslack, self._vcapacity
+        best, rs = math.inf, -1
+        for r, a in pairs.items():
+            u = vf[r]
+            for x in levels:
+                u += x.L * x.vw[r]
+            room = (slack[r] - u) / a
+            if room < best:
+                best, rs = room, r
+        if rs < 0 or not (0.0 < capacity[rs] < math.inf):
+            return None
+        row_of, vmode, vcap, vstamp = self.row_of, self._vmode, self._vcap, self._vstamp
+        fixed_users: list[tuple[float, int]] = []
+        for other, p in self._pairs.items():
+            if rs in p and other != task:
+                j = row_of[other]
+                if vmode[j] or any(x.r in p for x in levels):
+                    return None
+                fixed_users.append((-vcap[j], vstamp[j]))
+        heapq.heapify(fixed_users)
+        mode = max(self._by_mode, default=0) + 1
+        lv = _Level(rs, mode, int(self.res_class[rs]), len(self.capacity), len(self._p_rate))
+        lv.h_fcap = fixed_users
+        self._levels = [*levels, lv]  # a new list: callers iterate
+        self._by_mode[mode] = lv
+        self._set_slack()
+        self.promotions += 1
+        return lv
 
     def _cls_to(self, i: int, cls: int) -> None:
         if self._vcls[i] != cls:
