@@ -23,6 +23,7 @@ from sim.model.sharing import (
     CLS_THREAD,
     FluidSharing,
     max_min_rates,
+    pairs_of,
 )
 from sim.model.trace import Timeseries
 
@@ -313,7 +314,7 @@ def run_fluid(
     slot = np.array([1 if shared else 0])
 
     def arrive(i: int, size: float, _event: object) -> None:
-        sh.add(i, 0, size, caps[i], slot, np.array([1.0]))
+        sh.add(i, 0, size, caps[i], pairs_of(slot, np.array([1.0])))
 
     def change(value: float, _event: object) -> None:
         sh.set_capacity(1, value)
@@ -393,8 +394,8 @@ def test_remove_returns_progress_and_frees_capacity() -> None:
         on_done=lambda t: done.__setitem__(t, env.now),
     )
     one = np.array([1])
-    sh.add(0, 0, 10.0, INF, one, np.array([1.0]))
-    sh.add(1, 0, 2.0, INF, one, np.array([1.0]))
+    sh.add(0, 0, 10.0, INF, pairs_of(one, np.array([1.0])))
+    sh.add(1, 0, 2.0, INF, pairs_of(one, np.array([1.0])))
     out: dict[str, tuple[float, float, np.ndarray]] = {}
 
     def stop(_e: object) -> None:
@@ -480,7 +481,7 @@ def test_fluid_sharing_matches_reference(inst: tuple[np.ndarray, ...], seed: int
     )
 
     def arrive(i: int, _event: object) -> None:
-        sh.add(i, 0, float(size[i]), float(inst[0][i]), inst[1][i], inst[2][i])
+        sh.add(i, 0, float(size[i]), float(inst[0][i]), pairs_of(inst[1][i], inst[2][i]))
 
     for i in range(n):
         env.timeout(float(arrival[i])).callbacks.append(partial(arrive, i))
@@ -551,7 +552,7 @@ def test_fluid_sharing_resource_named_twice() -> None:
         np.array([0.8]), np.array([[1, 1]]), np.array([[1.0, 1.0]]), sh.capacity, sh.res_class
     )
     assert rate[0] == pytest.approx(0.5)
-    sh.add(0, 0, 1.0, 0.8, np.array([1, 1]), np.array([1.0, 1.0]))
+    sh.add(0, 0, 1.0, 0.8, pairs_of(np.array([1, 1]), np.array([1.0, 1.0])))
     env.run()
     assert done[0] == pytest.approx(2.0, abs=1e-9)
 

@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_sharing import instances, reference_completions
 
-from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing, max_min_rates
+from sim.model.sharing import (
+    CLS_PROXY,
+    CLS_SOURCE,
+    CLS_TARGET,
+    FluidSharing,
+    max_min_rates,
+    pairs_of,
+)
 from sim.model.trace import Timeseries
 
 INF = np.inf
@@ -73,7 +80,8 @@ class Checked:
         self.checks += 1
 
     def add(self, i: int, size: float, _event: object = None) -> None:
-        self.sh.add(i, i % self.n_proxies, size, float(self.cap[i]), self.res[i], self.coef[i])
+        pairs = pairs_of(self.res[i], self.coef[i])
+        self.sh.add(i, i % self.n_proxies, size, float(self.cap[i]), pairs)
         self.check()
 
     def set_capacity(self, r: int, value: float, _event: object = None) -> None:

@@ -31,8 +31,6 @@ CLS_THREAD, CLS_SOURCE, CLS_PROXY, CLS_TARGET = 0, 1, 2, 3
 CLASS_NAMES = ("thread", "source", "proxy", "target")
 
 _TIME_TOL_S = 1e-9
-_PAIRS_CACHE = 4096
-_NO_ROW = (np.zeros(0, dtype=np.int64), np.zeros(0))
 _LEVEL_TOL = 1e-12
 """A ceiling within this (relative) of the water level counts as the ceiling."""
 DROP_MARGIN = 1e-2
@@ -303,6 +301,29 @@ def one_resource_rates(
     return rate, cls, usage
 
 
+def pairs_of(res: np.ndarray, coef: np.ndarray) -> dict[int, float]:
+    """A transfer's resources as resource -> coefficient: slots with a positive coefficient,
+    resource 0 (the unlimited dummy) left out, a resource named in two slots summed."""
+    pairs: dict[int, float] = {}
+    for r, a in zip(res.tolist(), coef.tolist(), strict=True):
+        if a > 0.0 and r != 0:
+            pairs[r] = pairs.get(r, 0.0) + a
+    return pairs
+
+
+def _dense(pairs: dict[int, dict[int, float]], tasks: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The (n, K) resource and coefficient arrays of ``tasks`` for ``max_min_rates``."""
+    k = max((len(pairs[t]) for t in tasks), default=0) or 1
+    res = np.zeros((len(tasks), k), dtype=np.int64)
+    coef = np.zeros((len(tasks), k))
+    for j, t in enumerate(tasks):
+        p = pairs[t]
+        m = len(p)
+        res[j, :m] = list(p)
+        coef[j, :m] = list(p.values())
+    return res, coef
+
+
 def _pop_until(
     heap: list[tuple[float, int]], line: float, live: dict[int, int], due: list[int]
 ) -> None:
@@ -419,9 +440,6 @@ class FluidSharing:
         self.task = np.zeros(size, dtype=np.int64)
         self.proxy = np.zeros(size, dtype=np.int64)
         self.cap = np.zeros(size)
-        self._rows: list[tuple[np.ndarray, np.ndarray]] = [_NO_ROW] * size
-        """Per slot: the transfer's resource slots and coefficients (the caller's arrays, read
-        by a full solve; they must not change while the transfer is active)."""
         self.mode = np.zeros(size, dtype=np.int64)
         """0: fixed; g + 1: bound to level g."""
         self.rate = np.zeros(size)
@@ -455,9 +473,6 @@ class FluidSharing:
         self._stamps = 0
         self._cap_version = 0
         self._slack_key: tuple[int, tuple[int, ...]] = (-1, (-1,))
-        self._pairs_cache: dict[bytes, dict[int, float]] = {}
-        """Resource -> coefficient maps by (resource slots, coefficients): transfers of one
-        workload on one proxy share one (they are read-only)."""
         self._freed = False
         self._headroom = -math.inf
         self._compact_in = 1024
@@ -592,10 +607,10 @@ class FluidSharing:
         proxy: int,
         work: float,
         cap: float,
-        res: np.ndarray,
-        coef: np.ndarray,
+        pairs: dict[int, float],
     ) -> None:
-        """Start a transfer of ``work`` bytes for ``task`` on ``proxy``."""
+        """Start a transfer of ``work`` bytes for ``task`` on ``proxy``, using the resources of
+        ``pairs`` (resource -> coefficient, see ``pairs_of``; read only, may be shared)."""
         self._advance()
         now = self.t_last
         i = self._free.pop()
@@ -603,21 +618,10 @@ class FluidSharing:
         self._vtask[i] = task
         self._vproxy[i] = proxy
         self._vcap[i] = cap
-        self._rows[i] = (res, coef)
         self._vwork0[i] = work
         self._vseg[i] = now
         self._vcls[i] = CLS_THREAD
         self._bott[i] = [0.0, 0.0, 0.0, 0.0]
-        key = res.tobytes() + coef.tobytes()
-        pairs = self._pairs_cache.get(key)
-        if pairs is None:
-            pairs = {}
-            for r, a in zip(res.tolist(), coef.tolist(), strict=True):
-                if a > 0.0 and r != 0:  # resource 0 is the unlimited dummy
-                    pairs[r] = pairs.get(r, 0.0) + a  # a resource in two slots: summed
-            if len(self._pairs_cache) >= _PAIRS_CACHE:
-                self._pairs_cache.clear()
-            self._pairs_cache[key] = pairs
         self._pairs[task] = pairs
         self.row_of[task] = i
         if self._dirty:
@@ -1242,9 +1246,7 @@ class FluidSharing:
         slots = self.slots()
         tasks = self.task[slots]
         cap = self.cap[slots]
-        rows = self._rows
-        res = np.array([rows[i][0] for i in slots.tolist()], dtype=np.int64)
-        coef = np.array([rows[i][1] for i in slots.tolist()], dtype=float)
+        res, coef = _dense(self._pairs, tasks.tolist())
         solved = None
         if n > SMALL_N and self._sole_bottleneck > 0:
             solved = one_resource_rates(

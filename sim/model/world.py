@@ -21,7 +21,7 @@ from sim.model.clock import call_later
 from sim.model.pool import Pool
 from sim.model.proxy import ACTIVE, ENABLING, VACATION, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
-from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing
+from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing, pairs_of
 from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
 from sim.model.throttle import RequestBudget
 from sim.model.trace import (
@@ -34,6 +34,7 @@ from sim.model.trace import (
     bool_view,
     float_view,
     int8_view,
+    int_view,
 )
 from sim.model.view import PoolView
 from sim.policies.base import PushPolicy
@@ -48,6 +49,9 @@ QUEUED, OVERHEAD, TRANSFER, FINISHED, DIRECT = 0, 1, 2, 3, 4
 #: resource slots per task: proxy processing, proxy throttle, then up to three tenant and four
 #: repository resources depending on the job type (see ``new_tasks``)
 K_SLOTS = 9
+PAIRS_CACHE = 16384
+"""Resource maps kept by ``World._pairs_of_task`` (transfers whose request coefficients are
+their own, e.g. RU per byte of one object, each add one)."""
 DAY_S = 86_400.0
 Bottleneck = np.ndarray | tuple[float, float, float, float] | list[float]
 """Seconds a transfer spent bound by each class (thread, source, proxy, target)."""
@@ -248,6 +252,12 @@ class World:
         finite, so on a proxy without limits it is a fixed-rate server (see ``_begin_transfer``)."""
         self._res = np.zeros((1024, K_SLOTS), dtype=np.int64)
         self._coef = np.zeros((1024, K_SLOTS))
+        self._sid = np.zeros(1024, dtype=np.int64)
+        """Per task: the id of its resource slots 2+ and their coefficients (tasks of one
+        session with the same id share one resource map, see ``_pairs_of_task``)."""
+        self._sid_next = 0
+        self._pairs_by: dict[tuple[int, int, int], dict[int, float]] = {}
+        """Resource maps by (``_sid``, processing resource, throttle resource)."""
         self.overhead_s = [
             float(cal.object_overhead.get(w, d.OBJECT_OVERHEAD_S_OF_WORKLOAD[w]))
             for w in d.WORKLOADS
@@ -284,6 +294,7 @@ class World:
         self._v_resume = float_view(self._resume)
         self._v_fixed_rate = bool_view(self._fixed_rate)
         self._v_limited = bool_view(self._limited)
+        self._v_sid = int_view(self._sid)
 
     def _request_budgets(self, sc: Scenario) -> None:
         """Request-level limits (429 / 503 Slow Down) where the scenario asks for them."""
@@ -409,6 +420,7 @@ class World:
         self._coef[:n, 1] = 1.0
         self._comp[:n] = 1.0
         self._fixed_rate[:n] = self._fixed_rate_of(slice(0, n))
+        self._set_sids(slice(0, n))
         sess.first_task = 0
         sess.n_tasks = n
         sess.remaining = n
@@ -559,6 +571,7 @@ class World:
             # blobs are cut at 5/8 MB of source data, before compression (vb365 fact 30)
             coef[:, 6] = (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
         self._fixed_rate[sl] = self._fixed_rate_of(sl)
+        self._set_sids(sl)
         return ids
 
     def _fixed_rate_of(self, sl: slice) -> np.ndarray:
@@ -569,6 +582,29 @@ class World:
         cap = self._cap[sl]
         fixed: np.ndarray = ~uses_limited & np.isfinite(cap) & (cap > 0.0)
         return fixed
+
+    def _set_sids(self, sl: slice) -> None:
+        """Number the distinct (resource slots 2+, coefficients) rows of new tasks."""
+        rows = np.concatenate([self._res[sl, 2:], self._coef[sl, 2:].view(np.int64)], axis=1)
+        if rows.shape[0] == 0:
+            return
+        distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
+        self._sid[sl] = self._sid_next + inverse.reshape(-1)
+        self._sid_next += distinct.shape[0]
+
+    def _pairs_of_task(self, task: int, px: Proxy) -> dict[int, float]:
+        """The resource map of ``task`` on ``px`` (cached: one per distinct row and proxy)."""
+        key = (self._v_sid[task], px.res_processing, px.res_throttle)
+        pairs = self._pairs_by.get(key)
+        if pairs is None:
+            res = self._res[task].copy()
+            res[0] = px.res_processing
+            res[1] = px.res_throttle
+            pairs = pairs_of(res, self._coef[task])
+            if len(self._pairs_by) >= PAIRS_CACHE:
+                self._pairs_by.clear()
+            self._pairs_by[key] = pairs
+        return pairs
 
     def _grow(self, need: int) -> None:
         if need <= self._phase.shape[0]:
@@ -585,6 +621,7 @@ class World:
             "_fail_frac",
             "_resume",
             "_fixed_rate",
+            "_sid",
         ):
             old = getattr(self, name)
             new = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
@@ -751,10 +788,7 @@ class World:
             px.direct.add(task)
             call_later(self.env, work / cap, (task, t.attempts[task]), self._after_direct)
             return
-        res = self._res[task]  # slots 0 and 1 are the proxy's: filled now (the fluid copies)
-        res[0] = px.res_processing
-        res[1] = px.res_throttle
-        self.sharing.add(task, px.idx, work, cap, res, self._coef[task])
+        self.sharing.add(task, px.idx, work, cap, self._pairs_of_task(task, px))
 
     def _after_direct(self, event: simpy.Event) -> None:
         task, attempt = event._value
