@@ -200,8 +200,7 @@ def limits_frame(world: World) -> pd.DataFrame:
     excluded; ``rejected`` counts 429 (Microsoft 365) or 503 Slow Down (object storage) answers.
     Fluid limits are listed too (no rejections by construction) so tables line up.
     """
-    sh = world.sharing
-    sh._advance()
+    consumed = world.consumed()
     rows = []
     for tn, ts in zip(world.tenants, world.scenario.tenants, strict=True):
         for limit, res, budget in (
@@ -215,7 +214,7 @@ def limits_frame(world: World) -> pd.DataFrame:
                     "limit": limit,
                     "semantics": ts.throttling,
                     "capacity_per_s": budget.refill if budget else float(world.capacity[res]),
-                    "consumed": float(sh.consumed[res]),
+                    "consumed": float(consumed[res]),
                     "rejected": budget.rejected if budget else 0,
                     "episodes": budget.episodes if budget else 0,
                     "closed_s": budget.closed_seconds() if budget else 0.0,
@@ -231,7 +230,7 @@ def limits_frame(world: World) -> pd.DataFrame:
                 "limit": "put_requests",
                 "semantics": "request" if b else "fluid",
                 "capacity_per_s": b.refill if b else float(world.capacity[repo.res_put]),
-                "consumed": float(sh.consumed[repo.res_put]),
+                "consumed": float(consumed[repo.res_put]),
                 "rejected": b.rejected if b else 0,
                 "episodes": b.episodes if b else 0,
                 "closed_s": b.closed_seconds() if b else 0.0,

@@ -152,6 +152,7 @@ class Lifecycle:
             pool.members.append(px.idx)
             self._members_changed(pool)
             px.pool = pool.idx
+            world.members_grew()
             if px.state == ACTIVE:
                 world.resume_work(px)
                 self._staff_roles(pool)

@@ -562,6 +562,11 @@ class FluidSharing:
             out[m] = getattr(lv, name)
         return out
 
+    @property
+    def watched(self) -> list[int]:
+        """The resources a callback watches (request budgets and throttles change them)."""
+        return list(self._watchers)
+
     def watch(self, resource: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after every change of ``resource``'s usage (request budgets)."""
         self._watchers[resource] = callback

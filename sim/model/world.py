@@ -277,10 +277,82 @@ class World:
         self._vac_rng = streams.stream(self.seed, streams.FAILURE, 2_000_000)
         if self.synthetic is not None:
             self._init_synthetic(loaded, pool_index)
+        self._never_binding = np.zeros(len(self.capacity), dtype=bool)
+        if self.synthetic is None:
+            self._never_binding = self._find_never_binding(sc)
+            self._limited = np.isfinite(self.capacity) & ~self._never_binding
+        self._direct_used = np.zeros(len(self.capacity))
+        """Capacity used so far by fixed-rate transfers (outside the fluid), per resource."""
+        self._v_direct_used = float_view(self._direct_used)
+        self._charges_direct = self.synthetic is None and bool(self._never_binding.any())
+        """Whether fixed-rate transfers can use finite resources (and must count them)."""
         self._bind_views()
         from sim.model.lifecycle import Lifecycle
 
         self.lifecycle = Lifecycle(self)
+
+    def _find_never_binding(self, sc: Scenario) -> np.ndarray:
+        """Resources that cannot saturate in this run, so a transfer whose finite resources are
+        all of them runs at its ceiling: a fixed-rate server, outside the fluid.
+
+        A proxy's processing or throughput cap, or a repository's bandwidth or request rate,
+        qualifies when its capacity never changes (no request budget or throttle watches it)
+        and exceeds the most that could ever use it at once: every thread of every proxy that
+        may serve a job using it (its owner's members; every proxy if the timeline can move
+        proxies) at the highest ceiling of that job's kind, times the highest coefficient.
+        Tenant resources (budgets, caps) are never taken: they are what throttling is about.
+        """
+        n_res = len(self.capacity)
+        n_px = len(self.proxies)
+        most = np.zeros((n_px, n_res))  # per proxy: the most one of its threads can use
+        every = list(range(n_px))
+        all_wl = list(range(len(d.WORKLOADS)))
+        blob = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS])
+        meta = 1.0 + d.METADATA_OBJECTS_PER_BLOB
+        for j, spec in enumerate(sc.jobs):
+            owner = self.job_owner[j]
+            if sc.timeline:
+                serve = every
+            elif owner >= 0:
+                serve = list(self.pools[owner].members)
+            else:
+                serve = [-1 - owner]
+            wl = [WORKLOAD_INDEX[w] for w in spec.workloads] or all_wl
+            uses: list[tuple[int, float]] = []
+            if spec.type == "backup_copy":
+                src = self.repositories[self.job_repo[self.copy_source[j]]]
+                dst = self.repositories[self.job_repo[j]]
+                top = self.copy_thread_bps
+                src_comp = np.asarray(src.compression)
+                uses += [(src.res_read, 1.0), (dst.res_write, 1.0)]
+                uses.append((src.res_get, float(np.max(1.0 / (blob * src_comp)))))
+                uses.append((dst.res_put, meta / d.BACKUP_COPY_BLOB_BYTES))
+            elif spec.type == "restore":
+                repo = self.repositories[self.restore_repo[j]]
+                top = max(d.RESTORE_THREAD_BPS_OF_WORKLOAD[d.WORKLOADS[w]] for w in wl)
+                uses.append((repo.res_read, max(repo.compression[w] for w in wl)))
+                uses.append((repo.res_get, max(1.0 / blob[w] for w in wl)))
+            else:
+                repo = self.repositories[self.job_repo[j]]
+                top = max(self.thread_bps[w] for w in wl)
+                uses.append((repo.res_write, max(repo.compression[w] for w in wl)))
+                uses.append((repo.res_put, max(meta / blob[w] for w in wl)))
+            for p in serve:
+                px = self.proxies[p]
+                for r, a in [(px.res_processing, 1.0), (px.res_throttle, 1.0), *uses]:
+                    most[p, r] = max(most[p, r], top * a)
+        threads = np.asarray([px.threads for px in self.proxies], dtype=float)
+        bound = threads @ most
+        candidates = np.zeros(n_res, dtype=bool)
+        for px in self.proxies:
+            candidates[[px.res_processing, px.res_throttle]] = True
+        for repo in self.repositories:
+            candidates[[repo.res_write, repo.res_put, repo.res_read, repo.res_get]] = True
+        candidates[0] = False
+        candidates[self.sharing.watched] = False
+        cap = self.capacity
+        out: np.ndarray = candidates & np.isfinite(cap) & (cap > 0.0) & (bound < cap * (1.0 - 1e-6))
+        return out
 
     def _bind_views(self) -> None:
         """Memoryviews over the per-task arrays, for scalar access on the hot path (see
@@ -586,11 +658,11 @@ class World:
     def _set_sids(self, sl: slice) -> None:
         """Number the distinct (resource slots 2+, coefficients) rows of new tasks."""
         rows = np.concatenate([self._res[sl, 2:], self._coef[sl, 2:].view(np.int64)], axis=1)
-        if rows.shape[0] == 0:
-            return
-        distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
-        self._sid[sl] = self._sid_next + inverse.reshape(-1)
-        self._sid_next += distinct.shape[0]
+        keys = rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
+        seen: dict[object, int] = {}  # the rows as bytes
+        base = self._sid_next
+        self._sid[sl] = [seen.setdefault(k, base + len(seen)) for k in keys]
+        self._sid_next += len(seen)
 
     def _pairs_of_task(self, task: int, px: Proxy) -> dict[int, float]:
         """The resource map of ``task`` on ``px`` (cached: one per distinct row and proxy)."""
@@ -818,6 +890,8 @@ class World:
             ts.cells[first, p] += cap * elapsed  # add_bytes_one's one-bucket case
         else:
             ts.add_bytes_one(start, now, p, cap)
+        if self._charges_direct:
+            self._charge_direct(task, px, moved)
         self._v_phase[task] = FINISHED
         t.end[task] = now
         t.status[task] = DONE
@@ -855,9 +929,58 @@ class World:
         cap = self._v_cap[task]
         moved = min(cap * elapsed, self._attempt_work(task))
         p = self.tasks.v.proxy[task]
-        self.proxies[p].direct.discard(task)
+        px = self.proxies[p]
+        px.direct.discard(task)
         self.ts.add_bytes_one(start, now, p, cap)
+        if self._charges_direct:
+            self._charge_direct(task, px, moved)
         return moved, (elapsed, 0.0, 0.0, 0.0)
+
+    def _charge_direct(self, task: int, px: Proxy, moved: float) -> None:
+        """Count what a fixed-rate transfer used of its (never-binding) resources."""
+        used = self._v_direct_used
+        for r, a in self._pairs_of_task(task, px).items():
+            used[r] += moved * a
+
+    def members_grew(self) -> None:
+        """A proxy joined a pool: resources its threads can now reach may saturate. They go
+        back to the fluid, with the fixed-rate transfers running on them."""
+        if not self._charges_direct:
+            return
+        nb = self._never_binding & self._find_never_binding(self.scenario)
+        lost = self._never_binding & ~nb
+        if not lost.any():
+            return
+        self._never_binding = nb
+        self._limited = np.isfinite(self.capacity) & ~nb
+        n = self.tasks.n
+        self._fixed_rate[:n] = self._fixed_rate_of(slice(0, n))
+        self._bind_views()
+        for px in self.proxies:
+            for task in sorted(px.direct):
+                if any(lost[r] for r in self._pairs_of_task(task, px)):
+                    self._to_fluid(task, px)
+
+    def _to_fluid(self, task: int, px: Proxy) -> None:
+        """Move a running fixed-rate transfer into the fluid: what it moved so far counts as
+        moved (and as progress, like a checkpoint: ``_resume``), the rest of its attempt
+        shares from now."""
+        attempt = self._attempt_work(task)
+        if attempt - self._v_cap[task] * (self.env._now - self._v_xfer_start[task]) <= 0.0:
+            return  # it ends at this instant anyway
+        moved, bott = self._direct_progress(task)
+        self._record_bytes(task, moved, bott)
+        px.bytes_read += moved
+        self._v_resume[task] += moved
+        self._v_phase[task] = TRANSFER
+        cap = self._v_cap[task]
+        self.sharing.add(task, px.idx, attempt - moved, cap, self._pairs_of_task(task, px))
+
+    def consumed(self) -> np.ndarray:
+        """Capacity used so far per resource (e.g. PUT requests): the fluid's, up to now, plus
+        that of fixed-rate transfers that have ended."""
+        out: np.ndarray = self.sharing.consumed + self._direct_used
+        return out
 
     def _on_transfer_done(self, task: int) -> None:
         moved, bott = self.sharing.pop_finished(task)
