@@ -304,6 +304,19 @@ def test_run_leaves_no_partial_or_temporary_files(tiny_run: tuple[int, str, Path
     assert [p.name for p in (root / "tiny").iterdir() if p.name.startswith(".")] == []
 
 
+def test_result_files_get_the_usual_permissions(tiny_run: tuple[int, str, Path]) -> None:
+    """Written atomically through a temporary file, but with the mode a plain ``open()``
+    gives under the process's umask (not the temporary file's owner-only 0600)."""
+    import os
+
+    _, _, root = tiny_run
+    mask = os.umask(0o022)
+    os.umask(mask)
+    (folder,) = run_folders(root)
+    for path in [p for p in folder.rglob("*") if p.is_file()]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path.name
+
+
 def test_run_manifest(tiny_run: tuple[int, str, Path]) -> None:
     _, _, root = tiny_run
     (folder,) = run_folders(root)

@@ -25,6 +25,16 @@ import pandas as pd
 from sim.experiment.run import RunResult
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_read_umask()
+"""The mode ``open()`` would give a new file (``mkstemp`` makes it owner-only)."""
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` then rename ``tmp`` onto ``path`` (same directory, so atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +43,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
