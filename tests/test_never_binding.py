@@ -191,3 +191,59 @@ def test_a_proxy_joining_through_the_api_brings_the_bucket_back(
         limits_frame(ref)["consumed"].to_numpy(float),
         rtol=1e-9,
     )
+
+
+def _all_fluid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        World, "_find_never_binding", lambda self, sc: np.zeros(len(self.capacity), bool)
+    )
+
+
+def test_work_left_counts_a_failing_attempt_as_the_fluid_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """least_work_left places by the bytes a proxy still has to move; a fixed-rate attempt
+    that will fail part-way counts its share only, like a fluid one, so the placement is the
+    same with and without the shortcut."""
+    text = scenario_yaml(
+        tenants=[tenant(objects=fixed_objects({"mailbox": (40, 30 * MB)}))],
+        proxies=[{"name": f"p{i}", "threads": 2, "processing_rate": 100 * MB} for i in range(3)],
+        pools=[{"name": "pool", "members": ["p0", "p1", "p2"], "policy": "least_work_left"}],
+        repositories=[repository("r", "pool", write_bandwidth=1e12, put_rate=1e6)],
+        jobs=[job("j", "r", failure_probability=0.5)],
+        calibration=exact_calibration(1 * MB),
+    )
+    data = yaml.safe_load(text)
+    data["tenants"][0]["objects"]["mailbox"]["size_sigma"] = 1.0
+    text = yaml.safe_dump(data, sort_keys=False)
+    fast = run(text)
+    _all_fluid(monkeypatch)
+    slow = run(text)
+    assert (fast.tasks["proxy"].to_numpy() == slow.tasks["proxy"].to_numpy()).all()
+    np.testing.assert_allclose(fast.tasks["end"], slow.tasks["end"], rtol=1e-12)
+
+
+def test_a_run_cut_at_the_horizon_counts_the_running_transfers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One 1 TB mailbox at 1 MB/s outlasts the safety horizon: the PUT requests and the time
+    series hold what it moved up to the cut, as they do when it shares the fluid."""
+    text = scenario_yaml(
+        tenants=[tenant(objects=fixed_objects({"mailbox": (1, 1e12)}))],
+        proxies=[{"name": "p0", "threads": 1, "processing_rate": 100 * MB}],
+        pools=[{"name": "pool", "members": ["p0"], "policy": "pull_fifo"}],
+        repositories=[repository("r", "pool", write_bandwidth=100 * MB, put_rate=1000)],
+        jobs=[job("j", "r")],
+        calibration=exact_calibration(1 * MB),
+    )
+    fast = sim.simulate(sim.load_scenario_text(text))
+    _all_fluid(monkeypatch)
+    slow = sim.simulate(sim.load_scenario_text(text))
+    assert fast.truncated and slow.truncated
+    put = fast.limits["limit"] == "put_requests"
+    assert float(fast.limits[put]["consumed"].iloc[0]) > 0.0
+    np.testing.assert_allclose(
+        fast.limits["consumed"].to_numpy(float), slow.limits["consumed"].to_numpy(float), rtol=1e-9
+    )
+    assert fast.timeseries["bytes"].sum() == pytest.approx(slow.timeseries["bytes"].sum(), rel=1e-9)
+    assert fast.timeseries["bytes"].sum() > 1e11

@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
+import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -291,6 +292,25 @@ def test_a_resource_that_saturates_is_tracked_without_a_full_solve() -> None:
     assert run.sh.promotions >= 4  # each link went idle and came back
     for i in range(n):
         assert abs(run.moved[i] - size[i]) <= 1e-9 * size[i]
+
+
+@pytest.mark.parametrize("ratio", [3.0, 1e3, 2e4])
+def test_a_ceiling_at_the_level_does_not_flap(ratio: float) -> None:
+    """A transfer with a large coefficient whose ceiling is the level (within rounding): bound,
+    it would lift the level above its ceiling and be freed, freed it would fall below its
+    ceiling and be bound again. It must settle (it hung once), at the max-min rates. (A ceiling
+    taken as the level within 1e-12 moves the others' rates by up to the coefficient ratio
+    times 1e-12: 1e-7 relative, the check's tolerance, at a ratio of 1e5.)"""
+    rng = np.random.default_rng(int(ratio))
+    for _ in range(40):
+        c = float(rng.choice([40.0, 100.0, 1000.0 / 60]))
+        a = float(rng.uniform(ratio, 2 * ratio))
+        cap = np.array([INF, c / (a + 1.0) * (1 + float(rng.uniform(-2e-12, 2e-12)))])
+        res = np.ones((2, 1), dtype=np.int64)
+        coef = np.array([[1.0], [a]])
+        run = Checked((cap, res, coef, np.array([INF, c]), np.array([CLS_PROXY, CLS_SOURCE])))
+        run.add(0, 1e9)
+        run.add(1, 1e9)  # checked against max_min_rates
 
 
 def test_the_incremental_path_serves_a_saturated_budget() -> None:

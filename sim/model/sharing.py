@@ -1055,12 +1055,19 @@ class FluidSharing:
             while h_f and h_f[0][1] not in live:
                 heapq.heappop(h_f)
             if h_f and -h_f[0][0] > line:
-                i = self.row_of[live[heapq.heappop(h_f)[1]]]
-                rem = self._rem_of(i)
-                self._unset(i)
-                self._cls_to(i, cls_bound)
-                self._bind(i, rem, lv)
-                continue
+                i = self.row_of[live[h_f[0][1]]]
+                # the level it would share once bound (its own usage leaves the fixed sum): a
+                # ceiling within the tolerance of that level stays at the ceiling, else the
+                # row would be freed again at once, and so on forever
+                a = self._pairs[self._vtask[i]][rs]
+                shared = (c - vf[rs] + a * self._vrate[i]) / (w_s + a)
+                if -h_f[0][0] > shared + abs(shared) * _LEVEL_TOL:
+                    heapq.heappop(h_f)
+                    rem = self._rem_of(i)
+                    self._unset(i)
+                    self._cls_to(i, cls_bound)
+                    self._bind(i, rem, lv)
+                    continue
             lv.L = level if 0.0 < level < math.inf else 0.0
             self._freed = freed
             if lv.n_bound == 0 and len(self._levels) > 1 and vf[rs] <= c * (1.0 - DROP_MARGIN):

@@ -283,9 +283,13 @@ class World:
             self._limited = np.isfinite(self.capacity) & ~self._never_binding
         self._direct_used = np.zeros(len(self.capacity))
         """Capacity used so far by fixed-rate transfers (outside the fluid), per resource."""
+        self._direct_marks: dict[int, float] = {}
+        """Running fixed-rate transfers credited up to a time (``_settle_direct``)."""
+        self.ts.sync = self._sync_series
         self._v_direct_used = float_view(self._direct_used)
-        self._charges_direct = self.synthetic is None and bool(self._never_binding.any())
-        """Whether fixed-rate transfers can use finite resources (and must count them)."""
+        self._charges_direct = self.synthetic is None
+        """Whether fixed-rate transfers use resources whose consumption is reported (not in
+        synthetic runs: there they use none)."""
         self._bind_views()
         from sim.model.lifecycle import Lifecycle
 
@@ -867,7 +871,7 @@ class World:
         t = self.tasks.v
         if self._v_phase[task] != DIRECT or t.attempts[task] != attempt:
             return
-        if self._v_fail_frac[task] >= 0.0:
+        if self._v_fail_frac[task] >= 0.0 or self._direct_marks:
             moved, bott = self._direct_progress(task)
             self._finish(task, moved, bott)
             return
@@ -931,10 +935,31 @@ class World:
         p = self.tasks.v.proxy[task]
         px = self.proxies[p]
         px.direct.discard(task)
-        self.ts.add_bytes_one(start, now, p, cap)
+        mark = self._direct_marks.pop(task, start) if self._direct_marks else start
+        self.ts.add_bytes_one(mark, now, p, cap)
         if self._charges_direct:
-            self._charge_direct(task, px, moved)
+            self._charge_direct(task, px, moved - cap * (mark - start))
         return moved, (elapsed, 0.0, 0.0, 0.0)
+
+    def _settle_direct(self) -> None:
+        """Credit the running fixed-rate transfers' bytes up to now to the time series and
+        their resources' consumption (otherwise counted when they end): before either is read
+        mid-run or at the end of a run cut at the horizon."""
+        now = self.env._now
+        marks = self._direct_marks
+        for px in self.proxies:
+            for task in px.direct:
+                mark = marks.get(task, self._v_xfer_start[task])
+                if now > mark:
+                    cap = self._v_cap[task]
+                    self.ts.add_bytes_one(mark, now, px.idx, cap)
+                    if self._charges_direct:
+                        self._charge_direct(task, px, cap * (now - mark))
+                    marks[task] = now
+
+    def _sync_series(self) -> None:
+        self.sharing.flush()
+        self._settle_direct()
 
     def _charge_direct(self, task: int, px: Proxy, moved: float) -> None:
         """Count what a fixed-rate transfer used of its (never-binding) resources."""
@@ -945,7 +970,7 @@ class World:
     def members_grew(self) -> None:
         """A proxy joined a pool: resources its threads can now reach may saturate. They go
         back to the fluid, with the fixed-rate transfers running on them."""
-        if not self._charges_direct:
+        if not self._never_binding.any():
             return
         nb = self._never_binding & self._find_never_binding(self.scenario)
         lost = self._never_binding & ~nb
@@ -977,8 +1002,8 @@ class World:
         self.sharing.add(task, px.idx, attempt - moved, cap, self._pairs_of_task(task, px))
 
     def consumed(self) -> np.ndarray:
-        """Capacity used so far per resource (e.g. PUT requests): the fluid's, up to now, plus
-        that of fixed-rate transfers that have ended."""
+        """Capacity used so far per resource (e.g. PUT requests), up to now."""
+        self._settle_direct()
         out: np.ndarray = self.sharing.consumed + self._direct_used
         return out
 
@@ -1289,8 +1314,8 @@ class World:
             px = self.proxies[p]
             # tasks on a thread still in their overhead phase have not started moving bytes
             total = px.queued_bytes + px.overhead_bytes + float(fluid[p])
-            for task in px.direct:
-                left = self.left_bytes(task) - self._cap[task] * (now - self._xfer_start[task])
+            for task in px.direct:  # the attempt's bytes, as the fluid counts them
+                left = self._attempt_work(task) - self._cap[task] * (now - self._xfer_start[task])
                 total += max(float(left), 0.0)
             out.append(total)
         return out
