@@ -175,20 +175,25 @@ def run_checked(
     return run, arrival, size
 
 
+def assert_all_accounted(run: Checked, arrival: np.ndarray, size: np.ndarray) -> None:
+    """Checked after changes; every transfer ended or was removed; a finished one moved its
+    bytes, and every second of it is charged to exactly one bottleneck class."""
+    assert run.checks > 0
+    n = size.size
+    assert sorted(run.done) == list(range(n))
+    for i in range(n):
+        if run.done[i] >= 0:
+            assert abs(run.moved[i] - size[i]) <= 1e-9 * size[i]
+            assert abs(sum(run.bott[i]) - (run.done[i] - arrival[i])) <= 1e-6
+
+
 @settings(max_examples=120, deadline=None, derandomize=True, database=None)
 @given(saturated(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
 def test_allocation_is_max_min_after_every_change(
     inst: tuple[np.ndarray, ...], seed: int, removals: bool, capacity_changes: bool
 ) -> None:
     run, arrival, size = run_checked(inst, seed, removals, capacity_changes)
-    assert run.checks > 0
-    n = inst[0].size
-    assert sorted(run.done) == list(range(n))
-    for i in range(n):
-        if run.done[i] >= 0:
-            assert abs(run.moved[i] - size[i]) <= 1e-9 * size[i]
-            # every second of the transfer is charged to exactly one bottleneck class
-            assert abs(sum(run.bott[i]) - (run.done[i] - arrival[i])) <= 1e-6
+    assert_all_accounted(run, arrival, size)
 
 
 @settings(max_examples=120, deadline=None, derandomize=True, database=None)
@@ -213,13 +218,7 @@ def test_several_water_levels_stay_max_min(
     """One water level per saturated budget: the rates are max-min after every change, every
     byte arrives, and each budget's consumption is its transfers' bytes times coefficients."""
     run, arrival, size = run_checked(inst, seed, removals, capacity_changes)
-    assert run.checks > 0
-    n = inst[0].size
-    assert sorted(run.done) == list(range(n))
-    for i in range(n):
-        if run.done[i] >= 0:
-            assert abs(run.moved[i] - size[i]) <= 1e-9 * size[i]
-            assert abs(sum(run.bott[i]) - (run.done[i] - arrival[i])) <= 1e-6
+    assert_all_accounted(run, arrival, size)
     if not removals:
         _, res, coef, capacity, _ = inst
         want = np.bincount(res.ravel(), (coef * size[:, None]).ravel(), minlength=capacity.size)
