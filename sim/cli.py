@@ -462,7 +462,7 @@ def size(
     from sim.experiment.executors import Executor
     from sim.experiment.sizing import size as run_size
     from sim.experiment.sizing import size_problem
-    from sim.report.experiment import write_size
+    from sim.report.experiment import SIZE_COLUMNS, size_evidence, write_size
 
     if not 0.0 < confidence <= 1.0:
         raise _fail(f"--confidence must be in (0, 1], got {confidence}")
@@ -502,17 +502,11 @@ def size(
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     t = Table(title=f"Evidence: window compliance vs size of pool '{result.pool}'")
-    for col in ("proxies", "met / runs", "compliance", "95 % Wilson", "longest session", ""):
+    for col in SIZE_COLUMNS:
         t.add_column(col, justify="right")
-    for r in result.curve.itertuples():
-        t.add_row(
-            str(r.pool_size),
-            f"{r.met}/{r.replications}",
-            f"{r.compliance:.0%}",
-            f"[{r.wilson_low:.2f}, {r.wilson_high:.2f}]",
-            format_duration(r.makespan_max_h_mean * 3600),
-            "[green]meets[/]" if r.passes else "[red]misses[/]",
-        )
+    for row in size_evidence(result):
+        verdict = row[-1]
+        t.add_row(*row[:-1], f"[green]{verdict}[/]" if verdict == "meets" else f"[red]{verdict}[/]")
     out.print(t)
     if not result.monotone:
         out.print(
@@ -541,7 +535,7 @@ def size(
         folder = write_size(result, results, sys.argv)
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
-    out.print(f"results: [bold]{folder}[/]  (plot: {folder / 'plots' / 'size_curve.png'})")
+    out.print(f"results: [bold]{folder}[/]  (report: {folder / 'report.html'})")
     if result.answer is None:
         raise typer.Exit(1)
 

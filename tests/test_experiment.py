@@ -298,7 +298,12 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
     r = runner.invoke(app, ["size", str(fixed), "-r", "2", "-j", "1", "--results", res])
     assert r.exit_code == 0, r.output
     assert "answer: 4 proxies" in r.output
-    assert next((tmp_path / "res" / "fixed").glob("size-*/plots/size_curve.png")).exists()
+    (folder,) = (tmp_path / "res" / "fixed").glob("size-*")
+    assert (folder / "plots" / "size_curve.png").exists()
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "4 proxies (+2 vs today&#x27;s 2)" in page and "data:image/png;base64," in page
+    assert "<td>4</td><td>2/2</td><td>100%</td>" in page  # the evidence table
+    assert "report.html" in r.output
 
 
 @pytest.mark.parametrize(

@@ -254,10 +254,34 @@ def write_comparison(
     return _write_folder(Path(root) / comparison.scenario.spec.name, "compare", fill)
 
 
+SIZE_COLUMNS = ("proxies", "met / runs", "compliance", "95 % Wilson", "longest session", "")
+"""Columns of ``size_evidence``."""
+
+
+def size_evidence(result: SizeResult) -> list[list[str]]:
+    """The sizing curve as text rows (the CLI's table and report.html)."""
+    from sim.units import format_duration
+
+    return [
+        [
+            str(r.pool_size),
+            f"{r.met}/{r.replications}",
+            f"{r.compliance:.0%}",
+            f"[{r.wilson_low:.2f}, {r.wilson_high:.2f}]",
+            format_duration(r.makespan_max_h_mean * 3600),
+            "meets" if r.passes else "misses",
+        ]
+        for r in result.curve.itertuples()
+    ]
+
+
 def write_size(
     result: SizeResult, root: Path | str = "results", command: list[str] | None = None
 ) -> Path:
-    """Write ``root/<scenario>/size-<time>/``: curve.csv, runs.csv, the plot and a manifest."""
+    """Write ``root/<scenario>/size-<time>/``: curve.csv, runs.csv, the plot, report.html and a
+    manifest."""
+    from sim.report.html import size_html
+
     assert result.scenario is not None
 
     def fill(folder: Path) -> None:
@@ -282,6 +306,7 @@ def write_size(
         atomic_write(folder / "runs.csv", lambda p: result.runs.to_csv(p, index=False))
         (folder / "plots").mkdir()
         plot_size_curve(result, folder / "plots" / "size_curve.png")
+        atomic_write_text(folder / "report.html", size_html(result, folder / "plots", man))
 
     assert result.scenario is not None
     return _write_folder(Path(root) / result.scenario.spec.name, "size", fill)

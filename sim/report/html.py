@@ -1,4 +1,5 @@
-"""One self-contained ``report.html`` per comparison: tables, embedded PNGs, the scenario.
+"""One self-contained ``report.html`` per comparison or capacity search: tables, embedded PNGs,
+the scenario.
 
 Nothing is fetched: images are base64 data URIs and the style sheet is inline, so the file can
 be mailed or archived on its own.
@@ -15,6 +16,8 @@ import pandas as pd
 import yaml
 
 from sim.experiment.compare import Comparison
+from sim.experiment.sizing import SizeResult
+from sim.scenario.loader import LoadedScenario
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
@@ -97,15 +100,7 @@ def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any
         }
     )
     errors = comparison.errors
-    resolved = yaml.safe_dump(sc.resolved(), sort_keys=False, allow_unicode=True)
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>poolsim compare: {html.escape(sc.spec.name)}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>poolsim: {html.escape(', '.join(comparison.policies))} on "
-        f"{html.escape(sc.spec.name)}</h1>",
-        _table(meta, "meta"),
         "<h2>Comparison</h2>",
         f"<p>Mean ± half-width of the {comparison.confidence:.0%} interval over {n} "
         "replications.</p>",
@@ -128,6 +123,72 @@ def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any
         _img(plots / "throughput.png", "throughput over time per policy"),
         "<h2>Every metric</h2>",
         _table(full, "summary"),
+    ]
+    title = f"{', '.join(comparison.policies)} on {sc.spec.name}"
+    return _page(f"poolsim compare: {sc.spec.name}", title, meta, parts, sc)
+
+
+def size_html(result: SizeResult, plots: Path, manifest: dict[str, Any]) -> str:
+    """The report page of a capacity search whose plot is in ``plots``."""
+    from sim.report.experiment import SIZE_COLUMNS, size_evidence
+
+    sc = result.scenario
+    assert sc is not None
+    n = len(result.seeds)
+    if result.answer is None:
+        verdict = f"no size up to the largest tried meets the window in {result.confidence:.0%}"
+    else:
+        change = result.answer - result.current
+        verdict = (
+            f"{result.answer} proxies ({change:+d} vs today's {result.current}) meet the "
+            f"window in at least {result.confidence:.0%} of {n} replications"
+        )
+    meta = pd.DataFrame(
+        [
+            ("scenario", f"{sc.spec.name} ({sc.path or 'text'})"),
+            ("scenario sha256", sc.digest),
+            ("overrides", " ".join(sc.overrides) or "none"),
+            ("pool", result.pool),
+            ("answer", verdict),
+            ("jobs whose windows count", ", ".join(result.jobs)),
+            ("added proxies", f"copies of '{result.template}'"),
+            ("replications", f"{n} per size (the same seeds at every size)"),
+            ("seeds", ", ".join(str(s) for s in result.seeds)),
+            ("created", str(manifest.get("created_utc", ""))),
+            ("command", " ".join(str(c) for c in manifest.get("command") or [])),
+        ],
+        columns=["", "value"],
+    )
+    evidence = pd.DataFrame(size_evidence(result), columns=list(SIZE_COLUMNS))
+    parts = [
+        "<h2>Evidence</h2>",
+        "<p>Window compliance per pool size: the share of replications in which every counted "
+        f"session met its window. A size meets the target when that share is at least "
+        f"{result.confidence:.0%}; the 95 % Wilson interval shows how well {n} replications "
+        "pin the share down.</p>",
+        _table(evidence, "evidence"),
+    ]
+    if not result.monotone:
+        parts.append(
+            "<p><b>Compliance is not monotone in pool size</b>: more replications would "
+            "settle it.</p>"
+        )
+    parts.append(_img(plots / "size_curve.png", "compliance against pool size"))
+    title = f"size of pool {result.pool} on {sc.spec.name}"
+    return _page(f"poolsim size: {sc.spec.name}", title, meta, parts, sc)
+
+
+def _page(title: str, heading: str, meta: pd.DataFrame, body: list[str], sc: LoadedScenario) -> str:
+    """A whole page: heading, the run's facts, ``body``, the resolved scenario."""
+    resolved = yaml.safe_dump(sc.resolved(), sort_keys=False, allow_unicode=True)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>poolsim: {html.escape(heading)}</h1>",
+        _table(meta, "meta"),
+        *body,
         "<h2>Resolved scenario</h2>",
         f"<pre>{html.escape(resolved)}</pre>",
         "</body></html>",
