@@ -46,9 +46,39 @@ def ps_scenario_text(tasks: int) -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
+def tenants_scenario_text(tenants: int, users: int) -> str:
+    """OneDrive backups of several tenants by one pool of six proxies: each tenant's
+    SharePoint budget saturates, two of them at once for much of the night, so the shared fluid
+    keeps one water level per saturated budget (the multi-tenant path)."""
+    names = [f"p{i}" for i in range(6)]
+    doc: dict[str, Any] = {
+        "name": "gate-tenants",
+        "seed": 7,
+        "tenants": [{"name": f"t{k}", "users": users} for k in range(tenants)],
+        "proxies": [{"name": n, "os": "linux", "cores": 8, "ram": "32 GB"} for n in names],
+        "pools": [{"name": "pool", "members": names, "policy": "pull_fifo"}],
+        "repositories": [
+            {"name": "s3", "kind": "s3", "owner": "pool", "write_bandwidth": "10 Gbps"}
+        ],
+        "jobs": [
+            {
+                "name": f"od-{k}",
+                "tenant": f"t{k}",
+                "workloads": ["onedrive"],
+                "repository": "s3",
+                "schedule": {"daily": "22:00", "window": "8h"},
+            }
+            for k in range(tenants)
+        ],
+        "simulation": {"days": 1, "initial_state": "protected", "bucket": "30min"},
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
 WORKLOADS: dict[str, Callable[[], str]] = {
     "mm8_fcfs_20k": lambda: mm8_scenario_text(20_000),
     "ps_jsq_5k": lambda: ps_scenario_text(5_000),
+    "three_tenants_6k": lambda: tenants_scenario_text(3, 2_000),
 }
 
 
