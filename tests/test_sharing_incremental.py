@@ -80,6 +80,13 @@ class Checked:
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-12)
         self.checks += 1
 
+    def arrive(self, arrival: np.ndarray, size: np.ndarray) -> None:
+        """Start transfer i at ``arrival[i]`` with ``size[i]`` bytes."""
+        for i in range(size.size):
+            self.env.timeout(float(arrival[i])).callbacks.append(
+                partial(self.add, i, float(size[i]))
+            )
+
     def add(self, i: int, size: float, _event: object = None) -> None:
         pairs = pairs_of(self.res[i], self.coef[i])
         self.sh.add(i, i % self.n_proxies, size, float(self.cap[i]), pairs)
@@ -159,8 +166,7 @@ def run_checked(
     rng = np.random.default_rng(seed)
     arrival = rng.integers(0, 12, n) * rng.choice([0.25, 1.0])
     size = np.where(rng.random(n) < 0.3, 1.0, np.exp(rng.uniform(-2, 2, n)))
-    for i in range(n):
-        run.env.timeout(float(arrival[i])).callbacks.append(partial(run.add, i, float(size[i])))
+    run.arrive(arrival, size)
     if removals:
         for i in rng.choice(n, size=n // 5, replace=False).tolist():
             run.env.timeout(float(arrival[i]) + float(rng.uniform(0, 3))).callbacks.append(
@@ -238,8 +244,7 @@ def test_several_saturated_budgets_are_served_incrementally() -> None:
     capacity = np.array([INF, 10.0, 6.0, 3.0, 1e3, 1e3])
     res_class = np.array([CLS_PROXY, CLS_SOURCE, CLS_SOURCE, CLS_SOURCE, CLS_PROXY, CLS_PROXY])
     run = Checked((cap, res, coef, capacity, res_class.astype(np.int8)))
-    for i in range(n):
-        run.env.timeout(float(i) * 0.05).callbacks.append(partial(run.add, i, 3.0))
+    run.arrive(np.arange(n) * 0.05, np.full(n, 3.0))
     run.env.run()
     assert len(run.done) == n
     assert run.sh.recomputes <= 6
@@ -283,8 +288,7 @@ def test_a_resource_that_saturates_is_tracked_without_a_full_solve() -> None:
     run = Checked((cap, res, coef, capacity, res_class))
     arrival = np.cumsum(rng.exponential(0.8, n))
     size = rng.exponential(1.0, n)
-    for i in range(n):
-        run.env.timeout(float(arrival[i])).callbacks.append(partial(run.add, i, float(size[i])))
+    run.arrive(arrival, size)
     run.env.run()
     assert len(run.done) == n
     assert run.sh.recomputes == 0
@@ -321,8 +325,7 @@ def test_the_incremental_path_serves_a_saturated_budget() -> None:
     coef = np.ones((n, 1))
     inst = (cap, res, coef, np.array([INF, 10.0]), np.array([CLS_PROXY, CLS_SOURCE], np.int8))
     run = Checked(inst)
-    for i in range(n):
-        run.env.timeout(float(i) * 0.05).callbacks.append(partial(run.add, i, 3.0))
+    run.arrive(np.arange(n) * 0.05, np.full(n, 3.0))
     run.env.run()
     assert len(run.done) == n
     assert run.sh.recomputes <= 2

@@ -921,14 +921,9 @@ class FluidSharing:
         """Whether ``rate`` more on these resources keeps every one below its slack line (the
         tracked resources have none)."""
         vf, slack, levels = self._vf, self._vslack, self._levels
-        if not levels:
-            for r, a in pairs.items():  # noqa: SIM110 (a loop is faster than all() here)
-                if vf[r] + a * rate > slack[r]:
-                    return False
-            return True
-        if len(levels) == 1:
+        if len(levels) == 1:  # the usual case, without the inner loop
             vw, level = levels[0].vw, levels[0].L
-            for r, a in pairs.items():  # noqa: SIM110
+            for r, a in pairs.items():  # noqa: SIM110 (a loop is faster than all() here)
                 if vf[r] + level * vw[r] + a * rate > slack[r]:
                     return False
             return True
