@@ -632,6 +632,7 @@ class FluidSharing:
         if self._dirty:
             self._park(i, work)
             return
+        self._freed = False  # set by this placement's re-levelling only, not an earlier one
         if self._place(i, pairs, cap):
             self.local_updates += 1
             # the level only fell (rows bound by this one finish later), so the one finish
@@ -644,7 +645,6 @@ class FluidSharing:
                 rate = self._vrate[i]
                 t_end = now + self._vrem0[i] / rate if rate > 0.0 else math.inf
             if self._freed:
-                self._freed = False
                 self._schedule_next()  # rows back at their ceiling may finish sooner
             elif t_end < self._timer_at:
                 self._arm(t_end)
