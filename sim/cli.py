@@ -15,8 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sim.errors import ScenarioError
 from sim.policies.registry import PolicyError
-from sim.scenario import LoadedScenario, ScenarioError, load_scenario
+from sim.scenario import LoadedScenario, load_scenario
 from sim.units import format_bytes, format_duration
 
 app = typer.Typer(

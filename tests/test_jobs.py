@@ -1,4 +1,4 @@
-"""Job types, schedules, retries, growth and incrementals (sim/model/job.py, sim/model/schedule.py).
+"""Job types, schedules, retries, growth and incrementals (sim/model/job.py, scenario/calendar.py).
 
 Scenarios are tiny and exact (``exact_calibration``: no overhead, resolve, metadata or restore
 point time unless a test sets one, no change noise, unlimited proxies, items and repositories),
@@ -431,7 +431,7 @@ def test_invalid_schedules_are_validation_errors(
 
 
 def test_allowed_hours_wrap_past_midnight() -> None:
-    from sim.model.schedule import parse_allowed_hours
+    from sim.scenario.calendar import parse_allowed_hours
 
     grid = parse_allowed_hours(["mon-sun 20-06"])
     assert grid.sum() == 7 * 10

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sim import defaults as d
+from sim.errors import ScenarioError
 from sim.scenario.schema import TenantSpec
-from sim.scenario.yamlsource import ScenarioError
 from sim.workload import ObjectTable, generate_objects, read_inventory_csv
 from sim.workload.objects import TYPE_INDEX, tenant_objects
 

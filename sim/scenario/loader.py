@@ -14,20 +14,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.errors import Problem, ScenarioError
 from sim.policies.registry import PolicyError, make_policy
+from sim.scenario.calendar import timeline_times
+from sim.scenario.overrides import apply_override
 from sim.scenario.rules import check_rules
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlsource import (
     Positions,
-    Problem,
-    ScenarioError,
     format_path,
     load_yaml,
     load_yaml_file,
     position_of,
 )
-
-_KEY = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -53,85 +52,6 @@ class LoadedScenario:
         """SHA-256 of the resolved scenario (stable across key order and units)."""
         text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Split ``dotted.key[0].x=value`` into path parts and a YAML-typed value."""
-    if "=" not in text:
-        raise ScenarioError(
-            [Problem("--set", None, None, text, "expected KEY=VALUE, e.g. proxies[0].threads=32")]
-        )
-    key, value = text.split("=", 1)
-    parts = [m.group(1) or m.group(2) for m in _KEY.finditer(key.strip())]
-    if not parts or "".join(f"{p}" for p in parts) == "":
-        raise ScenarioError([Problem("--set", None, None, text, "empty key")])
-    parsed, _ = load_yaml(value, "--set")
-    return parts, parsed
-
-
-def apply_override(data: dict[str, Any], text: str) -> tuple[str | int, ...]:
-    """Apply one ``--set`` to raw scenario data in place; returns the path it set.
-
-    List items may be chosen by index or by their ``name``.
-    """
-    parts, value = parse_override(text)
-    node: Any = data
-    walked: list[str | int] = []
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            idx = _list_index(node, part)
-            if idx is None:
-                names = [x.get("name") for x in node if isinstance(x, dict)]
-                raise ScenarioError(
-                    [
-                        Problem(
-                            "--set",
-                            None,
-                            None,
-                            format_path(tuple(walked)),
-                            f"no item '{part}' in this list (indices 0..{len(node) - 1}"
-                            + (f", names {', '.join(map(str, names))})" if names else ")"),
-                        )
-                    ]
-                )
-            walked.append(idx)
-            if last:
-                node[idx] = value
-            else:
-                node = node[idx]
-        elif isinstance(node, dict):
-            walked.append(part)
-            if last:
-                node[part] = value
-            else:
-                if node.get(part) is None:  # absent or an empty section such as 'calibration:'
-                    node[part] = {}
-                node = node[part]
-        else:
-            raise ScenarioError(
-                [
-                    Problem(
-                        "--set",
-                        None,
-                        None,
-                        format_path(tuple(walked)),
-                        f"'{format_path(tuple(walked))}' is a value, not a section; cannot set "
-                        f"'{part}' inside it",
-                    )
-                ]
-            )
-    return tuple(walked)
-
-
-def _list_index(node: list[Any], part: str) -> int | None:
-    if part.isdigit():
-        idx = int(part)
-        return idx if idx < len(node) else None
-    for j, item in enumerate(node):
-        if isinstance(item, dict) and item.get("name") == part:
-            return j
-    return None
 
 
 def load_scenario(
@@ -217,25 +137,6 @@ def policy_checker(spec: Scenario) -> Callable[[str, list[str]], str | None]:
         return None
 
     return check
-
-
-def timeline_times(spec: Scenario) -> list[float]:
-    """Absolute time of each timeline event (NaN where it cannot be placed; see problems)."""
-    from sim.model.schedule import Calendar, start_times
-
-    cal = Calendar(spec.simulation.start_weekday)
-    jobs = {j.name: j for j in spec.jobs}
-    out = []
-    for ev in spec.timeline:
-        if ev.at is not None:
-            out.append((ev.day - 1) * 86_400.0 + ev.at)
-        elif ev.offset is not None and ev.job in jobs:
-            starts = start_times(jobs[ev.job].schedule, spec.simulation.days, cal)
-            n = ev.session - 1
-            out.append(starts[n] + ev.offset if n < len(starts) else math.nan)
-        else:
-            out.append(math.nan)
-    return out
 
 
 def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:

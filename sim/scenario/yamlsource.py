@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import TypeAlias
 
 import yaml
@@ -14,10 +13,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
+from sim.errors import Problem, ScenarioError
+
 __all__ = [
     "Positions",
-    "Problem",
-    "ScenarioError",
     "format_path",
     "load_yaml",
     "load_yaml_file",
@@ -26,45 +25,6 @@ __all__ = [
 
 Loc: TypeAlias = tuple[str | int, ...]
 Positions: TypeAlias = dict[tuple[str | int, ...], tuple[int, int]]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a scenario file, with where it is."""
-
-    file: str
-    line: int | None
-    column: int | None
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        path = self.path or "(top level)"
-        return f"{where}: {path}: {self.message}" if where else f"{path}: {self.message}"
-
-
-class ScenarioError(Exception):
-    """One or more problems found in a scenario file."""
-
-    def __init__(self, problems: Iterable[Problem], file: str | None = None) -> None:
-        self.problems: list[Problem] = list(problems)
-        if file is None:
-            file = self.problems[0].file if self.problems else "<scenario>"
-        self.file: str = file
-        super().__init__(self.problems)
-
-    def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem], str]]:
-        return (type(self), (self.problems, self.file))
-
-    def __str__(self) -> str:
-        n = len(self.problems)
-        header = f"{n} problem{'' if n == 1 else 's'} in {self.file}:"
-        return "\n".join([header, *(str(p) for p in self.problems)])
 
 
 _BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")

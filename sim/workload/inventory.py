@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sim import defaults as d
-from sim.scenario.yamlsource import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError
 from sim.units import UnitError, parse_size
 from sim.workload.objects import TYPE_INDEX, ObjectTable
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.errors import Problem, ScenarioError
 from sim.scenario.schema import SizeDistribution, SyntheticSpec
-from sim.scenario.yamlsource import Problem, ScenarioError
 
 
 def sample_sizes(spec: SizeDistribution, n: int, rng: np.random.Generator) -> np.ndarray:
