@@ -20,6 +20,7 @@ from helpers.scenario import HUGE, exact_calibration, fixed_objects, repository,
 import sim
 from sim import defaults as d
 from sim.scenario import ScenarioError
+from sim.scenario.schema import with_units
 
 MB = 1e6
 DAY = 86_400.0
@@ -64,7 +65,7 @@ def estate(
         "calibration": cal if cal is not None else exact_calibration(1 * MB),
         "simulation": {"days": days, "start_weekday": start_weekday, "bucket": 300},
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def problems(text: str) -> list[str]:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sim.errors import Problem, ScenarioError
 from sim.policies.registry import PolicyError, make_policy
 from sim.scenario.calendar import timeline_times
+from sim.scenario.horizon import horizon_problems, horizon_warnings
 from sim.scenario.overrides import apply_override
 from sim.scenario.rules import check_rules
 from sim.scenario.schema import Scenario
@@ -37,6 +38,8 @@ class LoadedScenario:
     path: Path | None
     overrides: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    """Things that are not wrong but probably not meant (an error under ``--strict``)."""
 
     @property
     def base_dir(self) -> Path:
@@ -102,11 +105,27 @@ def validate_data(
     ]
     if not problems:
         problems = [
-            _problem(file, positions, loc, msg, overridden) for loc, msg in _timeline_problems(spec)
+            _problem(file, positions, loc, msg, overridden)
+            for loc, msg in [*_timeline_problems(spec), *horizon_problems(spec)]
         ]
     if problems:
         raise ScenarioError(problems)
-    return LoadedScenario(spec=spec, path=path, overrides=tuple(overrides), raw=data)
+    warnings = [
+        _problem(file, positions, loc, msg, overridden)
+        for loc, msg in [*horizon_warnings(spec), *_ignored_fields(spec)]
+    ]
+    return LoadedScenario(
+        spec=spec, path=path, overrides=tuple(overrides), raw=data, warnings=tuple(warnings)
+    )
+
+
+def _ignored_fields(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Fields given in the file that the model does not read yet."""
+    return [
+        (("proxies", i, "ram"), "ram is not used by the model yet: it is ignored")
+        for i, p in enumerate(spec.proxies)
+        if "ram" in p.model_fields_set
+    ]
 
 
 def _policy_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
