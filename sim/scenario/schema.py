@@ -471,8 +471,9 @@ class RetrySpec(Strict):
         600.0,
         ge=60.0,
         le=999 * 60.0,
-        description="Wait before each retry round: 1-999 min, the range the product's job "
-        "settings offer (INFERRED from the product's job dialog; no public page states it).",
+        description="Wait before each retry round: 1-999 min, the range the product allows "
+        "(vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/"
+        "new-vbojobschedulepolicy.html).",
     )
 
 
