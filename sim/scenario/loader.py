@@ -40,6 +40,17 @@ class LoadedScenario:
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
     """Things that are not wrong but probably not meant (an error under ``--strict``)."""
+    notes: tuple[Problem, ...] = ()
+    """Information for the user (fields the model ignores); never an error."""
+    positions: Positions = field(default_factory=dict, repr=False, compare=False)
+    """(line, column) of every value of the file, for problems found after loading."""
+
+    def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
+        """A Problem at loc of this scenario (its file and the line of loc, when known)."""
+        file = str(self.path) if self.path is not None else "<string>"
+        pos = position_of(self.positions, loc)
+        line, col = pos if pos is not None else (None, None)
+        return Problem(file, line, col, format_path(loc), message)
 
     @property
     def base_dir(self) -> Path:
@@ -111,20 +122,31 @@ def validate_data(
     if problems:
         raise ScenarioError(problems)
     warnings = [
-        _problem(file, positions, loc, msg, overridden)
-        for loc, msg in [*horizon_warnings(spec), *_ignored_fields(spec)]
+        _problem(file, positions, loc, msg, overridden) for loc, msg in horizon_warnings(spec)
     ]
+    notes = [_problem(file, positions, loc, msg, overridden) for loc, msg in _ignored_fields(spec)]
     return LoadedScenario(
-        spec=spec, path=path, overrides=tuple(overrides), raw=data, warnings=tuple(warnings)
+        spec=spec,
+        path=path,
+        overrides=tuple(overrides),
+        raw=data,
+        warnings=tuple(warnings),
+        notes=tuple(notes),
+        positions=positions,
     )
 
 
 def _ignored_fields(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     """Fields given in the file that the model does not read yet."""
+    given = [i for i, p in enumerate(spec.proxies) if "ram" in p.model_fields_set]
+    if not given:
+        return []
+    where = f" (and {len(given) - 1} more prox{'y' if len(given) == 2 else 'ies'})"
     return [
-        (("proxies", i, "ram"), "ram is not used by the model yet: it is ignored")
-        for i, p in enumerate(spec.proxies)
-        if "ram" in p.model_fields_set
+        (
+            ("proxies", given[0], "ram"),
+            "ram is not used by the model yet: it is ignored" + (where if len(given) > 1 else ""),
+        )
     ]
 
 

@@ -219,6 +219,9 @@ CountRate = Annotated[
     _js("count rate", "'3500/s'"),
 ]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+MAX_COUNT = 10**9
+"""Largest count of users, objects or tasks accepted: far beyond any Microsoft 365 tenant, and
+small enough that no count overflows; validate's memory estimate refuses much less (INFERRED)."""
 PositiveRate = Annotated[Rate, Field(gt=0)]
 PositiveSize = Annotated[Size, Field(gt=0)]
 
@@ -244,10 +247,10 @@ class ObjectTypeMix(Strict):
     """How one object type is generated for a tenant; unset fields use the defaults."""
 
     per_user: float | None = Field(
-        None, ge=0, description="Objects of this type per user (vb365 fact 15)."
+        None, ge=0, le=1000, description="Objects of this type per user (vb365 fact 15)."
     )
     count: int | None = Field(
-        None, ge=0, description="Exact number of objects; wins over per_user."
+        None, ge=0, le=MAX_COUNT, description="Exact number of objects; wins over per_user."
     )
     mean_size: Size | None = Field(None, gt=0, description="Mean object size (> 0).")
     size_sigma: float | None = Field(
@@ -263,7 +266,11 @@ class TenantSpec(Strict):
     """A Microsoft 365 organisation: the source side of every job."""
 
     name: str = Field(description="Unique tenant name.")
-    users: int = Field(ge=1, description="Licensed users; drives object generation.")
+    users: int = Field(
+        ge=1,
+        le=MAX_COUNT,
+        description="Licensed users; drives object generation (at most 10^9).",
+    )
     licences: int | None = Field(
         None, ge=1, description="Licence count for the SharePoint RU tier (default: users)."
     )
@@ -626,7 +633,7 @@ class SyntheticSpec(Strict):
     sizes: SizeDistribution = Field(
         default_factory=SizeDistribution, description="Task sizes (ignored with a trace)."
     )
-    tasks: int = Field(1000, ge=1, description="Number of arrivals (Poisson).")
+    tasks: int = Field(1000, ge=1, le=MAX_COUNT, description="Number of arrivals (Poisson).")
     service: Literal["threads", "processor_sharing"] = Field(
         "threads",
         description="'threads': each thread serves one task at thread_rate (FCFS servers); "
@@ -641,7 +648,10 @@ class SyntheticSpec(Strict):
         "each (Kelly's symmetric M/G/c-PS); unlimited when not given.",
     )
     warmup_tasks: int = Field(
-        0, ge=0, description="Arrivals before the measured ones (not counted in summaries)."
+        0,
+        ge=0,
+        le=MAX_COUNT,
+        description="Arrivals before the measured ones (not counted in summaries).",
     )
     vacations: VacationSpec | None = Field(
         None, description="Proxies take vacations whenever idle (checks against 8b)."

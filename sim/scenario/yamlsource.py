@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from typing import TypeAlias
 
@@ -61,6 +62,8 @@ _TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = _TAG + "merge"
 # Alias expansion can blow a tiny file up exponentially ("billion laughs").
 _MAX_NODES = 1_000_000
+MAX_FILE_BYTES = 16 * 2**20
+"""Largest scenario file read (16 MiB; the shipped ones are a few KB)."""
 _RESOLVER = Resolver()
 _resolve: Callable[[type[Node], str, tuple[bool, bool]], str] = _RESOLVER.resolve
 
@@ -291,6 +294,20 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions]:
 def load_yaml_file(path: str | os.PathLike[str]) -> tuple[object, Positions]:
     """Read a UTF-8 YAML file and load it as load_yaml does."""
     file = os.fspath(path)
+    try:
+        st = os.stat(file)  # before opening: a FIFO or /dev/zero is never read
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, None, None, "", "file not found")], file) from None
+    except OSError as error:
+        message = f"cannot read file: {error.strerror or error}"
+        raise ScenarioError([Problem(file, None, None, "", message)], file) from None
+    if not stat.S_ISDIR(st.st_mode) and not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or special file"
+        message = f"is {kind}, not a regular file; give a scenario file"
+        raise ScenarioError([Problem(file, None, None, "", message)], file)
+    if st.st_size > MAX_FILE_BYTES:
+        message = f"is {st.st_size:,} bytes; a scenario file is at most {MAX_FILE_BYTES:,} bytes"
+        raise ScenarioError([Problem(file, None, None, "", message)], file)
     try:
         with open(file, "rb") as handle:
             raw = handle.read()
