@@ -54,6 +54,29 @@ def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
         raise typer.Exit(2) from None
 
 
+def _plugin_raised(exc: BaseException, loaded: LoadedScenario, forced: str | None) -> str | None:
+    """The policy whose own code raised exc (a frame of its source file is in the traceback),
+    or None when the exception came from poolsim itself."""
+    import inspect
+    import traceback
+
+    from sim.policies.registry import resolve
+
+    names = {forced} if forced else set()
+    for pool in loaded.spec.pools:
+        names.add(pool.policy if isinstance(pool.policy, str) else pool.policy.name)
+    frames = {f.filename for f in traceback.extract_tb(exc.__traceback__)}
+    sim_dir = str(Path(__file__).resolve().parent)
+    for name in sorted(n for n in names if n):
+        try:
+            source = inspect.getfile(resolve(name))
+        except (PolicyError, TypeError, OSError):
+            continue
+        if not source.startswith(sim_dir) and source in frames:
+            return name
+    return None
+
+
 StrictOpt = Annotated[
     bool,
     typer.Option("--strict", help="Treat warnings (e.g. events after the last session) as errors."),
@@ -197,6 +220,18 @@ def run(
             result = simulate(loaded, seed=seed, policy=policy)
     except (PolicyError, ScenarioError) as exc:
         raise _fail(f"{file}: {exc}") from None
+    except Exception as exc:
+        culprit = _plugin_raised(exc, loaded, policy)
+        if culprit is None:
+            raise
+        err.print(
+            f"error: {file}: policy '{culprit}' raised {type(exc).__name__}: {exc} "
+            "(the policy is user code; nothing was written)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
     try:
         folder = write_results(result, results, command=sys.argv, plots=plots)
     except OSError as exc:

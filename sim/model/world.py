@@ -1349,7 +1349,9 @@ class World:
                     self._maybe_vacation(px)
             try:
                 self.env.run(until=done)
-            except RuntimeError:  # no events left: some task can never finish
+            except RuntimeError as exc:  # no events left: some task can never finish
+                if not str(exc).startswith("No scheduled events left"):
+                    raise  # anything else (a policy plug-in that raised) is not a result
                 self.truncated = True
             self.sessions[0].end = self.env.now
             return
