@@ -18,10 +18,11 @@ import simpy
 from sim import defaults as d
 from sim.model import rng as streams
 from sim.model.clock import call_later
+from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET, pairs_of
 from sim.model.pool import Pool
 from sim.model.proxy import ACTIVE, ENABLING, VACATION, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
-from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing, pairs_of
+from sim.model.sharing import FluidSharing
 from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
 from sim.model.throttle import RequestBudget
 from sim.model.trace import (
