@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import simpy
 
 from sim import defaults as d
+from sim.defaults import DAY_S
 from sim.model import rng as streams
 from sim.model.clock import call_later
+from sim.model.job import JobBook, SessionState
 from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET, pairs_of
 from sim.model.pool import Pool
 from sim.model.proxy import ACTIVE, ENABLING, VACATION, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
 from sim.model.sharing import FluidSharing
 from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER, Bottleneck, TaskState
-from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
+from sim.model.tenant import Tenant, daily_ru_budget, sharepoint_ru_per_day, sharepoint_ru_per_min
 from sim.model.throttle import RequestBudget
 from sim.model.trace import (
     CANCELLED,
@@ -50,30 +51,6 @@ K_SLOTS = 9
 PAIRS_CACHE = 16384
 """Resource maps kept by ``World._pairs_of_task`` (transfers whose request coefficients are
 their own, e.g. RU per byte of one object, each add one)."""
-DAY_S = 86_400.0
-
-
-@dataclass
-class SessionState:
-    """One run of one job."""
-
-    job: int
-    index: int
-    day: int
-    id: int
-    """Position in ``World.sessions`` (the ``session`` column of the task table)."""
-    scheduled: float
-    start: float = float("nan")
-    end: float = float("nan")
-    first_task: int = 0
-    n_tasks: int = 0
-    remaining: int = 0
-    terminated: bool = False
-    done: simpy.Event | None = None
-    deadline: float = float("inf")
-    retries: int = 0
-    skipped: bool = False
-    processing_done: bool = False
 
 
 class World:
@@ -209,33 +186,12 @@ class World:
         }
         """Backup copy job -> its source backup job."""
         self.copy_thread_bps = d.COPY_THREAD_BPS
-        self.session_done: dict[int, list[simpy.Event]] = {}
-        """Per backup job: events a backup copy waits on (one per finished session)."""
         self._fail_p = [j.failure_probability for j in sc.jobs] or [0.0]
         self._may_fail = any(p > 0.0 for p in self._fail_p)
-        self._runs: dict[int, int] = {}
-        self._finished: dict[int, int] = {}
-        self._source_over: set[int] = set()
-        self._last_ok: dict[int, np.ndarray] = {}
-        self._copied: dict[int, np.ndarray] = {}
         self._fail_rng: dict[int, np.random.Generator] = {}
-        self.stored = {
-            j: np.zeros(self.n_objects) for j, spec in enumerate(sc.jobs) if spec.type == "backup"
-        }
-        if sc.simulation.initial_state == "protected":
-            from sim.model.job import job_scope
-
-            for j in self.stored:
-                scope = job_scope(self, j)
-                tn = self.tenants[self.job_tenant[j]]
-                comp = np.asarray(self.repositories[self.job_repo[j]].compression)
-                local = scope - tn.first_object
-                self.stored[j][scope] = (
-                    tn.objects.size_bytes[local] * comp[tn.objects.workload[local]]
-                )
-        """Per backup job: bytes stored per object (sum of bytes written)."""
-        """Per job: the owning pool index (>= 0) or -1 - standalone proxy index."""
         self.sessions: list[SessionState] = []
+        self.book = JobBook(self)
+        """Jobs' book-keeping: sessions run, last successful backups, stored and copied bytes."""
         self._sid_next = 0
         self._pairs_by: dict[tuple[int, int, int], dict[int, float]] = {}
         """Resource maps by (``_sid``, processing resource, throttle resource)."""
@@ -1122,109 +1078,9 @@ class World:
         for px in freed:
             self._refill(px)
 
-    def _daily_ru_budget(self, tn: Tenant) -> Generator[simpy.Event, Any, None]:
-        """The SharePoint/OneDrive RU budget per day (vb365 fact 26): checked every minute (the
-        budget's own granularity); once spent, the tenant's RU capacity is 0 until midnight."""
-        env = self.env
-        r = tn.res_ru
-        per_s = tn.ru_per_min / 60.0
-        day_start_used = 0.0
-        day = 0
-        spent_today = False
-        while True:
-            yield env.timeout(60.0)
-            self.sharing._advance()
-            today = int(env.now // DAY_S)
-            if today != day:
-                day = today
-                day_start_used = float(self.sharing.consumed[r])
-                if spent_today:
-                    spent_today = False
-                    if tn.ru_budget is not None:
-                        tn.ru_budget.hold(False)
-                    else:
-                        self.sharing.set_capacity(r, per_s)
-                    self.events.append(
-                        {"t": env.now, "event": "ru_budget_reset", "tenant": tn.name}
-                    )
-            spent = float(self.sharing.consumed[r]) - day_start_used
-            if spent >= tn.ru_per_day and not spent_today:
-                spent_today = True
-                if tn.ru_budget is not None:
-                    tn.ru_budget.hold(True)
-                else:
-                    self.sharing.set_capacity(r, 0.0)
-                self.events.append({"t": env.now, "event": "ru_budget_spent", "tenant": tn.name})
-
     def capacity_of(self, resource: int) -> float:
         """Current capacity of a resource."""
         return float(self.sharing.capacity[resource])
-
-    # -- sessions ------------------------------------------------------------------------------
-    def job_runs(self, job: int) -> int:
-        """Sessions of ``job`` so far (its next session's index)."""
-        return self._runs.get(job, 0)
-
-    def last_ok(self, job: int) -> np.ndarray:
-        """Per object: start time of its last successful backup by ``job`` (NaN: never)."""
-        if job not in self._last_ok:
-            last = np.full(self.n_objects, np.nan)
-            if self.scenario.simulation.initial_state == "protected":
-                from sim.model.job import job_scope
-
-                last[job_scope(self, job)] = self.scenario.jobs[job].schedule.daily or 0.0
-                last -= DAY_S
-            self._last_ok[job] = last
-        return self._last_ok[job]
-
-    def copied(self, job: int) -> np.ndarray:
-        """Per object: stored bytes a backup-copy job has copied so far."""
-        if job not in self._copied:
-            copied = np.zeros(self.n_objects)
-            if self.scenario.simulation.initial_state == "protected":
-                copied[:] = self.stored[self.copy_source[job]]
-            self._copied[job] = copied
-        return self._copied[job]
-
-    def source_session_event(self, job: int, k: int) -> simpy.Event:
-        """The event of backup ``job``'s k-th finished session (value: the session id);
-        ``k = -1`` marks the job as finished (value None for every later k)."""
-        events = self.session_done.setdefault(job, [])
-        if k < 0:
-            self._source_over.add(job)
-            for ev in events:
-                if not ev.triggered:
-                    ev.succeed(None)
-            return self.env.event().succeed(None)
-        while len(events) <= k:
-            ev = self.env.event()
-            if job in self._source_over:
-                ev.succeed(None)
-            events.append(ev)
-        return events[k]
-
-    def end_session(self, sess: SessionState) -> None:
-        """Book-keeping when a session ends: count it and wake waiting backup copies."""
-        self._runs[sess.job] = self._runs.get(sess.job, 0) + 1
-        if self.scenario.jobs[sess.job].type == "backup":
-            k = self._finished.get(sess.job, 0)
-            self._finished[sess.job] = k + 1
-            ev = self.source_session_event(sess.job, k)
-            if not ev.triggered:
-                ev.succeed(sess.id)
-
-    def record_skipped(self, job: int, scheduled: float) -> None:
-        """A run that could not start because the job's previous session was still running."""
-        sess = SessionState(
-            job=job,
-            index=self.job_runs(job),
-            day=int(scheduled // DAY_S),
-            id=len(self.sessions),
-            scheduled=scheduled,
-            skipped=True,
-        )
-        self.sessions.append(sess)
-        self._runs[job] = self._runs.get(job, 0) + 1
 
     # -- queries -------------------------------------------------------------------------------
     def outstanding_bytes(self, proxy: int) -> float:
@@ -1257,7 +1113,7 @@ class World:
         procs = [self.env.process(job_process(self, j)) for j in range(len(self.scenario.jobs))]
         for tn in self.tenants:
             if np.isfinite(tn.ru_per_day):
-                self.env.process(self._daily_ru_budget(tn))
+                self.env.process(daily_ru_budget(self.env, self.sharing, self.events, tn))
         return procs
 
     def run(self) -> None:
