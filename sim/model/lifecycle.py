@@ -360,7 +360,7 @@ class Lifecycle:
         elif role == "orchestrator" and pool.paused:
             pool.paused = False
             if pool.pull is not None:
-                world._serve_pull(pool)
+                world.serve_pull(pool)
             else:
                 parked = list(pool.parked)
                 pool.parked.clear()

@@ -8,7 +8,7 @@ process per task): ready -> queued -> on a thread (per-object overhead) -> trans
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,9 +21,10 @@ from sim.model.clock import call_later
 from sim.model.job import JobBook, SessionState
 from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET, pairs_of
 from sim.model.pool import Pool
-from sim.model.proxy import ACTIVE, ENABLING, VACATION, Proxy
+from sim.model.proxy import ACTIVE, ENABLING, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
 from sim.model.sharing import FluidSharing
+from sim.model.synthetic import SyntheticMode
 from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER, Bottleneck, TaskState
 from sim.model.tenant import Tenant, daily_ru_budget, sharepoint_ru_per_day, sharepoint_ru_per_min
 from sim.model.throttle import RequestBudget
@@ -43,7 +44,6 @@ from sim.policies.registry import make_policy
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import PolicySpec, Scenario, SlowDownSpec
 from sim.workload.objects import WORKLOAD_INDEX, tenant_objects, with_growth
-from sim.workload.synthetic import arrivals as synthetic_arrivals
 
 #: resource slots per task: proxy processing, proxy throttle, then up to three tenant and four
 #: repository resources depending on the job type (see ``new_tasks``)
@@ -210,10 +210,11 @@ class World:
         self.config_db = simpy.Resource(self.env, capacity=cal.db_concurrent_sessions)
         """The PostgreSQL configuration database: metadata phases of sessions share it."""
         self.synthetic = sc.synthetic
-        self._vacation = sc.synthetic.vacations if sc.synthetic is not None else None
-        self._vac_rng = streams.stream(self.seed, streams.FAILURE, 2_000_000)
+        self.on_idle: Callable[[Proxy], None] | None = None
+        """Called when a thread of a proxy finds no work (synthetic vacations)."""
+        self.synthetic_mode: SyntheticMode | None = None
         if self.synthetic is not None:
-            self._init_synthetic(loaded, pool_index)
+            self.synthetic_mode = SyntheticMode(self, loaded.base_dir, pool_index)
         self._never_binding = np.zeros(len(self.capacity), dtype=bool)
         if self.synthetic is None:
             self._never_binding = self._find_never_binding(sc)
@@ -374,95 +375,6 @@ class World:
             self.env.timeout(float(sd.repartition_after)).callbacks.append(done)
 
         return on_empty
-
-    def _init_synthetic(self, loaded: LoadedScenario, pool_index: dict[str, int]) -> None:
-        """Synthetic mode: every task is created up front with its arrival time as ready time;
-        one pseudo-job (index 0) and one session hold them all."""
-        spec = self.synthetic
-        s = self.state
-        assert spec is not None
-        times, sizes = synthetic_arrivals(
-            spec,
-            loaded.base_dir,
-            streams.stream(self.seed, streams.ARRIVALS),
-            streams.stream(self.seed, streams.SIZES),
-        )
-        owner = pool_index.get(spec.target)
-        self.job_owner = [owner if owner is not None else -1 - self.proxy_index[spec.target]]
-        if spec.service == "threads":
-            thread_rate = spec.thread_rate if spec.thread_rate is not None else 1e6
-            for px in self.proxies:
-                self.capacity[px.res_processing] = np.inf
-                px.capacity_bps = px.threads * thread_rate
-            self._limited = np.isfinite(self.capacity)
-        else:
-            thread_rate = spec.thread_rate if spec.thread_rate is not None else np.inf
-        n = times.shape[0]
-        sess = SessionState(job=0, index=0, day=0, id=0, scheduled=0.0, start=0.0)
-        self.sessions.append(sess)
-        ids = self.tasks.reserve(n)
-        s.grow(ids.stop)
-        t = self.tasks
-        t.job[:n] = 0
-        t.session[:n] = 0
-        t.object[:n] = np.arange(n)
-        t.tenant[:n] = -1
-        t.workload[:n] = -1
-        t.otype[:n] = -1
-        t.work_bytes[:n] = sizes
-        t.items[:n] = 1.0
-        t.full[:n] = 1
-        t.ready[:n] = times
-        s.cap[:n] = thread_rate
-        s.res[:n] = 0
-        s.coef[:n] = 0.0
-        s.coef[:n, 0] = 1.0
-        s.coef[:n, 1] = 1.0
-        s.comp[:n] = 1.0
-        s.fixed_rate[:n] = self._fixed_rate_of(slice(0, n))
-        self._set_sids(slice(0, n))
-        sess.first_task = 0
-        sess.n_tasks = n
-        sess.remaining = n
-        sess.done = self.env.event()
-
-    def _arrivals(self) -> None:
-        """Submit each synthetic task at its arrival time.
-
-        A chain of timeouts with a callback instead of a generator process (a process step costs
-        more than the submission itself); the events are created in the same order as the
-        process did, starting from an urgent event at time 0 like a process's start.
-        """
-        env = self.env
-        times: list[float] = self.tasks.ready[: self.tasks.n].tolist()
-        n = len(times)
-        pos = 0
-        submit = self.submit
-
-        def submit_due(_event: object = None) -> None:
-            """Submit every task due by now, then wait for the next one."""
-            nonlocal pos
-            now = env._now  # the clock does not move while callbacks run
-            while pos < n:
-                at = times[pos]
-                if at > now:
-                    call_later(env, at - now, None, arrive)
-                    return
-                pos += 1
-                submit(pos - 1)
-
-        def arrive(_event: object) -> None:
-            """The next task is due: ``submit_due`` with its first task known to be due."""
-            nonlocal pos
-            pos += 1
-            submit(pos - 1)
-            submit_due()
-
-        start = simpy.Event(env)
-        start._ok = True  # what simpy.events.Initialize does for a process
-        start._value = None
-        start.callbacks.append(submit_due)
-        env.schedule(start, simpy.events.URGENT)
 
     # -- task creation -------------------------------------------------------------------------
     def new_tasks(
@@ -627,7 +539,7 @@ class World:
             else:
                 pull.push(task)
             if pool.idle:  # no free thread: nothing to serve
-                self._serve_pull(pool)
+                self.serve_pull(pool)
             return
         candidates = [m for m in pool.members if self.proxies[m].can_take_work]
         if not candidates or pool.paused:
@@ -642,17 +554,17 @@ class World:
         px.queue.append(task)
         px.queued_bytes += self.state.left_bytes(task)
         if px.busy < px.threads and px.can_take_work and not self._paused(px):
-            self._start_from_local(px)
+            self.start_from_local(px)
 
     def _paused(self, px: Proxy) -> bool:
         return px.pool >= 0 and self.pools[px.pool].paused
 
-    def _start_from_local(self, px: Proxy) -> None:
+    def start_from_local(self, px: Proxy) -> None:
         task = px.queue.popleft()
         px.queued_bytes -= self.state.left_bytes(task)
         self._start(px, task)
 
-    def _serve_pull(self, pool: Pool) -> None:
+    def serve_pull(self, pool: Pool) -> None:
         pull = pool.pull
         assert pull is not None
         if pool.paused:
@@ -813,8 +725,8 @@ class World:
                     self._start(px, fifo.popleft())
                 else:
                     pool.idle.append(p)
-                    if self._vacation is not None:
-                        self._maybe_vacation(px)
+                    if self.on_idle is not None:
+                        self.on_idle(px)
                 return
         self._refill(px)
 
@@ -957,16 +869,17 @@ class World:
                     task = pull.next_task(px.idx, pool.policy.view)
                 if task is None:
                     pool.idle.append(px.idx)
-                    self._maybe_vacation(px)
+                    if self.on_idle is not None:
+                        self.on_idle(px)
                 else:
                     self._start(px, task)
                 return
             if pool.paused:
                 return
         if px.queue:
-            self._start_from_local(px)
-        else:
-            self._maybe_vacation(px)
+            self.start_from_local(px)
+        elif self.on_idle is not None:
+            self.on_idle(px)
 
     def resume_work(self, px: Proxy) -> None:
         """``px`` can take work again: give its free threads work (its pool's or its own)."""
@@ -976,7 +889,7 @@ class World:
             pool = self.pools[px.pool]
             if pool.pull is not None:
                 pool.idle.extend([px.idx] * (px.threads - px.busy))
-                self._serve_pull(pool)
+                self.serve_pull(pool)
                 return
             if pool.paused:
                 return
@@ -985,42 +898,7 @@ class World:
             for task in parked:
                 self.submit(task)
         while px.queue and px.busy < px.threads and px.state == ACTIVE:
-            self._start_from_local(px)
-
-    def _maybe_vacation(self, px: Proxy) -> None:
-        """Synthetic vacations: a proxy with nothing in service and nothing to take leaves."""
-        if self._vacation is None or px.busy > 0 or px.state != ACTIVE:
-            return
-        px.state = VACATION
-        spec = self._vacation
-        mean = float(spec.mean)
-        length = self._vac_rng.exponential(mean) if spec.distribution == "exponential" else mean
-        ev = self.env.timeout(length, value=px.idx)
-        ev.callbacks.append(self._vacation_over)
-
-    def _vacation_over(self, event: simpy.Event) -> None:
-        px = self.proxies[int(event.value)]  # type: ignore[arg-type]
-        px.state = ACTIVE
-        if px.pool >= 0 and self.pools[px.pool].pull is not None:
-            pool = self.pools[px.pool]
-            pool.idle.extend([px.idx] * (px.threads - px.busy))
-            self._serve_pull(pool)
-        else:
-            while px.queue and px.busy < px.threads:
-                self._start_from_local(px)
-        self._maybe_vacation(px)  # nothing arrived meanwhile: another vacation
-
-    def _interruptions(self, px: Proxy) -> Generator[simpy.Event, Any, None]:
-        """Synthetic interruptions: up exp(mean_up), down exp(mean_down), independent of load."""
-        spec = self.synthetic.interruptions if self.synthetic is not None else None
-        assert spec is not None
-        rng = streams.stream(self.seed, streams.FAILURE, 1_000_000 + px.idx)
-        full = self.capacity_of(px.res_processing)
-        while True:
-            yield self.env.timeout(rng.exponential(float(spec.mean_up)))
-            self.sharing.set_capacity(px.res_processing, 0.0)
-            yield self.env.timeout(rng.exponential(float(spec.mean_down)))
-            self.sharing.set_capacity(px.res_processing, full)
+            self.start_from_local(px)
 
     def stop_session(self, sess: SessionState) -> None:
         """Terminate a session that exceeded its window: queued tasks are dropped, in-flight
@@ -1119,24 +997,9 @@ class World:
     def run(self) -> None:
         """Run every job's sessions to the end (or to the safety horizon)."""
 
-        if self.synthetic is not None:
-            done = self.sessions[0].done
-            assert done is not None
-            self.lifecycle.schedule_timeline()
-            self._arrivals()
-            if self.synthetic.interruptions is not None:
-                for px in self.proxies:
-                    self.env.process(self._interruptions(px))
-            if self._vacation is not None:
-                for px in self.proxies:
-                    self._maybe_vacation(px)
-            try:
-                self.env.run(until=done)
-            except RuntimeError:  # no events left: some task can never finish
-                self.truncated = True
-            self.sessions[0].end = self.env.now
+        if self.synthetic_mode is not None:
+            self.synthetic_mode.run()
             return
-
         procs = self.start()
         horizon = (self.scenario.simulation.days + 7) * DAY_S
         limit = self.env.timeout(horizon)
