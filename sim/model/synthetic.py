@@ -36,7 +36,7 @@ class SyntheticMode:
         self.world = world
         self.spec = spec
         self.vacation = spec.vacations
-        self._vac_rng = streams.stream(world.seed, streams.FAILURE, 2_000_000)
+        self._vac_rng = streams.stream(world.seed, streams.VACATION)
         if self.vacation is not None:
             world.on_idle = self.on_idle
         s = world.state
@@ -172,7 +172,7 @@ class SyntheticMode:
         spec = self.spec.interruptions
         assert spec is not None
         world = self.world
-        rng = streams.stream(world.seed, streams.FAILURE, 1_000_000 + px.idx)
+        rng = streams.stream(world.seed, streams.INTERRUPTION, px.idx)
         full = world.capacity_of(px.res_processing)
         while True:
             yield world.env.timeout(rng.exponential(float(spec.mean_up)))
