@@ -157,19 +157,23 @@ def schema(
 
 @app.command()
 def policies() -> None:
-    """List the available distribution policies."""
-    from sim.policies.registry import available
+    """List the available distribution policies with their parameters and defaults."""
+    from sim.policies.registry import available, parameters
 
     table = Table(title="Distribution policies")
     table.add_column("name")
     table.add_column("kind")
     table.add_column("definition")
+    table.add_column("params (default)")
     try:
         items = available()
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     for name, cls in items.items():
-        table.add_row(name, cls.kind, cls.summary)
+        params = "\n".join(
+            f"{p.name}: {p.type} = {p.default!r}".replace(":  =", " =") for p in parameters(cls)
+        )
+        table.add_row(name, cls.kind, cls.summary, params or "–")
     out.print(table)
 
 
