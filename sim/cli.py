@@ -168,7 +168,7 @@ def schema(
     if output is None:
         sys.stdout.write(text)
     else:
-        from sim.report.results import atomic_write_text
+        from sim.atomic import atomic_write_text
 
         try:
             atomic_write_text(output, text)
@@ -180,19 +180,23 @@ def schema(
 
 @app.command()
 def policies() -> None:
-    """List the available distribution policies."""
-    from sim.policies.registry import available
+    """List the available distribution policies with their parameters and defaults."""
+    from sim.policies.registry import available, parameters
 
     table = Table(title="Distribution policies")
     table.add_column("name")
     table.add_column("kind")
     table.add_column("definition")
+    table.add_column("params (default)")
     try:
         items = available()
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     for name, cls in items.items():
-        table.add_row(name, cls.kind, cls.summary)
+        params = "\n".join(
+            f"{p.name}: {p.type} = {p.default!r}".replace(":  =", " =") for p in parameters(cls)
+        )
+        table.add_row(name, cls.kind, cls.summary, params or "–")
     out.print(table)
 
 
@@ -211,7 +215,7 @@ def run(
 ) -> None:
     """Run a scenario once; print a summary and write the results folder."""
     from sim.experiment.run import simulate
-    from sim.report.results import write_results
+    from sim.report.folders import write_results
 
     loaded = _load(file, set_)
     _check_inputs(loaded, strict, force)
@@ -331,7 +335,8 @@ def compare(
     from sim.experiment.compare import check_policies
     from sim.experiment.compare import compare as run_compare
     from sim.experiment.executors import Executor
-    from sim.report.experiment import comparison_table, write_comparison
+    from sim.report.folders import write_comparison
+    from sim.report.tables import comparison_table
 
     _check_confidence(confidence)
     loaded = _load(file, set_)
@@ -371,7 +376,7 @@ def compare(
     out.print(t)
     diff = result.differences
     if not diff.empty:
-        from sim.report.experiment import HEADLINE, _fmt
+        from sim.report.tables import HEADLINE, fmt
 
         heads = {(s, m): label for s, m, label in HEADLINE}
         sig = diff[diff["significant"]]
@@ -379,8 +384,8 @@ def compare(
             label = heads.get((r.scope, r.metric))
             if label is not None:
                 out.print(
-                    f"  {r.policy} vs {r.baseline}: {label} {_fmt(r.mean_diff)} "
-                    f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] (paired, significant)",
+                    f"  {r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
+                    f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
                     highlight=False,
                 )
     for e in result.errors:
@@ -489,7 +494,7 @@ def sweep(
 
 def _print_sweep(result: object) -> None:
     from sim.experiment.sweep import SweepResult
-    from sim.report.experiment import _fmt
+    from sim.report.tables import fmt
 
     assert isinstance(result, SweepResult)
     keys = [k for k, _ in result.grid]
@@ -514,7 +519,7 @@ def _print_sweep(result: object) -> None:
             else:
                 hw = float(r["half_width"].iloc[0])
                 mean = float(r["mean"].iloc[0])
-                row.append(_fmt(mean) if hw != hw else f"{_fmt(mean)} ± {_fmt(hw)}")
+                row.append(fmt(mean) if hw != hw else f"{fmt(mean)} ± {fmt(hw)}")
         row.append("ok" if p["status"] == "ok" else f"[red]{p['failed']} failed[/]")
         t.add_row(*row)
     out.print(t)
@@ -563,7 +568,8 @@ def size(
     from sim.experiment.executors import Executor
     from sim.experiment.sizing import size as run_size
     from sim.experiment.sizing import size_problem
-    from sim.report.experiment import SIZE_COLUMNS, size_evidence, write_size
+    from sim.report.folders import write_size
+    from sim.report.tables import SIZE_COLUMNS, size_evidence
 
     if not 0.0 < confidence <= 1.0:
         raise _fail(f"--confidence must be in (0, 1], got {confidence}")
@@ -951,7 +957,7 @@ def bench_speed(
         f"{' '.join(f'{x:.2f}' for x in load) or 'n/a'}; Python {report.machine['python']}"
     )
     if json_out is not None:
-        from sim.report.results import atomic_write_text
+        from sim.atomic import atomic_write_text
 
         try:
             atomic_write_text(json_out, json.dumps(report.as_dict(), indent=2) + "\n")

@@ -387,7 +387,7 @@ def test_sweep_does_not_reuse_points_of_another_model(
 
 def test_model_fingerprint_is_stable_and_in_run_manifests(tmp_path: Path) -> None:
     from sim.provenance import model_fingerprint
-    from sim.report.results import manifest
+    from sim.report.folders import manifest
 
     fp = model_fingerprint()
     assert len(fp) == 64 and fp == model_fingerprint()

@@ -24,7 +24,7 @@ from helpers.scenario import (
 
 import sim
 from sim.model.world import World
-from sim.report.results import write_results
+from sim.report.folders import write_results
 from sim.scenario.schema import with_units
 
 MB = 1e6

@@ -31,8 +31,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import sim
 from sim.model.proxy import ACTIVE
+from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER
 from sim.model.trace import DONE, FAILED, PENDING
-from sim.model.world import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER, World
+from sim.model.world import World
 from sim.scenario.schema import with_units
 
 MB = 1e6
@@ -122,7 +123,7 @@ class PoolLifecycle(RuleBasedStateMachine):
             return
         t = w.tasks
         n = t.n
-        phase = w._phase[:n]
+        phase = w.state.phase[:n]
         seen: dict[int, str] = {}
 
         def put(task: int, where: str) -> None:

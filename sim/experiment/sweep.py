@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from sim import provenance
+from sim.atomic import atomic_write, atomic_write_text
 from sim.errors import Problem, ScenarioError
 from sim.experiment.executors import Executor
 from sim.experiment.replicate import RunRecord, RunSpec, replication_seeds, run_all
@@ -271,8 +272,6 @@ def sweep(
     command: list[str] | None = None,
 ) -> SweepResult:
     """Run every grid point ``replications`` times; see the module docstring for the folder."""
-    from sim.report.results import atomic_write, atomic_write_text
-
     parsed = _as_grid(grid)
     path = Path(scenario)
     base = load_scenario(path, list(overrides))

@@ -159,8 +159,8 @@ def _policy_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
         name, params = (policy, {}) if isinstance(policy, str) else (policy.name, policy.params)
         try:
             make_policy(name, dict(params)).check_members(pool.members)
-        except PolicyError as exc:
-            out.append((("pools", i, "policy"), str(exc)))
+        except PolicyError as exc:  # a parameter's problem is at pools[i].policy.params.<name>
+            out.extend((("pools", i, "policy", *loc), msg) for loc, msg in exc.problems)
     return out
 
 

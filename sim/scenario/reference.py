@@ -37,7 +37,35 @@ def json_schema() -> dict[str, Any]:
     schema = Scenario.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "poolsim scenario"
+    _add_policy_params(schema)
     return schema
+
+
+def _add_policy_params(schema: dict[str, Any]) -> None:
+    """Each built-in policy's typed parameters: a ``params.<policy>`` definition, and on
+    ``PolicySpec`` one if/then per policy that ties ``params`` to its ``name``."""
+    from sim.policies.registry import params_schemas
+
+    defs = schema["$defs"]
+    rules = []
+    for name, params in params_schemas().items():
+        if params.get("properties"):
+            params.pop("title", None)
+            params["description"] = (
+                f"Parameters of the policy `{name}`: `policy: {{name: {name}, params: {{...}}}}`"
+                " (`poolsim policies` lists them)."
+            )
+            defs[f"params.{name}"] = params
+            then: dict[str, Any] = {"$ref": f"#/$defs/params.{name}"}
+        else:
+            then = {"type": "object", "maxProperties": 0}
+        rules.append(
+            {
+                "if": {"properties": {"name": {"const": name}}, "required": ["name"]},
+                "then": {"properties": {"params": then}},
+            }
+        )
+    defs["PolicySpec"]["allOf"] = rules
 
 
 def _type_of(prop: dict[str, Any] | bool, defs: dict[str, Any]) -> str:
