@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sim import defaults as d
 from sim.errors import Problem, ScenarioError
-from sim.scenario.calendar import Calendar, start_times
+from sim.scenario.calendar import DAY_S, Calendar, start_times
 from sim.scenario.horizon import horizon_s
 from sim.scenario.loader import LoadedScenario
 from sim.units import format_bytes
@@ -30,6 +30,8 @@ BYTES_PER_OBJECT = 400.0
 """Memory per object of the inventory: its columns, generation temporaries and per-object state
 (INFERRED: with BYTES_PER_TASK it gives the measured 1.57 KB per object-and-task of
 scenarios/enterprise-100k.yaml, 261,000 of each, peak RSS 543 MB)."""
+BYTES_PER_BUCKET_COLUMN = 8.0 * 4
+"""Memory per time-series bucket and column (a float64, with growth and the DataFrame copies)."""
 BYTES_PER_TASK = 1200.0
 """Memory per task (one object in one session): the task table with its doubling growth, the
 working arrays of the sharing engine and the DataFrames built at the end (INFERRED, see
@@ -44,6 +46,8 @@ class InputCheck:
     tasks: int
     memory_bytes: float
     limit_bytes: float
+    series_bytes: float = 0.0
+    """The time-series part of memory_bytes (buckets x columns)."""
     csv_files: list[str] = field(default_factory=list)
     plugins: list[str] = field(default_factory=list)
 
@@ -123,7 +127,10 @@ def check_inputs(loaded: LoadedScenario) -> InputCheck:
     if problems:
         raise ScenarioError(problems, str(loaded.path) if loaded.path else None)
     objects, tasks = _counts(loaded, per_tenant, trace_rows)
-    memory = BASE_BYTES + BYTES_PER_OBJECT * objects + BYTES_PER_TASK * tasks
+    buckets = sc.simulation.days * DAY_S / sc.simulation.bucket
+    columns = len(sc.proxies) + len(sc.tenants) + len(sc.repositories) + 8
+    series = BYTES_PER_BUCKET_COLUMN * buckets * columns
+    memory = BASE_BYTES + BYTES_PER_OBJECT * objects + BYTES_PER_TASK * tasks + series
     plugins = sorted(
         {
             (p.policy if isinstance(p.policy, str) else p.policy.name)
@@ -131,7 +138,7 @@ def check_inputs(loaded: LoadedScenario) -> InputCheck:
             if ":" in (p.policy if isinstance(p.policy, str) else p.policy.name)
         }
     )
-    return InputCheck(objects, tasks, memory, memory_limit(), files, plugins)
+    return InputCheck(objects, tasks, memory, memory_limit(), series, files, plugins)
 
 
 def _counts(
@@ -173,7 +180,11 @@ def too_big(loaded: LoadedScenario, check: InputCheck) -> ScenarioError:
     """The refusal of a scenario that would not fit in memory (``--force`` goes on anyway)."""
     sc = loaded.spec
     loc: tuple[str | int, ...] = ("simulation", "days")
-    if sc.synthetic is not None:
+    what = f"{check.objects:,} objects, {check.tasks:,} tasks"
+    if check.series_bytes > check.memory_bytes / 2:
+        loc = ("simulation", "bucket")
+        what = f"a time series of {format_bytes(check.series_bytes)}: the bucket is too small"
+    elif sc.synthetic is not None:
         loc = ("synthetic", "tasks")
     elif sc.tenants:
         big = max(range(len(sc.tenants)), key=lambda i: sc.tenants[i].users)
@@ -183,7 +194,7 @@ def too_big(loaded: LoadedScenario, check: InputCheck) -> ScenarioError:
             loaded.problem(
                 loc,
                 f"the run would need about {format_bytes(check.memory_bytes)} of memory "
-                f"({check.objects:,} objects, {check.tasks:,} tasks) but at most "
+                f"({what}) but at most "
                 f"{format_bytes(check.limit_bytes)} is available (the smaller of physical "
                 "memory and the address-space limit); make the scenario smaller, or give "
                 "--force to run anyway",
