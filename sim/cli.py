@@ -26,8 +26,8 @@ app = typer.Typer(
     help="Simulate Veeam Backup for Microsoft 365 proxy pools.",
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(emoji=False)  # ":100:" in "s.yaml:100:5" is a line number, not 💯
+err = Console(stderr=True, emoji=False)
 
 SetOpt = Annotated[
     list[str] | None,

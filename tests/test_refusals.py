@@ -313,3 +313,11 @@ def test_bare_zero_needs_no_unit_but_other_numbers_do() -> None:
     with pytest.raises(ScenarioError, match="has no unit"):
         load_scenario_text(base, overrides=["simulation.bucket='300'"])
     load_scenario_text(base, overrides=["jobs.backup.schedule.offset=0"])
+
+
+def test_line_100_is_not_an_emoji(tmp_path: Path) -> None:
+    text = "\n" * 97 + MINIMAL.replace("name: minimal", "name: minimal\nseed: true")
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, output = cli("validate", str(path))
+    assert code == 2 and "s.yaml:100:" in output, output
