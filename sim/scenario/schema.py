@@ -15,7 +15,14 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 from pydantic.fields import FieldInfo
 
 from sim import defaults as d
@@ -470,14 +477,18 @@ class ScheduleSpec(Strict):
     )
 
 
+def _retry_wait(v: float) -> float:
+    if not 60.0 <= v <= 999 * 60.0:
+        raise ValueError(f"{v:g} s is outside 1-999 min, the retry waits the product allows")
+    return v
+
+
 class RetrySpec(Strict):
     """Retries of failed objects (vb365 fact 35: off by default; when on 3 attempts, 10 min)."""
 
     attempts: int = Field(3, ge=1, le=777, description="Retries after the first attempt.")
-    wait: Duration = Field(
+    wait: Annotated[Duration, AfterValidator(_retry_wait)] = Field(
         600.0,
-        ge=60.0,
-        le=999 * 60.0,
         description="Wait before each retry round: 1-999 min, the range the product allows "
         "(vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/"
         "new-vbojobschedulepolicy.html).",
