@@ -232,7 +232,7 @@ def test_size_finds_the_known_answer(tmp_path: Path) -> None:
     """12 one-hour mailboxes on one-thread proxies, 3.5 h window: n proxies finish in
     ceil(12/n) hours, so 4 is the smallest pool that meets it (3 needs 4 h)."""
     path = _write(tmp_path, _backup_yaml(members=2))
-    res = size(path, confidence=0.95, replications=3, max_size=16)
+    res = size(path, compliance=0.5, replications=3, max_size=16)
     assert res.answer == 4 and res.monotone
     curve = res.curve.set_index("pool_size")
     assert curve.loc[3, "compliance"] == 0.0 and curve.loc[4, "compliance"] == 1.0
@@ -240,7 +240,8 @@ def test_size_finds_the_known_answer(tmp_path: Path) -> None:
     assert curve.loc[3, "makespan_max_h_mean"] == pytest.approx(4.0, rel=1e-6)
     assert 2 in curve.index  # today's size was evaluated
     # from a larger pool it searches down to the same answer
-    assert size(_write(tmp_path, _backup_yaml(members=7), "b.yaml"), replications=2).answer == 4
+    big = _write(tmp_path, _backup_yaml(members=7), "b.yaml")
+    assert size(big, compliance=1.0, confidence=0.5, replications=2).answer == 4
 
 
 def test_size_errors(tmp_path: Path) -> None:
@@ -254,7 +255,7 @@ def test_size_errors(tmp_path: Path) -> None:
     no_window = _write(tmp_path, _backup_yaml(members=2, window=None), "n.yaml")
     with pytest.raises(ScenarioError, match="has a backup window"):
         size(no_window)
-    res = size(path, replications=1, max_size=3)
+    res = size(path, compliance=1.0, confidence=0.5, replications=1, max_size=3)
     assert res.answer is None
 
 
@@ -295,7 +296,10 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
     assert (tmp_path / "sw" / "sweep.parquet").exists()
 
     fixed = _write(tmp_path, _backup_yaml(members=2), "f.yaml")
-    r = runner.invoke(app, ["size", str(fixed), "-r", "2", "-j", "1", "--results", res])
+    r = runner.invoke(
+        app,
+        ["size", str(fixed), "-r", "2", "--confidence", "0.5", "-j", "1", "--results", res],
+    )
     assert r.exit_code == 0, r.output
     assert "answer: 4 proxies" in r.output
     (folder,) = (tmp_path / "res" / "fixed").glob("size-*")
