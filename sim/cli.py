@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.errors import ScenarioError
@@ -132,6 +133,14 @@ def validate(
     from sim.workload.check import InputCheck
 
     assert isinstance(check, InputCheck)
+    sc = loaded.spec
+    out.print(
+        f"[green]ok[/] {escape(str(file))}: {len(sc.tenants)} tenant(s), {len(sc.proxies)} proxies, "
+        f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
+        f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
+        soft_wrap=True,
+        highlight=False,
+    )
     for note in loaded.notes:
         out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     for name in check.plugins:
@@ -142,14 +151,6 @@ def validate(
             markup=False,
             soft_wrap=True,
         )
-    sc = loaded.spec
-    out.print(
-        f"[green]ok[/] {file}: {len(sc.tenants)} tenant(s), {len(sc.proxies)} proxies, "
-        f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
-        f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
-        soft_wrap=True,
-        highlight=False,
-    )
 
 
 @app.command()
