@@ -138,7 +138,7 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> bytes:
         parent = parent_of(data, path)
         op = draw(st.sampled_from(["value", "value", "value", "delete", "unknown", "number"]))
         if op == "value":
-            parent[path[-1]] = draw(st.sampled_from(VALUES))
+            parent[path[-1]] = copy.deepcopy(draw(st.sampled_from(VALUES)))  # never share
         elif op == "number":
             parent[path[-1]] = draw(
                 st.one_of(
