@@ -1,28 +1,55 @@
 """The ``poolsim`` command line: run, compare, sweep, size, bench, validate, schema, policies.
 
 Bad input exits with status 2 and a message naming file, line, field and what is allowed; it
-never prints a traceback.
+never prints a traceback. Every command exits with one of the statuses of ``EXIT_STATUSES``.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.policies.registry import PolicyError
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
 from sim.units import format_bytes, format_duration
 
+SAFETY_MARGIN_DAYS = 7
+"""The simulation horizon is the simulated days plus this margin (``sim.model.world.World.run``):
+work still unfinished then makes the run incomplete (exit status 3)."""
+
+EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS = 0, 1, 2, 3, 4
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "success"),
+    (EXIT_BUG, "internal error: a bug in poolsim (please report it with the traceback)"),
+    (EXIT_INPUT, "bad input: nothing simulated (the message names file, line, field)"),
+    (
+        EXIT_INCOMPLETE,
+        "results written but incomplete: work unfinished at the simulation horizon "
+        f"(simulated days + {SAFETY_MARGIN_DAYS}-day safety margin)",
+    ),
+    (EXIT_PLOTS, "results written, some plots missing (named on stderr and in manifest.json)"),
+    (EXIT_SIGINT, "interrupted by Ctrl-C (one line says what was kept)"),
+    (EXIT_SIGTERM, "terminated by SIGTERM (one line says what was kept)"),
+)
+"""Every command's exit status. When several apply, the first of 1, 3, 4 wins."""
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Simulate Veeam Backup for Microsoft 365 proxy pools.",
+    epilog="Exit status: "
+    + " · ".join(f"{code} {text.split(':')[0].split(' (')[0]}" for code, text in EXIT_STATUSES)
+    + ". See README.md, 'Exit statuses'.",
     pretty_exceptions_enable=False,
 )
 out = Console()
@@ -40,9 +67,51 @@ SetOpt = Annotated[
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (YAML).", show_default=False)]
 
 
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM, raised in the main thread by ``main``'s signal handlers (a
+    ``BaseException``, so no ``except Exception`` swallows it) and carrying the exit status."""
+
+    def __init__(self, status: int, what: str) -> None:
+        super().__init__(what)
+        self.status = status
+        self.what = what
+
+
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(2)
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True
+    )
+    return typer.Exit(EXIT_INPUT)
+
+
+def _interrupted(exc: BaseException, kept: str = "nothing written") -> typer.Exit:
+    """One line saying what stopped the command and what was kept; the matching status."""
+    if isinstance(exc, Interrupted):
+        status, what = exc.status, exc.what
+    else:
+        status, what = EXIT_SIGINT, "interrupted (Ctrl-C)"
+    err.print(f"[yellow]{escape(what)}:[/] {escape(kept)}", highlight=False, soft_wrap=True)
+    return typer.Exit(status)
+
+
+def _report_plots(folder: Path) -> bool:
+    """Name each plot that could not be drawn (stderr); True when some are missing."""
+    from sim.report.folders import missing_plots
+
+    missing = missing_plots(folder)
+    for name, error in missing.items():
+        err.print(
+            f"[yellow]plot missing:[/] {escape(name)}: {escape(error)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return bool(missing)
+
+
+def _written(exc: BaseException) -> Path | None:
+    """The folder already published when ``exc`` interrupted the figures (``report.folders``)."""
+    folder = getattr(exc, "poolsim_folder", None)
+    return folder if isinstance(folder, Path) else None
 
 
 def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
@@ -89,7 +158,7 @@ def schema(
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(output) else ""
             raise _fail(f"cannot write {output}: {where}{exc.strerror or exc}") from None
-        out.print(f"wrote {output}")
+        out.print(f"wrote {output}", markup=False)
 
 
 @app.command()
@@ -106,7 +175,7 @@ def policies() -> None:
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     for name, cls in items.items():
-        table.add_row(name, cls.kind, cls.summary)
+        table.add_row(escape(name), cls.kind, escape(cls.summary))
     out.print(table)
 
 
@@ -127,10 +196,12 @@ def run(
 
     loaded = _load(file, set_)
     try:
-        with err.status(f"simulating {loaded.spec.name} ..."):
+        with err.status(f"simulating {escape(loaded.spec.name)} ..."):
             result = simulate(loaded, seed=seed, policy=policy)
     except (PolicyError, ScenarioError) as exc:
         raise _fail(f"{file}: {exc}") from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        raise _interrupted(exc) from None
     try:
         folder = write_results(result, results, command=sys.argv, plots=plots)
     except OSError as exc:
@@ -138,8 +209,18 @@ def run(
         raise _fail(
             f"cannot write results under {results}: {where}: {exc.strerror or exc}"
         ) from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        kept = _written(exc)
+        raise _interrupted(
+            exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
+        ) from None
     print_summary(result)
-    out.print(f"results: [bold]{folder}[/]")
+    out.print(f"results: [bold]{escape(str(folder))}[/]")
+    plots_missing = _report_plots(folder)
+    if result.truncated:
+        raise typer.Exit(EXIT_INCOMPLETE)
+    if plots_missing:
+        raise typer.Exit(EXIT_PLOTS)
 
 
 ReplicationsOpt = Annotated[
@@ -245,29 +326,32 @@ def compare(
     t0 = time.perf_counter()
     bar = _progress()
     assert isinstance(bar, Progress)
-    with ex, bar:
-        task = bar.add_task(
-            f"{len(names)} policies x {replications}", total=len(names) * replications
-        )
-        result = run_compare(
-            loaded,
-            names,
-            replications,
-            seed,
-            executor=ex,
-            confidence=confidence,
-            on_done=lambda i, r: bar.advance(task),
-        )
+    try:
+        with ex, bar:
+            task = bar.add_task(
+                f"{len(names)} policies x {replications}", total=len(names) * replications
+            )
+            result = run_compare(
+                loaded,
+                names,
+                replications,
+                seed,
+                executor=ex,
+                confidence=confidence,
+                on_done=lambda i, r: bar.advance(task),
+            )
+    except (KeyboardInterrupt, Interrupted) as exc:
+        raise _interrupted(exc) from None
     wall = time.perf_counter() - t0
     table = comparison_table(result)
     t = Table(
-        title=f"{loaded.spec.name}: {replications} replications per policy, "
+        title=f"{escape(loaded.spec.name)}: {replications} replications per policy, "
         f"mean ± {confidence:.0%} half-width ({wall:.1f} s wall)"
     )
     for col in table.columns:
-        t.add_column(str(col), justify="left" if col == "metric" else "right")
+        t.add_column(escape(str(col)), justify="left" if col == "metric" else "right")
     for row in table.itertuples(index=False):
-        t.add_row(*map(str, row))
+        t.add_row(*(escape(str(v)) for v in row))
     out.print(t)
     diff = result.differences
     if not diff.empty:
@@ -282,16 +366,35 @@ def compare(
                     f"  {r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
                     f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
                     highlight=False,
+                    markup=False,
                 )
     for e in result.errors:
-        err.print(f"[yellow]failed run:[/] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]failed run:[/] {escape(e)}", highlight=False, soft_wrap=True)
+    for e in result.incomplete:
+        err.print(
+            f"[yellow]incomplete run:[/] {escape(e)}: work unfinished at the simulation horizon",
+            highlight=False,
+            soft_wrap=True,
+        )
     try:
         folder = write_comparison(result, results, sys.argv, wall, ex.name)
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
-    out.print(f"results: [bold]{folder}[/]  (report: {folder / 'report.html'})")
-    if len(result.errors) == len(names) * replications:
-        raise typer.Exit(1)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        kept = _written(exc)
+        raise _interrupted(
+            exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
+        ) from None
+    out.print(
+        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder / 'report.html'))})"
+    )
+    plots_missing = _report_plots(folder)
+    if result.errors:  # a run that raised is a bug; the others' numbers are written
+        raise typer.Exit(EXIT_BUG)
+    if result.incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+    if plots_missing:
+        raise typer.Exit(EXIT_PLOTS)
 
 
 @app.command()
@@ -375,16 +478,15 @@ def sweep(
         raise typer.Exit(2) from None
     except OSError as exc:
         raise _fail(f"cannot write the sweep under {results}: {exc.strerror or exc}") from None
-    except KeyboardInterrupt:
-        err.print(
-            "[yellow]interrupted:[/] finished points are kept; run the same command again to "
-            "resume",
-            soft_wrap=True,
-        )
-        raise typer.Exit(130) from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        raise _interrupted(
+            exc, "finished points are kept; run the same command again to resume"
+        ) from None
     _print_sweep(result)
     if result.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_BUG)
+    if result.incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 def _print_sweep(result: object) -> None:
@@ -401,12 +503,12 @@ def _print_sweep(result: object) -> None:
     ]
     t = Table(title=f"sweep: {len(result.points)} points, mean ± 95 % half-width")
     for k in keys:
-        t.add_column(k)
+        t.add_column(escape(k))
     for m in wanted:
         t.add_column(m, justify="right")
     t.add_column("status")
     for p in result.points.to_dict("records"):
-        row = [str(p[k]) for k in keys]
+        row = [escape(str(p[k])) for k in keys]
         for m in wanted:
             r = s[(s["point"] == p["point"]) & (s["metric"] == m)]
             if r.empty or r["n"].iloc[0] == 0:
@@ -415,17 +517,32 @@ def _print_sweep(result: object) -> None:
                 hw = float(r["half_width"].iloc[0])
                 mean = float(r["mean"].iloc[0])
                 row.append(fmt(mean) if hw != hw else f"{fmt(mean)} ± {fmt(hw)}")
-        row.append("ok" if p["status"] == "ok" else f"[red]{p['failed']} failed[/]")
+        if p["status"] == "error":
+            row.append(f"[red]{p['failed']} failed[/]")
+        elif p["status"] == "incomplete":
+            row.append(f"[yellow]incomplete ({p['incomplete']})[/]")
+        else:
+            row.append("ok")
         t.add_row(*row)
     out.print(t)
     for p in result.points.itertuples(index=False):
-        if p.status != "ok":
+        if p.status == "error":
             err.print(
-                f"[yellow]point {p.point} failed:[/] {p.error}", highlight=False, soft_wrap=True
+                f"[yellow]point {p.point} failed:[/] {escape(str(p.error))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        elif p.status == "incomplete":
+            err.print(
+                f"[yellow]point {p.point} incomplete:[/] {p.incomplete} replication(s) left "
+                "work unfinished at the simulation horizon",
+                highlight=False,
+                soft_wrap=True,
             )
     out.print(
         f"ran {result.ran} point(s), skipped {result.skipped} already done, "
-        f"{result.failed} failed; results: [bold]{result.folder}[/]"
+        f"{result.failed} failed, {result.incomplete} incomplete; "
+        f"results: [bold]{escape(str(result.folder))}[/]"
     )
 
 
@@ -550,7 +667,7 @@ def print_summary(result: object) -> None:
     sc = result.scenario.spec
     s = result.summary
     overall = {r.metric: r.value for r in s[s["scope"] == "overall"].itertuples()}
-    t = Table(title=f"{sc.name} (seed {result.seed}, {result.wall_s:.1f} s wall)")
+    t = Table(title=f"{escape(sc.name)} (seed {result.seed}, {result.wall_s:.1f} s wall)")
     t.add_column("metric")
     t.add_column("value", justify="right")
     rows = [
@@ -558,9 +675,18 @@ def print_summary(result: object) -> None:
         ("data read", format_bytes(overall["bytes_read"] * 1e9)),
         ("data written", format_bytes(overall["bytes_written"] * 1e9)),
         ("throughput", f"{overall['throughput']:,.1f} GB/h"),
+        (
+            "transfer rate (redone work included)",
+            f"{overall.get('transfer_rate', overall['throughput']):,.1f} GB/h",
+        ),
         ("object rate", f"{overall['object_rate']:,.0f} objects/h"),
         ("window compliance", f"{overall.get('window_compliance', float('nan')):.0%}"),
-        ("longest session", format_duration(overall.get("makespan_max", 0.0) * 3600)),
+        (
+            "longest session",
+            ("at least " if overall.get("makespan_max_unfinished", 0.0) else "")
+            + format_duration(overall.get("makespan_max", 0.0) * 3600)
+            + (" (unfinished)" if overall.get("makespan_max_unfinished", 0.0) else ""),
+        ),
         (
             "wait p50 / p95",
             f"{format_duration(overall.get('wait_p50', 0.0))} / "
@@ -588,7 +714,7 @@ def print_summary(result: object) -> None:
         else:
             verdict = "[red]missed[/]" + (" (stopped)" if r.terminated else "")
         st.add_row(
-            str(r.job),
+            escape(str(r.job)),
             str(r.day + 1),
             f"{r.objects_done:,}/{r.objects:,}" if not r.skipped else "-",
             format_bytes(r.bytes_read) if not r.skipped else "-",
@@ -597,7 +723,10 @@ def print_summary(result: object) -> None:
         )
     out.print(st)
     if result.truncated:
-        out.print("[yellow]warning: the run hit its safety horizon; some sessions are unfinished")
+        out.print(
+            "[yellow]incomplete: work was left unfinished at the simulation horizon "
+            f"({sc.simulation.days} simulated day(s) + {SAFETY_MARGIN_DAYS}-day safety margin)"
+        )
 
 
 # -- benchmarks ------------------------------------------------------------------------------
@@ -861,9 +990,35 @@ def bench_speed(
         out.print(f"wrote {json_out}")
 
 
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    if signum == signal.SIGTERM:
+        raise Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")
+    raise Interrupted(EXIT_SIGINT, "interrupted (Ctrl-C)")
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: the exit statuses of ``EXIT_STATUSES``.
+
+    Ctrl-C and SIGTERM raise ``Interrupted`` in the main thread; a command that has written
+    something says what it kept, any other gets one line "nothing written". An unexpected
+    exception is a bug: its traceback and a line asking to report it, status 1.
+    """
+    signal.signal(signal.SIGINT, _raise_interrupted)
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        app()
+    except Interrupted as exc:
+        err.print(f"[yellow]{exc.what}:[/] nothing written", highlight=False)
+        sys.exit(exc.status)
+    except Exception:
+        traceback.print_exc()
+        err.print(
+            "[bold red]internal error:[/] this is a bug in poolsim; please report it with the "
+            "traceback above and the command line",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_BUG)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import re
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +43,10 @@ _RANGE = re.compile(
 )
 MAX_POINTS = 100_000
 """A grid larger than this is almost surely a typo in a range."""
+
+
+RESERVED_KEYS = frozenset({"point", "point_id", "replication", "seed", "status", "error"})
+"""Columns of the sweep's table that a grid key may not shadow."""
 
 
 def _grid_error(text: str, message: str) -> ScenarioError:
@@ -94,6 +100,12 @@ def parse_grid(items: Sequence[str]) -> list[tuple[str, list[Any]]]:
             raise _grid_error(item, "empty key")
         if key in seen:
             raise _grid_error(key, "key given twice in --grid")
+        if key in RESERVED_KEYS:
+            raise _grid_error(
+                key,
+                f"'{key}' cannot be a grid key: the sweep's table has a column of that name"
+                + (" (replication seeds come from --seed)" if key == "seed" else ""),
+            )
         seen.add(key)
         vals = parse_values(values, key)
         if len(set(map(_canonical, vals))) != len(vals):
@@ -163,7 +175,7 @@ def point_rows(records: Sequence[RunRecord]) -> pd.DataFrame:
         row: dict[str, Any] = {
             "replication": r.replication,
             "seed": r.seed,
-            "status": "ok" if r.ok else "error",
+            "status": ("incomplete" if r.truncated else "ok") if r.ok else "error",
             "error": r.error or "",
             "truncated": r.truncated,
         }
@@ -199,6 +211,8 @@ class SweepResult:
     ran: int
     failed: int
     grid: list[tuple[str, list[Any]]] = field(default_factory=list)
+    incomplete: int = 0
+    """Points with a replication that left work unfinished at the simulation horizon."""
 
 
 def _value_column(values: list[Any]) -> pd.Series:
@@ -213,7 +227,7 @@ def _summary(table: pd.DataFrame, keys: list[str], confidence: float) -> pd.Data
     metrics = [c for c in table.columns if c not in fixed]
     rows = []
     for pid, g in table.groupby("point", sort=True):
-        ok = g[g["status"] == "ok"]
+        ok = g[g["status"] != "error"]
         base = {"point": pid, **{k: g[k].iloc[0] for k in keys}}
         for m in metrics:
             iv = mean_interval(ok[m].to_numpy(dtype=float), confidence)
@@ -235,6 +249,7 @@ def _points_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rows = []
     for pid, g in table.groupby("point", sort=True):
         errs = g[g["status"] == "error"]
+        short = g[g["status"] == "incomplete"]
         rows.append(
             {
                 "point": pid,
@@ -242,11 +257,46 @@ def _points_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                 **{k: g[k].iloc[0] for k in keys},
                 "replications": len(g),
                 "failed": len(errs),
-                "status": "ok" if errs.empty else "error",
+                "incomplete": len(short),
+                "status": "error" if len(errs) else ("incomplete" if len(short) else "ok"),
                 "error": errs["error"].iloc[0] if not errs.empty else "",
             }
         )
     return pd.DataFrame(rows)
+
+
+FINAL_FILES = ("summary.csv", "points.csv", "sweep.parquet")
+"""Written only when every point is in, all together (``_commit``)."""
+
+
+def _commit(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
+    """Write every file to a hidden temporary name first (the slow part), then rename them in
+    one burst with SIGINT and SIGTERM held back, so a sweep folder never shows a summary that
+    does not match its points: a kill while the files are written leaves only hidden files,
+    which the next run into the folder removes."""
+    tmps: list[tuple[Path, Path]] = []
+    try:
+        for name, write in files.items():
+            tmp = out / f".{name}.commit"
+            atomic_write(tmp, write)
+            tmps.append((tmp, out / name))
+        held = {signal.SIGINT, signal.SIGTERM}
+        blocked = hasattr(signal, "pthread_sigmask")
+        if blocked:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            for tmp, final in tmps:
+                os.replace(tmp, final)
+        finally:
+            if blocked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    finally:
+        for tmp, _ in tmps:
+            tmp.unlink(missing_ok=True)
+
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
 def _read_point(path: Path) -> pd.DataFrame | None:
@@ -318,14 +368,18 @@ def sweep(
         "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    (out / "sweep.parquet").unlink(missing_ok=True)  # a rerun is incomplete until it ends
+    # a rerun (or an extended grid in the same folder) is unfinished until it ends: no table of
+    # the old grid may stand beside the new manifest
+    for name in FINAL_FILES:
+        (out / name).unlink(missing_ok=True)
+        (out / f".{name}.commit").unlink(missing_ok=True)
 
     done: dict[int, pd.DataFrame] = {}
     for pt in points:
         f = pdir / f"{pt.id}.parquet"
         if f.exists():
             df = _read_point(f)
-            if df is not None and (df["status"] == "ok").all() and len(df) == replications:
+            if df is not None and (df["status"] != "error").all() and len(df) == replications:
                 done[pt.index] = df
     todo = [pt for pt in points if pt.index not in done]
     specs = [
@@ -367,17 +421,23 @@ def sweep(
         table.insert(2 + j, k, col.to_numpy())
     summary = _summary(table, keys, confidence)
     pts = _points_table(table, keys)
-    atomic_write(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
-    atomic_write(out / "points.csv", lambda p: pts.to_csv(p, index=False))
     manifest.update(
         status="complete",
         finished_utc=datetime.now(UTC).isoformat(timespec="seconds"),
         skipped_points=state.skipped,
-        failed_points=int((pts["status"] != "ok").sum()),
+        failed_points=int((pts["status"] == "error").sum()),
+        incomplete_points=int((pts["status"] == "incomplete").sum()),
     )
-    atomic_write(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
-    # last: 'complete' in the manifest means every file above is in place
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    _commit(
+        out,
+        {
+            "summary.csv": lambda p: summary.to_csv(p, index=False),
+            "points.csv": lambda p: pts.to_csv(p, index=False),
+            "sweep.parquet": lambda p: table.to_parquet(p, index=False),
+            # last: 'complete' in the manifest means every file above is in place
+            "manifest.json": lambda p: _write_json(p, manifest),
+        },
+    )
     return SweepResult(
         out,
         table,
@@ -385,6 +445,7 @@ def sweep(
         pts,
         skipped=state.skipped,
         ran=len(todo),
-        failed=int((pts["status"] != "ok").sum()),
+        failed=int((pts["status"] == "error").sum()),
         grid=list(parsed),
+        incomplete=int((pts["status"] == "incomplete").sum()),
     )

@@ -45,6 +45,11 @@ def _table(df: pd.DataFrame, cls: str = "") -> str:
 
 
 def _img(path: Path, alt: str) -> str:
+    if not path.is_file():  # a figure that failed to draw is named, not embedded
+        return (
+            f"<p><b>Plot missing</b>: {html.escape(path.name)} ({html.escape(alt)}) could not "
+            "be drawn; manifest.json says why.</p>"
+        )
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 

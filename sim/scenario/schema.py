@@ -492,7 +492,12 @@ class LifecycleSpec(Strict):
 class Scenario(Strict):
     """A poolsim scenario: the estate, its jobs and how long to simulate."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name (results folder).")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$",
+        max_length=100,
+        description="Scenario name (results folder): letters, digits, '_', '-', '.', not "
+        "starting with '.' (so never '..', a path or a hidden folder).",
+    )
     description: str = Field("", description="Free text.")
     seed: int = Field(0, ge=0, description="Root seed of every random stream.")
     tenants: list[TenantSpec] = Field(
