@@ -18,13 +18,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from sim.defaults import HORIZON_MARGIN_DAYS
+from sim.errors import ScenarioError
 from sim.policies.registry import PolicyError
-from sim.scenario import LoadedScenario, ScenarioError, load_scenario
+from sim.scenario import LoadedScenario, load_scenario
 from sim.units import format_bytes, format_duration
 
-SAFETY_MARGIN_DAYS = 7
-"""The simulation horizon is the simulated days plus this margin (``sim.model.world.World.run``):
-work still unfinished then makes the run incomplete (exit status 3)."""
+SAFETY_MARGIN_DAYS = HORIZON_MARGIN_DAYS
+"""The simulation horizon is the simulated days plus this margin (``sim.defaults``): work still
+unfinished then makes the run incomplete (exit status 3)."""
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS = 0, 1, 2, 3, 4
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
@@ -122,16 +124,78 @@ def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
         raise typer.Exit(2) from None
 
 
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Treat warnings (e.g. events after the last session) as errors."),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Go on even if the run is estimated to need more memory than there is."
+    ),
+]
+
+
+def _check_inputs(loaded: LoadedScenario, strict: bool, force: bool) -> object:
+    """What validate checks beyond loading (run does the same): warnings (errors under
+    --strict), every inventory and trace CSV, and the memory estimate (refused unless --force).
+    Returns the InputCheck."""
+    from sim.workload.check import check_inputs, too_big
+
+    for warning in loaded.warnings:
+        err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+    if strict and loaded.warnings:
+        n = len(loaded.warnings)
+        err.print(
+            f"{n} warning{'' if n == 1 else 's'} treated as error{'' if n == 1 else 's'} "
+            "(--strict)",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(2)
+    try:
+        check = check_inputs(loaded)
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if not check.fits:
+        if not force:
+            err.print(str(too_big(loaded, check)), highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(2)
+        err.print(f"warning: {check.summary()}: going on (--force)", highlight=False, markup=False)
+    return check
+
+
 @app.command()
-def validate(file: FileArg, set_: SetOpt = None) -> None:
-    """Check a scenario file and its VB365 rules; print what it describes."""
+def validate(
+    file: FileArg, set_: SetOpt = None, strict: StrictOpt = False, force: ForceOpt = False
+) -> None:
+    """Check a scenario file, its VB365 rules and every CSV it names; estimate the run's size.
+
+    A 'module:Class' policy is the user's own Python code: validate imports it, and so runs it.
+    """
     loaded = _load(file, set_)  # loading also builds every pool's policy with its params
+    check = _check_inputs(loaded, strict, force)
+    from sim.workload.check import InputCheck
+
+    assert isinstance(check, InputCheck)
+    for note in loaded.notes:
+        out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    for name in check.plugins:
+        out.print(
+            f"note: policy '{name}' is user code: validate imported (and so ran) module "
+            f"'{name.split(':', 1)[0]}'",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     sc = loaded.spec
     out.print(
         f"[green]ok[/] {file}: {len(sc.tenants)} tenant(s), {len(sc.proxies)} proxies, "
         f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
-        f"{sc.simulation.days} day(s); sha256 {loaded.digest[:12]}",
+        f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
         soft_wrap=True,
+        highlight=False,
     )
 
 
@@ -163,19 +227,23 @@ def schema(
 
 @app.command()
 def policies() -> None:
-    """List the available distribution policies."""
-    from sim.policies.registry import available
+    """List the available distribution policies with their parameters and defaults."""
+    from sim.policies.registry import available, parameters
 
     table = Table(title="Distribution policies")
     table.add_column("name")
     table.add_column("kind")
     table.add_column("definition")
+    table.add_column("params (default)")
     try:
         items = available()
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     for name, cls in items.items():
-        table.add_row(escape(name), cls.kind, escape(cls.summary))
+        params = "\n".join(
+            f"{p.name}: {p.type} = {p.default!r}".replace(":  =", " =") for p in parameters(cls)
+        )
+        table.add_row(escape(name), cls.kind, escape(cls.summary), escape(params) or "–")
     out.print(table)
 
 
@@ -189,12 +257,15 @@ def run(
     policy: Annotated[str | None, typer.Option(help="Use this policy in every pool.")] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Run a scenario once; print a summary and write the results folder."""
     from sim.experiment.run import simulate
     from sim.report.folders import write_results
 
     loaded = _load(file, set_)
+    _check_inputs(loaded, strict, force)
     try:
         with err.status(f"simulating {escape(loaded.spec.name)} ..."):
             result = simulate(loaded, seed=seed, policy=policy)

@@ -33,10 +33,11 @@ import yaml
 
 from sim import provenance
 from sim.atomic import atomic_write, atomic_write_text
+from sim.errors import Problem, ScenarioError
 from sim.experiment.executors import Executor
 from sim.experiment.replicate import RunRecord, RunSpec, replication_seeds, run_all
 from sim.experiment.stats import mean_interval
-from sim.scenario import LoadedScenario, Problem, ScenarioError, load_scenario
+from sim.scenario import LoadedScenario, load_scenario
 
 _RANGE = re.compile(
     r"^\s*(-?\d+(?:\.\d*)?)\s*\.\.\s*(-?\d+(?:\.\d*)?)\s*(?::\s*(\d+(?:\.\d*)?)\s*)?$"
