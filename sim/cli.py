@@ -562,7 +562,7 @@ def sweep(
 
 def _print_sweep(result: object) -> None:
     from sim.experiment.sweep import SweepResult
-    from sim.report.tables import fmt
+    from sim.report.tables import interval_text
 
     assert isinstance(result, SweepResult)
     keys = [k for k, _ in result.grid]
@@ -572,11 +572,13 @@ def _print_sweep(result: object) -> None:
         for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
         if m in set(s["metric"])
     ]
-    t = Table(title=f"sweep: {len(result.points)} points, mean ± 95 % half-width")
+    t = Table(title=f"sweep: {len(result.points)} points, mean ± 95 % half-width (or [interval])")
+    units = dict(zip(s["metric"], s["unit"], strict=True)) if "unit" in s else {}
     for k in keys:
         t.add_column(escape(k))
     for m in wanted:
-        t.add_column(m, justify="right")
+        unit = units.get(m, "")
+        t.add_column(escape(f"{m} ({unit})" if unit else m), justify="right")
     t.add_column("status")
     for p in result.points.to_dict("records"):
         row = [escape(str(p[k])) for k in keys]
@@ -585,9 +587,14 @@ def _print_sweep(result: object) -> None:
             if r.empty or r["n"].iloc[0] == 0:
                 row.append("-")
             else:
-                hw = float(r["half_width"].iloc[0])
-                mean = float(r["mean"].iloc[0])
-                row.append(fmt(mean) if hw != hw else f"{fmt(mean)} ± {fmt(hw)}")
+                row.append(
+                    interval_text(
+                        float(r["mean"].iloc[0]),
+                        float(r["half_width"].iloc[0]),
+                        float(r["ci_low"].iloc[0]),
+                        float(r["ci_high"].iloc[0]),
+                    )
+                )
         if p["status"] == "error":
             row.append(f"[red]{p['failed']} failed[/]")
         elif p["status"] == "incomplete":

@@ -308,3 +308,45 @@ def test_unfinished_work_exits_3_with_honest_numbers(tmp_path: Path) -> None:
     assert overall["makespan_max"] == pytest.approx(8 * 24 - 22, abs=1)  # to the horizon
     assert "at least" in text and "(unfinished)" in text
     assert json.loads((folder / "manifest.json").read_text())["truncated"] is True
+
+
+# -- 4. intervals stay in their domain ------------------------------------------------------
+
+
+def test_bounded_intervals_stay_in_their_domain() -> None:
+    from sim.experiment.stats import bounded_interval, domain_of, mean_interval
+
+    # compliance of 4 replications, 3 met: t gives [0.95 +- ...] beyond 1
+    compliance = [1.0, 1.0, 1.0, 0.0]
+    t = mean_interval(compliance)
+    assert t.high > 1.0 and t.low < 0.0 + 1.0  # the old interval leaves [0, 1]
+    iv = bounded_interval(compliance, 0.95, domain_of("fraction"))
+    assert iv.method == "wilson" and 0.0 <= iv.low < iv.mean < iv.high <= 1.0
+    # all met: Wilson is not degenerate (t would be [1, 1])
+    iv = bounded_interval([1.0] * 5, 0.95, domain_of("fraction"))
+    assert iv.high == 1.0 and iv.low < 0.6
+    # waits: skewed, near zero; t goes negative, the bootstrap does not
+    waits = [0.0, 0.0, 0.0, 0.1, 40.0]
+    assert mean_interval(waits).low < 0
+    iv = bounded_interval(waits, 0.95, domain_of("s"))
+    assert iv.method == "bootstrap" and iv.low >= 0.0 and iv.high <= 40.0
+    assert bounded_interval(waits, 0.95, domain_of("s")) == iv  # seeded: reproducible
+    # Jain <= 1 (index)
+    jain = [0.999, 1.0, 0.95, 1.0]
+    iv = bounded_interval(jain, 0.95, domain_of("index"))
+    assert iv.high <= 1.0 and iv.low >= 0.0
+    # inside the domain, the t interval is kept
+    iv = bounded_interval([10.0, 11.0, 12.0], 0.95, domain_of("GB/h"))
+    assert iv.method == "t"
+
+
+def test_sweep_summary_carries_units_and_bounded_intervals(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    code, text = invoke(*_sweep_args(out, "simulation.bucket=10m,15m"))
+    assert code == 0, text
+    s = pd.read_csv(out / "summary.csv")
+    units = dict(zip(s["metric"], s["unit"], strict=False))
+    assert units["throughput"] == "GB/h" and units["window_compliance"] == "fraction"
+    assert "(GB/h)" in text
+    frac = s[s["unit"] == "fraction"]
+    assert (frac["ci_low"].dropna() >= 0).all() and (frac["ci_high"].dropna() <= 1).all()

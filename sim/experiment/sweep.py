@@ -36,7 +36,7 @@ from sim.atomic import atomic_write, atomic_write_text
 from sim.errors import Problem, ScenarioError
 from sim.experiment.executors import Executor
 from sim.experiment.replicate import RunRecord, RunSpec, replication_seeds, run_all
-from sim.experiment.stats import mean_interval
+from sim.experiment.stats import bounded_interval, domain_of
 from sim.scenario import LoadedScenario, load_scenario
 
 _RANGE = re.compile(
@@ -223,24 +223,42 @@ def _value_column(values: list[Any]) -> pd.Series:
     return pd.Series([v if isinstance(v, str) else _canonical(v) for v in values], dtype=str)
 
 
-def _summary(table: pd.DataFrame, keys: list[str], confidence: float) -> pd.DataFrame:
+def record_units(records: Sequence[RunRecord]) -> dict[str, str]:
+    """The unit of every metric column of these runs (``metric_column`` -> unit)."""
+    units: dict[str, str] = {}
+    for r in records:
+        if r.ok:
+            s = r.summary[~r.summary["scope"].str.startswith("proxy:")]
+            for sc, m, u in zip(s["scope"], s["metric"], s["unit"], strict=True):
+                units[metric_column(sc, m)] = str(u)
+    return units
+
+
+def _summary(
+    table: pd.DataFrame, keys: list[str], confidence: float, units: dict[str, str] | None = None
+) -> pd.DataFrame:
     fixed = {"point", "point_id", "replication", "seed", "status", "error", "truncated", *keys}
     metrics = [c for c in table.columns if c not in fixed]
+    units = units or {}
     rows = []
     for pid, g in table.groupby("point", sort=True):
         ok = g[g["status"] != "error"]
         base = {"point": pid, **{k: g[k].iloc[0] for k in keys}}
         for m in metrics:
-            iv = mean_interval(ok[m].to_numpy(dtype=float), confidence)
+            unit = units.get(m, "")
+            # bounded metrics keep their intervals in their domain (Wilson / bootstrap)
+            iv = bounded_interval(ok[m].to_numpy(dtype=float), confidence, domain_of(unit))
             rows.append(
                 {
                     **base,
                     "metric": m,
+                    "unit": unit,
                     "n": iv.n,
                     "mean": iv.mean,
                     "ci_low": iv.low,
                     "ci_high": iv.high,
                     "half_width": iv.half_width,
+                    "interval": iv.method if iv.n > 1 else "none (1 run)",
                 }
             )
     return pd.DataFrame(rows)
@@ -392,13 +410,23 @@ def sweep(
     if progress is not None:
         progress(state)
     pending: dict[int, list[RunRecord]] = {}
+    units_file = pdir / "units.json"
+    try:
+        units: dict[str, str] = json.loads(units_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        units = {}
 
     def finished(i: int, rec: RunRecord) -> None:
         pt = todo[i // replications]
         pending.setdefault(pt.index, []).append(rec)
         state.runs_done += 1
         if len(pending[pt.index]) == replications:
-            df = point_rows(pending.pop(pt.index))
+            recs = pending.pop(pt.index)
+            new = record_units(recs)
+            if any(units.get(k) != v for k, v in new.items()):
+                units.update(new)
+                atomic_write_text(units_file, json.dumps(units, indent=1, sort_keys=True) + "\n")
+            df = point_rows(recs)
             atomic_write(
                 pdir / f"{pt.id}.parquet", lambda p: df.to_parquet(p, index=False, engine="pyarrow")
             )
@@ -420,7 +448,7 @@ def sweep(
     for j, (k, _) in enumerate(parsed):
         col = _value_column([points[p].values[k] for p in table["point"]])
         table.insert(2 + j, k, col.to_numpy())
-    summary = _summary(table, keys, confidence)
+    summary = _summary(table, keys, confidence, units)
     pts = _points_table(table, keys)
     manifest.update(
         status="complete",

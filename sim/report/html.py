@@ -66,7 +66,12 @@ def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any
             ("policies", ", ".join(comparison.policies)),
             ("replications", f"{n} (common random numbers: the same seeds for every policy)"),
             ("seeds", ", ".join(str(s) for s in comparison.seeds)),
-            ("intervals", f"{comparison.confidence:.0%} Student t over replications"),
+            (
+                "intervals",
+                f"{comparison.confidence:.0%} Student t over replications; bounded metrics "
+                "(fractions, indices, times) use Wilson or bootstrap intervals when t would "
+                "leave their domain (summary.csv, column 'interval')",
+            ),
             ("created", str(manifest.get("created_utc", ""))),
             ("command", " ".join(str(c) for c in manifest.get("command") or [])),
         ],

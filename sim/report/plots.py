@@ -222,9 +222,15 @@ def plot_metric_bars(comparison: Comparison, path: Path) -> None:
     for ax, (scope, metric, label) in zip(axes.flat, metrics, strict=False):
         sub = s[(s["scope"] == scope) & (s["metric"] == metric)].set_index("policy")
         mean = sub.reindex(pols)["mean"].to_numpy(dtype=float)
-        hw = np.nan_to_num(sub.reindex(pols)["half_width"].to_numpy(dtype=float))
+        # whiskers from the interval's ends: bounded metrics' intervals need not be centred
+        below = np.nan_to_num(mean - sub.reindex(pols)["ci_low"].to_numpy(dtype=float))
+        above = np.nan_to_num(sub.reindex(pols)["ci_high"].to_numpy(dtype=float) - mean)
         ax.bar(
-            range(len(pols)), mean, yerr=hw, capsize=5, color=[f"C{i}" for i in range(len(pols))]
+            range(len(pols)),
+            mean,
+            yerr=np.vstack([below, above]),
+            capsize=5,
+            color=[f"C{i}" for i in range(len(pols))],
         )
         ax.set_xticks(range(len(pols)), pols, rotation=30, ha="right", fontsize="small")
         ax.set_title(label, fontsize="medium")
