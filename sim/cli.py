@@ -628,11 +628,23 @@ def _print_sweep(result: object) -> None:
 def size(
     file: FileArg,
     target: Annotated[str, typer.Option(help="What must be met: 'window'.")] = "window",
+    compliance: Annotated[
+        float,
+        typer.Option(
+            help="Required share of replications meeting the target (0 < c <= 1), shown by "
+            "the lower confidence bound, not the point estimate."
+        ),
+    ] = 0.9,
     confidence: Annotated[
         float,
-        typer.Option(help="Required fraction of replications meeting the target (0 < c <= 1)."),
+        typer.Option(
+            help="Confidence of that lower bound (one-sided Wilson), 0.5 <= c < 1; 0.5 decides "
+            "on the point estimate."
+        ),
     ] = 0.95,
-    replications: ReplicationsOpt = 20,
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", min=1, help="Replications per size.")
+    ] = 30,
     pool: Annotated[str | None, typer.Option(help="Pool to size (default: the only one).")] = None,
     proxy: Annotated[
         str | None, typer.Option(help="Template of added proxies (default: first member).")
@@ -654,32 +666,50 @@ def size(
     scheduler: SchedulerOpt = None,
     results: ResultsOpt = Path("results"),
 ) -> None:
-    """Find the smallest pool that meets the backup window with the given confidence."""
+    """Find the smallest pool that meets the backup window, decided on a lower confidence bound;
+    stop early, naming the bottleneck, when more proxies cannot help."""
+    from rich.progress import Progress
+
     from sim.experiment.executors import Executor
+    from sim.experiment.sizing import SizeProgress, SizeStep, check_size_options, size_problem
     from sim.experiment.sizing import size as run_size
-    from sim.experiment.sizing import size_problem
     from sim.report.folders import write_size
     from sim.report.tables import SIZE_COLUMNS, size_evidence
 
-    if not 0.0 < confidence <= 1.0:
-        raise _fail(f"--confidence must be in (0, 1], got {confidence}")
     try:
         size_problem(file, set_ or [], pool, proxy, job or [], target)
+        # the option checks (ranges, enough replications) before any worker starts
+        check_size_options(compliance, confidence, replications, min_size, max_size)
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     ex = _executor(executor, jobs, scheduler)
     assert isinstance(ex, Executor)
+    bar = _progress()
+    assert isinstance(bar, Progress)
+    task = bar.add_task("size", total=None)
 
-    def shown(n: int, c: float) -> None:
-        mark = "[green]meets[/]" if c >= confidence else "[red]misses[/]"
-        err.print(f"  pool size {n:>3}: compliance {c:.0%} {mark}", highlight=False)
+    def shown(st: SizeStep) -> None:
+        mark = "[green]meets[/]" if st.passes else "[red]misses[/]"
+        bar.console.print(
+            f"  pool size {st.pool_size:>3}: {st.met}/{st.replications} met, compliance "
+            f"{st.compliance:.0%}, lower bound {st.lower:.0%} {mark}",
+            highlight=False,
+        )
+
+    def progress(p: SizeProgress) -> None:
+        bar.update(
+            task,
+            completed=p.runs_done,
+            total=p.runs_bound,
+            description=f"size {p.pool_size} (runs, at most)",
+        )
 
     try:
-        with ex:
+        with ex, bar:
             result = run_size(
                 file,
-                confidence,
+                compliance,
                 replications,
                 target,
                 pool,
@@ -691,13 +721,14 @@ def size(
                 set_ or [],
                 ex,
                 shown,
+                confidence=confidence,
+                on_progress=progress,
             )
+            done = bar.tasks[0].completed
+            bar.update(task, total=done, completed=done, description="size: done")
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    except RuntimeError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
     t = Table(title=f"Evidence: window compliance vs size of pool '{result.pool}'")
     for col in SIZE_COLUMNS:
         t.add_column(col, justify="right")
@@ -711,10 +742,16 @@ def size(
             "would settle it"
         )
     jobs_text = ", ".join(result.jobs)
-    if result.answer is None:
+    bound = f"lower {confidence:.0%} confidence bound"
+    if result.error is not None:
+        err.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
+    elif result.stop_reason is not None:
+        out.print(f"[red]{result.stop_reason}[/]", highlight=False, soft_wrap=True)
+    elif result.answer is None:
         out.print(
-            f"[red]no pool size up to {max_size} meets the window of {jobs_text} in "
-            f"{confidence:.0%} of replications[/]"
+            f"[red]no pool size up to {max_size} meets the window of {jobs_text}: the {bound} "
+            f"of compliance stays below {compliance:.0%}[/]",
+            soft_wrap=True,
         )
     else:
         extra = (
@@ -722,11 +759,14 @@ def size(
             if result.answer != result.current
             else " (today's size)"
         )
+        row = result.curve.set_index("pool_size").loc[result.answer]
         out.print(
             f"answer: [bold]{result.answer}[/] proxies in pool '{result.pool}'{extra} meet the "
-            f"window of {jobs_text} in at least {confidence:.0%} of {replications} replications; "
-            f"added proxies are copies of '{result.template}'",
+            f"window of {jobs_text} in {row['compliance']:.0%} of {replications} replications "
+            f"({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added proxies are copies "
+            f"of '{result.template}'",
             highlight=False,
+            soft_wrap=True,
         )
     try:
         folder = write_size(result, results, sys.argv)

@@ -130,7 +130,7 @@ def test_size_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    result = sim.size(path, replications=2)
+    result = sim.size(path, confidence=0.5, replications=2)
     folder = write_size(result, tmp_path / "res", command=["test"])
     dom = _rendered(browser, tmp_path, folder / "report.html", images=1)
     for cls in ("meta", "evidence"):

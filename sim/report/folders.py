@@ -160,6 +160,7 @@ def _new_id(prefix: str) -> str:
 
 def _manifest(loaded: Any, command: list[str] | None, extra: dict[str, Any]) -> dict[str, Any]:
     from sim import __version__
+    from sim.provenance import model_fingerprint
 
     return {
         "poolsim_version": __version__,
@@ -167,6 +168,7 @@ def _manifest(loaded: Any, command: list[str] | None, extra: dict[str, Any]) -> 
         "scenario_name": loaded.spec.name,
         "scenario_file": str(loaded.path) if loaded.path else None,
         "scenario_sha256": loaded.digest,
+        "model_sha256": model_fingerprint(),
         "overrides": list(loaded.overrides),
         **extra,
         "command": command if command is not None else sys.argv,
@@ -260,7 +262,12 @@ def write_size(
             "template_proxy": result.template,
             "current_size": result.current,
             "answer": result.answer,
+            "compliance": result.compliance,
             "confidence": result.confidence,
+            "root_seed": result.seed,
+            "max_size": result.max_size,
+            "stop_reason": result.stop_reason,
+            "error": result.error,
             "jobs": list(result.jobs),
             "replications": len(result.seeds),
             "seeds": result.seeds,

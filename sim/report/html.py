@@ -143,12 +143,20 @@ def size_html(result: SizeResult, plots: Path, manifest: dict[str, Any]) -> str:
     assert sc is not None
     n = len(result.seeds)
     if result.answer is None:
-        verdict = f"no size up to the largest tried meets the window in {result.confidence:.0%}"
+        verdict = (
+            result.stop_reason
+            or result.error
+            or (
+                f"no size up to {result.max_size} meets the window in {result.compliance:.0%} "
+                f"of replications at {result.confidence:.0%} confidence"
+            )
+        )
     else:
         change = result.answer - result.current
         verdict = (
             f"{result.answer} proxies ({change:+d} vs today's {result.current}) meet the "
-            f"window in at least {result.confidence:.0%} of {n} replications"
+            f"window in at least {result.compliance:.0%} of replications at "
+            f"{result.confidence:.0%} confidence ({n} replications)"
         )
     meta = pd.DataFrame(
         [
@@ -170,9 +178,9 @@ def size_html(result: SizeResult, plots: Path, manifest: dict[str, Any]) -> str:
     parts = [
         "<h2>Evidence</h2>",
         "<p>Window compliance per pool size: the share of replications in which every counted "
-        f"session met its window. A size meets the target when that share is at least "
-        f"{result.confidence:.0%}; the 95 % Wilson interval shows how well {n} replications "
-        "pin the share down.</p>",
+        "session met its window. A size meets the target when the lower "
+        f"{result.confidence:.0%} confidence bound of that share (Wilson) is at least "
+        f"{result.compliance:.0%}: {n} replications prove no more than that bound.</p>",
         _table(evidence, "evidence"),
     ]
     if not result.monotone:

@@ -288,19 +288,48 @@ def plot_size_curve(result: SizeResult, path: Path) -> None:
     """Window compliance against pool size with Wilson 95 % whiskers and the answer marked."""
     c = result.curve
     fig, ax = plt.subplots(figsize=(7, 4))
-    x = c["pool_size"].to_numpy()
-    y = c["compliance"].to_numpy()
-    err = np.vstack([y - c["wilson_low"].to_numpy(), c["wilson_high"].to_numpy() - y])
-    colours = ["C2" if p else "C3" for p in c["passes"]]
-    ax.errorbar(x, y, yerr=err, fmt="none", ecolor="grey", capsize=4, zorder=1)
-    ax.scatter(x, y, c=colours, zorder=2, s=40)
-    ax.axhline(result.confidence, color="k", ls="--", lw=1, label=f"target {result.confidence:g}")
+    x = c["pool_size"].to_numpy(dtype=float) if len(c) else np.zeros(0)
+    y = c["compliance"].to_numpy(dtype=float) if len(c) else np.zeros(0)
+    if len(c):
+        # clamp: a 0 % or 100 % size has a bound a rounding error past its point
+        low = np.minimum(c["wilson_low"].to_numpy(dtype=float), y)
+        high = np.maximum(c["wilson_high"].to_numpy(dtype=float), y)
+        err = np.clip(np.vstack([y - low, high - y]), 0.0, None)
+        colours = ["C2" if p else "C3" for p in c["passes"]]
+        ax.errorbar(x, y, yerr=err, fmt="none", ecolor="grey", capsize=4, zorder=1)
+        ax.scatter(x, y, c=colours, zorder=2, s=40, label="compliance (green: passes)")
+        ax.scatter(
+            x,
+            low,
+            marker="_",
+            s=200,
+            color="k",
+            zorder=3,
+            label=f"{result.confidence:.0%} lower bound",
+        )
+        ax.set_xticks(x, [str(int(v)) for v in x])
+    ax.axhline(result.compliance, color="k", ls="--", lw=1, label=f"target {result.compliance:.0%}")
     if result.answer is not None:
         ax.axvline(result.answer, color="C2", ls=":", lw=1.5, label=f"answer: {result.answer}")
     ax.set_xlabel(f"proxies in pool '{result.pool}'")
     ax.set_ylabel("fraction of replications meeting the window")
     ax.set_ylim(-0.05, 1.05)
-    ax.set_xticks(x)
     ax.legend(loc="lower right", fontsize="small")
-    ax.set_title(f"Window compliance vs pool size ({len(result.seeds)} replications per size)")
+    sc = result.scenario
+    name = sc.spec.name if sc is not None else "?"
+    pols = (
+        ", ".join(
+            sorted(
+                {p.policy if isinstance(p.policy, str) else p.policy.name for p in sc.spec.pools}
+            )
+        )
+        if sc is not None
+        else "?"
+    )
+    ax.set_title(
+        f"{name} (seed {result.seed}, policy {pols}): window compliance vs pool size\n"
+        f"{len(result.seeds)} replications per size; whiskers: {result.confidence:.0%} "
+        "one-sided Wilson bounds",
+        fontsize="medium",
+    )
     _save(fig, path)

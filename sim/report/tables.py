@@ -79,7 +79,7 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-SIZE_COLUMNS = ("proxies", "met / runs", "compliance", "95 % Wilson", "longest session", "")
+SIZE_COLUMNS = ("proxies", "met / runs", "compliance", "lower bound", "longest session", "")
 """Columns of ``size_evidence``."""
 
 
@@ -92,7 +92,7 @@ def size_evidence(result: SizeResult) -> list[list[str]]:
             str(r.pool_size),
             f"{r.met}/{r.replications}",
             f"{r.compliance:.0%}",
-            f"[{r.wilson_low:.2f}, {r.wilson_high:.2f}]",
+            f"{r.wilson_low:.0%}",
             format_duration(r.makespan_max_h_mean * 3600),
             "meets" if r.passes else "misses",
         ]

@@ -73,7 +73,7 @@ def _generated_counts(loaded: LoadedScenario, i: int) -> dict[str, int]:
     spec = loaded.spec.tenants[i]
     out: dict[str, int] = {}
     for otype in d.OBJECT_TYPES:
-        mix = spec.objects.get(otype)  # type: ignore[call-overload]
+        mix = spec.objects.get(otype)
         if mix is not None and mix.count is not None:
             out[otype] = int(mix.count)
         else:
