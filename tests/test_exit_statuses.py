@@ -248,7 +248,17 @@ def test_sigterm_exits_143_and_writes_nothing(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)
+    status = Path(f"/proc/{proc.pid}/status")
+    deadline = time.monotonic() + 60
+    while status.exists():  # until poolsim's own SIGTERM handler is installed (SigCgt bit 15)
+        caught = [ln for ln in status.read_text().splitlines() if ln.startswith("SigCgt:")]
+        if caught and int(caught[0].split()[1], 16) & (1 << (signal.SIGTERM - 1)):
+            break
+        assert time.monotonic() < deadline, "poolsim did not start"
+        time.sleep(0.05)
+    else:
+        time.sleep(4)
+    time.sleep(1)  # now simulating
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr
