@@ -1,6 +1,7 @@
 """Every default number of the model, with its unit in the name and its source.
 
-Sources are the facts of ``shared/domain/vb365.md`` (cited as "vb365 fact N"). Values marked
+Sources are product facts cited as "vb365 fact N"; docs/sources.md lists each with its public
+source URLs. Values marked
 INFERRED are reasoned assumptions that no public source states; each is a scenario parameter,
 never a constant buried in the model.
 """
@@ -219,11 +220,11 @@ REQUEST_BUDGET_BURST_S: Final = 60.0
 
 S3_SLOW_DOWN_BACKOFF_S: Final = 1.0
 """Wait before retrying a request answered 503 Slow Down. INFERRED (SDKs back off exponentially
-from ~0.1 s; vb365.md has no figure)."""
+from ~0.1 s; no public source gives a figure for this)."""
 
 S3_REJECTED_REQUEST_COST: Final = 0.0
-"""A request answered 503 Slow Down is not charged against the prefix's rate: vb365.md says
-nothing of it (unlike Microsoft 365's 429, fact 26). INFERRED."""
+"""A request answered 503 Slow Down is not charged against the prefix's rate: no public source
+says whether it is (unlike Microsoft 365's 429, fact 26). INFERRED."""
 
 S3_REPARTITION_S: Final = 45 * 60.0
 """Amazon S3 adds prefix partitions under sustained load; re-partitioning takes 30-60 min

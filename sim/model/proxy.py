@@ -16,7 +16,7 @@ ENABLING = "enabling"
 """Maintenance requested in 'drain' mode: running objects finish here, no new ones
 (MaintenanceModeState Enabling, vb365 fact 2)."""
 VACATION = "vacation"
-"""Synthetic mode only: away because it found nothing to do (oracles.md §9 8b)."""
+"""Synthetic mode only: away, found nothing to do (multiple vacations, Fuhrmann & Cooper 1985)."""
 
 
 class Proxy:

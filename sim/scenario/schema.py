@@ -607,7 +607,7 @@ class ArrivalSpec(Strict):
 
 class VacationSpec(Strict):
     """Multiple vacations: a proxy that finds nothing to do leaves for a vacation V, and for
-    another if still nothing waits when it returns (oracles.md §9 8b)."""
+    another if still nothing waits when it returns (Fuhrmann & Cooper, Oper. Res. 33(5), 1985)."""
 
     distribution: Literal["exponential", "deterministic"] = Field(
         "exponential", description="Law of V."
@@ -618,7 +618,7 @@ class VacationSpec(Strict):
 class InterruptionSpec(Strict):
     """Service interruptions independent of load: each proxy alternates up periods exp(mean_up)
     and down periods exp(mean_down), during which it serves nothing (preemptive resume;
-    oracles.md §9 8c)."""
+    Avi-Itzhak & Naor, Oper. Res. 11(3), 1963)."""
 
     mean_up: Duration = Field(gt=0, description="Mean up period (> 0).")
     mean_down: Duration = Field(gt=0, description="Mean down period (> 0).")
