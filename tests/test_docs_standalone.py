@@ -14,7 +14,7 @@ import pytest
 from sim.sources import FACT_SOURCES, link_facts
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 CODE = sorted((ROOT / "sim").rglob("*.py"))
 OUTSIDE = re.compile(r"shared/|vb365\.md|oracles\.md|domain/")
 LINK = re.compile(r"\[[^\]]*\]\(https?://[^)]+\)")
