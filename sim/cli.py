@@ -729,7 +729,7 @@ def size(
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    t = Table(title=f"Evidence: window compliance vs size of pool '{result.pool}'")
+    t = Table(title=f"Evidence: window compliance vs size of pool '{escape(result.pool)}'")
     for col in SIZE_COLUMNS:
         t.add_column(col, justify="right")
     for row in size_evidence(result):
@@ -741,12 +741,12 @@ def size(
             "[yellow]warning: compliance is not monotone in pool size; more replications "
             "would settle it"
         )
-    jobs_text = ", ".join(result.jobs)
+    jobs_text = escape(", ".join(result.jobs))
     bound = f"lower {confidence:.0%} confidence bound"
     if result.error is not None:
-        err.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(result.error)}", highlight=False, soft_wrap=True)
     elif result.stop_reason is not None:
-        out.print(f"[red]{result.stop_reason}[/]", highlight=False, soft_wrap=True)
+        out.print(f"[red]{escape(result.stop_reason)}[/]", highlight=False, soft_wrap=True)
     elif result.answer is None:
         out.print(
             f"[red]no pool size up to {max_size} meets the window of {jobs_text}: the {bound} "
@@ -761,10 +761,10 @@ def size(
         )
         row = result.curve.set_index("pool_size").loc[result.answer]
         out.print(
-            f"answer: [bold]{result.answer}[/] proxies in pool '{result.pool}'{extra} meet the "
-            f"window of {jobs_text} in {row['compliance']:.0%} of {replications} replications "
-            f"({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added proxies are copies "
-            f"of '{result.template}'",
+            f"answer: [bold]{result.answer}[/] proxies in pool '{escape(result.pool)}'{extra} "
+            f"meet the window of {jobs_text} in {row['compliance']:.0%} of {replications} "
+            f"replications ({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added "
+            f"proxies are copies of '{escape(result.template)}'",
             highlight=False,
             soft_wrap=True,
         )
@@ -772,9 +772,14 @@ def size(
         folder = write_size(result, results, sys.argv)
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
-    out.print(f"results: [bold]{folder}[/]  (report: {folder / 'report.html'})")
+    out.print(
+        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder))}/report.html)"
+    )
+    plots_missing = _report_plots(folder)
     if result.answer is None:
         raise typer.Exit(1)
+    if plots_missing:
+        raise typer.Exit(EXIT_PLOTS)
 
 
 def print_summary(result: object) -> None:
