@@ -85,6 +85,8 @@ class JobBook:
                 self.stored[j][scope] = (
                     tn.objects.size_bytes[local] * comp[tn.objects.workload[local]]
                 )
+            for j, src in world.copy_source.items():  # copied before the run: the initial state
+                self._copied[j] = self.stored[src].copy()
 
     def job_runs(self, job: int) -> int:
         """Sessions of ``job`` so far (its next session's index)."""
