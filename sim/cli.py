@@ -49,9 +49,11 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Simulate Veeam Backup for Microsoft 365 proxy pools.",
-    epilog="Exit status: "
-    + " · ".join(f"{code} {text.split(':')[0].split(' (')[0]}" for code, text in EXIT_STATUSES)
-    + ". See README.md, 'Exit statuses'.",
+    epilog="Exit status: 0 success · 1 internal error (a bug: report it) · 2 bad input (nothing "
+    "simulated) · 3 results written but incomplete (work unfinished at the simulation horizon: "
+    f"simulated days + {HORIZON_MARGIN_DAYS}-day safety margin) · 4 results written, some plots "
+    "missing · 130 Ctrl-C, 143 SIGTERM (one line says what was kept). See README.md, "
+    "'Exit statuses'.",
     pretty_exceptions_enable=False,
 )
 out = Console()
@@ -572,7 +574,10 @@ def _print_sweep(result: object) -> None:
         for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
         if m in set(s["metric"])
     ]
-    t = Table(title=f"sweep: {len(result.points)} points, mean ± 95 % half-width (or [interval])")
+    t = Table(
+        title=f"sweep: {len(result.points)} points, mean ± 95 % half-width "
+        + escape("(or [low, high])")
+    )
     units = dict(zip(s["metric"], s["unit"], strict=True)) if "unit" in s else {}
     for k in keys:
         t.add_column(escape(k))

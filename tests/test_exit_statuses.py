@@ -360,3 +360,15 @@ def test_sweep_summary_carries_units_and_bounded_intervals(tmp_path: Path) -> No
     assert "(GB/h)" in text
     frac = s[s["unit"] == "fraction"]
     assert (frac["ci_low"].dropna() >= 0).all() and (frac["ci_high"].dropna() <= 1).all()
+
+
+def test_user_text_is_escaped_in_report_html(tmp_path: Path) -> None:
+    name = "'<script>alert(1)</script>'"
+    code, text = invoke(
+        "compare", QUICKSTART, *ONE_DAY, "--set", f"jobs.exchange.name={name}",
+        "-p", "round_robin,pull_fifo", "-r", "2", "-j", "1", "--results", tmp_path,
+    )  # fmt: skip
+    assert code == 0, text
+    (folder,) = folders(tmp_path)
+    page = (folder / "report.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
