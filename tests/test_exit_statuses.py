@@ -372,3 +372,21 @@ def test_user_text_is_escaped_in_report_html(tmp_path: Path) -> None:
     (folder,) = folders(tmp_path)
     page = (folder / "report.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_restart_no_longer_looks_faster_than_handoff() -> None:
+    """Throughput counted redone bytes, so the `restart` drill (36 GB thrown away) showed a
+    higher throughput than `handoff`. Now throughput counts kept bytes; transfer_rate shows the
+    extra work."""
+    import sim
+
+    drill = ROOT / "scenarios" / "maintenance-drill.yaml"
+    res = {
+        m: sim.simulate(drill, overrides=[f"lifecycle.in_flight={m}"])
+        for m in ("handoff", "restart")
+    }
+    assert res["restart"].metric("redone_bytes") > 10 * res["handoff"].metric("redone_bytes")
+    assert res["restart"].metric("throughput") <= res["handoff"].metric("throughput") * (1 + 1e-9)
+    assert res["restart"].metric("transfer_rate") > res["handoff"].metric("transfer_rate")
+    for r in res.values():
+        assert r.metric("transfer_rate") >= r.metric("throughput")
