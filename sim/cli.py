@@ -193,7 +193,8 @@ def validate(
         )
     sc = loaded.spec
     out.print(
-        f"[green]ok[/] {file}: {len(sc.tenants)} tenant(s), {len(sc.proxies)} proxies, "
+        f"[green]ok[/] {escape(str(file))}: {len(sc.tenants)} tenant(s), "
+        f"{len(sc.proxies)} proxies, "
         f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
         f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
         soft_wrap=True,

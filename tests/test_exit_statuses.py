@@ -390,3 +390,13 @@ def test_restart_no_longer_looks_faster_than_handoff() -> None:
     assert res["restart"].metric("transfer_rate") > res["handoff"].metric("transfer_rate")
     for r in res.values():
         assert r.metric("transfer_rate") >= r.metric("throughput")
+
+
+def test_validate_prints_a_path_with_markup(tmp_path: Path) -> None:
+    folder = tmp_path / "a[/]b"
+    folder.mkdir()
+    path = folder / "q.yaml"
+    path.write_text(QUICKSTART.read_text())
+    code, text = invoke("validate", path)
+    assert code == 0, text
+    assert "a[/]b" in text
