@@ -393,8 +393,8 @@ def test_restart_no_longer_looks_faster_than_handoff() -> None:
 
 
 def test_validate_prints_a_path_with_markup(tmp_path: Path) -> None:
-    folder = tmp_path / "a[/]b"
-    folder.mkdir()
+    folder = tmp_path / "a[/]b"  # folders "a[" and "]b"
+    folder.mkdir(parents=True)
     path = folder / "q.yaml"
     path.write_text(QUICKSTART.read_text())
     code, text = invoke("validate", path)
