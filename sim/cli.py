@@ -994,7 +994,7 @@ def bench_update(
         raise _fail(str(exc)) from None
     out.print(table)
     for path in written:
-        out.print(f"wrote {path}")
+        out.print(f"wrote {path}", markup=False)
 
 
 @bench_app.command("speed")
@@ -1116,7 +1116,7 @@ def bench_speed(
             atomic_write_text(json_out, json.dumps(report.as_dict(), indent=2) + "\n")
         except OSError as exc:
             raise _fail(f"cannot write {json_out}: {exc.strerror or exc}") from None
-        out.print(f"wrote {json_out}")
+        out.print(f"wrote {json_out}", markup=False)
 
 
 def _raise_interrupted(signum: int, _frame: object) -> None:
