@@ -137,9 +137,14 @@ def test_abandoned_partial_folders_are_removed_live_ones_kept(tmp_path: Path) ->
     try:
         assert remove_abandoned(base) == [dead]
         assert live.path.is_dir() and unowned.is_dir() and not dead.exists()
+        other = tmp_path / "other-scenario"
+        other.mkdir()
+        code = code.replace(repr(str(base)), repr(str(other)))
+        subprocess.run([sys.executable, "-c", code], check=False)
+        (dead_other,) = other.glob(".dead.*.partial")
         code_, text = invoke("run", QUICKSTART, *ONE_DAY, "--no-plots", "--results", tmp_path)
         assert code_ == 0, text
-        assert live.path.is_dir()
+        assert live.path.is_dir() and not dead_other.exists()  # the same results root
     finally:
         live.close()
 

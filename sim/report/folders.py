@@ -90,7 +90,11 @@ def _write_folder(
     the tables) and ``page(folder)`` becomes ``report.html``. The manifest's ``plots.status`` is
     ``pending`` until the figures are done, ``off`` without figures.
     """
-    remove_abandoned(base)  # killed runs' leftovers (only those whose owner is gone)
+    # killed runs' leftovers anywhere under the results root (only those whose owner is gone)
+    if base.parent.is_dir():
+        for scenario_dir in base.parent.iterdir():
+            if scenario_dir.is_dir() and not scenario_dir.is_symlink():
+                remove_abandoned(scenario_dir)
     man["plots"] = {"status": "pending" if figures is not None else "off", "missing": {}}
     partial = PartialFolder(base, run_id)
     try:
