@@ -4,6 +4,23 @@ Sources are product facts cited as "vb365 fact N"; docs/sources.md lists each wi
 source URLs. Values marked
 INFERRED are reasoned assumptions that no public source states; each is a scenario parameter,
 never a constant buried in the model.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 10: https://bp.veeam.com/vb365/guide/buildconfig/proxy
+vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
+vb365 fact 14: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
+vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
+vb365 fact 16: https://bp.veeam.com/vb365/guide/design/sizing
+vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
+vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
+vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
+vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targets-standard-account
+vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
+vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
 """
 
 from __future__ import annotations

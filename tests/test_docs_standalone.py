@@ -60,3 +60,13 @@ def test_validation_md_is_filled() -> None:
     assert "RESULTS_TABLE" not in text
     part = text.split("validation-results:begin", 1)[1].split("validation-results:end", 1)[0]
     assert len([ln for ln in part.splitlines() if ln.startswith("| T")]) >= 15
+
+
+@pytest.mark.parametrize("path", CODE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_fact_cited_in_code_has_its_url_in_the_module(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if path.name == "sources.py":
+        return
+    for c in re.findall(r"\bfacts? (\d+(?:(?:, |-|–| and )\d+)*)", text):
+        for n in map(int, re.findall(r"\d+", c)):
+            assert f"vb365 fact {n}: {FACT_SOURCES[n][0]}" in text, (path.name, n)

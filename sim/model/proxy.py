@@ -1,4 +1,10 @@
-"""A backup proxy: thread slots, a local FIFO queue (push policies), capacity resources."""
+"""A backup proxy: thread slots, a local FIFO queue (push policies), capacity resources.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.html
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,22 @@ rates per second.
 Dimensional fields need a unit: a bare number (``window: 8``, ``write_bandwidth: 10``) is an
 error, since 8 seconds or 10 bytes/s is almost never what was meant; only a bare 0 is accepted
 (zero in every unit). Numbers are strict: ``true`` is not 1, and ``1e20`` is not an integer.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 4: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+vb365 fact 7: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_edit_proxy_pool.html
+vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.html
+vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
+vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
+vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 28: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_osr.html
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
+vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
 """
 
 from __future__ import annotations
