@@ -6,10 +6,19 @@ folder is filled under a hidden private name and renamed when complete (``publis
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import socket
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the pid check stands in for the lock
+    fcntl = None  # type: ignore[assignment]
 
 
 def _read_umask() -> int:
@@ -59,3 +68,86 @@ def publish_folder(partial: Path, base: Path, run_id: str) -> Path:
                 if not final.exists():
                     raise
         k += 1
+
+
+OWNER_FILE = ".owner"
+"""Inside a ``.partial`` folder: the writer's pid and host, locked (``flock``) while it lives."""
+
+
+class PartialFolder:
+    """A private hidden ``.partial`` folder under ``base``, owned by this process until closed.
+
+    The owner holds an exclusive ``flock`` on ``<partial>/.owner`` (which also names its pid and
+    host). The kernel releases the lock when the process dies, even by SIGKILL, so another run
+    can tell an abandoned folder from a live sibling's (``remove_abandoned``).
+    """
+
+    def __init__(self, base: Path, name: str) -> None:
+        self.path = base / f".{name}.{uuid.uuid4().hex[:12]}.partial"
+        self.path.mkdir(parents=True)
+        self._fd: int | None = None
+        owner = self.path / OWNER_FILE
+        fd = os.open(owner, os.O_WRONLY | os.O_CREAT, 0o644)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
+        self._fd = fd
+
+    def publish(self, run_id: str) -> Path:
+        """Drop the owner file (its lock is kept until ``close``) and publish the folder."""
+        (self.path / OWNER_FILE).unlink(missing_ok=True)
+        return publish_folder(self.path, self.path.parent, run_id)
+
+    def close(self) -> None:
+        """Release the lock (the folder is published or removed by then)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _owner_gone(partial: Path) -> bool:
+    """True only when the folder's owner is provably dead: its lock can be taken, or (without
+    ``flock``) its pid on this host no longer exists. No owner file proves nothing."""
+    owner = partial / OWNER_FILE
+    try:
+        fd = os.open(owner, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False  # held: the owner lives
+            return True
+        info = json.loads(os.read(fd, 4096) or b"{}")
+        if info.get("host") != socket.gethostname() or not isinstance(info.get("pid"), int):
+            return False
+        try:
+            os.kill(info["pid"], 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
+    except (OSError, ValueError):
+        return False
+    finally:
+        os.close(fd)
+
+
+def remove_abandoned(base: Path) -> list[Path]:
+    """Remove the ``.partial`` folders under ``base`` whose owner is provably gone (a killed
+    run's); never a live writer's. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        candidates = [
+            p for p in base.iterdir() if p.name.startswith(".") and p.name.endswith(".partial")
+        ]
+    except OSError:
+        return removed
+    for p in candidates:
+        if p.is_dir() and not p.is_symlink() and _owner_gone(p):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed

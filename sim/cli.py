@@ -1,13 +1,15 @@
 """The ``poolsim`` command line: run, compare, sweep, size, bench, validate, schema, policies.
 
 Bad input exits with status 2 and a message naming file, line, field and what is allowed; it
-never prints a traceback.
+never prints a traceback. Every command exits with one of the statuses of ``EXIT_STATUSES``.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -16,15 +18,42 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from sim.defaults import HORIZON_MARGIN_DAYS
 from sim.errors import ScenarioError
 from sim.policies.registry import PolicyError
 from sim.scenario import LoadedScenario, load_scenario
 from sim.units import format_bytes, format_duration
 
+SAFETY_MARGIN_DAYS = HORIZON_MARGIN_DAYS
+"""The simulation horizon is the simulated days plus this margin (``sim.defaults``): work still
+unfinished then makes the run incomplete (exit status 3)."""
+
+EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS = 0, 1, 2, 3, 4
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "success"),
+    (EXIT_BUG, "internal error: a bug in poolsim (please report it with the traceback)"),
+    (EXIT_INPUT, "bad input: nothing simulated (the message names file, line, field)"),
+    (
+        EXIT_INCOMPLETE,
+        "results written but incomplete: work unfinished at the simulation horizon "
+        f"(simulated days + {SAFETY_MARGIN_DAYS}-day safety margin)",
+    ),
+    (EXIT_PLOTS, "results written, some plots missing (named on stderr and in manifest.json)"),
+    (EXIT_SIGINT, "interrupted by Ctrl-C (one line says what was kept)"),
+    (EXIT_SIGTERM, "terminated by SIGTERM (one line says what was kept)"),
+)
+"""Every command's exit status. When several apply, the first of 1, 3, 4 wins."""
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Simulate Veeam Backup for Microsoft 365 proxy pools.",
+    epilog="Exit status: 0 success · 1 internal error (a bug: report it) · 2 bad input (nothing "
+    "simulated) · 3 results written but incomplete (work unfinished at the simulation horizon: "
+    f"simulated days + {HORIZON_MARGIN_DAYS}-day safety margin) · 4 results written, some plots "
+    "missing · 130 Ctrl-C, 143 SIGTERM (one line says what was kept). See README.md, "
+    "'Exit statuses'.",
     pretty_exceptions_enable=False,
 )
 out = Console(emoji=False)  # ":100:" in "s.yaml:100:5" is a line number, not 💯
@@ -42,9 +71,51 @@ SetOpt = Annotated[
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (YAML).", show_default=False)]
 
 
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM, raised in the main thread by ``main``'s signal handlers (a
+    ``BaseException``, so no ``except Exception`` swallows it) and carrying the exit status."""
+
+    def __init__(self, status: int, what: str) -> None:
+        super().__init__(what)
+        self.status = status
+        self.what = what
+
+
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(2)
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True
+    )
+    return typer.Exit(EXIT_INPUT)
+
+
+def _interrupted(exc: BaseException, kept: str = "nothing written") -> typer.Exit:
+    """One line saying what stopped the command and what was kept; the matching status."""
+    if isinstance(exc, Interrupted):
+        status, what = exc.status, exc.what
+    else:
+        status, what = EXIT_SIGINT, "interrupted (Ctrl-C)"
+    err.print(f"[yellow]{escape(what)}:[/] {escape(kept)}", highlight=False, soft_wrap=True)
+    return typer.Exit(status)
+
+
+def _report_plots(folder: Path) -> bool:
+    """Name each plot that could not be drawn (stderr); True when some are missing."""
+    from sim.report.folders import missing_plots
+
+    missing = missing_plots(folder)
+    for name, error in missing.items():
+        err.print(
+            f"[yellow]plot missing:[/] {escape(name)}: {escape(error)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return bool(missing)
+
+
+def _written(exc: BaseException) -> Path | None:
+    """The folder already published when ``exc`` interrupted the figures (``report.folders``)."""
+    folder = getattr(exc, "poolsim_folder", None)
+    return folder if isinstance(folder, Path) else None
 
 
 def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
@@ -177,7 +248,7 @@ def schema(
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(output) else ""
             raise _fail(f"cannot write {output}: {where}{exc.strerror or exc}") from None
-        out.print(f"wrote {output}")
+        out.print(f"wrote {output}", markup=False)
 
 
 @app.command()
@@ -198,7 +269,7 @@ def policies() -> None:
         params = "\n".join(
             f"{p.name}: {p.type} = {p.default!r}".replace(":  =", " =") for p in parameters(cls)
         )
-        table.add_row(name, cls.kind, cls.summary, params or "–")
+        table.add_row(escape(name), cls.kind, escape(cls.summary), escape(params) or "–")
     out.print(table)
 
 
@@ -222,10 +293,12 @@ def run(
     loaded = _load(file, set_)
     _check_inputs(loaded, strict, force)
     try:
-        with err.status(f"simulating {loaded.spec.name} ..."):
+        with err.status(f"simulating {escape(loaded.spec.name)} ..."):
             result = simulate(loaded, seed=seed, policy=policy)
     except (PolicyError, ScenarioError) as exc:
         raise _fail(f"{file}: {exc}") from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        raise _interrupted(exc) from None
     except Exception as exc:
         culprit = _plugin_raised(exc, loaded, policy)
         if culprit is None:
@@ -245,8 +318,18 @@ def run(
         raise _fail(
             f"cannot write results under {results}: {where}: {exc.strerror or exc}"
         ) from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        kept = _written(exc)
+        raise _interrupted(
+            exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
+        ) from None
     print_summary(result)
-    out.print(f"results: [bold]{folder}[/]")
+    out.print(f"results: [bold]{escape(str(folder))}[/]")
+    plots_missing = _report_plots(folder)
+    if result.truncated:
+        raise typer.Exit(EXIT_INCOMPLETE)
+    if plots_missing:
+        raise typer.Exit(EXIT_PLOTS)
 
 
 ReplicationsOpt = Annotated[
@@ -352,29 +435,32 @@ def compare(
     t0 = time.perf_counter()
     bar = _progress()
     assert isinstance(bar, Progress)
-    with ex, bar:
-        task = bar.add_task(
-            f"{len(names)} policies x {replications}", total=len(names) * replications
-        )
-        result = run_compare(
-            loaded,
-            names,
-            replications,
-            seed,
-            executor=ex,
-            confidence=confidence,
-            on_done=lambda i, r: bar.advance(task),
-        )
+    try:
+        with ex, bar:
+            task = bar.add_task(
+                f"{len(names)} policies x {replications}", total=len(names) * replications
+            )
+            result = run_compare(
+                loaded,
+                names,
+                replications,
+                seed,
+                executor=ex,
+                confidence=confidence,
+                on_done=lambda i, r: bar.advance(task),
+            )
+    except (KeyboardInterrupt, Interrupted) as exc:
+        raise _interrupted(exc) from None
     wall = time.perf_counter() - t0
     table = comparison_table(result)
     t = Table(
-        title=f"{loaded.spec.name}: {replications} replications per policy, "
+        title=f"{escape(loaded.spec.name)}: {replications} replications per policy, "
         f"mean ± {confidence:.0%} half-width ({wall:.1f} s wall)"
     )
     for col in table.columns:
-        t.add_column(str(col), justify="left" if col == "metric" else "right")
+        t.add_column(escape(str(col)), justify="left" if col == "metric" else "right")
     for row in table.itertuples(index=False):
-        t.add_row(*map(str, row))
+        t.add_row(*(escape(str(v)) for v in row))
     out.print(t)
     diff = result.differences
     if not diff.empty:
@@ -389,16 +475,35 @@ def compare(
                     f"  {r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
                     f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
                     highlight=False,
+                    markup=False,
                 )
     for e in result.errors:
-        err.print(f"[yellow]failed run:[/] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]failed run:[/] {escape(e)}", highlight=False, soft_wrap=True)
+    for e in result.incomplete:
+        err.print(
+            f"[yellow]incomplete run:[/] {escape(e)}: work unfinished at the simulation horizon",
+            highlight=False,
+            soft_wrap=True,
+        )
     try:
         folder = write_comparison(result, results, sys.argv, wall, ex.name)
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
-    out.print(f"results: [bold]{folder}[/]  (report: {folder / 'report.html'})")
-    if len(result.errors) == len(names) * replications:
-        raise typer.Exit(1)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        kept = _written(exc)
+        raise _interrupted(
+            exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
+        ) from None
+    out.print(
+        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder / 'report.html'))})"
+    )
+    plots_missing = _report_plots(folder)
+    if result.errors:  # a run that raised is a bug; the others' numbers are written
+        raise typer.Exit(EXIT_BUG)
+    if result.incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+    if plots_missing:
+        raise typer.Exit(EXIT_PLOTS)
 
 
 @app.command()
@@ -482,21 +587,20 @@ def sweep(
         raise typer.Exit(2) from None
     except OSError as exc:
         raise _fail(f"cannot write the sweep under {results}: {exc.strerror or exc}") from None
-    except KeyboardInterrupt:
-        err.print(
-            "[yellow]interrupted:[/] finished points are kept; run the same command again to "
-            "resume",
-            soft_wrap=True,
-        )
-        raise typer.Exit(130) from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        raise _interrupted(
+            exc, "finished points are kept; run the same command again to resume"
+        ) from None
     _print_sweep(result)
     if result.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_BUG)
+    if result.incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 def _print_sweep(result: object) -> None:
     from sim.experiment.sweep import SweepResult
-    from sim.report.tables import fmt
+    from sim.report.tables import interval_text
 
     assert isinstance(result, SweepResult)
     keys = [k for k, _ in result.grid]
@@ -506,33 +610,58 @@ def _print_sweep(result: object) -> None:
         for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
         if m in set(s["metric"])
     ]
-    t = Table(title=f"sweep: {len(result.points)} points, mean ± 95 % half-width")
+    t = Table(
+        title=f"sweep: {len(result.points)} points, mean ± 95 % half-width "
+        + escape("(or [low, high])")
+    )
+    units = dict(zip(s["metric"], s["unit"], strict=True)) if "unit" in s else {}
     for k in keys:
-        t.add_column(k)
+        t.add_column(escape(k))
     for m in wanted:
-        t.add_column(m, justify="right")
+        unit = units.get(m, "")
+        t.add_column(escape(f"{m} ({unit})" if unit else m), justify="right")
     t.add_column("status")
     for p in result.points.to_dict("records"):
-        row = [str(p[k]) for k in keys]
+        row = [escape(str(p[k])) for k in keys]
         for m in wanted:
             r = s[(s["point"] == p["point"]) & (s["metric"] == m)]
             if r.empty or r["n"].iloc[0] == 0:
                 row.append("-")
             else:
-                hw = float(r["half_width"].iloc[0])
-                mean = float(r["mean"].iloc[0])
-                row.append(fmt(mean) if hw != hw else f"{fmt(mean)} ± {fmt(hw)}")
-        row.append("ok" if p["status"] == "ok" else f"[red]{p['failed']} failed[/]")
+                row.append(
+                    interval_text(
+                        float(r["mean"].iloc[0]),
+                        float(r["half_width"].iloc[0]),
+                        float(r["ci_low"].iloc[0]),
+                        float(r["ci_high"].iloc[0]),
+                    )
+                )
+        if p["status"] == "error":
+            row.append(f"[red]{p['failed']} failed[/]")
+        elif p["status"] == "incomplete":
+            row.append(f"[yellow]incomplete ({p['incomplete']})[/]")
+        else:
+            row.append("ok")
         t.add_row(*row)
     out.print(t)
     for p in result.points.itertuples(index=False):
-        if p.status != "ok":
+        if p.status == "error":
             err.print(
-                f"[yellow]point {p.point} failed:[/] {p.error}", highlight=False, soft_wrap=True
+                f"[yellow]point {p.point} failed:[/] {escape(str(p.error))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        elif p.status == "incomplete":
+            err.print(
+                f"[yellow]point {p.point} incomplete:[/] {p.incomplete} replication(s) left "
+                "work unfinished at the simulation horizon",
+                highlight=False,
+                soft_wrap=True,
             )
     out.print(
         f"ran {result.ran} point(s), skipped {result.skipped} already done, "
-        f"{result.failed} failed; results: [bold]{result.folder}[/]"
+        f"{result.failed} failed, {result.incomplete} incomplete; "
+        f"results: [bold]{escape(str(result.folder))}[/]"
     )
 
 
@@ -641,7 +770,7 @@ def size(
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    t = Table(title=f"Evidence: window compliance vs size of pool '{result.pool}'")
+    t = Table(title=f"Evidence: window compliance vs size of pool '{escape(result.pool)}'")
     for col in SIZE_COLUMNS:
         t.add_column(col, justify="right")
     for row in size_evidence(result):
@@ -653,12 +782,12 @@ def size(
             "[yellow]warning: compliance is not monotone in pool size; more replications "
             "would settle it"
         )
-    jobs_text = ", ".join(result.jobs)
+    jobs_text = escape(", ".join(result.jobs))
     bound = f"lower {confidence:.0%} confidence bound"
     if result.error is not None:
-        err.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(result.error)}", highlight=False, soft_wrap=True)
     elif result.stop_reason is not None:
-        out.print(f"[red]{result.stop_reason}[/]", highlight=False, soft_wrap=True)
+        out.print(f"[red]{escape(result.stop_reason)}[/]", highlight=False, soft_wrap=True)
     elif result.answer is None:
         out.print(
             f"[red]no pool size up to {max_size} meets the window of {jobs_text}: the {bound} "
@@ -673,10 +802,10 @@ def size(
         )
         row = result.curve.set_index("pool_size").loc[result.answer]
         out.print(
-            f"answer: [bold]{result.answer}[/] proxies in pool '{result.pool}'{extra} meet the "
-            f"window of {jobs_text} in {row['compliance']:.0%} of {replications} replications "
-            f"({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added proxies are copies "
-            f"of '{result.template}'",
+            f"answer: [bold]{result.answer}[/] proxies in pool '{escape(result.pool)}'{extra} "
+            f"meet the window of {jobs_text} in {row['compliance']:.0%} of {replications} "
+            f"replications ({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added "
+            f"proxies are copies of '{escape(result.template)}'",
             highlight=False,
             soft_wrap=True,
         )
@@ -684,9 +813,14 @@ def size(
         folder = write_size(result, results, sys.argv)
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
-    out.print(f"results: [bold]{folder}[/]  (report: {folder / 'report.html'})")
+    out.print(
+        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder))}/report.html)"
+    )
+    plots_missing = _report_plots(folder)
     if result.answer is None:
         raise typer.Exit(1)
+    if plots_missing:
+        raise typer.Exit(EXIT_PLOTS)
 
 
 def print_summary(result: object) -> None:
@@ -697,7 +831,7 @@ def print_summary(result: object) -> None:
     sc = result.scenario.spec
     s = result.summary
     overall = {r.metric: r.value for r in s[s["scope"] == "overall"].itertuples()}
-    t = Table(title=f"{sc.name} (seed {result.seed}, {result.wall_s:.1f} s wall)")
+    t = Table(title=f"{escape(sc.name)} (seed {result.seed}, {result.wall_s:.1f} s wall)")
     t.add_column("metric")
     t.add_column("value", justify="right")
     rows = [
@@ -705,9 +839,18 @@ def print_summary(result: object) -> None:
         ("data read", format_bytes(overall["bytes_read"] * 1e9)),
         ("data written", format_bytes(overall["bytes_written"] * 1e9)),
         ("throughput", f"{overall['throughput']:,.1f} GB/h"),
+        (
+            "transfer rate (redone work included)",
+            f"{overall.get('transfer_rate', overall['throughput']):,.1f} GB/h",
+        ),
         ("object rate", f"{overall['object_rate']:,.0f} objects/h"),
         ("window compliance", f"{overall.get('window_compliance', float('nan')):.0%}"),
-        ("longest session", format_duration(overall.get("makespan_max", 0.0) * 3600)),
+        (
+            "longest session",
+            ("at least " if overall.get("makespan_max_unfinished", 0.0) else "")
+            + format_duration(overall.get("makespan_max", 0.0) * 3600)
+            + (" (unfinished)" if overall.get("makespan_max_unfinished", 0.0) else ""),
+        ),
         (
             "wait p50 / p95",
             f"{format_duration(overall.get('wait_p50', 0.0))} / "
@@ -735,7 +878,7 @@ def print_summary(result: object) -> None:
         else:
             verdict = "[red]missed[/]" + (" (stopped)" if r.terminated else "")
         st.add_row(
-            str(r.job),
+            escape(str(r.job)),
             str(r.day + 1),
             f"{r.objects_done:,}/{r.objects:,}" if not r.skipped else "-",
             format_bytes(r.bytes_read) if not r.skipped else "-",
@@ -744,7 +887,10 @@ def print_summary(result: object) -> None:
         )
     out.print(st)
     if result.truncated:
-        out.print("[yellow]warning: the run hit its safety horizon; some sessions are unfinished")
+        out.print(
+            "[yellow]incomplete: work was left unfinished at the simulation horizon "
+            f"({sc.simulation.days} simulated day(s) + {SAFETY_MARGIN_DAYS}-day safety margin)"
+        )
 
 
 # -- benchmarks ------------------------------------------------------------------------------
@@ -883,7 +1029,7 @@ def bench_update(
         raise _fail(str(exc)) from None
     out.print(table)
     for path in written:
-        out.print(f"wrote {path}")
+        out.print(f"wrote {path}", markup=False)
 
 
 @bench_app.command("speed")
@@ -1005,12 +1151,38 @@ def bench_speed(
             atomic_write_text(json_out, json.dumps(report.as_dict(), indent=2) + "\n")
         except OSError as exc:
             raise _fail(f"cannot write {json_out}: {exc.strerror or exc}") from None
-        out.print(f"wrote {json_out}")
+        out.print(f"wrote {json_out}", markup=False)
+
+
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    if signum == signal.SIGTERM:
+        raise Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")
+    raise Interrupted(EXIT_SIGINT, "interrupted (Ctrl-C)")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: the exit statuses of ``EXIT_STATUSES``.
+
+    Ctrl-C and SIGTERM raise ``Interrupted`` in the main thread; a command that has written
+    something says what it kept, any other gets one line "nothing written". An unexpected
+    exception is a bug: its traceback and a line asking to report it, status 1.
+    """
+    signal.signal(signal.SIGINT, _raise_interrupted)
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        app()
+    except Interrupted as exc:
+        err.print(f"[yellow]{exc.what}:[/] nothing written", highlight=False)
+        sys.exit(exc.status)
+    except Exception:
+        traceback.print_exc()
+        err.print(
+            "[bold red]internal error:[/] this is a bug in poolsim; please report it with the "
+            "traceback above and the command line",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_BUG)
 
 
 if __name__ == "__main__":

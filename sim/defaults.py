@@ -1,8 +1,26 @@
 """Every default number of the model, with its unit in the name and its source.
 
-Sources are the facts of ``shared/domain/vb365.md`` (cited as "vb365 fact N"). Values marked
+Sources are product facts cited as "vb365 fact N"; docs/sources.md lists each with its public
+source URLs. Values marked
 INFERRED are reasoned assumptions that no public source states; each is a scenario parameter,
 never a constant buried in the model.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 10: https://bp.veeam.com/vb365/guide/buildconfig/proxy
+vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
+vb365 fact 14: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
+vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
+vb365 fact 16: https://bp.veeam.com/vb365/guide/design/sizing
+vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
+vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
+vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
+vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targets-standard-account
+vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
+vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
 """
 
 from __future__ import annotations
@@ -219,11 +237,11 @@ REQUEST_BUDGET_BURST_S: Final = 60.0
 
 S3_SLOW_DOWN_BACKOFF_S: Final = 1.0
 """Wait before retrying a request answered 503 Slow Down. INFERRED (SDKs back off exponentially
-from ~0.1 s; vb365.md has no figure)."""
+from ~0.1 s; no public source gives a figure for this)."""
 
 S3_REJECTED_REQUEST_COST: Final = 0.0
-"""A request answered 503 Slow Down is not charged against the prefix's rate: vb365.md says
-nothing of it (unlike Microsoft 365's 429, fact 26). INFERRED."""
+"""A request answered 503 Slow Down is not charged against the prefix's rate: no public source
+says whether it is (unlike Microsoft 365's 429, fact 26). INFERRED."""
 
 S3_REPARTITION_S: Final = 45 * 60.0
 """Amazon S3 adds prefix partitions under sustained load; re-partitioning takes 30-60 min

@@ -454,29 +454,27 @@ def test_write_results_without_plots(tiny_result: RunResult, tmp_path: Path) -> 
     assert again == tmp_path / "tiny" / "r1-1"  # an existing run is never overwritten
 
 
-def test_failure_while_plotting_leaves_nothing_behind(
+def test_failure_while_plotting_keeps_the_tables(
     tiny_result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: dict[str, Any] = {}
-    real_plot = sim.report.plots.plot_proxy_load
+    """Tables are written and published first; a figure that fails is named in the manifest
+    and costs neither the tables nor the other figures (issue 14: a failing plot deleted the
+    whole results folder)."""
+    from sim.report.folders import missing_plots
 
-    def failing_write_plots(result: RunResult, folder: Path) -> list[Path]:
-        folder.mkdir(parents=True, exist_ok=True)
-        real_plot(result, folder / "proxy_load.png")  # one plot written, then the failure
-        seen["partial"] = folder.parent
-        seen["files"] = sorted(p.name for p in folder.parent.iterdir())
+    def failing(result: RunResult, path: Path) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(sim.report.plots, "write_plots", failing_write_plots)
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        write_results(tiny_result, tmp_path, run_id="r2")
-    # the run was being written into a hidden .partial folder, not its final name
-    assert seen["partial"].name.startswith(".r2.") and seen["partial"].name.endswith(".partial")
-    assert "manifest.json" in seen["files"]
-    base = tmp_path / "tiny"
-    assert not (base / "r2").exists()
-    assert not seen["partial"].exists()
-    assert list(base.iterdir()) == []
+    monkeypatch.setattr(sim.report.plots, "plot_sessions", failing)
+    folder = write_results(tiny_result, tmp_path, run_id="r2")
+    assert folder == tmp_path / "tiny" / "r2"
+    assert (folder / "summary.csv").is_file() and (folder / "tasks.parquet").is_file()
+    assert missing_plots(folder) == {"sessions.png": "RuntimeError: disk on fire"}
+    assert (folder / "plots" / "proxy_load.png").is_file()
+    assert not (folder / "plots" / "sessions.png").exists()
+    man = json.loads((folder / "manifest.json").read_text())
+    assert man["plots"]["status"] == "done"
+    assert [p.name for p in (tmp_path / "tiny").iterdir()] == ["r2"]
 
 
 def test_failure_while_writing_a_table_leaves_nothing_behind(

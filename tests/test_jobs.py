@@ -661,3 +661,32 @@ def test_metadata_phases_queue_for_the_configuration_database() -> None:
     assert ends_two[0] == pytest.approx(ends_two[1], abs=1e-9)
     assert ends_one[1] - ends_one[0] == pytest.approx(400.0, abs=1e-6)
     assert ends_one[0] == pytest.approx(ends_two[0], abs=1e-9)
+
+
+def test_first_copy_after_protected_initial_state_copies_the_latest_restore_point() -> None:
+    """Issue 14: with ``initial_state: protected`` the copy target already holds the stored
+    state, so the first copy moves what the first backup session wrote on top of it (the latest
+    restore point); it copied 0 objects because 'already copied' was read after that session."""
+    cal = exact_calibration(1 * MB, restore_point=30, metadata_per_object=0.5)
+    data = yaml.safe_load(
+        estate(
+            COPY_OBJECTS,
+            [backup(), copy_job()],
+            repos=[repository("r", "pool"), repository("g", "pool")],
+            cal=cal,
+            days=2,
+        )
+    )
+    data["simulation"]["initial_state"] = "protected"
+    r = run(yaml.safe_dump(data, sort_keys=False))
+    t = r.tasks
+    for s_id, c_id in zip(
+        sorted(t[t["job"] == "b"]["session"].unique()),
+        sorted(t[t["job"] == "c"]["session"].unique()),
+        strict=True,
+    ):
+        src = t[(t["session"] == s_id) & (t["bytes_written"] > 0)]
+        cp = t[t["session"] == c_id]
+        assert len(cp) == len(src) > 0  # every object the backup wrote is copied
+        assert cp["work_bytes"].sum() == pytest.approx(src["bytes_written"].sum(), rel=1e-12)
+        assert not cp["full"].any()  # incremental: the target held the initial state

@@ -144,6 +144,17 @@ class Comparison:
         return out[["policy", "t_h", "gb_per_h", "replications"]]
 
     @property
+    def incomplete(self) -> list[str]:
+        """Every run that left work unfinished at the simulation horizon, as 'policy,
+        replication r'."""
+        return [
+            f"{p}, replication {r.replication}"
+            for p in self.policies
+            for r in self.records[p]
+            if r.ok and r.truncated
+        ]
+
+    @property
     def errors(self) -> list[str]:
         """Every failed run, as 'policy, replication r: error'."""
         return [

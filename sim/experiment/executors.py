@@ -9,9 +9,14 @@ parent may run threads (the progress bar, Dask's event loop).
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import multiprocessing as mp
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Literal, TypeVar
@@ -35,6 +40,46 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+PARENT_POLL_S = 0.5
+"""How often a worker checks that the process that started it still lives."""
+
+
+def _parent_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but not ours to signal
+        return True
+    return True
+
+
+def exit_with_parent(parent: int) -> None:
+    """Worker initializer: the worker exits as soon as the process that started it dies, even
+    by SIGKILL, so a killed sweep leaves no workers behind holding memory and its stdout.
+
+    On Linux the kernel delivers SIGKILL when the worker's parent (the forkserver, which itself
+    exits when the main process goes) dies (``prctl(PR_SET_PDEATHSIG)``). Everywhere, a daemon
+    thread polls every ``PARENT_POLL_S``: a changed parent pid (re-parented) or a vanished main
+    process ends the worker.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the poll remains
+            pass
+    first_ppid = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            if os.getppid() != first_ppid or not _parent_alive(parent):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="poolsim-parent-watch", daemon=True).start()
+
+
 class Executor:
     """Runs ``fn`` over items; a context manager that owns its workers."""
 
@@ -44,7 +89,14 @@ class Executor:
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None:
+            self.abort()
+        else:
+            self.close()
+
+    def abort(self) -> None:
+        """Stop at once (an error or an interruption): unfinished runs are thrown away."""
         self.close()
 
     def close(self) -> None:
@@ -65,10 +117,25 @@ class ProcessExecutor(Executor):
         methods = mp.get_all_start_methods()
         ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
         self.workers = jobs
-        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+        self._pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=ctx,
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        # waiting for the runs in flight could take minutes after a Ctrl-C or a SIGTERM
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
 
     def run(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
         # at most 2 x workers in flight, so an interrupted sweep has few runs to throw away

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.experiment.executors import Executor
 from sim.experiment.run import RunResult, simulate
-from sim.experiment.stats import batch_means, mean_interval
+from sim.experiment.stats import batch_means, bounded_interval, domain_of
 from sim.scenario import LoadedScenario, load_scenario
 
 GB = 1e9
@@ -217,23 +217,28 @@ def summarise(runs: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     if runs.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     for (scope, metric), g in runs.groupby(["scope", "metric"], sort=False):
-        iv = mean_interval(g["value"].to_numpy(), confidence)
-        hw, kind = iv.half_width, "t over replications"
+        unit = g["unit"].iloc[0]
+        # an interval never leaves the metric's domain (fractions in [0, 1], times >= 0)
+        iv = bounded_interval(g["value"].to_numpy(), confidence, domain_of(unit))
+        low, high, hw = iv.low, iv.high, iv.half_width
+        kind = {"t": "t", "wilson": "Wilson", "bootstrap": "bootstrap"}[iv.method]
+        kind += " over replications"
         if iv.n == 1 and scope == STEADY and metric in ("sojourn_mean", "wait_mean"):
             bm_name = metric.replace("_mean", "_bm_half_width")
             bm = runs[(runs["scope"] == STEADY) & (runs["metric"] == bm_name)]
             if not bm.empty and confidence == 0.95:
                 hw, kind = float(bm["value"].iloc[0]), "batch means"
+                low, high = max(0.0, iv.mean - hw), iv.mean + hw
         rows.append(
             {
                 "scope": scope,
                 "metric": metric,
-                "unit": g["unit"].iloc[0],
+                "unit": unit,
                 "n": iv.n,
                 "mean": iv.mean,
                 "std": iv.std,
-                "ci_low": iv.mean - hw,
-                "ci_high": iv.mean + hw,
+                "ci_low": low,
+                "ci_high": high,
                 "half_width": hw,
                 "interval": kind if iv.n > 1 or kind == "batch means" else "none (1 run)",
             }

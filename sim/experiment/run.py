@@ -79,7 +79,7 @@ def simulate(
     events = events_frame(world)
     lifecycle = lifecycle_frame(world)
     states = states_frame(world)
-    summary = summarize(tasks, sessions, proxies, limits, lifecycle)
+    summary = summarize(tasks, sessions, proxies, limits, lifecycle, end_s=world.env.now)
     wall = time.perf_counter() - t0
     pol = policy.name if isinstance(policy, PolicySpec) else policy
     return RunResult(

@@ -184,3 +184,78 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class BoundedInterval:
+    """A mean with an interval that stays inside the quantity's domain; ``method`` says which:
+    ``t`` (Student t), ``wilson`` (replications that are each 0 or 1) or ``bootstrap``
+    (percentile bootstrap, when the t interval would leave the domain)."""
+
+    n: int
+    mean: float
+    std: float
+    low: float
+    high: float
+    confidence: float
+    method: str
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's length (it need not be centred on the mean)."""
+        return 0.5 * (self.high - self.low)
+
+
+BOOTSTRAP_RESAMPLES = 4000
+"""Resamples of the percentile bootstrap (seeded, so intervals are reproducible)."""
+
+UNIT_DOMAINS: dict[str, tuple[float, float]] = {
+    "fraction": (0.0, 1.0),
+    "index": (0.0, 1.0),
+    "flag": (0.0, 1.0),
+}
+"""Domains by unit; a unit not listed is a non-negative quantity (times, sizes, rates, counts)."""
+
+
+def domain_of(unit: str) -> tuple[float, float]:
+    """The values a metric of ``unit`` can take."""
+    return UNIT_DOMAINS.get(unit, (0.0, math.inf))
+
+
+def bounded_interval(
+    values: np.ndarray | list[float],
+    confidence: float = 0.95,
+    domain: tuple[float, float] = (-math.inf, math.inf),
+) -> BoundedInterval:
+    """Mean and a confidence interval kept inside ``domain`` (compliance in [0, 1], waits
+    >= 0, Jain <= 1).
+
+    - values that are all 0 or 1 in a [0, 1] domain (e.g. a single session's window met or
+      not per replication): the Wilson score interval of the count (Wilson 1927), which is
+      never degenerate, even at 5 of 5;
+    - otherwise the Student t interval when it lies inside the domain;
+    - otherwise a percentile bootstrap of the mean (Efron & Tibshirani 1993, ch. 13), which
+      lies inside the data's range and so inside the domain.
+
+    Values outside the domain (a unit used loosely) get the plain t interval.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    iv = mean_interval(x, confidence)
+    lo_d, hi_d = domain
+
+    def t_interval() -> BoundedInterval:
+        return BoundedInterval(iv.n, iv.mean, iv.std, iv.low, iv.high, confidence, "t")
+
+    if iv.n < 2 or bool(np.any(x < lo_d)) or bool(np.any(x > hi_d)):
+        return t_interval()
+    if (lo_d, hi_d) == (0.0, 1.0) and bool(np.all((x == 0.0) | (x == 1.0))):
+        low, high = wilson_interval(int(x.sum()), iv.n, confidence)
+        return BoundedInterval(iv.n, iv.mean, iv.std, low, high, confidence, "wilson")
+    if lo_d <= iv.low and iv.high <= hi_d:
+        return t_interval()
+    rng = np.random.default_rng(20_250_101)
+    means = rng.choice(x, size=(BOOTSTRAP_RESAMPLES, iv.n), replace=True).mean(axis=1)
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [alpha, 1.0 - alpha])
+    return BoundedInterval(iv.n, iv.mean, iv.std, float(low), float(high), confidence, "bootstrap")

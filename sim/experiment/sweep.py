@@ -20,7 +20,9 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import re
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +37,7 @@ from sim.atomic import atomic_write, atomic_write_text
 from sim.errors import Problem, ScenarioError
 from sim.experiment.executors import Executor
 from sim.experiment.replicate import RunRecord, RunSpec, replication_seeds, run_all
-from sim.experiment.stats import mean_interval
+from sim.experiment.stats import bounded_interval, domain_of
 from sim.scenario import LoadedScenario, load_scenario
 
 _RANGE = re.compile(
@@ -45,6 +47,10 @@ _RANGE = re.compile(
 """``lo..hi[:step][unit]``: the unit (``/s``, `` GB``, ``h``) is appended to every value."""
 MAX_POINTS = 100_000
 """A grid larger than this is almost surely a typo in a range."""
+
+
+RESERVED_KEYS = frozenset({"point", "point_id", "replication", "seed", "status", "error"})
+"""Columns of the sweep's table that a grid key may not shadow."""
 
 
 def _grid_error(text: str, message: str) -> ScenarioError:
@@ -99,6 +105,12 @@ def parse_grid(items: Sequence[str]) -> list[tuple[str, list[Any]]]:
             raise _grid_error(item, "empty key")
         if key in seen:
             raise _grid_error(key, "key given twice in --grid")
+        if key in RESERVED_KEYS:
+            raise _grid_error(
+                key,
+                f"'{key}' cannot be a grid key: the sweep's table has a column of that name"
+                + (" (replication seeds come from --seed)" if key == "seed" else ""),
+            )
         seen.add(key)
         vals = parse_values(values, key)
         if len(set(map(_canonical, vals))) != len(vals):
@@ -168,7 +180,7 @@ def point_rows(records: Sequence[RunRecord]) -> pd.DataFrame:
         row: dict[str, Any] = {
             "replication": r.replication,
             "seed": r.seed,
-            "status": "ok" if r.ok else "error",
+            "status": ("incomplete" if r.truncated else "ok") if r.ok else "error",
             "error": r.error or "",
             "truncated": r.truncated,
         }
@@ -204,6 +216,8 @@ class SweepResult:
     ran: int
     failed: int
     grid: list[tuple[str, list[Any]]] = field(default_factory=list)
+    incomplete: int = 0
+    """Points with a replication that left work unfinished at the simulation horizon."""
 
 
 def _value_column(values: list[Any]) -> pd.Series:
@@ -213,24 +227,42 @@ def _value_column(values: list[Any]) -> pd.Series:
     return pd.Series([v if isinstance(v, str) else _canonical(v) for v in values], dtype=str)
 
 
-def _summary(table: pd.DataFrame, keys: list[str], confidence: float) -> pd.DataFrame:
+def record_units(records: Sequence[RunRecord]) -> dict[str, str]:
+    """The unit of every metric column of these runs (``metric_column`` -> unit)."""
+    units: dict[str, str] = {}
+    for r in records:
+        if r.ok:
+            s = r.summary[~r.summary["scope"].str.startswith("proxy:")]
+            for sc, m, u in zip(s["scope"], s["metric"], s["unit"], strict=True):
+                units[metric_column(sc, m)] = str(u)
+    return units
+
+
+def _summary(
+    table: pd.DataFrame, keys: list[str], confidence: float, units: dict[str, str] | None = None
+) -> pd.DataFrame:
     fixed = {"point", "point_id", "replication", "seed", "status", "error", "truncated", *keys}
     metrics = [c for c in table.columns if c not in fixed]
+    units = units or {}
     rows = []
     for pid, g in table.groupby("point", sort=True):
-        ok = g[g["status"] == "ok"]
+        ok = g[g["status"] != "error"]
         base = {"point": pid, **{k: g[k].iloc[0] for k in keys}}
         for m in metrics:
-            iv = mean_interval(ok[m].to_numpy(dtype=float), confidence)
+            unit = units.get(m, "")
+            # bounded metrics keep their intervals in their domain (Wilson / bootstrap)
+            iv = bounded_interval(ok[m].to_numpy(dtype=float), confidence, domain_of(unit))
             rows.append(
                 {
                     **base,
                     "metric": m,
+                    "unit": unit,
                     "n": iv.n,
                     "mean": iv.mean,
                     "ci_low": iv.low,
                     "ci_high": iv.high,
                     "half_width": iv.half_width,
+                    "interval": iv.method if iv.n > 1 else "none (1 run)",
                 }
             )
     return pd.DataFrame(rows)
@@ -240,6 +272,7 @@ def _points_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rows = []
     for pid, g in table.groupby("point", sort=True):
         errs = g[g["status"] == "error"]
+        short = g[g["status"] == "incomplete"]
         rows.append(
             {
                 "point": pid,
@@ -247,11 +280,46 @@ def _points_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                 **{k: g[k].iloc[0] for k in keys},
                 "replications": len(g),
                 "failed": len(errs),
-                "status": "ok" if errs.empty else "error",
+                "incomplete": len(short),
+                "status": "error" if len(errs) else ("incomplete" if len(short) else "ok"),
                 "error": errs["error"].iloc[0] if not errs.empty else "",
             }
         )
     return pd.DataFrame(rows)
+
+
+FINAL_FILES = ("summary.csv", "points.csv", "sweep.parquet")
+"""Written only when every point is in, all together (``_commit``)."""
+
+
+def _commit(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
+    """Write every file to a hidden temporary name first (the slow part), then rename them in
+    one burst with SIGINT and SIGTERM held back, so a sweep folder never shows a summary that
+    does not match its points: a kill while the files are written leaves only hidden files,
+    which the next run into the folder removes."""
+    tmps: list[tuple[Path, Path]] = []
+    try:
+        for name, write in files.items():
+            tmp = out / f".{name}.commit"
+            atomic_write(tmp, write)
+            tmps.append((tmp, out / name))
+        held = {signal.SIGINT, signal.SIGTERM}
+        blocked = hasattr(signal, "pthread_sigmask")
+        if blocked:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            for tmp, final in tmps:
+                os.replace(tmp, final)
+        finally:
+            if blocked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    finally:
+        for tmp, _ in tmps:
+            tmp.unlink(missing_ok=True)
+
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
 def _read_point(path: Path) -> pd.DataFrame | None:
@@ -323,14 +391,18 @@ def sweep(
         "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    (out / "sweep.parquet").unlink(missing_ok=True)  # a rerun is incomplete until it ends
+    # a rerun (or an extended grid in the same folder) is unfinished until it ends: no table of
+    # the old grid may stand beside the new manifest
+    for name in FINAL_FILES:
+        (out / name).unlink(missing_ok=True)
+        (out / f".{name}.commit").unlink(missing_ok=True)
 
     done: dict[int, pd.DataFrame] = {}
     for pt in points:
         f = pdir / f"{pt.id}.parquet"
         if f.exists():
             df = _read_point(f)
-            if df is not None and (df["status"] == "ok").all() and len(df) == replications:
+            if df is not None and (df["status"] != "error").all() and len(df) == replications:
                 done[pt.index] = df
     todo = [pt for pt in points if pt.index not in done]
     specs = [
@@ -342,13 +414,23 @@ def sweep(
     if progress is not None:
         progress(state)
     pending: dict[int, list[RunRecord]] = {}
+    units_file = pdir / "units.json"
+    try:
+        units: dict[str, str] = json.loads(units_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        units = {}
 
     def finished(i: int, rec: RunRecord) -> None:
         pt = todo[i // replications]
         pending.setdefault(pt.index, []).append(rec)
         state.runs_done += 1
         if len(pending[pt.index]) == replications:
-            df = point_rows(pending.pop(pt.index))
+            recs = pending.pop(pt.index)
+            new = record_units(recs)
+            if any(units.get(k) != v for k, v in new.items()):
+                units.update(new)
+                atomic_write_text(units_file, json.dumps(units, indent=1, sort_keys=True) + "\n")
+            df = point_rows(recs)
             atomic_write(
                 pdir / f"{pt.id}.parquet", lambda p: df.to_parquet(p, index=False, engine="pyarrow")
             )
@@ -370,19 +452,25 @@ def sweep(
     for j, (k, _) in enumerate(parsed):
         col = _value_column([points[p].values[k] for p in table["point"]])
         table.insert(2 + j, k, col.to_numpy())
-    summary = _summary(table, keys, confidence)
+    summary = _summary(table, keys, confidence, units)
     pts = _points_table(table, keys)
-    atomic_write(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
-    atomic_write(out / "points.csv", lambda p: pts.to_csv(p, index=False))
     manifest.update(
         status="complete",
         finished_utc=datetime.now(UTC).isoformat(timespec="seconds"),
         skipped_points=state.skipped,
-        failed_points=int((pts["status"] != "ok").sum()),
+        failed_points=int((pts["status"] == "error").sum()),
+        incomplete_points=int((pts["status"] == "incomplete").sum()),
     )
-    atomic_write(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
-    # last: 'complete' in the manifest means every file above is in place
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    _commit(
+        out,
+        {
+            "summary.csv": lambda p: summary.to_csv(p, index=False),
+            "points.csv": lambda p: pts.to_csv(p, index=False),
+            "sweep.parquet": lambda p: table.to_parquet(p, index=False),
+            # last: 'complete' in the manifest means every file above is in place
+            "manifest.json": lambda p: _write_json(p, manifest),
+        },
+    )
     return SweepResult(
         out,
         table,
@@ -390,6 +478,7 @@ def sweep(
         pts,
         skipped=state.skipped,
         ran=len(todo),
-        failed=int((pts["status"] != "ok").sum()),
+        failed=int((pts["status"] == "error").sum()),
         grid=list(parsed),
+        incomplete=int((pts["status"] == "incomplete").sum()),
     )

@@ -26,11 +26,22 @@ def jain_index(x: Sequence[float] | np.ndarray) -> float:
     return float(a.sum() ** 2 / (a.size * sq))
 
 
-def busy_hours(sessions: pd.DataFrame) -> float:
-    """Length of the union of session intervals [start, end], in hours."""
+def _ends(sessions: pd.DataFrame, end_s: float | None) -> pd.Series:
+    """Each session's end; a started session unfinished at the run's end ends there."""
+    end = sessions["end"].astype(float)
+    if end_s is not None:
+        open_ = sessions["start"].notna() & ~np.isfinite(end)
+        end = end.where(~open_, float(end_s))
+    return end
+
+
+def busy_hours(sessions: pd.DataFrame, end_s: float | None = None) -> float:
+    """Length of the union of session intervals [start, end], in hours; a session still
+    running at ``end_s`` (the run's end) counts up to it."""
     if sessions.empty:
         return 0.0
-    iv = sessions[["start", "end"]].dropna().sort_values("start").to_numpy()
+    iv = pd.DataFrame({"start": sessions["start"], "end": _ends(sessions, end_s)})
+    iv = iv[np.isfinite(iv["end"]) & iv["start"].notna()].sort_values("start").to_numpy()
     total = 0.0
     cur_s, cur_e = None, None
     for s, e in iv:
@@ -61,31 +72,59 @@ def summarize(
     proxies: pd.DataFrame,
     limits: pd.DataFrame | None = None,
     lifecycle: pd.DataFrame | None = None,
+    end_s: float | None = None,
 ) -> pd.DataFrame:
-    """The run's summary table: columns scope, metric, value, unit."""
+    """The run's summary table: columns scope, metric, value, unit.
+
+    ``end_s`` is when the run stopped (the simulation horizon when work was left unfinished):
+    sessions still running then count as busy up to it, so bytes and time match. Without it,
+    unfinished sessions' time is not counted.
+    """
     out: list[Metric] = []
 
     def add(scope: str, metric: str, value: float, unit: str) -> None:
         out.append(Metric(scope, metric, float(value), unit))
 
-    hours = busy_hours(sessions)
+    hours = busy_hours(sessions, end_s)
     if sessions.empty and len(tasks):
-        # synthetic mode: no sessions; busy time is first arrival to last completion
-        hours = float(tasks["end"].max() - tasks["ready"].min()) / HOUR_S
+        # synthetic mode: no sessions; busy time is first arrival to last completion (or to
+        # the run's end when tasks were left unfinished)
+        last = float(tasks["end"].max())
+        if end_s is not None and (tasks["status"] != "done").any():
+            last = max(last, float(end_s)) if np.isfinite(last) else float(end_s)
+        hours = (last - float(tasks["ready"].min())) / HOUR_S
     done = tasks[tasks["status"] == "done"]
     total_bytes = float(tasks["bytes_read"].sum())
+    redone = float(tasks["redone_bytes"].sum()) if "redone_bytes" in tasks else 0.0
+    kept_bytes = total_bytes - redone
     add("overall", "objects", len(tasks), "tasks")
     add("overall", "objects_done", len(done), "tasks")
     add("overall", "objects_failed_or_cancelled", len(tasks) - len(done), "tasks")
     add("overall", "bytes_read", total_bytes / GB, "GB")
     add("overall", "bytes_written", float(tasks["bytes_written"].sum()) / GB, "GB")
     add("overall", "busy_time", hours, "h")
-    add("overall", "throughput", total_bytes / GB / hours if hours > 0 else 0.0, "GB/h")
+    # kept bytes (redone work excluded) over busy time: what the pool achieved
+    add("overall", "throughput", kept_bytes / GB / hours if hours > 0 else 0.0, "GB/h")
+    # every byte moved, redone work included: how hard the pool worked
+    add("overall", "transfer_rate", total_bytes / GB / hours if hours > 0 else 0.0, "GB/h")
     add("overall", "object_rate", len(done) / hours if hours > 0 else 0.0, "objects/h")
     if not sessions.empty:
+        # an unfinished session's makespan is at least the time from its schedule to the end
+        ends = _ends(sessions, end_s)
+        unfinished = sessions["start"].notna() & ~np.isfinite(sessions["end"].astype(float))
+        makespan = (
+            sessions["makespan_s"]
+            .astype(float)
+            .where(~unfinished, ends - sessions.get("scheduled", sessions["start"]))
+        )
+        longest = float(makespan.max())
         add("overall", "sessions", len(sessions), "sessions")
+        add("overall", "sessions_unfinished", float(unfinished.sum()), "sessions")
         add("overall", "window_compliance", float(sessions["within_window"].mean()), "fraction")
-        add("overall", "makespan_max", float(sessions["makespan_s"].max()) / HOUR_S, "h")
+        add("overall", "makespan_max", longest / HOUR_S, "h")
+        # 1 when the longest session is one still running at the run's end: a lower bound
+        lower = bool(unfinished.any()) and bool((makespan[unfinished] >= longest).any())
+        add("overall", "makespan_max_unfinished", float(lower), "flag")
         add("overall", "makespan_mean", float(sessions["makespan_s"].mean()) / HOUR_S, "h")
     if "measured" in done:
         done = done[done["measured"]]

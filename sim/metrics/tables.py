@@ -1,4 +1,8 @@
-"""Turn a finished world's columnar traces into DataFrames (after the run, never during)."""
+"""Turn a finished world's columnar traces into DataFrames (after the run, never during).
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 20: https://helpcenter.veeam.com/docs/vbo365/guide/backup_metrics.html
+"""
 
 from __future__ import annotations
 

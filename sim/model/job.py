@@ -12,6 +12,14 @@ retry failed objects -> metadata -> restore point.
 A job's sessions never overlap: a run whose start time passes while the previous session is
 still running is skipped and recorded as skipped, as the product does not start a job that is
 already running.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
+vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
+vb365 fact 34: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_works.html
+vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
+vb365 fact 36: https://helpcenter.veeam.com/docs/vbo365/guide/stopping_backup_job.html
 """
 
 from __future__ import annotations
@@ -85,6 +93,8 @@ class JobBook:
                 self.stored[j][scope] = (
                     tn.objects.size_bytes[local] * comp[tn.objects.workload[local]]
                 )
+            for j, src in world.copy_source.items():  # copied before the run: the initial state
+                self._copied[j] = self.stored[src].copy()
 
     def job_runs(self, job: int) -> int:
         """Sessions of ``job`` so far (its next session's index)."""

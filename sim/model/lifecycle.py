@@ -20,6 +20,12 @@ running :class:`~sim.model.world.World` (vb365 facts 2, 6-8):
   ``lifecycle.role_failover`` seconds, then goes to the active member holding the fewest roles.
   No session of the pool's jobs starts without a Scheduler; no new object starts in the pool
   without an Orchestrator (running ones go on).
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+vb365 fact 7: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_edit_proxy_pool.html
+vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.html
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""A backup proxy: thread slots, a local FIFO queue (push policies), capacity resources."""
+"""A backup proxy: thread slots, a local FIFO queue (push policies), capacity resources.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.html
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ ENABLING = "enabling"
 """Maintenance requested in 'drain' mode: running objects finish here, no new ones
 (MaintenanceModeState Enabling, vb365 fact 2)."""
 VACATION = "vacation"
-"""Synthetic mode only: away because it found nothing to do (oracles.md §9 8b)."""
+"""Synthetic mode only: away, found nothing to do (multiple vacations, Fuhrmann & Cooper 1985)."""
 
 
 class Proxy:

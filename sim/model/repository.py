@@ -1,4 +1,9 @@
-"""An object-storage repository: write bandwidth and PUT rate, blob size, compression."""
+"""An object-storage repository: write bandwidth and PUT rate, blob size, compression.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
+vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targets-standard-account
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""A Microsoft 365 tenant: its objects and the source capacities its jobs share."""
+"""A Microsoft 365 tenant: its objects and the source capacities its jobs share.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+"""
 
 from __future__ import annotations
 

@@ -20,6 +20,11 @@ requests make it lower.
 Between two changes of the resource's usage the balance is linear in time, so the moment it
 empties is computed exactly; :class:`~sim.model.sharing.FluidSharing` calls :meth:`changed` after
 every change of usage.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 24: https://learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
 """
 
 from __future__ import annotations

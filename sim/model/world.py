@@ -3,6 +3,11 @@
 Dispatch and the per-task life cycle live here as plain methods driven by SimPy callbacks (no
 process per task): ready -> queued -> on a thread (per-object overhead) -> transfer (fluid, see
 ``sharing``) -> done. Jobs are SimPy processes (``job.py``).
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
+vb365 fact 36: https://helpcenter.veeam.com/docs/vbo365/guide/stopping_backup_job.html
 """
 
 from __future__ import annotations

@@ -45,6 +45,11 @@ def _table(df: pd.DataFrame, cls: str = "") -> str:
 
 
 def _img(path: Path, alt: str) -> str:
+    if not path.is_file():  # a figure that failed to draw is named, not embedded
+        return (
+            f"<p><b>Plot missing</b>: {html.escape(path.name)} ({html.escape(alt)}) could not "
+            "be drawn; manifest.json says why.</p>"
+        )
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
@@ -61,7 +66,12 @@ def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any
             ("policies", ", ".join(comparison.policies)),
             ("replications", f"{n} (common random numbers: the same seeds for every policy)"),
             ("seeds", ", ".join(str(s) for s in comparison.seeds)),
-            ("intervals", f"{comparison.confidence:.0%} Student t over replications"),
+            (
+                "intervals",
+                f"{comparison.confidence:.0%} Student t over replications; bounded metrics "
+                "(fractions, indices, times) use Wilson or bootstrap intervals when t would "
+                "leave their domain (summary.csv, column 'interval')",
+            ),
             ("created", str(manifest.get("created_utc", ""))),
             ("command", " ".join(str(c) for c in manifest.get("command") or [])),
         ],

@@ -3,6 +3,8 @@ search's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -170,17 +172,43 @@ def plot_lifecycle(result: RunResult, path: Path) -> None:
     _save(fig, path)
 
 
-def write_plots(result: RunResult, folder: Path) -> list[Path]:
-    """Write every plot of a run into ``folder`` (lifecycle.png when it has a timeline)."""
+@dataclass(frozen=True)
+class PlotFailure:
+    """A figure that could not be drawn: its file name and the error, for the user."""
+
+    name: str
+    error: str
+
+
+def draw(figures: list[tuple[str, Callable[[], None]]]) -> list[PlotFailure]:
+    """Draw each ``(file name, draw)``; a figure that fails is closed, named and skipped, so one
+    bad figure never costs the others or the tables. User text (names, paths) is drawn as plain
+    text: mathtext is off, so a ``$`` in a job or proxy name is a dollar sign."""
+    failed = []
+    for name, fn in figures:
+        before = set(plt.get_fignums())
+        try:
+            with plt.rc_context({"text.parse_math": False}):
+                fn()
+        except Exception as exc:  # any failure of one figure: report it, keep going
+            for num in set(plt.get_fignums()) - before:
+                plt.close(num)
+            failed.append(PlotFailure(name, f"{type(exc).__name__}: {exc}"))
+    return failed
+
+
+def write_plots(result: RunResult, folder: Path) -> list[PlotFailure]:
+    """Write every plot of a run into ``folder`` (lifecycle.png when it has a timeline); return
+    the ones that failed."""
     folder.mkdir(parents=True, exist_ok=True)
-    out = [folder / "proxy_load.png", folder / "throughput.png", folder / "sessions.png"]
-    plot_proxy_load(result, out[0])
-    plot_throughput(result, out[1])
-    plot_sessions(result, out[2])
+    figures: list[tuple[str, Callable[[], None]]] = [
+        ("proxy_load.png", lambda: plot_proxy_load(result, folder / "proxy_load.png")),
+        ("throughput.png", lambda: plot_throughput(result, folder / "throughput.png")),
+        ("sessions.png", lambda: plot_sessions(result, folder / "sessions.png")),
+    ]
     if len(result.lifecycle):
-        out.append(folder / "lifecycle.png")
-        plot_lifecycle(result, out[-1])
-    return out
+        figures.append(("lifecycle.png", lambda: plot_lifecycle(result, folder / "lifecycle.png")))
+    return draw(figures)
 
 
 def plot_metric_bars(comparison: Comparison, path: Path) -> None:
@@ -194,9 +222,15 @@ def plot_metric_bars(comparison: Comparison, path: Path) -> None:
     for ax, (scope, metric, label) in zip(axes.flat, metrics, strict=False):
         sub = s[(s["scope"] == scope) & (s["metric"] == metric)].set_index("policy")
         mean = sub.reindex(pols)["mean"].to_numpy(dtype=float)
-        hw = np.nan_to_num(sub.reindex(pols)["half_width"].to_numpy(dtype=float))
+        # whiskers from the interval's ends: bounded metrics' intervals need not be centred
+        below = np.nan_to_num(mean - sub.reindex(pols)["ci_low"].to_numpy(dtype=float))
+        above = np.nan_to_num(sub.reindex(pols)["ci_high"].to_numpy(dtype=float) - mean)
         ax.bar(
-            range(len(pols)), mean, yerr=hw, capsize=5, color=[f"C{i}" for i in range(len(pols))]
+            range(len(pols)),
+            mean,
+            yerr=np.vstack([below, above]),
+            capsize=5,
+            color=[f"C{i}" for i in range(len(pols))],
         )
         ax.set_xticks(range(len(pols)), pols, rotation=30, ha="right", fontsize="small")
         ax.set_title(label, fontsize="medium")

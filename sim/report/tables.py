@@ -47,20 +47,34 @@ def fmt(v: float) -> str:
     return f"{v:.2e}"
 
 
-def interval_text(mean: float, half: float) -> str:
-    """``mean ± half`` (or just the mean without an interval)."""
-    return fmt(mean) if half != half else f"{fmt(mean)} ± {fmt(half)}"
+def interval_text(
+    mean: float, half: float, low: float | None = None, high: float | None = None
+) -> str:
+    """``mean ± half``, or ``mean [low, high]`` when the interval is not centred on the mean
+    (Wilson or bootstrap intervals of bounded metrics), or just the mean without an interval."""
+    if half != half:
+        return fmt(mean)
+    if low is not None and high is not None:
+        centred = abs((low + high) / 2 - mean) <= 1e-9 * max(1.0, abs(mean))
+        if not centred:
+            return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
+    return f"{fmt(mean)} ± {fmt(half)}"
 
 
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
-    """Headline metrics × policies as 'mean ± half-width' strings."""
+    """Headline metrics × policies as 'mean ± half-width' (or 'mean [low, high]') strings."""
     s = comparison.summary
     rows = []
     for scope, metric, label in headline(comparison):
         row = {"metric": label}
         for p in comparison.policies:
             r = s[(s["policy"] == p) & (s["scope"] == scope) & (s["metric"] == metric)]
-            row[p] = interval_text(float(r["mean"].iloc[0]), float(r["half_width"].iloc[0]))
+            row[p] = interval_text(
+                float(r["mean"].iloc[0]),
+                float(r["half_width"].iloc[0]),
+                float(r["ci_low"].iloc[0]),
+                float(r["ci_high"].iloc[0]),
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -1,4 +1,8 @@
-"""Calendar: job start times, the 7x24 allowed-hours grid (vb365 fact 35) and timeline times."""
+"""Calendar: job start times, the 7x24 allowed-hours grid (vb365 fact 35) and timeline times.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
+"""
 
 from __future__ import annotations
 

@@ -10,6 +10,10 @@ Modes: ``active`` (takes new work), ``maintenance`` (entering or in maintenance)
 (crashed), ``inactive`` (upgraded, waiting for the rest of its pool). Upgrades are versions: an
 upgrade raises a proxy's version by one; in a pool, a member at the pool's highest version stays
 inactive while a member not in maintenance is still below it (fact 8).
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 4: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.html
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.scenario.schema import Scenario
+from sim.sources import link_facts
 
 HEADER = """# Scenario file reference
 
@@ -143,4 +144,4 @@ def markdown_reference() -> str:
     lines += _section("Scenario", schema, defs)
     for name in sorted(defs):
         lines += _section(name, defs[name], defs)
-    return "\n".join(lines).rstrip() + "\n"
+    return link_facts("\n".join(lines).rstrip() + "\n")  # "vb365 fact N" -> its source URL

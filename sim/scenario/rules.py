@@ -1,6 +1,13 @@
 """VB365 rules a scenario must obey, beyond field types (vb365 facts 4, 6, 28).
 
 Each rule returns problems as (path, message); the loader attaches file positions.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 4: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+vb365 fact 11: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_backup_copy.html
+vb365 fact 28: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_osr.html
+vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
 """
 
 from __future__ import annotations

@@ -7,6 +7,22 @@ rates per second.
 Dimensional fields need a unit: a bare number (``window: 8``, ``write_bandwidth: 10``) is an
 error, since 8 seconds or 10 bytes/s is almost never what was meant; only a bare 0 is accepted
 (zero in every unit). Numbers are strict: ``true`` is not 1, and ``1e20`` is not an integer.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 4: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+vb365 fact 7: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_edit_proxy_pool.html
+vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.html
+vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
+vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
+vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 28: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_osr.html
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
+vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
 """
 
 from __future__ import annotations
@@ -618,7 +634,7 @@ class ArrivalSpec(Strict):
 
 class VacationSpec(Strict):
     """Multiple vacations: a proxy that finds nothing to do leaves for a vacation V, and for
-    another if still nothing waits when it returns (oracles.md §9 8b)."""
+    another if still nothing waits when it returns (Fuhrmann & Cooper, Oper. Res. 33(5), 1985)."""
 
     distribution: Literal["exponential", "deterministic"] = Field(
         "exponential", description="Law of V."
@@ -629,7 +645,7 @@ class VacationSpec(Strict):
 class InterruptionSpec(Strict):
     """Service interruptions independent of load: each proxy alternates up periods exp(mean_up)
     and down periods exp(mean_down), during which it serves nothing (preemptive resume;
-    oracles.md §9 8c)."""
+    Avi-Itzhak & Naor, Oper. Res. 11(3), 1963)."""
 
     mean_up: Duration = Field(gt=0, description="Mean up period (> 0).")
     mean_down: Duration = Field(gt=0, description="Mean down period (> 0).")
@@ -730,7 +746,12 @@ class LifecycleSpec(Strict):
 class Scenario(Strict):
     """A poolsim scenario: the estate, its jobs and how long to simulate."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name (results folder).")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$",
+        max_length=100,
+        description="Scenario name (results folder): letters, digits, '_', '-', '.', not "
+        "starting with '.' (so never '..', a path or a hidden folder).",
+    )
     description: str = Field("", description="Free text.")
     seed: int = Field(0, ge=0, description="Root seed of every random stream.")
     tenants: list[TenantSpec] = Field(

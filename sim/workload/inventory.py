@@ -9,6 +9,9 @@ files are opened (a FIFO or /dev/zero given as a CSV is refused without reading 
 with BOM, UTF-16 with BOM and Excel's Windows-1252 are read (anything else is refused with the
 encoding tried); duplicate column names, empty headers and malformed rows (including fields over
 the csv module's 128 KiB limit) are errors with their line.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Microsoft 365 object inventories: generated from per-type distributions, or read from CSV."""
+"""Microsoft 365 object inventories: generated from per-type distributions, or read from CSV.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
+"""
 
 from __future__ import annotations
 

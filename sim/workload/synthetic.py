@@ -1,7 +1,7 @@
 """Synthetic workloads: arrival times and sizes for checking the engine against queueing theory.
 
-Inter-arrival times and sizes come from separate random streams (oracles.md §1: independent
-streams for arrivals, sizes and dispatch).
+Inter-arrival times and sizes come from separate random streams (independent streams
+for arrivals, sizes and dispatch, so a policy change never shifts the arrivals).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def sample_sizes(spec: SizeDistribution, n: int, rng: np.random.Generator) -> np
         sigma2 = math.log1p(spec.scv)
         return rng.lognormal(math.log(mean) - sigma2 / 2, math.sqrt(sigma2), n)
     if dist == "hyperexponential":
-        # balanced means H2 (oracles.md §2, 1b): branch 1 with p = (1 + sqrt((c-1)/(c+1))) / 2
+        # balanced-means H2 (Whitt 1982): branch 1 with p = (1 + sqrt((c-1)/(c+1))) / 2
         assert spec.scv is not None
         c = float(spec.scv)
         p = 0.5 * (1.0 + math.sqrt((c - 1.0) / (c + 1.0)))

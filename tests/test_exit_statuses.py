@@ -1,0 +1,407 @@
+"""Issue 14, output half: the exit-status table, nothing lost, numbers that mean what they say.
+
+Each bug named in the issue has a test here that failed before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import sim.report.plots
+from sim import cli
+from sim.atomic import PartialFolder, remove_abandoned
+from sim.cli import EXIT_STATUSES, app
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+SIZING = ROOT / "scenarios" / "sizing-rule.yaml"
+ENTERPRISE = ROOT / "scenarios" / "enterprise-100k.yaml"
+POOLSIM = Path(sys.executable).with_name("poolsim")
+ONE_DAY = ["--set", "simulation.days=1"]
+UNFINISHED = ["--set", "simulation.days=1", "--set", "simulation.initial_state=empty"]
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+runner = CliRunner()
+
+
+def invoke(*args: str | Path) -> tuple[int, str]:
+    r = runner.invoke(app, [str(a) for a in args])
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, _ANSI.sub("", r.output)
+
+
+def folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*/*") if p.is_dir())
+
+
+def test_the_table_is_in_help_and_readme() -> None:
+    code, text = invoke("--help")
+    assert code == 0
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for status, _ in EXIT_STATUSES:
+        assert f"{status} " in " ".join(text.split())
+        assert f"| {status} |" in readme
+
+
+# -- 1. nothing is lost ---------------------------------------------------------------------
+
+
+def test_mathtext_in_a_name_is_drawn_as_text(tmp_path: Path) -> None:
+    """`x$\\bogus$` validated, ran, then mathtext failed and the whole folder was deleted."""
+    code, text = invoke(
+        "run", QUICKSTART, *ONE_DAY, "--set", r"jobs.exchange.name=x$\bogus$", "--results", tmp_path
+    )
+    assert code == 0, text
+    (folder,) = folders(tmp_path)
+    assert {p.name for p in (folder / "plots").iterdir()} >= {
+        "proxy_load.png",
+        "throughput.png",
+        "sessions.png",
+    }
+    assert r"x$\bogus$" in text
+
+
+def test_a_failing_plot_is_named_and_exits_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise ValueError("cannot draw this")
+
+    monkeypatch.setattr(sim.report.plots, "plot_throughput", broken)
+    code, text = invoke("run", QUICKSTART, *ONE_DAY, "--results", tmp_path)
+    assert code == 4, text
+    assert "plot missing: throughput.png: ValueError: cannot draw this" in " ".join(text.split())
+    (folder,) = folders(tmp_path)
+    assert (folder / "summary.csv").is_file() and (folder / "tasks.parquet").is_file()
+    man = json.loads((folder / "manifest.json").read_text())
+    assert man["plots"]["missing"] == {"throughput.png": "ValueError: cannot draw this"}
+
+
+def test_rich_markup_in_names_and_paths_is_printed_as_text(tmp_path: Path) -> None:
+    root = tmp_path / "a[/]b"
+    code, text = invoke(
+        "run", QUICKSTART, *ONE_DAY, "--set", "jobs.exchange.name='[bold]x[/]'", "--results", root
+    )
+    assert code == 0, text
+    assert "[bold]x[/]" in text and "a[/]b" in text
+
+
+def test_a_failing_comparison_plot_keeps_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise ValueError("no")
+
+    monkeypatch.setattr(sim.report.plots, "plot_metric_bars", broken)
+    code, text = invoke(
+        "compare", QUICKSTART, *ONE_DAY, "-p", "round_robin,pull_fifo", "-r", "2", "-j", "1",
+        "--results", tmp_path,
+    )  # fmt: skip
+    assert code == 4, text
+    (folder,) = folders(tmp_path)
+    page = (folder / "report.html").read_text()
+    assert "Plot missing" in page and "metrics.png" in page
+    assert (folder / "summary.csv").is_file()
+
+
+def test_scenario_name_cannot_leave_the_results_root(tmp_path: Path) -> None:
+    for bad in ("..", ".", ".hidden", "a/b", "a\\b", "a\tb"):
+        code, text = invoke("run", QUICKSTART, "--set", f"name={bad}", "--results", tmp_path)
+        assert code == 2, (bad, text)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_abandoned_partial_folders_are_removed_live_ones_kept(tmp_path: Path) -> None:
+    base = tmp_path / "quickstart"
+    base.mkdir()
+    code = (
+        "import os, signal, sys; from pathlib import Path; from sim.atomic import PartialFolder;"
+        f"PartialFolder(Path({str(base)!r}), 'dead'); os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=False)
+    (dead,) = base.glob(".dead.*.partial")
+    live = PartialFolder(base, "live")  # a sibling still writing (this process)
+    unowned = base / ".old.0.partial"  # no owner file: nothing proves its writer is gone
+    unowned.mkdir()
+    try:
+        assert remove_abandoned(base) == [dead]
+        assert live.path.is_dir() and unowned.is_dir() and not dead.exists()
+        other = tmp_path / "other-scenario"
+        other.mkdir()
+        code = code.replace(repr(str(base)), repr(str(other)))
+        subprocess.run([sys.executable, "-c", code], check=False)
+        (dead_other,) = other.glob(".dead.*.partial")
+        code_, text = invoke("run", QUICKSTART, *ONE_DAY, "--no-plots", "--results", tmp_path)
+        assert code_ == 0, text
+        assert live.path.is_dir() and not dead_other.exists()  # the same results root
+    finally:
+        live.close()
+
+
+def _sweep_args(out: Path, grid: str) -> list[str]:
+    return ["sweep", str(QUICKSTART), *ONE_DAY, "-g", grid, "-r", "1", "-j", "1", "--out", str(out)]
+
+
+def test_an_extended_grid_never_shows_the_old_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "sw"
+    code, text = invoke(*_sweep_args(out, "simulation.bucket=10m"))
+    assert code == 0, text
+    assert (out / "summary.csv").is_file()
+    sweep_mod = sys.modules["sim.experiment.sweep"]
+
+    def interrupted(*args: object) -> list[object]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_mod, "run_all", interrupted)
+    code, text = invoke(*_sweep_args(out, "simulation.bucket=10m,15m"))
+    assert code == 130, text
+    assert not (out / "summary.csv").exists() and not (out / "points.csv").exists()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+
+
+def test_a_failure_in_the_final_write_leaves_no_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last phase writes every file under a hidden name first, then renames them in one
+    burst: a failure (or a kill) while writing leaves no summary.csv beside unfinished points."""
+    out = tmp_path / "sw"
+    real = pd.DataFrame.to_parquet
+
+    def broken(self: pd.DataFrame, path: object, *a: object, **k: object) -> None:
+        if ".sweep.parquet.commit" in str(path):
+            raise OSError(28, "No space left on device")
+        real(self, path, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    code, text = invoke(*_sweep_args(out, "simulation.bucket=10m"))
+    assert code == 2, text
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "points"]
+
+
+def test_sweep_point_with_unfinished_work_is_incomplete(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    args = ["sweep", str(SIZING), *UNFINISHED, "-g", "simulation.bucket=10m", "-r", "1", "-j", "1"]
+    code, text = invoke(*args, "--out", out)
+    assert code == 3, text
+    pts = pd.read_csv(out / "points.csv")
+    assert list(pts["status"]) == ["incomplete"]
+    assert "incomplete" in text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killed_sweep_leaves_no_workers(tmp_path: Path) -> None:
+    cmd = [
+        str(POOLSIM),
+        "sweep",
+        str(ENTERPRISE),
+        "-g",
+        "simulation.bucket=10m,15m,20m,25m",
+        "-r",
+        "1",
+        "-j",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(tmp_path / "sw")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def group() -> set[int]:
+        pids = set()
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    stat = (d / "stat").read_text()
+                except OSError:
+                    continue
+                fields = stat.rsplit(")", 1)[1].split()
+                if int(fields[2]) == proc.pid and fields[0] != "Z" and int(d.name) != proc.pid:
+                    pids.add(int(d.name))
+        return pids
+
+    deadline = time.monotonic() + 60
+    while len(group()) < 3:  # the forkserver and two workers
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while group():
+        assert time.monotonic() < deadline, f"workers outlived their parent: {group()}"
+        time.sleep(0.1)
+
+
+def test_sigterm_exits_143_and_writes_nothing(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [str(POOLSIM), "run", str(ENTERPRISE), "--results", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    status = Path(f"/proc/{proc.pid}/status")
+    deadline = time.monotonic() + 60
+    while status.exists():  # until poolsim's own SIGTERM handler is installed (SigCgt bit 15)
+        caught = [ln for ln in status.read_text().splitlines() if ln.startswith("SigCgt:")]
+        if caught and int(caught[0].split()[1], 16) & (1 << (signal.SIGTERM - 1)):
+            break
+        assert time.monotonic() < deadline, "poolsim did not start"
+        time.sleep(0.05)
+    else:
+        time.sleep(4)
+    time.sleep(1)  # now simulating
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert "terminated (SIGTERM): nothing written" in " ".join(stderr.split())
+    assert "Traceback" not in stderr
+    assert folders(tmp_path) == []
+
+
+# -- exit statuses 1, 2, 3 --------------------------------------------------------------------
+
+
+def test_bad_input_exits_2(tmp_path: Path) -> None:
+    code, text = invoke("run", tmp_path / "missing.yaml", "--results", tmp_path)
+    assert code == 2, text
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bug_exits_1_and_asks_for_a_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sim.experiment.run
+
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr(sim.experiment.run, "simulate", bug)
+    monkeypatch.setattr(sys, "argv", ["poolsim", "run", str(QUICKSTART)])
+    old = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as exc:
+            cli.main()
+    finally:
+        signal.signal(signal.SIGINT, old[0])
+        signal.signal(signal.SIGTERM, old[1])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError: oops" in err and "a bug in poolsim" in err
+
+
+def test_unfinished_work_exits_3_with_honest_numbers(tmp_path: Path) -> None:
+    """Bytes of unfinished sessions counted but not their time: 480 GB/h on a proxy capped at
+    360 GB/h. Throughput now never exceeds the peak of the run's own time series."""
+    code, text = invoke("run", SIZING, *UNFINISHED, "--no-plots", "--results", tmp_path)
+    assert code == 3, text
+    assert "incomplete: work was left unfinished at the simulation horizon" in " ".join(
+        text.split()
+    )
+    (folder,) = folders(tmp_path)
+    s = pd.read_csv(folder / "summary.csv")
+    overall = s[s["scope"] == "overall"].set_index("metric")["value"]
+    ts = pd.read_parquet(folder / "timeseries.parquet")
+    peak = ts.groupby("t_start")["rate_bps"].sum().max() * 3600 / 1e9
+    assert overall["throughput"] <= peak * (1 + 1e-9)
+    assert overall["transfer_rate"] <= peak * (1 + 1e-9)
+    assert overall["sessions_unfinished"] == 1
+    assert overall["makespan_max_unfinished"] == 1
+    assert overall["makespan_max"] == pytest.approx(8 * 24 - 22, abs=1)  # to the horizon
+    assert "at least" in text and "(unfinished)" in text
+    assert json.loads((folder / "manifest.json").read_text())["truncated"] is True
+
+
+# -- 4. intervals stay in their domain ------------------------------------------------------
+
+
+def test_bounded_intervals_stay_in_their_domain() -> None:
+    from sim.experiment.stats import bounded_interval, domain_of, mean_interval
+
+    # compliance of 4 replications, 3 met: t gives [0.95 +- ...] beyond 1
+    compliance = [1.0, 1.0, 1.0, 0.0]
+    t = mean_interval(compliance)
+    assert t.high > 1.0 and t.low < 0.0 + 1.0  # the old interval leaves [0, 1]
+    iv = bounded_interval(compliance, 0.95, domain_of("fraction"))
+    assert iv.method == "wilson" and 0.0 <= iv.low < iv.mean < iv.high <= 1.0
+    # all met: Wilson is not degenerate (t would be [1, 1])
+    iv = bounded_interval([1.0] * 5, 0.95, domain_of("fraction"))
+    assert iv.high == 1.0 and iv.low < 0.6
+    # waits: skewed, near zero; t goes negative, the bootstrap does not
+    waits = [0.0, 0.0, 0.0, 0.1, 40.0]
+    assert mean_interval(waits).low < 0
+    iv = bounded_interval(waits, 0.95, domain_of("s"))
+    assert iv.method == "bootstrap" and iv.low >= 0.0 and iv.high <= 40.0
+    assert bounded_interval(waits, 0.95, domain_of("s")) == iv  # seeded: reproducible
+    # Jain <= 1 (index)
+    jain = [0.999, 1.0, 0.95, 1.0]
+    iv = bounded_interval(jain, 0.95, domain_of("index"))
+    assert iv.high <= 1.0 and iv.low >= 0.0
+    # inside the domain, the t interval is kept
+    iv = bounded_interval([10.0, 11.0, 12.0], 0.95, domain_of("GB/h"))
+    assert iv.method == "t"
+
+
+def test_sweep_summary_carries_units_and_bounded_intervals(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    code, text = invoke(*_sweep_args(out, "simulation.bucket=10m,15m"))
+    assert code == 0, text
+    s = pd.read_csv(out / "summary.csv")
+    units = dict(zip(s["metric"], s["unit"], strict=False))
+    assert units["throughput"] == "GB/h" and units["window_compliance"] == "fraction"
+    assert "(GB/h)" in text
+    frac = s[s["unit"] == "fraction"]
+    assert (frac["ci_low"].dropna() >= 0).all() and (frac["ci_high"].dropna() <= 1).all()
+
+
+def test_user_text_is_escaped_in_report_html(tmp_path: Path) -> None:
+    name = "'<script>alert(1)</script>'"
+    code, text = invoke(
+        "compare", QUICKSTART, *ONE_DAY, "--set", f"jobs.exchange.name={name}",
+        "-p", "round_robin,pull_fifo", "-r", "2", "-j", "1", "--results", tmp_path,
+    )  # fmt: skip
+    assert code == 0, text
+    (folder,) = folders(tmp_path)
+    page = (folder / "report.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_restart_no_longer_looks_faster_than_handoff() -> None:
+    """Throughput counted redone bytes, so the `restart` drill (36 GB thrown away) showed a
+    higher throughput than `handoff`. Now throughput counts kept bytes; transfer_rate shows the
+    extra work."""
+    import sim
+
+    drill = ROOT / "scenarios" / "maintenance-drill.yaml"
+    res = {
+        m: sim.simulate(drill, overrides=[f"lifecycle.in_flight={m}"])
+        for m in ("handoff", "restart")
+    }
+    assert res["restart"].metric("redone_bytes") > 10 * res["handoff"].metric("redone_bytes")
+    assert res["restart"].metric("throughput") <= res["handoff"].metric("throughput") * (1 + 1e-9)
+    assert res["restart"].metric("transfer_rate") > res["handoff"].metric("transfer_rate")
+    for r in res.values():
+        assert r.metric("transfer_rate") >= r.metric("throughput")
+
+
+def test_validate_prints_a_path_with_markup(tmp_path: Path) -> None:
+    folder = tmp_path / "a[/]b"  # folders "a[" and "]b"
+    folder.mkdir(parents=True)
+    path = folder / "q.yaml"
+    path.write_text(QUICKSTART.read_text())
+    code, text = invoke("validate", path)
+    assert code == 0, text
+    assert "a[/]b" in text
