@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
@@ -17,17 +17,17 @@ import simpy
 from sim import defaults as d
 from sim.defaults import DAY_S
 from sim.model import rng as streams
+from sim.model.build import build
 from sim.model.clock import call_later
 from sim.model.job import JobBook, SessionState
-from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET, pairs_of
+from sim.model.maxmin import pairs_of
 from sim.model.pool import Pool
 from sim.model.proxy import ACTIVE, ENABLING, Proxy
-from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
+from sim.model.repository import Repository
 from sim.model.sharing import FluidSharing
 from sim.model.synthetic import SyntheticMode
 from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER, Bottleneck, TaskState
-from sim.model.tenant import Tenant, daily_ru_budget, sharepoint_ru_per_day, sharepoint_ru_per_min
-from sim.model.throttle import RequestBudget
+from sim.model.tenant import Tenant, daily_ru_budget
 from sim.model.trace import (
     CANCELLED,
     DONE,
@@ -36,25 +36,88 @@ from sim.model.trace import (
     TaskTable,
     Timeseries,
     bool_view,
-    float_view,
 )
-from sim.model.view import PoolView
 from sim.policies.base import PushPolicy
-from sim.policies.registry import make_policy
 from sim.scenario.loader import LoadedScenario
-from sim.scenario.schema import PolicySpec, Scenario, SlowDownSpec
-from sim.workload.objects import WORKLOAD_INDEX, tenant_objects, with_growth
+from sim.scenario.schema import PolicySpec, Scenario, SyntheticSpec
+from sim.workload.objects import WORKLOAD_INDEX
 
-#: resource slots per task: proxy processing, proxy throttle, then up to three tenant and four
-#: repository resources depending on the job type (see ``new_tasks``)
-K_SLOTS = 9
+if TYPE_CHECKING:
+    from sim.model.lifecycle import Lifecycle
+
 PAIRS_CACHE = 16384
 """Resource maps kept by ``World._pairs_of_task`` (transfers whose request coefficients are
 their own, e.g. RU per byte of one object, each add one)."""
 
 
 class World:
-    """A runnable model of one scenario with one seed."""
+    """A runnable model of one scenario with one seed: the task flow.
+
+    ``build.build`` assembles it (``World(loaded, seed, policy)`` calls it); the attributes below
+    are what a world holds.
+    """
+
+    scenario: Scenario
+    seed: int
+    env: simpy.Environment
+    tasks: TaskTable
+    """The trace: one row per task (``tasks.parquet``)."""
+    state: TaskState
+    """The engine's per-task working columns (``tasks.py``)."""
+    proxies: list[Proxy]
+    proxy_index: dict[str, int]
+    pools: list[Pool]
+    tenants: list[Tenant]
+    n_objects: int
+    repositories: list[Repository]
+    repo_owner: list[int]
+    """Per repository: its owning pool (>= 0) or -1 - its standalone proxy."""
+    capacity: np.ndarray
+    """Capacity of every shared resource at the start (resource 0: the unlimited dummy)."""
+    ts: Timeseries
+    sharing: FluidSharing
+    job_tenant: list[int]
+    job_repo: list[int]
+    job_owner: list[int]
+    """Per job: the owning pool index (>= 0) or -1 - standalone proxy index."""
+    restore_repo: dict[int, int]
+    """Restore job -> the repository it reads from."""
+    copy_source: dict[int, int]
+    """Backup copy job -> its source backup job."""
+    copy_thread_bps: float
+    overhead_s: list[float]
+    thread_bps: list[float]
+    items_per_s: list[float]
+    sessions: list[SessionState]
+    book: JobBook
+    """Jobs' book-keeping: sessions run, last successful backups, stored and copied bytes."""
+    config_db: simpy.Resource
+    """The PostgreSQL configuration database: metadata phases of sessions share it."""
+    events: list[dict[str, Any]]
+    truncated: bool
+    synthetic: SyntheticSpec | None
+    synthetic_mode: SyntheticMode | None
+    on_idle: Callable[[Proxy], None] | None
+    """Called when a thread of a proxy finds no work (synthetic vacations)."""
+    lifecycle: Lifecycle
+    _limited: np.ndarray
+    """Resources with a finite capacity that may bind (never-binding ones excluded)."""
+    _v_limited: memoryview[bool]
+    _never_binding: np.ndarray
+    _fail_p: list[float]
+    _may_fail: bool
+    _fail_rng: dict[int, np.random.Generator]
+    _sid_next: int
+    _pairs_by: dict[tuple[int, int, int], dict[int, float]]
+    """Resource maps by (``sid``, processing resource, throttle resource)."""
+    _direct_used: np.ndarray
+    """Capacity used so far by fixed-rate transfers (outside the fluid), per resource."""
+    _v_direct_used: memoryview[float]
+    _direct_marks: dict[int, float]
+    """Running fixed-rate transfers credited up to a time (``_settle_direct``)."""
+    _charges_direct: bool
+    """Whether fixed-rate transfers use resources whose consumption is reported (not in
+    synthetic runs: there they use none)."""
 
     def __init__(
         self,
@@ -62,176 +125,7 @@ class World:
         seed: int | None = None,
         policy: str | PolicySpec | None = None,
     ) -> None:
-        sc = loaded.spec
-        self.scenario = sc
-        self.seed = sc.seed if seed is None else seed
-        self.env = simpy.Environment()
-        self.tasks = TaskTable(1024)
-        self.state = TaskState(self.tasks, K_SLOTS)
-        cal = sc.calibration
-
-        caps: list[float] = [np.inf]
-        classes: list[int] = [CLS_PROXY]
-
-        def resource(capacity: float, cls: int) -> int:
-            caps.append(capacity)
-            classes.append(cls)
-            return len(caps) - 1
-
-        # proxies
-        self.proxies: list[Proxy] = []
-        self.proxy_index: dict[str, int] = {}
-        for i, ps in enumerate(sc.proxies):
-            eff = cal.linux_efficiency if ps.os == "linux" else 1.0
-            cap = (
-                ps.processing_rate
-                if ps.processing_rate is not None
-                else (ps.cores * cal.bps_per_core * eff)
-            )
-            px = Proxy(i, ps.name, ps.threads, cap)
-            px.res_processing = resource(cap, CLS_PROXY)
-            if ps.throttle is not None:
-                px.res_throttle = resource(ps.throttle, CLS_PROXY)
-            px.state = ps.state
-            self.proxies.append(px)
-            self.proxy_index[ps.name] = i
-
-        # pools
-        self.pools: list[Pool] = []
-        pool_index: dict[str, int] = {}
-        for i, pl in enumerate(sc.pools):
-            spec = policy if policy is not None else pl.policy
-            if isinstance(spec, str):
-                spec = PolicySpec(name=spec)
-            members = [self.proxy_index[m] for m in pl.members]
-            pol = make_policy(spec.name, dict(spec.params))
-            pool = Pool(i, pl.name, members, pol)
-            pol.bind(PoolView(self, members), streams.stream(self.seed, streams.POLICY, i))
-            for m in members:
-                self.proxies[m].pool = i
-            # interleave free threads across members so a burst spreads evenly
-            most = max(self.proxies[m].threads for m in members)
-            for k in range(most):
-                for m in members:
-                    if k < self.proxies[m].threads:
-                        pool.idle.append(m)
-            self.pools.append(pool)
-            pool_index[pl.name] = i
-
-        # tenants and their objects
-        self.tenants: list[Tenant] = []
-        tenant_index: dict[str, int] = {}
-        first = 0
-        for i, ts in enumerate(sc.tenants):
-            wrng = streams.stream(self.seed, streams.WORKLOAD, i)
-            objs = tenant_objects(ts, loaded.base_dir, wrng)
-            objs, appear = with_growth(objs, ts.growth_per_day, sc.simulation.days, wrng)
-            tn = Tenant(i, ts.name, objs, first)
-            tn.appear_day = appear
-            first += len(objs)
-            if ts.egress_cap is not None:
-                tn.res_egress = resource(ts.egress_cap, CLS_SOURCE)
-            for w, cap in ts.workload_caps.items():
-                tn.res_workload[WORKLOAD_INDEX[w]] = resource(cap, CLS_SOURCE)
-            tn.res_ru = resource(sharepoint_ru_per_min(ts) / 60.0, CLS_SOURCE)
-            tn.ru_per_min = sharepoint_ru_per_min(ts)
-            tn.ru_per_day = sharepoint_ru_per_day(ts)
-            tn.res_teams = resource(ts.teams_requests_per_s, CLS_SOURCE)
-            if ts.ingress_cap is not None:
-                tn.res_ingress = resource(ts.ingress_cap, CLS_SOURCE)
-            self.tenants.append(tn)
-            tenant_index[ts.name] = i
-        self.n_objects = first
-
-        # repositories: owner is a pool (>= 0) or a standalone proxy (encoded as -1 - proxy)
-        self.repositories: list[Repository] = []
-        self.repo_owner: list[int] = []
-        repo_index: dict[str, int] = {}
-        for i, rs in enumerate(sc.repositories):
-            repo = Repository(i, rs)
-            repo.res_write = resource(rs.write_bandwidth, CLS_TARGET)
-            repo.res_put = resource(put_rate_per_s(rs), CLS_TARGET)
-            repo.res_read = resource(rs.read_bandwidth, CLS_TARGET)
-            repo.res_get = resource(get_rate_per_s(rs), CLS_TARGET)
-            self.repositories.append(repo)
-            owner = pool_index.get(rs.owner)
-            self.repo_owner.append(owner if owner is not None else -1 - self.proxy_index[rs.owner])
-            repo_index[rs.name] = i
-
-        self.capacity = np.asarray(caps, dtype=float)
-        self._limited = np.isfinite(self.capacity)
-        """Resources with a finite capacity (the dummy resource 0 has none)."""
-        self.ts = Timeseries(len(self.proxies), sc.simulation.bucket)
-        self.sharing = FluidSharing(
-            self.env,
-            self.capacity,
-            np.asarray(classes, dtype=np.int8),
-            max_active=sum(p.threads for p in self.proxies),
-            timeseries=self.ts,
-            on_done=self._on_transfer_done,
-        )
-        self._request_budgets(sc)
-        self.job_tenant = [tenant_index[j.tenant] for j in sc.jobs]
-        self.job_repo = [repo_index[j.repository] for j in sc.jobs]
-        self.job_owner = [self.repo_owner[r] for r in self.job_repo]
-        job_index = {j.name: i for i, j in enumerate(sc.jobs)}
-        self.restore_repo = {
-            i: repo_index[j.source_repository or j.repository]
-            for i, j in enumerate(sc.jobs)
-            if j.type == "restore"
-        }
-        """Restore job -> the repository it reads from."""
-        self.copy_source = {
-            i: job_index[j.source_job] for i, j in enumerate(sc.jobs) if j.source_job is not None
-        }
-        """Backup copy job -> its source backup job."""
-        self.copy_thread_bps = d.COPY_THREAD_BPS
-        self._fail_p = [j.failure_probability for j in sc.jobs] or [0.0]
-        self._may_fail = any(p > 0.0 for p in self._fail_p)
-        self._fail_rng: dict[int, np.random.Generator] = {}
-        self.sessions: list[SessionState] = []
-        self.book = JobBook(self)
-        """Jobs' book-keeping: sessions run, last successful backups, stored and copied bytes."""
-        self._sid_next = 0
-        self._pairs_by: dict[tuple[int, int, int], dict[int, float]] = {}
-        """Resource maps by (``_sid``, processing resource, throttle resource)."""
-        self.overhead_s = [
-            float(cal.object_overhead.get(w, d.OBJECT_OVERHEAD_S_OF_WORKLOAD[w]))
-            for w in d.WORKLOADS
-        ]
-        self.thread_bps = [
-            float(cal.thread_rate.get(w, d.THREAD_BPS_OF_WORKLOAD[w])) for w in d.WORKLOADS
-        ]
-        self.items_per_s = [
-            float(cal.items_per_s.get(w, d.ITEMS_PER_S_OF_WORKLOAD[w])) for w in d.WORKLOADS
-        ]
-        self.truncated = False
-        self.events: list[dict[str, Any]] = []
-        self.config_db = simpy.Resource(self.env, capacity=cal.db_concurrent_sessions)
-        """The PostgreSQL configuration database: metadata phases of sessions share it."""
-        self.synthetic = sc.synthetic
-        self.on_idle: Callable[[Proxy], None] | None = None
-        """Called when a thread of a proxy finds no work (synthetic vacations)."""
-        self.synthetic_mode: SyntheticMode | None = None
-        if self.synthetic is not None:
-            self.synthetic_mode = SyntheticMode(self, loaded.base_dir, pool_index)
-        self._never_binding = np.zeros(len(self.capacity), dtype=bool)
-        if self.synthetic is None:
-            self._never_binding = self._find_never_binding(sc)
-            self._limited = np.isfinite(self.capacity) & ~self._never_binding
-        self._direct_used = np.zeros(len(self.capacity))
-        """Capacity used so far by fixed-rate transfers (outside the fluid), per resource."""
-        self._direct_marks: dict[int, float] = {}
-        """Running fixed-rate transfers credited up to a time (``_settle_direct``)."""
-        self.ts.sync = self._sync_series
-        self._v_direct_used = float_view(self._direct_used)
-        self._charges_direct = self.synthetic is None
-        """Whether fixed-rate transfers use resources whose consumption is reported (not in
-        synthetic runs: there they use none)."""
-        self._v_limited = bool_view(self._limited)
-        from sim.model.lifecycle import Lifecycle
-
-        self.lifecycle = Lifecycle(self)
+        build(self, loaded, seed, policy)
 
     def _find_never_binding(self, sc: Scenario) -> np.ndarray:
         """Resources that cannot saturate in this run, so a transfer whose finite resources are
@@ -295,86 +189,6 @@ class World:
         cap = self.capacity
         out: np.ndarray = candidates & np.isfinite(cap) & (cap > 0.0) & (bound < cap * (1.0 - 1e-6))
         return out
-
-    def _request_budgets(self, sc: Scenario) -> None:
-        """Request-level limits (429 / 503 Slow Down) where the scenario asks for them."""
-        t = self.tasks
-
-        def count(column: str) -> Callable[[np.ndarray], None]:
-            def add(tasks: np.ndarray) -> None:
-                np.add.at(t.cols[column], tasks, 1)
-
-            return add
-
-        for tn, ts in zip(self.tenants, sc.tenants, strict=True):
-            if ts.throttling != "request":
-                continue
-            tn.ru_budget = RequestBudget(
-                self.env,
-                self.sharing,
-                tn.res_ru,
-                refill=tn.ru_per_min / 60.0,
-                burst=tn.ru_per_min * d.REQUEST_BUDGET_BURST_S / 60.0,
-                reject_cost=d.RU_PER_REJECTED_REQUEST,
-                retry_after=float(ts.retry_after),
-                on_rejected=count("throttled_requests"),
-            )
-            tn.teams_budget = RequestBudget(
-                self.env,
-                self.sharing,
-                tn.res_teams,
-                refill=float(ts.teams_requests_per_s),
-                burst=float(ts.teams_requests_per_s),  # a per-second limit
-                reject_cost=1.0,
-                retry_after=float(ts.retry_after),
-                on_rejected=count("throttled_requests"),
-            )
-        for repo, rs in zip(self.repositories, sc.repositories, strict=True):
-            sd = rs.slow_down
-            if sd is None:
-                continue
-            per_partition = put_rate_per_s(rs)
-            budget = RequestBudget(
-                self.env,
-                self.sharing,
-                repo.res_put,
-                refill=per_partition * repo.partitions,
-                burst=per_partition * repo.partitions,  # a per-second limit
-                reject_cost=d.S3_REJECTED_REQUEST_COST,
-                retry_after=float(sd.backoff),
-                on_rejected=count("slowdown_requests"),
-            )
-            repo.put_budget = budget
-            budget.on_empty = self._repartition_hook(repo, per_partition, sd)
-
-    def _repartition_hook(
-        self, repo: Repository, per_partition: float, sd: SlowDownSpec
-    ) -> Callable[[], None]:
-        """S3 doubles a prefix's partitions some time after it starts answering 503."""
-        pending = [False]
-
-        def done(_e: simpy.Event) -> None:
-            pending[0] = False
-            repo.partitions = min(repo.partitions * 2, sd.max_partitions)
-            rate = per_partition * repo.partitions
-            assert repo.put_budget is not None
-            repo.put_budget.set_refill(rate, rate)
-            self.events.append(
-                {
-                    "t": self.env.now,
-                    "event": "repartitioned",
-                    "repository": repo.name,
-                    "partitions": repo.partitions,
-                }
-            )
-
-        def on_empty() -> None:
-            if pending[0] or repo.partitions >= sd.max_partitions:
-                return
-            pending[0] = True
-            self.env.timeout(float(sd.repartition_after)).callbacks.append(done)
-
-        return on_empty
 
     # -- task creation -------------------------------------------------------------------------
     def new_tasks(

@@ -1,0 +1,286 @@
+"""A World from a scenario: proxies, pools, tenants and their objects, repositories, the shared
+resources of every capacity limit, request budgets, jobs' indices, synthetic mode.
+
+``World.__init__`` calls ``build``; nothing here runs during a simulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from sim import defaults as d
+from sim.model import rng as streams
+from sim.model.job import JobBook
+from sim.model.lifecycle import Lifecycle
+from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET
+from sim.model.pool import Pool
+from sim.model.proxy import Proxy
+from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
+from sim.model.sharing import FluidSharing
+from sim.model.synthetic import SyntheticMode
+from sim.model.tasks import TaskState
+from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
+from sim.model.throttle import RequestBudget
+from sim.model.trace import TaskTable, Timeseries, bool_view, float_view
+from sim.model.view import PoolView
+from sim.policies.registry import make_policy
+from sim.scenario.loader import LoadedScenario
+from sim.scenario.schema import PolicySpec, Scenario, SlowDownSpec
+from sim.workload.objects import WORKLOAD_INDEX, tenant_objects, with_growth
+
+if TYPE_CHECKING:
+    from sim.model.world import World
+
+#: resource slots per task: proxy processing, proxy throttle, then up to three tenant and four
+#: repository resources depending on the job type (see ``World.new_tasks``)
+K_SLOTS = 9
+
+
+def build(
+    world: World,
+    loaded: LoadedScenario,
+    seed: int | None = None,
+    policy: str | PolicySpec | None = None,
+) -> None:
+    sc = loaded.spec
+    world.scenario = sc
+    world.seed = sc.seed if seed is None else seed
+    world.env = simpy.Environment()
+    world.tasks = TaskTable(1024)
+    world.state = TaskState(world.tasks, K_SLOTS)
+    cal = sc.calibration
+
+    caps: list[float] = [np.inf]
+    classes: list[int] = [CLS_PROXY]
+
+    def resource(capacity: float, cls: int) -> int:
+        caps.append(capacity)
+        classes.append(cls)
+        return len(caps) - 1
+
+    # proxies
+    world.proxies = []
+    world.proxy_index = {}
+    for i, ps in enumerate(sc.proxies):
+        eff = cal.linux_efficiency if ps.os == "linux" else 1.0
+        cap = (
+            ps.processing_rate
+            if ps.processing_rate is not None
+            else (ps.cores * cal.bps_per_core * eff)
+        )
+        px = Proxy(i, ps.name, ps.threads, cap)
+        px.res_processing = resource(cap, CLS_PROXY)
+        if ps.throttle is not None:
+            px.res_throttle = resource(ps.throttle, CLS_PROXY)
+        px.state = ps.state
+        world.proxies.append(px)
+        world.proxy_index[ps.name] = i
+
+    # pools
+    world.pools = []
+    pool_index: dict[str, int] = {}
+    for i, pl in enumerate(sc.pools):
+        spec = policy if policy is not None else pl.policy
+        if isinstance(spec, str):
+            spec = PolicySpec(name=spec)
+        members = [world.proxy_index[m] for m in pl.members]
+        pol = make_policy(spec.name, dict(spec.params))
+        pool = Pool(i, pl.name, members, pol)
+        pol.bind(PoolView(world, members), streams.stream(world.seed, streams.POLICY, i))
+        for m in members:
+            world.proxies[m].pool = i
+        # interleave free threads across members so a burst spreads evenly
+        most = max(world.proxies[m].threads for m in members)
+        for k in range(most):
+            for m in members:
+                if k < world.proxies[m].threads:
+                    pool.idle.append(m)
+        world.pools.append(pool)
+        pool_index[pl.name] = i
+
+    # tenants and their objects
+    world.tenants = []
+    tenant_index: dict[str, int] = {}
+    first = 0
+    for i, ts in enumerate(sc.tenants):
+        wrng = streams.stream(world.seed, streams.WORKLOAD, i)
+        objs = tenant_objects(ts, loaded.base_dir, wrng)
+        objs, appear = with_growth(objs, ts.growth_per_day, sc.simulation.days, wrng)
+        tn = Tenant(i, ts.name, objs, first)
+        tn.appear_day = appear
+        first += len(objs)
+        if ts.egress_cap is not None:
+            tn.res_egress = resource(ts.egress_cap, CLS_SOURCE)
+        for w, cap in ts.workload_caps.items():
+            tn.res_workload[WORKLOAD_INDEX[w]] = resource(cap, CLS_SOURCE)
+        tn.res_ru = resource(sharepoint_ru_per_min(ts) / 60.0, CLS_SOURCE)
+        tn.ru_per_min = sharepoint_ru_per_min(ts)
+        tn.ru_per_day = sharepoint_ru_per_day(ts)
+        tn.res_teams = resource(ts.teams_requests_per_s, CLS_SOURCE)
+        if ts.ingress_cap is not None:
+            tn.res_ingress = resource(ts.ingress_cap, CLS_SOURCE)
+        world.tenants.append(tn)
+        tenant_index[ts.name] = i
+    world.n_objects = first
+
+    # repositories: owner is a pool (>= 0) or a standalone proxy (encoded as -1 - proxy)
+    world.repositories = []
+    world.repo_owner = []
+    repo_index: dict[str, int] = {}
+    for i, rs in enumerate(sc.repositories):
+        repo = Repository(i, rs)
+        repo.res_write = resource(rs.write_bandwidth, CLS_TARGET)
+        repo.res_put = resource(put_rate_per_s(rs), CLS_TARGET)
+        repo.res_read = resource(rs.read_bandwidth, CLS_TARGET)
+        repo.res_get = resource(get_rate_per_s(rs), CLS_TARGET)
+        world.repositories.append(repo)
+        owner = pool_index.get(rs.owner)
+        world.repo_owner.append(owner if owner is not None else -1 - world.proxy_index[rs.owner])
+        repo_index[rs.name] = i
+
+    world.capacity = np.asarray(caps, dtype=float)
+    world._limited = np.isfinite(world.capacity)
+    world.ts = Timeseries(len(world.proxies), sc.simulation.bucket)
+    world.sharing = FluidSharing(
+        world.env,
+        world.capacity,
+        np.asarray(classes, dtype=np.int8),
+        max_active=sum(p.threads for p in world.proxies),
+        timeseries=world.ts,
+        on_done=world._on_transfer_done,
+    )
+    _request_budgets(world, sc)
+    world.job_tenant = [tenant_index[j.tenant] for j in sc.jobs]
+    world.job_repo = [repo_index[j.repository] for j in sc.jobs]
+    world.job_owner = [world.repo_owner[r] for r in world.job_repo]
+    job_index = {j.name: i for i, j in enumerate(sc.jobs)}
+    world.restore_repo = {
+        i: repo_index[j.source_repository or j.repository]
+        for i, j in enumerate(sc.jobs)
+        if j.type == "restore"
+    }
+    world.copy_source = {
+        i: job_index[j.source_job] for i, j in enumerate(sc.jobs) if j.source_job is not None
+    }
+    world.copy_thread_bps = d.COPY_THREAD_BPS
+    world._fail_p = [j.failure_probability for j in sc.jobs] or [0.0]
+    world._may_fail = any(p > 0.0 for p in world._fail_p)
+    world._fail_rng = {}
+    world.sessions = []
+    world.book = JobBook(world)
+    world._sid_next = 0
+    world._pairs_by = {}
+    world.overhead_s = [
+        float(cal.object_overhead.get(w, d.OBJECT_OVERHEAD_S_OF_WORKLOAD[w])) for w in d.WORKLOADS
+    ]
+    world.thread_bps = [
+        float(cal.thread_rate.get(w, d.THREAD_BPS_OF_WORKLOAD[w])) for w in d.WORKLOADS
+    ]
+    world.items_per_s = [
+        float(cal.items_per_s.get(w, d.ITEMS_PER_S_OF_WORKLOAD[w])) for w in d.WORKLOADS
+    ]
+    world.truncated = False
+    world.events = []
+    world.config_db = simpy.Resource(world.env, capacity=cal.db_concurrent_sessions)
+    world.synthetic = sc.synthetic
+    world.on_idle = None
+    world.synthetic_mode = None
+    if world.synthetic is not None:
+        world.synthetic_mode = SyntheticMode(world, loaded.base_dir, pool_index)
+    world._never_binding = np.zeros(len(world.capacity), dtype=bool)
+    if world.synthetic is None:
+        world._never_binding = world._find_never_binding(sc)
+        world._limited = np.isfinite(world.capacity) & ~world._never_binding
+    world._direct_used = np.zeros(len(world.capacity))
+    world._direct_marks = {}
+    world.ts.sync = world._sync_series
+    world._v_direct_used = float_view(world._direct_used)
+    world._charges_direct = world.synthetic is None
+    world._v_limited = bool_view(world._limited)
+    world.lifecycle = Lifecycle(world)
+
+
+def _request_budgets(world: World, sc: Scenario) -> None:
+    """Request-level limits (429 / 503 Slow Down) where the scenario asks for them."""
+    t = world.tasks
+
+    def count(column: str) -> Callable[[np.ndarray], None]:
+        def add(tasks: np.ndarray) -> None:
+            np.add.at(t.cols[column], tasks, 1)
+
+        return add
+
+    for tn, ts in zip(world.tenants, sc.tenants, strict=True):
+        if ts.throttling != "request":
+            continue
+        tn.ru_budget = RequestBudget(
+            world.env,
+            world.sharing,
+            tn.res_ru,
+            refill=tn.ru_per_min / 60.0,
+            burst=tn.ru_per_min * d.REQUEST_BUDGET_BURST_S / 60.0,
+            reject_cost=d.RU_PER_REJECTED_REQUEST,
+            retry_after=float(ts.retry_after),
+            on_rejected=count("throttled_requests"),
+        )
+        tn.teams_budget = RequestBudget(
+            world.env,
+            world.sharing,
+            tn.res_teams,
+            refill=float(ts.teams_requests_per_s),
+            burst=float(ts.teams_requests_per_s),  # a per-second limit
+            reject_cost=1.0,
+            retry_after=float(ts.retry_after),
+            on_rejected=count("throttled_requests"),
+        )
+    for repo, rs in zip(world.repositories, sc.repositories, strict=True):
+        sd = rs.slow_down
+        if sd is None:
+            continue
+        per_partition = put_rate_per_s(rs)
+        budget = RequestBudget(
+            world.env,
+            world.sharing,
+            repo.res_put,
+            refill=per_partition * repo.partitions,
+            burst=per_partition * repo.partitions,  # a per-second limit
+            reject_cost=d.S3_REJECTED_REQUEST_COST,
+            retry_after=float(sd.backoff),
+            on_rejected=count("slowdown_requests"),
+        )
+        repo.put_budget = budget
+        budget.on_empty = _repartition_hook(world, repo, per_partition, sd)
+
+
+def _repartition_hook(
+    world: World, repo: Repository, per_partition: float, sd: SlowDownSpec
+) -> Callable[[], None]:
+    """S3 doubles a prefix's partitions some time after it starts answering 503."""
+    pending = [False]
+
+    def done(_e: simpy.Event) -> None:
+        pending[0] = False
+        repo.partitions = min(repo.partitions * 2, sd.max_partitions)
+        rate = per_partition * repo.partitions
+        assert repo.put_budget is not None
+        repo.put_budget.set_refill(rate, rate)
+        world.events.append(
+            {
+                "t": world.env.now,
+                "event": "repartitioned",
+                "repository": repo.name,
+                "partitions": repo.partitions,
+            }
+        )
+
+    def on_empty() -> None:
+        if pending[0] or repo.partitions >= sd.max_partitions:
+            return
+        pending[0] = True
+        world.env.timeout(float(sd.repartition_after)).callbacks.append(done)
+
+    return on_empty
