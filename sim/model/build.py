@@ -6,20 +6,23 @@ resources of every capacity limit, request budgets, jobs' indices, synthetic mod
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
 from sim import defaults as d
+from sim.model import limits
 from sim.model import rng as streams
+from sim.model.demand import WIDTH, Demand, never_binding
 from sim.model.job import JobBook
 from sim.model.lifecycle import Lifecycle
-from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET
+from sim.model.limits import OwnerKind
+from sim.model.maxmin import CLS_PROXY
 from sim.model.pool import Pool
 from sim.model.proxy import Proxy
-from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
+from sim.model.repository import Repository
 from sim.model.sharing import FluidSharing
 from sim.model.synthetic import SyntheticMode
 from sim.model.tasks import TaskState
@@ -35,10 +38,6 @@ from sim.workload.objects import WORKLOAD_INDEX, tenant_objects, with_growth
 if TYPE_CHECKING:
     from sim.model.world import World
 
-#: resource slots per task: proxy processing, proxy throttle, then up to three tenant and four
-#: repository resources depending on the job type (see ``World.new_tasks``)
-K_SLOTS = 9
-
 
 def build(
     world: World,
@@ -51,31 +50,37 @@ def build(
     world.seed = sc.seed if seed is None else seed
     world.env = simpy.Environment()
     world.tasks = TaskTable(1024)
-    world.state = TaskState(world.tasks, K_SLOTS)
+    world.state = TaskState(world.tasks, WIDTH)
     cal = sc.calibration
 
     caps: list[float] = [np.inf]
     classes: list[int] = [CLS_PROXY]
 
-    def resource(capacity: float, cls: int) -> int:
-        caps.append(capacity)
-        classes.append(cls)
-        return len(caps) - 1
+    def resources(kind: OwnerKind, owner: Any, spec: Any) -> None:
+        """One shared resource per record of this owner kind (table order), where it applies."""
+        for rec in limits.of_owner(kind):
+            value = rec.capacity(spec, cal)
+            if value is None:
+                continue
+            if isinstance(value, Mapping):  # one resource per workload
+                by_workload = getattr(owner, rec.attr)
+                for w, cap in value.items():
+                    by_workload[WORKLOAD_INDEX[w]] = len(caps)
+                    caps.append(cap / rec.window_s)
+                    classes.append(rec.bottleneck)
+                continue
+            setattr(owner, rec.attr, len(caps))
+            caps.append(value / rec.window_s)
+            classes.append(rec.bottleneck)
 
     # proxies
     world.proxies = []
     world.proxy_index = {}
     for i, ps in enumerate(sc.proxies):
-        eff = cal.linux_efficiency if ps.os == "linux" else 1.0
-        cap = (
-            ps.processing_rate
-            if ps.processing_rate is not None
-            else (ps.cores * cal.bps_per_core * eff)
-        )
-        px = Proxy(i, ps.name, ps.threads, cap)
-        px.res_processing = resource(cap, CLS_PROXY)
-        if ps.throttle is not None:
-            px.res_throttle = resource(ps.throttle, CLS_PROXY)
+        px = Proxy(i, ps.name, ps.threads, 0.0)
+        resources("proxy", px, ps)
+        px.capacity_bps = caps[px.res_processing]
+        px.res_row = tuple(getattr(px, rec.attr) for rec in limits.SHARED[: limits.PROXY_COLUMNS])
         px.state = ps.state
         world.proxies.append(px)
         world.proxy_index[ps.name] = i
@@ -113,16 +118,9 @@ def build(
         tn = Tenant(i, ts.name, objs, first)
         tn.appear_day = appear
         first += len(objs)
-        if ts.egress_cap is not None:
-            tn.res_egress = resource(ts.egress_cap, CLS_SOURCE)
-        for w, cap in ts.workload_caps.items():
-            tn.res_workload[WORKLOAD_INDEX[w]] = resource(cap, CLS_SOURCE)
-        tn.res_ru = resource(sharepoint_ru_per_min(ts) / 60.0, CLS_SOURCE)
+        resources("tenant", tn, ts)
         tn.ru_per_min = sharepoint_ru_per_min(ts)
         tn.ru_per_day = sharepoint_ru_per_day(ts)
-        tn.res_teams = resource(ts.teams_requests_per_s, CLS_SOURCE)
-        if ts.ingress_cap is not None:
-            tn.res_ingress = resource(ts.ingress_cap, CLS_SOURCE)
         world.tenants.append(tn)
         tenant_index[ts.name] = i
     world.n_objects = first
@@ -133,10 +131,7 @@ def build(
     repo_index: dict[str, int] = {}
     for i, rs in enumerate(sc.repositories):
         repo = Repository(i, rs)
-        repo.res_write = resource(rs.write_bandwidth, CLS_TARGET)
-        repo.res_put = resource(put_rate_per_s(rs), CLS_TARGET)
-        repo.res_read = resource(rs.read_bandwidth, CLS_TARGET)
-        repo.res_get = resource(get_rate_per_s(rs), CLS_TARGET)
+        resources("repository", repo, rs)
         world.repositories.append(repo)
         owner = pool_index.get(rs.owner)
         world.repo_owner.append(owner if owner is not None else -1 - world.proxy_index[rs.owner])
@@ -172,8 +167,7 @@ def build(
     world._fail_rng = {}
     world.sessions = []
     world.book = JobBook(world)
-    world._sid_next = 0
-    world._pairs_by = {}
+    world.demand = Demand(world)
     world.overhead_s = [
         float(cal.object_overhead.get(w, d.OBJECT_OVERHEAD_S_OF_WORKLOAD[w])) for w in d.WORKLOADS
     ]
@@ -193,7 +187,7 @@ def build(
         world.synthetic_mode = SyntheticMode(world, loaded.base_dir, pool_index)
     world._never_binding = np.zeros(len(world.capacity), dtype=bool)
     if world.synthetic is None:
-        world._never_binding = world._find_never_binding(sc)
+        world._never_binding = never_binding(world)
         world._limited = np.isfinite(world.capacity) & ~world._never_binding
     world._direct_used = np.zeros(len(world.capacity))
     world._direct_marks = {}
@@ -205,8 +199,10 @@ def build(
 
 
 def _request_budgets(world: World, sc: Scenario) -> None:
-    """Request-level limits (429 / 503 Slow Down) where the scenario asks for them."""
+    """Request-level limits (429 / 503 Slow Down) where the scenario switches a record's
+    request semantics on for an owner."""
     t = world.tasks
+    cal = sc.calibration
 
     def count(column: str) -> Callable[[np.ndarray], None]:
         def add(tasks: np.ndarray) -> None:
@@ -214,46 +210,34 @@ def _request_budgets(world: World, sc: Scenario) -> None:
 
         return add
 
-    for tn, ts in zip(world.tenants, sc.tenants, strict=True):
-        if ts.throttling != "request":
-            continue
-        tn.ru_budget = RequestBudget(
-            world.env,
-            world.sharing,
-            tn.res_ru,
-            refill=tn.ru_per_min / 60.0,
-            burst=tn.ru_per_min * d.REQUEST_BUDGET_BURST_S / 60.0,
-            reject_cost=d.RU_PER_REJECTED_REQUEST,
-            retry_after=float(ts.retry_after),
-            on_rejected=count("throttled_requests"),
-        )
-        tn.teams_budget = RequestBudget(
-            world.env,
-            world.sharing,
-            tn.res_teams,
-            refill=float(ts.teams_requests_per_s),
-            burst=float(ts.teams_requests_per_s),  # a per-second limit
-            reject_cost=1.0,
-            retry_after=float(ts.retry_after),
-            on_rejected=count("throttled_requests"),
-        )
-    for repo, rs in zip(world.repositories, sc.repositories, strict=True):
-        sd = rs.slow_down
-        if sd is None:
-            continue
-        per_partition = put_rate_per_s(rs)
-        budget = RequestBudget(
-            world.env,
-            world.sharing,
-            repo.res_put,
-            refill=per_partition * repo.partitions,
-            burst=per_partition * repo.partitions,  # a per-second limit
-            reject_cost=d.S3_REJECTED_REQUEST_COST,
-            retry_after=float(sd.backoff),
-            on_rejected=count("slowdown_requests"),
-        )
-        repo.put_budget = budget
-        budget.on_empty = _repartition_hook(world, repo, per_partition, sd)
+    kinds: tuple[tuple[OwnerKind, Sequence[Any], Sequence[Any]], ...] = (
+        ("tenant", world.tenants, sc.tenants),
+        ("repository", world.repositories, sc.repositories),
+    )
+    for kind, owners, specs in kinds:
+        for owner, spec in zip(owners, specs, strict=True):
+            for rec in limits.of_owner(kind):
+                req = rec.request
+                if req is None or not req.enabled(spec):
+                    continue
+                value = rec.capacity(spec, cal)
+                assert isinstance(value, float | int)
+                partitions = getattr(owner, "partitions", 1)
+                budget = RequestBudget(
+                    world.env,
+                    world.sharing,
+                    getattr(owner, rec.attr),
+                    refill=value / rec.window_s * partitions,
+                    burst=value * req.burst_s / rec.window_s * partitions,
+                    reject_cost=req.reject_cost,
+                    retry_after=req.retry_after(spec),
+                    on_rejected=count(req.counter),
+                )
+                setattr(owner, req.budget_attr, budget)
+                if req.repartition:
+                    budget.on_empty = _repartition_hook(
+                        world, owner, value / rec.window_s, spec.slow_down
+                    )
 
 
 def _repartition_hook(

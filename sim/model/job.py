@@ -290,7 +290,7 @@ def run_session(
         work = size
         full = np.ones(scope.shape[0], dtype=bool)
         task_items = items
-    ids = world.new_tasks(sess, scope, work, task_items, full.astype(np.int64))
+    ids = world.demand.new_tasks(sess, scope, work, task_items, full.astype(np.int64))
     sess.first_task = ids.start
     sess.n_tasks = len(ids)
     rounds = 0

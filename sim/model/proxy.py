@@ -35,6 +35,7 @@ class Proxy:
         "queue",
         "queued_bytes",
         "res_processing",
+        "res_row",
         "res_throttle",
         "state",
         "tasks_done",
@@ -57,6 +58,8 @@ class Proxy:
         self.capacity_bps = capacity_bps
         self.res_processing = 0
         self.res_throttle = 0
+        self.res_row: tuple[int, ...] = ()
+        """Its resources in the order of the proxy records of ``limits.LIMITS``."""
         self.busy_thread_s = 0.0
         self.tasks_done = 0
         self.bytes_read = 0.0

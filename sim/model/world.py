@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from sim import defaults as d
 from sim.defaults import DAY_S
 from sim.model import rng as streams
 from sim.model.build import build
 from sim.model.clock import call_later
+from sim.model.demand import Demand, never_binding
 from sim.model.job import JobBook, SessionState
-from sim.model.maxmin import pairs_of
 from sim.model.pool import Pool
 from sim.model.proxy import ACTIVE, ENABLING, Proxy
 from sim.model.repository import Repository
@@ -40,14 +39,9 @@ from sim.model.trace import (
 from sim.policies.base import PushPolicy
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import PolicySpec, Scenario, SyntheticSpec
-from sim.workload.objects import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
     from sim.model.lifecycle import Lifecycle
-
-PAIRS_CACHE = 16384
-"""Resource maps kept by ``World._pairs_of_task`` (transfers whose request coefficients are
-their own, e.g. RU per byte of one object, each add one)."""
 
 
 class World:
@@ -64,6 +58,8 @@ class World:
     """The trace: one row per task (``tasks.parquet``)."""
     state: TaskState
     """The engine's per-task working columns (``tasks.py``)."""
+    demand: Demand
+    """Tasks' ceilings and resource rows from the table of limits (``demand.py``)."""
     proxies: list[Proxy]
     proxy_index: dict[str, int]
     pools: list[Pool]
@@ -107,9 +103,6 @@ class World:
     _fail_p: list[float]
     _may_fail: bool
     _fail_rng: dict[int, np.random.Generator]
-    _sid_next: int
-    _pairs_by: dict[tuple[int, int, int], dict[int, float]]
-    """Resource maps by (``sid``, processing resource, throttle resource)."""
     _direct_used: np.ndarray
     """Capacity used so far by fixed-rate transfers (outside the fluid), per resource."""
     _v_direct_used: memoryview[float]
@@ -126,215 +119,6 @@ class World:
         policy: str | PolicySpec | None = None,
     ) -> None:
         build(self, loaded, seed, policy)
-
-    def _find_never_binding(self, sc: Scenario) -> np.ndarray:
-        """Resources that cannot saturate in this run, so a transfer whose finite resources are
-        all of them runs at its ceiling: a fixed-rate server, outside the fluid.
-
-        A proxy's processing or throughput cap, or a repository's bandwidth or request rate,
-        qualifies when its capacity never changes (no request budget or throttle watches it)
-        and exceeds the most that could ever use it at once: every thread of every proxy that
-        may serve a job using it (its owner's members; every proxy if the timeline can move
-        proxies) at the highest ceiling of that job's kind, times the highest coefficient.
-        Tenant resources (budgets, caps) are never taken: they are what throttling is about.
-        """
-        n_res = len(self.capacity)
-        n_px = len(self.proxies)
-        most = np.zeros((n_px, n_res))  # per proxy: the most one of its threads can use
-        every = list(range(n_px))
-        all_wl = list(range(len(d.WORKLOADS)))
-        blob = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS])
-        meta = 1.0 + d.METADATA_OBJECTS_PER_BLOB
-        for j, spec in enumerate(sc.jobs):
-            owner = self.job_owner[j]
-            if sc.timeline:
-                serve = every
-            elif owner >= 0:
-                serve = list(self.pools[owner].members)
-            else:
-                serve = [-1 - owner]
-            wl = [WORKLOAD_INDEX[w] for w in spec.workloads] or all_wl
-            uses: list[tuple[int, float]] = []
-            if spec.type == "backup_copy":
-                src = self.repositories[self.job_repo[self.copy_source[j]]]
-                dst = self.repositories[self.job_repo[j]]
-                top = self.copy_thread_bps
-                src_comp = np.asarray(src.compression)
-                uses += [(src.res_read, 1.0), (dst.res_write, 1.0)]
-                uses.append((src.res_get, float(np.max(1.0 / (blob * src_comp)))))
-                uses.append((dst.res_put, meta / d.BACKUP_COPY_BLOB_BYTES))
-            elif spec.type == "restore":
-                repo = self.repositories[self.restore_repo[j]]
-                top = max(d.RESTORE_THREAD_BPS_OF_WORKLOAD[d.WORKLOADS[w]] for w in wl)
-                uses.append((repo.res_read, max(repo.compression[w] for w in wl)))
-                uses.append((repo.res_get, max(1.0 / blob[w] for w in wl)))
-            else:
-                repo = self.repositories[self.job_repo[j]]
-                top = max(self.thread_bps[w] for w in wl)
-                uses.append((repo.res_write, max(repo.compression[w] for w in wl)))
-                uses.append((repo.res_put, max(meta / blob[w] for w in wl)))
-            for p in serve:
-                px = self.proxies[p]
-                for r, a in [(px.res_processing, 1.0), (px.res_throttle, 1.0), *uses]:
-                    most[p, r] = max(most[p, r], top * a)
-        threads = np.asarray([px.threads for px in self.proxies], dtype=float)
-        bound = threads @ most
-        candidates = np.zeros(n_res, dtype=bool)
-        for px in self.proxies:
-            candidates[[px.res_processing, px.res_throttle]] = True
-        for repo in self.repositories:
-            candidates[[repo.res_write, repo.res_put, repo.res_read, repo.res_get]] = True
-        candidates[0] = False
-        candidates[self.sharing.watched] = False
-        cap = self.capacity
-        out: np.ndarray = candidates & np.isfinite(cap) & (cap > 0.0) & (bound < cap * (1.0 - 1e-6))
-        return out
-
-    # -- task creation -------------------------------------------------------------------------
-    def new_tasks(
-        self,
-        session: SessionState,
-        objects: np.ndarray,
-        work: np.ndarray,
-        items: np.ndarray,
-        full: np.ndarray,
-    ) -> range:
-        """Create the tasks of a session (vectorised): one per object given.
-
-        ``work`` is source bytes for backups and restores and stored bytes for backup copies.
-        """
-        job = session.job
-        s = self.state
-        spec = self.scenario.jobs[job]
-        tn = self.tenants[self.job_tenant[job]]
-        n = int(objects.shape[0])
-        ids = self.tasks.reserve(n)
-        sl = slice(ids.start, ids.stop)
-        local = objects - tn.first_object
-        wl = tn.objects.workload[local]
-        t = self.tasks
-        t.job[sl] = job
-        t.session[sl] = session.id
-        t.object[sl] = objects
-        t.tenant[sl] = tn.idx
-        t.workload[sl] = wl
-        t.otype[sl] = tn.objects.otype[local]
-        t.work_bytes[sl] = work
-        t.items[sl] = items
-        t.full[sl] = full
-        t.ready[sl] = self.env.now
-        s.grow(ids.stop)
-        s.phase[sl] = QUEUED
-        s.resume[sl] = 0.0
-        s.overhead[sl] = np.asarray(self.overhead_s)[wl]
-        res = s.res[sl]
-        coef = s.coef[sl]
-        res[:] = 0
-        coef[:] = 0.0
-        coef[:, 0] = 1.0  # proxy processing and throttle: filled per proxy at start
-        coef[:, 1] = 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_byte_items = np.where(work > 0, items / work, 0.0)
-        is_sp = (wl == WORKLOAD_INDEX["onedrive"]) | (wl == WORKLOAD_INDEX["sharepoint"])
-        is_teams = wl == WORKLOAD_INDEX["teams"]
-        is_exch = wl == WORKLOAD_INDEX["exchange"]
-        blob = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS])[wl]
-        item_rate = np.asarray(self.items_per_s)[wl]
-        # per-mailbox and per-team request limits (vb365 fact 25): one item per request
-        item_rate = np.where(is_exch, np.minimum(item_rate, d.MAILBOX_REQUESTS_PER_S), item_rate)
-        item_rate = np.where(
-            is_teams, np.minimum(item_rate, d.TEAMS_PER_TEAM_REQUESTS_PER_S), item_rate
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            item_bps = item_rate * np.where(items > 0, work / items, np.inf)
-        if spec.type == "backup_copy":
-            src = self.repositories[self.job_repo[self.copy_source[job]]]
-            dst = self.repositories[self.job_repo[job]]
-            src_comp = np.asarray(src.compression)[wl]
-            s.cap[sl] = self.copy_thread_bps
-            s.comp[sl] = 1.0
-            res[:, 5] = src.res_read
-            coef[:, 5] = 1.0
-            res[:, 6] = src.res_get
-            coef[:, 6] = 1.0 / (blob * src_comp)
-            res[:, 7] = dst.res_write
-            coef[:, 7] = 1.0
-            res[:, 8] = dst.res_put
-            coef[:, 8] = (1.0 + d.METADATA_OBJECTS_PER_BLOB) / d.BACKUP_COPY_BLOB_BYTES
-        elif spec.type == "restore":
-            repo = self.repositories[self.restore_repo[job]]
-            comp = np.asarray(repo.compression)[wl]
-            thread = np.asarray(
-                [d.RESTORE_THREAD_BPS_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float
-            )[wl]
-            s.cap[sl] = np.minimum(thread, item_bps)
-            s.comp[sl] = 1.0
-            res[:, 2] = tn.res_ingress
-            coef[:, 2] = 1.0
-            res[:, 4] = np.where(is_sp, tn.res_ru, np.where(is_teams, tn.res_teams, 0))
-            coef[:, 4] = np.where(is_sp, d.RU_PER_WRITE * per_byte_items, 0.0) + np.where(
-                is_teams, per_byte_items, 0.0
-            )
-            res[:, 5] = repo.res_read
-            coef[:, 5] = comp
-            res[:, 6] = repo.res_get
-            coef[:, 6] = 1.0 / blob
-        else:
-            repo = self.repositories[self.job_repo[job]]
-            comp = np.asarray(repo.compression)[wl]
-            s.cap[sl] = np.minimum(np.asarray(self.thread_bps)[wl], item_bps)
-            s.comp[sl] = comp
-            res[:, 2] = tn.res_egress
-            coef[:, 2] = 1.0
-            res[:, 3] = np.asarray(tn.res_workload)[wl]
-            coef[:, 3] = 1.0
-            res[:, 4] = np.where(is_sp, tn.res_ru, np.where(is_teams, tn.res_teams, 0))
-            coef[:, 4] = np.where(is_sp, d.RU_PER_FILE_DOWNLOAD * per_byte_items, 0.0) + np.where(
-                is_teams, per_byte_items, 0.0
-            )
-            res[:, 5] = repo.res_write
-            coef[:, 5] = comp
-            res[:, 6] = repo.res_put
-            # blobs are cut at 5/8 MB of source data, before compression (vb365 fact 30)
-            coef[:, 6] = (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
-        s.fixed_rate[sl] = self._fixed_rate_of(sl)
-        self._set_sids(sl)
-        return ids
-
-    def _fixed_rate_of(self, sl: slice) -> np.ndarray:
-        """``_fixed_rate`` of the tasks in ``sl`` (slots 0 and 1 are the proxy's, checked at
-        start)."""
-        s = self.state
-        res = s.res[sl, 2:]
-        uses_limited = (self._limited[res] & (s.coef[sl, 2:] > 0)).any(axis=1)
-        cap = s.cap[sl]
-        fixed: np.ndarray = ~uses_limited & np.isfinite(cap) & (cap > 0.0)
-        return fixed
-
-    def _set_sids(self, sl: slice) -> None:
-        """Number the distinct (resource slots 2+, coefficients) rows of new tasks."""
-        s = self.state
-        rows = np.concatenate([s.res[sl, 2:], s.coef[sl, 2:].view(np.int64)], axis=1)
-        keys = rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
-        seen: dict[object, int] = {}  # the rows as bytes
-        base = self._sid_next
-        s.sid[sl] = [seen.setdefault(k, base + len(seen)) for k in keys]
-        self._sid_next += len(seen)
-
-    def _pairs_of_task(self, task: int, px: Proxy) -> dict[int, float]:
-        """The resource map of ``task`` on ``px`` (cached: one per distinct row and proxy)."""
-        s = self.state
-        key = (s.v_sid[task], px.res_processing, px.res_throttle)
-        pairs = self._pairs_by.get(key)
-        if pairs is None:
-            res = s.res[task].copy()
-            res[0] = px.res_processing
-            res[1] = px.res_throttle
-            pairs = pairs_of(res, s.coef[task])
-            if len(self._pairs_by) >= PAIRS_CACHE:
-                self._pairs_by.clear()
-            self._pairs_by[key] = pairs
-        return pairs
 
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
@@ -482,7 +266,7 @@ class World:
             px.direct.add(task)
             call_later(self.env, work / cap, (task, t.attempts[task]), self._after_direct)
             return
-        self.sharing.add(task, px.idx, work, cap, self._pairs_of_task(task, px))
+        self.sharing.add(task, px.idx, work, cap, self.demand.pairs(task, px))
 
     def _after_direct(self, event: simpy.Event) -> None:
         task, attempt = event._value
@@ -585,7 +369,7 @@ class World:
     def _charge_direct(self, task: int, px: Proxy, moved: float) -> None:
         """Count what a fixed-rate transfer used of its (never-binding) resources."""
         used = self._v_direct_used
-        for r, a in self._pairs_of_task(task, px).items():
+        for r, a in self.demand.pairs(task, px).items():
             used[r] += moved * a
 
     def members_grew(self) -> None:
@@ -593,18 +377,18 @@ class World:
         back to the fluid, with the fixed-rate transfers running on them."""
         if not self._never_binding.any():
             return
-        nb = self._never_binding & self._find_never_binding(self.scenario)
+        nb = self._never_binding & never_binding(self)
         lost = self._never_binding & ~nb
         if not lost.any():
             return
         self._never_binding = nb
         self._limited = np.isfinite(self.capacity) & ~nb
         n = self.tasks.n
-        self.state.fixed_rate[:n] = self._fixed_rate_of(slice(0, n))
+        self.state.fixed_rate[:n] = self.demand.fixed_rate_of(slice(0, n))
         self._v_limited = bool_view(self._limited)
         for px in self.proxies:
             for task in sorted(px.direct):
-                if any(lost[r] for r in self._pairs_of_task(task, px)):
+                if any(lost[r] for r in self.demand.pairs(task, px)):
                     self._to_fluid(task, px)
 
     def _to_fluid(self, task: int, px: Proxy) -> None:
@@ -621,7 +405,7 @@ class World:
         s.v_resume[task] += moved
         s.v_phase[task] = TRANSFER
         cap = s.v_cap[task]
-        self.sharing.add(task, px.idx, attempt - moved, cap, self._pairs_of_task(task, px))
+        self.sharing.add(task, px.idx, attempt - moved, cap, self.demand.pairs(task, px))
 
     def consumed(self) -> np.ndarray:
         """Capacity used so far per resource (e.g. PUT requests), up to now."""
