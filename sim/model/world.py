@@ -498,6 +498,30 @@ class World:
         while px.queue and px.busy < px.threads and px.state == ACTIVE:
             self.start_from_local(px)
 
+    def stop_task(self, task: int) -> float:
+        """Take a task on a thread (overhead, transfer or fixed-rate) off it now: its bytes so
+        far are recorded and its thread is freed (not refilled: the caller decides). Returns
+        the bytes this attempt moved. Its phase and status are the caller's to set."""
+        s = self.state
+        t = self.tasks
+        px = self.proxies[int(t.proxy[task])]
+        phase = s.phase[task]
+        moved = 0.0
+        if phase == TRANSFER:
+            moved, _rem, bott = self.sharing.remove(task)
+            s.record_bytes(task, moved, bott)
+        elif phase == DIRECT:
+            moved, bott_direct = self._direct_progress(task)
+            s.record_bytes(task, moved, bott_direct)
+        elif phase == OVERHEAD:
+            px.overhead_bytes -= s.left_bytes(task)
+        else:
+            raise AssertionError(f"task {task} is not on a thread (phase {phase})")
+        px.bytes_read += moved
+        px.busy -= 1
+        px.busy_thread_s += self.env.now - float(t.start[task])
+        return moved
+
     def stop_session(self, sess: SessionState) -> None:
         """Terminate a session that exceeded its window: queued tasks are dropped, in-flight
         ones stopped; what they moved is kept (vb365 fact 36)."""
@@ -525,28 +549,16 @@ class World:
                 pool.parked.clear()
                 pool.parked.extend(kept_parked)
         t = self.tasks
+        phase = self.state.phase
         freed: list[Proxy] = []
         for task in ids:
-            phase = s.phase[task]
-            if phase == FINISHED:
+            if phase[task] == FINISHED:
                 continue
-            moved = 0.0
-            if phase == TRANSFER:
-                moved, _rem, bott = self.sharing.remove(task)
-                s.record_bytes(task, moved, bott)
-            elif phase == DIRECT:
-                moved, bott_direct = self._direct_progress(task)
-                s.record_bytes(task, moved, bott_direct)
-            if phase in (OVERHEAD, TRANSFER, DIRECT):
-                px = self.proxies[int(t.proxy[task])]
-                px.bytes_read += moved
-                if phase == OVERHEAD:
-                    px.overhead_bytes -= s.left_bytes(task)
-                px.busy -= 1
-                px.busy_thread_s += self.env.now - float(t.start[task])
-                freed.append(px)
+            if phase[task] != QUEUED:  # on a thread
+                self.stop_task(task)
+                freed.append(self.proxies[int(t.proxy[task])])
                 t.end[task] = self.env.now
-            s.phase[task] = FINISHED
+            phase[task] = FINISHED
             t.status[task] = CANCELLED
         sess.remaining = 0
         if sess.done is not None and not sess.done.triggered:
