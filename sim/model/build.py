@@ -33,7 +33,8 @@ from sim.model.view import PoolView
 from sim.policies.registry import make_policy
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import PolicySpec, Scenario, SlowDownSpec
-from sim.workload.objects import WORKLOAD_INDEX, tenant_objects, with_growth
+from sim.workload import Workload, build_workload
+from sim.workload.table import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -44,7 +45,10 @@ def build(
     loaded: LoadedScenario,
     seed: int | None = None,
     policy: str | PolicySpec | None = None,
+    workload: Workload | None = None,
 ) -> None:
+    """Fill ``world`` from ``loaded`` and its ``workload`` (built here if not given); ``seed``
+    and ``policy`` override the scenario's."""
     sc = loaded.spec
     world.scenario = sc
     world.seed = sc.seed if seed is None else seed
@@ -107,16 +111,16 @@ def build(
         world.pools.append(pool)
         pool_index[pl.name] = i
 
-    # tenants and their objects
+    # tenants and their objects (the workload stage, unless the caller ran it)
+    if workload is None:
+        workload = build_workload(loaded, world.seed)
     world.tenants = []
     tenant_index: dict[str, int] = {}
     first = 0
     for i, ts in enumerate(sc.tenants):
-        wrng = streams.stream(world.seed, streams.WORKLOAD, i)
-        objs = tenant_objects(ts, loaded.base_dir, wrng)
-        objs, appear = with_growth(objs, ts.growth_per_day, sc.simulation.days, wrng)
+        objs = workload.tenants[i].objects
         tn = Tenant(i, ts.name, objs, first)
-        tn.appear_day = appear
+        tn.appear_day = workload.tenants[i].appear_day
         first += len(objs)
         resources("tenant", tn, ts)
         tn.ru_per_min = sharepoint_ru_per_min(ts)

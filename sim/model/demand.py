@@ -17,7 +17,7 @@ from sim import defaults as d
 from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows
 from sim.model.maxmin import pairs_of
 from sim.model.tasks import QUEUED
-from sim.workload.objects import WORKLOAD_INDEX
+from sim.workload.table import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
     from sim.model.job import SessionState

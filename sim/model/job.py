@@ -29,7 +29,7 @@ from sim.defaults import DAY_S
 from sim.model import rng as streams
 from sim.model.schedule import Calendar, parse_allowed_hours, start_times
 from sim.model.trace import DONE, FAILED, PENDING
-from sim.workload.objects import WORKLOAD_INDEX
+from sim.workload.table import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
     from sim.model.world import World

@@ -36,7 +36,7 @@ from sim import defaults as d
 from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET, CLS_THREAD
 from sim.model.repository import get_rate_per_s, put_rate_per_s
 from sim.model.tenant import sharepoint_ru_per_min
-from sim.workload.objects import WORKLOAD_INDEX
+from sim.workload.table import WORKLOAD_INDEX
 
 OwnerKind = Literal["proxy", "tenant", "repository", "object"]
 OWNER_KINDS: tuple[OwnerKind, ...] = ("proxy", "tenant", "repository", "object")

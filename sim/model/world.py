@@ -42,6 +42,7 @@ from sim.scenario.schema import PolicySpec, Scenario, SyntheticSpec
 
 if TYPE_CHECKING:
     from sim.model.lifecycle import Lifecycle
+    from sim.workload import Workload
 
 
 class World:
@@ -117,8 +118,9 @@ class World:
         loaded: LoadedScenario,
         seed: int | None = None,
         policy: str | PolicySpec | None = None,
+        workload: Workload | None = None,
     ) -> None:
-        build(self, loaded, seed, policy)
+        build(self, loaded, seed, policy, workload)
 
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
