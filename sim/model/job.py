@@ -27,8 +27,8 @@ import simpy
 
 from sim.defaults import DAY_S
 from sim.model import rng as streams
-from sim.model.schedule import Calendar, parse_allowed_hours, start_times
 from sim.model.trace import DONE, FAILED, PENDING
+from sim.scenario.calendar import Calendar, parse_allowed_hours, start_times
 from sim.workload.table import WORKLOAD_INDEX
 
 if TYPE_CHECKING:

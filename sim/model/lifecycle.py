@@ -37,7 +37,8 @@ from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER
 from sim.model.trace import FAILED as TASK_FAILED
 from sim.model.trace import PROXY_CRASH
 from sim.scenario import lifecycle_rules as lr
-from sim.scenario.loader import policy_checker, timeline_times
+from sim.scenario.calendar import timeline_times
+from sim.scenario.loader import policy_checker
 from sim.scenario.schema import TimelineEvent
 
 if TYPE_CHECKING:
