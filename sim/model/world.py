@@ -1,8 +1,11 @@
-"""The SimPy world assembled from a scenario: proxies, pools, repositories, tenants and jobs.
+"""The World: the task flow of one scenario and seed.
 
 Dispatch and the per-task life cycle live here as plain methods driven by SimPy callbacks (no
-process per task): ready -> queued -> on a thread (per-object overhead) -> transfer (fluid, see
-``sharing``) -> done. Jobs are SimPy processes (``job.py``).
+process per task): submit -> queued -> start on a thread (per-object overhead) -> transfer
+(fluid, ``sharing``; or fixed-rate, outside it) -> finish -> refill the thread; ``stop_task``
+takes a task off its thread. Everything else has its own room: building (``build.py``), the
+limits and tasks' rows (``limits.py``, ``demand.py``), the per-task columns (``tasks.py``),
+jobs and sessions (``job.py``), synthetic mode (``synthetic.py``), lifecycle (``lifecycle.py``).
 """
 
 from __future__ import annotations
