@@ -28,7 +28,7 @@ from sim.model.synthetic import SyntheticMode
 from sim.model.tasks import TaskState
 from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
 from sim.model.throttle import RequestBudget
-from sim.model.trace import TaskTable, Timeseries, bool_view, float_view
+from sim.model.trace import TaskTable, Timeseries, float_view
 from sim.model.view import PoolView
 from sim.policies.registry import make_policy
 from sim.scenario.loader import LoadedScenario
@@ -198,7 +198,7 @@ def build(
     world.ts.sync = world._sync_series
     world._v_direct_used = float_view(world._direct_used)
     world._charges_direct = world.synthetic is None
-    world._v_limited = bool_view(world._limited)
+    world.mark_limited()
     world.lifecycle = Lifecycle(world)
 
 

@@ -37,7 +37,6 @@ from sim.model.trace import (
     OBJECT_ERROR,
     TaskTable,
     Timeseries,
-    bool_view,
 )
 from sim.policies.base import PushPolicy
 from sim.scenario.loader import LoadedScenario
@@ -102,7 +101,6 @@ class World:
     lifecycle: Lifecycle
     _limited: np.ndarray
     """Resources with a finite capacity that may bind (never-binding ones excluded)."""
-    _v_limited: memoryview[bool]
     _never_binding: np.ndarray
     _fail_p: list[float]
     _may_fail: bool
@@ -222,13 +220,7 @@ class World:
             px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
             call_later(self.env, overhead, (task, attempt), self._after_overhead)
             return
-        limited = self._v_limited
-        if (
-            frac < 0.0
-            and s.v_fixed_rate[task]
-            and not limited[px.res_processing]
-            and not limited[px.res_throttle]
-        ):
+        if frac < 0.0 and s.v_fixed_rate[task] and not px.limited:
             work = t.work_bytes[task] - s.v_resume[task]
             if work > 0.0:
                 # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused
@@ -262,8 +254,7 @@ class World:
         phase = s.v_phase
         phase[task] = TRANSFER
         cap = s.v_cap[task]
-        limited = self._v_limited
-        if s.v_fixed_rate[task] and not limited[px.res_processing] and not limited[px.res_throttle]:
+        if s.v_fixed_rate[task] and not px.limited:
             # nothing it uses is shared with a finite capacity: a fixed-rate server, whose
             # completion time is known now and never changes
             phase[task] = DIRECT
@@ -377,6 +368,13 @@ class World:
         for r, a in self.demand.pairs(task, px).items():
             used[r] += moved * a
 
+    def mark_limited(self) -> None:
+        """Per proxy: whether any of its resources may bind (``Proxy.limited``), after
+        ``_limited`` changed."""
+        limited = self._limited
+        for px in self.proxies:
+            px.limited = bool(limited[list(px.res_row)].any())
+
     def members_grew(self) -> None:
         """A proxy joined a pool: resources its threads can now reach may saturate. They go
         back to the fluid, with the fixed-rate transfers running on them."""
@@ -390,7 +388,7 @@ class World:
         self._limited = np.isfinite(self.capacity) & ~nb
         n = self.tasks.n
         self.state.fixed_rate[:n] = self.demand.fixed_rate_of(slice(0, n))
-        self._v_limited = bool_view(self._limited)
+        self.mark_limited()
         for px in self.proxies:
             for task in sorted(px.direct):
                 if any(lost[r] for r in self.demand.pairs(task, px)):
