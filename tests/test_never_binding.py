@@ -2,7 +2,7 @@
 
 Such a resource cannot constrain the max-min allocation, so a transfer whose finite resources are
 all of this kind runs at its ceiling and is simulated as a fixed-rate server, outside the shared
-fluid (``World._find_never_binding``). The analysis must be conservative (a resource that could
+fluid (``demand.never_binding``). The analysis must be conservative (a resource that could
 saturate stays shared), must leave alone what can change at run time (request budgets, tenant
 limits), and must not change any result but the order of simultaneous completions.
 """
@@ -25,6 +25,8 @@ from helpers.scenario import (
 )
 
 import sim
+import sim.model.build
+import sim.model.world
 from sim.model.world import World
 from sim.scenario.schema import with_units
 
@@ -123,9 +125,7 @@ def test_leaving_the_fluid_changes_no_result(monkeypatch: pytest.MonkeyPatch) ->
     shortcut."""
     text = backup(n_proxies=1, objects=60)
     fast = run(text)
-    monkeypatch.setattr(
-        World, "_find_never_binding", lambda self, sc: np.zeros(len(self.capacity), dtype=bool)
-    )
+    _no_never_binding(monkeypatch)
     slow = run(text)
     for col in ("end", "bytes_read", "bytes_written", "thread_s", "source_s"):
         np.testing.assert_allclose(
@@ -145,9 +145,7 @@ def added_mid_run(monkeypatch: pytest.MonkeyPatch | None) -> tuple[World, list[b
     it, so the bucket is shared again, with the transfers running on it then. 80 % of the
     attempts fail part-way (redone bytes must count the part moved before the move)."""
     if monkeypatch is not None:
-        monkeypatch.setattr(
-            World, "_find_never_binding", lambda self, sc: np.zeros(len(self.capacity), bool)
-        )
+        _no_never_binding(monkeypatch)
     text = scenario_yaml(
         tenants=[tenant(objects=fixed_objects({"mailbox": (30, 50 * MB)}))],
         proxies=[{"name": "p0", "threads": 2}, {"name": "s0", "threads": 2}],
@@ -195,9 +193,7 @@ def test_a_proxy_joining_through_the_api_brings_the_bucket_back(
 
 
 def _all_fluid(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        World, "_find_never_binding", lambda self, sc: np.zeros(len(self.capacity), bool)
-    )
+    _no_never_binding(monkeypatch)
 
 
 def test_work_left_counts_a_failing_attempt_as_the_fluid_does(
@@ -248,3 +244,13 @@ def test_a_run_cut_at_the_horizon_counts_the_running_transfers(
     )
     assert fast.timeseries["bytes"].sum() == pytest.approx(slow.timeseries["bytes"].sum(), rel=1e-9)
     assert fast.timeseries["bytes"].sum() > 1e11
+
+
+def _no_never_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every resource stays in the fluid: the analysis finds nothing (build and members_grew)."""
+
+    def nothing(world: World) -> np.ndarray:
+        return np.zeros(len(world.capacity), dtype=bool)
+
+    monkeypatch.setattr(sim.model.build, "never_binding", nothing)
+    monkeypatch.setattr(sim.model.world, "never_binding", nothing)

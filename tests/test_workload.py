@@ -12,8 +12,8 @@ import pytest
 from sim import defaults as d
 from sim.errors import ScenarioError
 from sim.scenario.schema import TenantSpec, with_units
-from sim.workload import ObjectTable, generate_objects, read_inventory_csv
-from sim.workload.objects import TYPE_INDEX, tenant_objects
+from sim.workload import ObjectTable, generate_objects, read_inventory_csv, tenant_objects
+from sim.workload.table import TYPE_INDEX
 
 
 def tenant(users: int = 1000, **objects: dict[str, Any]) -> TenantSpec:
@@ -288,3 +288,37 @@ def test_csv_items_with_a_superscript_digit(tmp_path: Path) -> None:
     path = write(tmp_path, "type,size,items\nmailbox,100,1\nmailbox,100,\u00b2\n")
     (problem,) = problems_of(path)
     assert problem.line == 3 and problem.path == "items"
+
+
+def test_build_workload_is_a_stage_before_the_world() -> None:
+    """The inventory stage gives the World its objects: the same with or without running it
+    first, and on the model's WORKLOAD stream kind."""
+    from sim.model import rng
+    from sim.model.world import World
+    from sim.scenario.loader import load_scenario_text
+    from sim.workload import WORKLOAD_STREAM, build_workload
+
+    assert WORKLOAD_STREAM == rng.WORKLOAD
+    loaded = load_scenario_text(
+        """
+name: w
+tenants: [{name: a, users: 40, growth_per_day: 0.05}, {name: b, users: 10}]
+proxies: [{name: p}]
+repositories: [{name: r, kind: s3, owner: p}]
+jobs: [{name: j, tenant: a, repository: r, schedule: {daily: "20:00"}}]
+simulation: {days: 3}
+"""
+    )
+    wl = build_workload(loaded, seed=7)
+    assert len(wl.tenants) == 2 and wl.n_objects == sum(len(t.objects) for t in wl.tenants)
+    assert wl.tenants[0].appear_day.max() == 2  # objects joined on days 1 and 2
+    again = build_workload(loaded, seed=7)
+    np.testing.assert_array_equal(
+        again.tenants[0].objects.size_bytes, wl.tenants[0].objects.size_bytes
+    )
+    for given in (None, wl):
+        world = World(loaded, seed=7, workload=given)
+        assert world.n_objects == wl.n_objects
+        for tn, tw in zip(world.tenants, wl.tenants, strict=True):
+            np.testing.assert_array_equal(tn.objects.size_bytes, tw.objects.size_bytes)
+            np.testing.assert_array_equal(tn.appear_day, tw.appear_day)

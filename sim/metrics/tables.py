@@ -6,10 +6,14 @@ vb365 fact 20: https://helpcenter.veeam.com/docs/vbo365/guide/backup_metrics.htm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from sim import defaults as d
+from sim.model.limits import OwnerKind, of_owner
 from sim.model.trace import FAIL_REASONS, STATUS_NAMES
 from sim.model.world import World
 
@@ -198,7 +202,8 @@ LIMIT_COLUMNS = [
 
 
 def limits_frame(world: World) -> pd.DataFrame:
-    """One row per request-limited resource: what was used, rejected and how long it was shut.
+    """One row per owner of a record of ``model/limits.py`` that can reject requests: what was
+    used, rejected and how long it was shut.
 
     ``consumed`` is in the limit's own unit (RU, Teams requests, PUTs), rejected requests
     excluded; ``rejected`` counts 429 (Microsoft 365) or 503 Slow Down (object storage) answers.
@@ -206,41 +211,31 @@ def limits_frame(world: World) -> pd.DataFrame:
     """
     consumed = world.consumed()
     rows = []
-    for tn, ts in zip(world.tenants, world.scenario.tenants, strict=True):
-        for limit, res, budget in (
-            ("sharepoint_ru", tn.res_ru, tn.ru_budget),
-            ("teams_requests", tn.res_teams, tn.teams_budget),
-        ):
-            rows.append(
-                {
-                    "owner": "tenant",
-                    "name": tn.name,
-                    "limit": limit,
-                    "semantics": ts.throttling,
-                    "capacity_per_s": budget.refill if budget else float(world.capacity[res]),
-                    "consumed": float(consumed[res]),
-                    "rejected": budget.rejected if budget else 0,
-                    "episodes": budget.episodes if budget else 0,
-                    "closed_s": budget.closed_seconds() if budget else 0.0,
-                    "partitions": 1,
-                }
-            )
-    for repo in world.repositories:
-        b = repo.put_budget
-        rows.append(
-            {
-                "owner": "repository",
-                "name": repo.name,
-                "limit": "put_requests",
-                "semantics": "request" if b else "fluid",
-                "capacity_per_s": b.refill if b else float(world.capacity[repo.res_put]),
-                "consumed": float(consumed[repo.res_put]),
-                "rejected": b.rejected if b else 0,
-                "episodes": b.episodes if b else 0,
-                "closed_s": b.closed_seconds() if b else 0.0,
-                "partitions": repo.partitions,
-            }
-        )
+    kinds: tuple[tuple[OwnerKind, Sequence[Any]], ...] = (
+        ("tenant", world.tenants),
+        ("repository", world.repositories),
+    )
+    for kind, owners in kinds:
+        records = [rec for rec in of_owner(kind) if rec.request is not None]
+        for owner in owners:
+            for rec in records:
+                assert rec.request is not None
+                res = getattr(owner, rec.attr)
+                budget = getattr(owner, rec.request.budget_attr)
+                rows.append(
+                    {
+                        "owner": kind,
+                        "name": owner.name,
+                        "limit": rec.name,
+                        "semantics": "request" if budget else "fluid",
+                        "capacity_per_s": budget.refill if budget else float(world.capacity[res]),
+                        "consumed": float(consumed[res]),
+                        "rejected": budget.rejected if budget else 0,
+                        "episodes": budget.episodes if budget else 0,
+                        "closed_s": budget.closed_seconds() if budget else 0.0,
+                        "partitions": getattr(owner, "partitions", 1),
+                    }
+                )
     return pd.DataFrame(rows, columns=LIMIT_COLUMNS)
 
 

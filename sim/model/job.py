@@ -37,7 +37,7 @@ from sim.defaults import DAY_S
 from sim.model import rng as streams
 from sim.model.trace import DONE, FAILED, PENDING
 from sim.scenario.calendar import Calendar, parse_allowed_hours, start_times
-from sim.workload.objects import WORKLOAD_INDEX
+from sim.workload.table import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -300,7 +300,7 @@ def run_session(
         work = size
         full = np.ones(scope.shape[0], dtype=bool)
         task_items = items
-    ids = world.new_tasks(sess, scope, work, task_items, full.astype(np.int64))
+    ids = world.demand.new_tasks(sess, scope, work, task_items, full.astype(np.int64))
     sess.first_task = ids.start
     sess.n_tasks = len(ids)
     rounds = 0

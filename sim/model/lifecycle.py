@@ -49,7 +49,6 @@ from sim.scenario.schema import TimelineEvent
 
 if TYPE_CHECKING:
     from sim.model.pool import Pool
-    from sim.model.tasks import Bottleneck
     from sim.model.world import World
 
 ROLES = ("scheduler", "orchestrator")
@@ -270,31 +269,11 @@ class Lifecycle:
             return float(d.BACKUP_COPY_BLOB_BYTES)
         return float(self._ckpt[int(world.tasks.workload[task])])
 
-    def _stop(self, task: int) -> float:
-        """Take a running task off its thread now; returns the bytes this attempt moved."""
-        world = self.world
-        t = world.tasks
-        px = world.proxies[int(t.proxy[task])]
-        phase = world.state.phase[task]
-        moved: float = 0.0
-        bott: Bottleneck | None = None
-        if phase == TRANSFER:
-            moved, _rem, bott = world.sharing.remove(task)
-        elif phase == DIRECT:
-            moved, bott = world._direct_progress(task)
-        elif phase == OVERHEAD:
-            px.overhead_bytes -= world.state.left_bytes(task)
-        world.state.record_bytes(task, moved, bott)
-        px.bytes_read += moved
-        px.busy -= 1
-        px.busy_thread_s += world.env.now - float(t.start[task])
-        return moved
-
     def _stop_at_checkpoint(self, task: int, keep: bool, rec: dict[str, Any]) -> None:
         """Take a running task off its thread; it keeps the bytes up to its last checkpoint
         (``keep``) or none, and the rest is counted as redone."""
         world = self.world
-        progress = float(world.state.resume[task]) + self._stop(task)
+        progress = float(world.state.resume[task]) + world.stop_task(task)
         kept = 0.0
         if keep:
             ckpt = self._checkpoint_of(task)

@@ -35,12 +35,14 @@ class Proxy:
         "capacity_bps",
         "direct",
         "idx",
+        "limited",
         "name",
         "overhead_bytes",
         "pool",
         "queue",
         "queued_bytes",
         "res_processing",
+        "res_row",
         "res_throttle",
         "state",
         "tasks_done",
@@ -63,6 +65,11 @@ class Proxy:
         self.capacity_bps = capacity_bps
         self.res_processing = 0
         self.res_throttle = 0
+        self.res_row: tuple[int, ...] = ()
+        self.limited = False
+        """Whether any of its resources may bind (set by ``World.mark_limited``): if not, a
+        task whose other resources cannot bind either is a fixed-rate server on it."""
+        """Its resources in the order of the proxy records of ``limits.LIMITS``."""
         self.busy_thread_s = 0.0
         self.tasks_done = 0
         self.bytes_read = 0.0

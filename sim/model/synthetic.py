@@ -20,6 +20,7 @@ import simpy
 from sim.model import rng as streams
 from sim.model.clock import call_later
 from sim.model.job import SessionState
+from sim.model.limits import PROXY_COLUMNS
 from sim.model.proxy import ACTIVE, VACATION, Proxy
 from sim.workload.synthetic import arrivals as synthetic_arrivals
 
@@ -75,11 +76,10 @@ class SyntheticMode:
         s.cap[:n] = thread_rate
         s.res[:n] = 0
         s.coef[:n] = 0.0
-        s.coef[:n, 0] = 1.0
-        s.coef[:n, 1] = 1.0
+        s.coef[:n, :PROXY_COLUMNS] = 1.0  # only the proxy's resources
         s.comp[:n] = 1.0
-        s.fixed_rate[:n] = world._fixed_rate_of(slice(0, n))
-        world._set_sids(slice(0, n))
+        s.fixed_rate[:n] = world.demand.fixed_rate_of(slice(0, n))
+        world.demand.set_sids(slice(0, n))
         sess.first_task = 0
         sess.n_tasks = n
         sess.remaining = n

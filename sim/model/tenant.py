@@ -16,7 +16,7 @@ from sim import defaults as d
 from sim.defaults import DAY_S
 from sim.model.throttle import RequestBudget
 from sim.scenario.schema import TenantSpec
-from sim.workload.objects import ObjectTable
+from sim.workload.table import ObjectTable
 
 if TYPE_CHECKING:
     from sim.model.sharing import FluidSharing

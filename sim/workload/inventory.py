@@ -31,7 +31,7 @@ import numpy as np
 from sim import defaults as d
 from sim.errors import Problem, ScenarioError
 from sim.units import UnitError, parse_size
-from sim.workload.objects import TYPE_INDEX, ObjectTable
+from sim.workload.table import TYPE_INDEX, ObjectTable
 
 REQUIRED = ("type", "size", "items")
 _DIGITS = re.compile(r"^[0-9]+$")  # ASCII only: str.isdigit() accepts '²', which int() rejects

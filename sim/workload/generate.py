@@ -1,4 +1,4 @@
-"""Microsoft 365 object inventories: generated from per-type distributions, or read from CSV.
+"""Generated inventories: objects per type from users x ratios, lognormal sizes; daily growth.
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
@@ -6,46 +6,13 @@ vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import cast
 
 import numpy as np
 
 from sim import defaults as d
 from sim.scenario.schema import ObjectTypeMix, TenantSpec
-
-TYPE_INDEX = {t: i for i, t in enumerate(d.OBJECT_TYPES)}
-WORKLOAD_INDEX = {w: i for i, w in enumerate(d.WORKLOADS)}
-WORKLOAD_OF_TYPE_IDX = np.array(
-    [WORKLOAD_INDEX[d.WORKLOAD_OF_TYPE[t]] for t in d.OBJECT_TYPES], dtype=np.int64
-)
-
-
-@dataclass(frozen=True)
-class ObjectTable:
-    """One row per Microsoft 365 object of one tenant (columnar)."""
-
-    otype: np.ndarray
-    """Object type index into ``defaults.OBJECT_TYPES``."""
-    size_bytes: np.ndarray
-    items: np.ndarray
-    daily_change: np.ndarray
-    """Fraction of the object's bytes changed per day (mean)."""
-
-    def __len__(self) -> int:
-        return int(self.otype.shape[0])
-
-    @property
-    def workload(self) -> np.ndarray:
-        """Workload index into ``defaults.WORKLOADS``."""
-        out: np.ndarray = WORKLOAD_OF_TYPE_IDX[self.otype]
-        return out
-
-    @property
-    def licence_units(self) -> int:
-        """Objects as counted for licensing and sizing: a team counts twice (vb365 fact 15)."""
-        return int(len(self) + np.count_nonzero(self.otype == TYPE_INDEX["team"]))
+from sim.workload.table import TYPE_INDEX, ObjectTable
 
 
 def _mix(spec: TenantSpec, otype: str) -> ObjectTypeMix | None:
@@ -92,15 +59,6 @@ def generate_objects(spec: TenantSpec, rng: np.random.Generator) -> ObjectTable:
         items=np.concatenate(items),
         daily_change=np.concatenate(change),
     )
-
-
-def tenant_objects(spec: TenantSpec, base_dir: Path, rng: np.random.Generator) -> ObjectTable:
-    """The tenant's inventory: its CSV if it names one, else generated."""
-    if spec.inventory is not None:
-        from sim.workload.inventory import read_inventory_csv
-
-        return read_inventory_csv(base_dir / spec.inventory)
-    return generate_objects(spec, rng)
 
 
 def with_growth(

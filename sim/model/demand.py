@@ -1,0 +1,249 @@
+"""What a task asks of the shared resources: its ceiling and its resource row, from the table of
+limits (``limits.py``), plus the cache of resource maps and the never-binding analysis.
+
+A task's row has one column per shared record of ``limits.SHARED`` (proxy records first, filled
+when the task starts on a proxy): the resource of the record's owner for this task and the
+coefficient (units per byte moved); 0 where the task does not use it. Per-object records
+(``PerObjectRate``) cap the task's item rate, so its ceiling.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim import defaults as d
+from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows
+from sim.model.maxmin import pairs_of
+from sim.model.tasks import QUEUED
+from sim.workload.table import WORKLOAD_INDEX
+
+if TYPE_CHECKING:
+    from sim.model.job import SessionState
+    from sim.model.proxy import Proxy
+    from sim.model.world import World
+
+PAIRS_CACHE = 16384
+"""Resource maps kept by ``Demand.pairs`` (transfers whose request coefficients are their own,
+e.g. RU per byte of one object, each add one)."""
+WIDTH = len(SHARED)
+"""Columns of a task's resource row."""
+_RESTORE_THREAD_BPS = np.asarray(
+    [d.RESTORE_THREAD_BPS_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float
+)
+
+
+def owner_of(world: World, rec: Limit, role: str, job: int) -> Any:
+    """The owner whose ``rec`` a task of ``job`` uses in ``role`` (not for proxy records)."""
+    if role == "tenant":
+        return world.tenants[world.job_tenant[job]]
+    if role == "target":
+        return world.repositories[world.job_repo[job]]
+    if role == "source":
+        if job in world.restore_repo:
+            return world.repositories[world.restore_repo[job]]
+        return world.repositories[world.job_repo[world.copy_source[job]]]
+    raise ValueError(f"limit {rec.name!r}: no owner for role {role!r}")
+
+
+class Demand:
+    """Creates tasks' rows and serves their resource maps for one World."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._sid_next = 0
+        self._pairs_by: dict[tuple[int, int], dict[int, float]] = {}
+        """Resource maps by (``sid``, proxy)."""
+
+    def new_tasks(
+        self,
+        session: SessionState,
+        objects: np.ndarray,
+        work: np.ndarray,
+        items: np.ndarray,
+        full: np.ndarray,
+    ) -> range:
+        """Create the tasks of a session (vectorised): one per object given.
+
+        ``work`` is source bytes for backups and restores and stored bytes for backup copies.
+        """
+        w = self.world
+        job = session.job
+        s = w.state
+        spec = w.scenario.jobs[job]
+        tn = w.tenants[w.job_tenant[job]]
+        n = int(objects.shape[0])
+        ids = w.tasks.reserve(n)
+        sl = slice(ids.start, ids.stop)
+        local = objects - tn.first_object
+        wl = tn.objects.workload[local]
+        otype = tn.objects.otype[local]
+        t = w.tasks
+        t.job[sl] = job
+        t.session[sl] = session.id
+        t.object[sl] = objects
+        t.tenant[sl] = tn.idx
+        t.workload[sl] = wl
+        t.otype[sl] = otype
+        t.work_bytes[sl] = work
+        t.items[sl] = items
+        t.full[sl] = full
+        t.ready[sl] = w.env.now
+        s.grow(ids.stop)
+        s.phase[sl] = QUEUED
+        s.resume[sl] = 0.0
+        s.overhead[sl] = np.asarray(w.overhead_s)[wl]
+        rows = Rows(spec.type, wl, otype, work, items, full)
+        res = s.res[sl]
+        coef = s.coef[sl]
+        res[:] = 0
+        coef[:] = 0.0
+        for col, rec in enumerate(SHARED):
+            use = rec.use_for(spec.type)
+            if use is None:
+                continue
+            if rec.owner == "proxy":  # the proxy's resources: filled when the task starts
+                coef[:, col] = use.coefficient(rows, None)
+                continue
+            owner = owner_of(w, rec, use.role, job)
+            a = use.coefficient(rows, owner)
+            rid = getattr(owner, rec.attr)
+            if rec.per_workload:
+                rid = np.asarray(rid)[wl]
+            res[:, col] = np.where(a > 0, rid, 0)
+            coef[:, col] = a
+        if spec.type == "backup_copy":
+            s.cap[sl] = w.copy_thread_bps
+            s.comp[sl] = 1.0
+        else:
+            item_rate = np.asarray(w.items_per_s)[wl]
+            cal = w.scenario.calibration
+            for rec in PER_OBJECT:  # a per-object request rate caps the item rate
+                use = rec.use_for(spec.type)
+                if use is not None:
+                    limit = rec.capacity(None, cal)
+                    assert isinstance(limit, float)
+                    a = use.coefficient(rows, None)
+                    item_rate = np.where(
+                        a > 0, np.minimum(item_rate, limit / rec.window_s), item_rate
+                    )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                item_bps = item_rate * np.where(items > 0, work / items, np.inf)
+            if spec.type == "restore":
+                s.cap[sl] = np.minimum(_RESTORE_THREAD_BPS[wl], item_bps)
+                s.comp[sl] = 1.0
+            else:
+                repo = w.repositories[w.job_repo[job]]
+                s.cap[sl] = np.minimum(np.asarray(w.thread_bps)[wl], item_bps)
+                s.comp[sl] = np.asarray(repo.compression)[wl]
+        s.fixed_rate[sl] = self.fixed_rate_of(sl)
+        self.set_sids(sl)
+        return ids
+
+    def fixed_rate_of(self, sl: slice) -> np.ndarray:
+        """``TaskState.fixed_rate`` of the tasks in ``sl`` (the proxy's columns are checked at
+        start)."""
+        s = self.world.state
+        res = s.res[sl, PROXY_COLUMNS:]
+        uses_limited = (self.world._limited[res] & (s.coef[sl, PROXY_COLUMNS:] > 0)).any(axis=1)
+        cap = s.cap[sl]
+        fixed: np.ndarray = ~uses_limited & np.isfinite(cap) & (cap > 0.0)
+        return fixed
+
+    def set_sids(self, sl: slice) -> None:
+        """Number the distinct (non-proxy columns, coefficients) rows of new tasks."""
+        s = self.world.state
+        rows = np.concatenate(
+            [s.res[sl, PROXY_COLUMNS:], s.coef[sl, PROXY_COLUMNS:].view(np.int64)], axis=1
+        )
+        keys = rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
+        seen: dict[object, int] = {}  # the rows as bytes
+        base = self._sid_next
+        s.sid[sl] = [seen.setdefault(k, base + len(seen)) for k in keys]
+        self._sid_next += len(seen)
+
+    def pairs(self, task: int, px: Proxy) -> dict[int, float]:
+        """The resource map of ``task`` on ``px`` (cached: one per distinct row and proxy)."""
+        s = self.world.state
+        key = (s.v_sid[task], px.idx)
+        pairs = self._pairs_by.get(key)
+        if pairs is None:
+            res = s.res[task].copy()
+            res[:PROXY_COLUMNS] = px.res_row
+            pairs = pairs_of(res, s.coef[task])
+            if len(self._pairs_by) >= PAIRS_CACHE:
+                self._pairs_by.clear()
+            self._pairs_by[key] = pairs
+        return pairs
+
+
+def thread_bound(world: World, job_type: str, workloads: list[int]) -> float:
+    """The highest ceiling a task of this job type and these workloads can have."""
+    if job_type == "backup_copy":
+        return float(world.copy_thread_bps)
+    if job_type == "restore":
+        return float(max(_RESTORE_THREAD_BPS[w] for w in workloads))
+    return max(world.thread_bps[w] for w in workloads)
+
+
+def never_binding(world: World) -> np.ndarray:
+    """Resources that cannot saturate in this run, so a transfer whose finite resources are all
+    of them runs at its ceiling: a fixed-rate server, outside the fluid.
+
+    A resource of a ``skippable`` record (a proxy's processing or throttle, a repository's
+    bandwidth or request rate) qualifies when its capacity never changes (no request budget or
+    throttle watches it) and exceeds the most that could ever use it at once: every thread of
+    every proxy that may serve a job using it (its owner's members; every proxy if the timeline
+    can move proxies) at the highest ceiling of that job's kind, times the highest coefficient.
+    Tenant records are never skippable: they are what throttling is about.
+    """
+    sc = world.scenario
+    n_res = len(world.capacity)
+    n_px = len(world.proxies)
+    most = np.zeros((n_px, n_res))  # per proxy: the most one of its threads can use
+    every = list(range(n_px))
+    all_wl = list(range(len(d.WORKLOADS)))
+    for j, spec in enumerate(sc.jobs):
+        owner = world.job_owner[j]
+        if sc.timeline:
+            serve = every
+        elif owner >= 0:
+            serve = list(world.pools[owner].members)
+        else:
+            serve = [-1 - owner]
+        if spec.type == "backup_copy":
+            wl = all_wl  # a copy moves whatever its source job stored
+        else:
+            wl = [WORKLOAD_INDEX[w] for w in spec.workloads] or all_wl
+        rows = Rows.per_workload(spec.type, wl)
+        top = thread_bound(world, spec.type, wl)
+        on_proxy: list[tuple[str, float]] = []
+        uses: list[tuple[int, float]] = []
+        for rec in SHARED:
+            use = rec.use_for(spec.type)
+            if use is None or not rec.skippable:
+                continue
+            if rec.owner == "proxy":
+                on_proxy.append((rec.attr, float(np.max(use.coefficient(rows, None)))))
+            else:
+                res_owner = owner_of(world, rec, use.role, j)
+                a = float(np.max(use.coefficient(rows, res_owner)))
+                uses.append((getattr(res_owner, rec.attr), a))
+        for p in serve:
+            px = world.proxies[p]
+            for r, a in [*((getattr(px, attr), a) for attr, a in on_proxy), *uses]:
+                most[p, r] = max(most[p, r], top * a)
+    threads = np.asarray([px.threads for px in world.proxies], dtype=float)
+    bound = threads @ most
+    candidates = np.zeros(n_res, dtype=bool)
+    owners: dict[str, list[Any]] = {"proxy": world.proxies, "repository": world.repositories}
+    for rec in SHARED:
+        if rec.skippable:
+            for own in owners[rec.owner]:
+                candidates[getattr(own, rec.attr)] = True
+    candidates[0] = False
+    candidates[world.sharing.watched] = False
+    cap = world.capacity
+    out: np.ndarray = candidates & np.isfinite(cap) & (cap > 0.0) & (bound < cap * (1.0 - 1e-6))
+    return out
