@@ -6,27 +6,59 @@ never prints a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from sim.policies.registry import PolicyError
-from sim.scenario import LoadedScenario, ScenarioError, load_scenario
-from sim.units import format_bytes, format_duration
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sim.scenario import LoadedScenario
+
+# Everything else is imported inside the command that needs it (rich too), so `poolsim --help`
+# loads typer only, and `poolsim validate` loads the scenario layer but not pandas, matplotlib
+# or SimPy (tests/test_lazy_imports.py; `poolsim bench speed --only startup` times both).
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Simulate Veeam Backup for Microsoft 365 proxy pools.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: Rich's help panels would double the time of --help
 )
-out = Console()
-err = Console(stderr=True)
+
+
+class _LazyConsole:
+    """A Rich ``Console`` made on first use: every attribute is the real console's."""
+
+    __slots__ = ("_console", "_options")
+
+    def __init__(self, **options: Any) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
+
+    def _real(self) -> Console:
+        console = object.__getattribute__(self, "_console")
+        if console is None:
+            from rich.console import Console
+
+            console = Console(**object.__getattribute__(self, "_options"))
+            object.__setattr__(self, "_console", console)
+        return cast("Console", console)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # no __dict__ of its own: tools see attributes, not a dict
+            raise AttributeError(name)
+        return getattr(self._real(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._real(), name, value)
+
+
+out = cast("Console", _LazyConsole())
+err = cast("Console", _LazyConsole(stderr=True))
 
 SetOpt = Annotated[
     list[str] | None,
@@ -46,6 +78,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
+    from sim.scenario import ScenarioError, load_scenario
+
     try:
         return load_scenario(path, overrides or [])
     except ScenarioError as exc:
@@ -58,11 +92,11 @@ def validate(file: FileArg, set_: SetOpt = None) -> None:
     """Check a scenario file and its VB365 rules; print what it describes."""
     loaded = _load(file, set_)  # loading also builds every pool's policy with its params
     sc = loaded.spec
-    out.print(
-        f"[green]ok[/] {file}: {len(sc.tenants)} tenant(s), {len(sc.proxies)} proxies, "
-        f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
-        f"{sc.simulation.days} day(s); sha256 {loaded.digest[:12]}",
-        soft_wrap=True,
+    typer.echo(  # plain click output: Rich would add a fifth to the time of `validate`
+        f"{typer.style('ok', fg='green')} {file}: {len(sc.tenants)} tenant(s), "
+        f"{len(sc.proxies)} proxies, {len(sc.pools)} pool(s), {len(sc.repositories)} "
+        f"repositories, {len(sc.jobs)} job(s), {sc.simulation.days} day(s); "
+        f"sha256 {loaded.digest[:12]}"
     )
 
 
@@ -76,6 +110,8 @@ def schema(
     ] = False,
 ) -> None:
     """Print the scenario JSON Schema (or the Markdown reference generated from it)."""
+    import json
+
     from sim.scenario.reference import json_schema, markdown_reference
 
     text = markdown_reference() if markdown else json.dumps(json_schema(), indent=2) + "\n"
@@ -95,7 +131,9 @@ def schema(
 @app.command()
 def policies() -> None:
     """List the available distribution policies with their parameters and defaults."""
-    from sim.policies.registry import available, parameters
+    from rich.table import Table
+
+    from sim.policies.registry import PolicyError, available, parameters
 
     table = Table(title="Distribution policies")
     table.add_column("name")
@@ -127,7 +165,9 @@ def run(
 ) -> None:
     """Run a scenario once; print a summary and write the results folder."""
     from sim.experiment.run import simulate
+    from sim.policies.registry import PolicyError
     from sim.report.results import write_results
+    from sim.scenario import ScenarioError
 
     loaded = _load(file, set_)
     try:
@@ -230,10 +270,12 @@ def compare(
     import time
 
     from rich.progress import Progress
+    from rich.table import Table
 
     from sim.experiment.compare import check_policies
     from sim.experiment.compare import compare as run_compare
     from sim.experiment.executors import Executor
+    from sim.policies.registry import PolicyError
     from sim.report.experiment import comparison_table, write_comparison
 
     _check_confidence(confidence)
@@ -329,6 +371,8 @@ def sweep(
     from sim.experiment.executors import Executor
     from sim.experiment.sweep import SweepProgress
     from sim.experiment.sweep import sweep as run_sweep
+    from sim.policies.registry import PolicyError
+    from sim.scenario import ScenarioError
 
     _check_confidence(confidence)
     _load(file, set_)  # the base scenario's own errors first
@@ -391,6 +435,8 @@ def sweep(
 
 
 def _print_sweep(result: object) -> None:
+    from rich.table import Table
+
     from sim.experiment.sweep import SweepResult
     from sim.report.experiment import _fmt
 
@@ -463,10 +509,13 @@ def size(
     results: ResultsOpt = Path("results"),
 ) -> None:
     """Find the smallest pool that meets the backup window with the given confidence."""
+    from rich.table import Table
+
     from sim.experiment.executors import Executor
     from sim.experiment.sizing import size as run_size
     from sim.experiment.sizing import size_problem
     from sim.report.experiment import SIZE_COLUMNS, size_evidence, write_size
+    from sim.scenario import ScenarioError
 
     if not 0.0 < confidence <= 1.0:
         raise _fail(f"--confidence must be in (0, 1], got {confidence}")
@@ -546,7 +595,10 @@ def size(
 
 def print_summary(result: object) -> None:
     """The Rich summary table of one run."""
+    from rich.table import Table
+
     from sim.experiment.run import RunResult
+    from sim.units import format_bytes, format_duration
 
     assert isinstance(result, RunResult)
     sc = result.scenario.spec
@@ -642,6 +694,8 @@ def bench_check(
     baselines: BaselinesOpt = None,
 ) -> None:
     """Run a bench set and compare its metrics with the baselines; exit 1 on a regression."""
+    from rich.table import Table
+
     from sim.bench.regression import (
         BenchError,
         LoadedSet,
@@ -714,6 +768,8 @@ def bench_update(
     baselines: BaselinesOpt = None,
 ) -> None:
     """Run a bench set and write its baselines (after an intended model change)."""
+    from rich.table import Table
+
     from sim.bench.regression import BenchError, LoadedSet, run_scenario, write_baseline
 
     bench = _load_set(bench_set, baselines)
@@ -762,6 +818,10 @@ def bench_speed(
     ] = None,
 ) -> None:
     """Measure speed: M/M/8 vs an idiomatic SimPy model, a large scenario, a sweep."""
+    import json
+
+    from rich.table import Table
+
     from sim.bench.speed import SCENARIO_QUICK_SET, SWEEP_POINTS, SWEEP_WORKERS, run_speed
 
     parts = list(only or ["scenario", "synthetic", "sweep"])

@@ -40,9 +40,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-import sim
 from sim.experiment.run import RunResult, simulate
 from sim.policies.registry import PolicyError
+from sim.provenance import __version__
 from sim.report.results import atomic_write_text
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.yamlsource import format_path, load_yaml_file, position_of
@@ -263,7 +263,7 @@ def write_baseline(bench: LoadedSet, sc: BenchScenario, metrics: dict[str, float
         "seed": sc.seed,
         "policy": sc.policy,
         "set_overrides": list(sc.set),
-        "poolsim_version": sim.__version__,
+        "poolsim_version": __version__,
         "metrics": {k: _json_number(v) for k, v in metrics.items()},
     }
     atomic_write_text(path, json.dumps(doc, indent=2) + "\n")

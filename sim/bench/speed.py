@@ -30,9 +30,9 @@ from typing import Any
 
 import yaml
 
-import sim
 from sim.bench.reference import erlang_c_sojourn, mmc_simpy
 from sim.experiment.run import simulate
+from sim.provenance import __version__
 from sim.scenario import load_scenario, load_scenario_text
 
 MB = 1e6
@@ -225,7 +225,7 @@ def machine_info() -> dict[str, Any]:
         "load_average": load,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "poolsim": sim.__version__,
+        "poolsim": __version__,
     }
 
 

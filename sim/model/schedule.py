@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from sim.scenario.schema import WEEKDAYS, ScheduleSpec
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where a grid is built: validating a scenario stays numpy-free
 
 DAY_S = 86_400.0
 HOUR_S = 3_600.0
@@ -21,6 +23,8 @@ def parse_allowed_hours(entries: list[str]) -> np.ndarray:
     ('20-06' on Monday allows Monday 20:00-24:00 and Tuesday 00:00-06:00); '00-24' is all day.
     Raises ValueError naming the bad entry and the allowed form.
     """
+    import numpy as np
+
     grid = np.zeros(168, dtype=bool)
     for entry in entries:
         m = _ENTRY.match(entry.lower())

@@ -195,7 +195,7 @@ def _write_folder(base: Path, prefix: str, fill: Callable[[Path], None]) -> Path
 
 
 def _manifest(loaded: Any, command: list[str] | None, extra: dict[str, Any]) -> dict[str, Any]:
-    from sim import __version__
+    from sim.provenance import __version__
 
     return {
         "poolsim_version": __version__,
