@@ -807,33 +807,43 @@ def bench_speed(
     ] = Path("scenarios/enterprise-100k.yaml"),
     set_: SetOpt = None,
     sweep_scenario: Annotated[
-        Path, typer.Option(help="The scenario the 32-point sweep varies.")
+        Path, typer.Option(help="The scenario the 32-point sweep varies and startup validates.")
     ] = Path("scenarios/quickstart.yaml"),
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only this part: scenario, synthetic, sweep (repeatable)."),
+        typer.Option(
+            "--only",
+            help="Run only this part: scenario, synthetic, sweep, startup (repeatable).",
+        ),
     ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
     ] = None,
 ) -> None:
-    """Measure speed: M/M/8 vs an idiomatic SimPy model, a large scenario, a sweep."""
+    """Measure speed: M/M/8 vs an idiomatic SimPy model, a large scenario, a sweep, startup."""
     import json
 
     from rich.table import Table
 
-    from sim.bench.speed import SCENARIO_QUICK_SET, SWEEP_POINTS, SWEEP_WORKERS, run_speed
+    from sim.bench.speed import (
+        SCENARIO_QUICK_SET,
+        STARTUP_GOALS,
+        SWEEP_POINTS,
+        SWEEP_WORKERS,
+        run_speed,
+    )
 
-    parts = list(only or ["scenario", "synthetic", "sweep"])
-    bad = [p for p in parts if p not in ("scenario", "synthetic", "sweep")]
+    parts = list(only or ["scenario", "synthetic", "sweep", "startup"])
+    bad = [p for p in parts if p not in ("scenario", "synthetic", "sweep", "startup")]
     if bad:
-        raise _fail(f"--only {bad[0]!r}: expected scenario, synthetic or sweep")
+        raise _fail(f"--only {bad[0]!r}: expected scenario, synthetic, sweep or startup")
     scenario_set = list(set_ or [])
     if quick and not scenario_set and scenario == Path("scenarios/enterprise-100k.yaml"):
         scenario_set = list(SCENARIO_QUICK_SET)
     for needed, path, sets in (
         ("scenario", scenario, scenario_set),
         ("sweep", sweep_scenario, []),
+        ("startup", sweep_scenario, []),
     ):
         if needed in parts:
             _load(path, sets)  # a bad or missing file exits 2 before anything runs
@@ -907,10 +917,26 @@ def bench_speed(
             f"{sw['parallel_wall_s']:,.1f} s wall",
             f"speed-up {sw['speedup']:.2f}×",
         )
+    st = report.startup
+    if st:
+        t.add_row(
+            f"startup ({st['rounds']:.0f} rounds, medians): python -c 'import typer'",
+            f"{st['typer_cpu_s'] * 1000:,.0f} ms CPU ({st['typer_wall_s'] * 1000:,.0f} wall)",
+            "",
+        )
+        for key, label in (("help", "poolsim --help"), ("validate", "poolsim validate quickstart")):
+            limit = STARTUP_GOALS[key]
+            ok = st[f"{key}_ratio"] <= limit
+            t.add_row(
+                f"  {label}",
+                f"{st[f'{key}_cpu_s'] * 1000:,.0f} ms CPU = {st[f'{key}_ratio']:.2f}× "
+                f"(wall {st[f'{key}_wall_ratio']:.2f}×)",
+                f"[green]≤ {limit:g}× met[/]" if ok else f"[red]≤ {limit:g}× not met[/]",
+            )
     out.print(t)
     load = report.machine.get("load_average") or []
     out.print(
-        f"{report.machine['cpus']} CPUs, load average "
+        f"{report.machine['cpus']} CPUs ({report.machine['cpu_model']}), load average "
         f"{' '.join(f'{x:.2f}' for x in load) or 'n/a'}; Python {report.machine['python']}"
     )
     if json_out is not None:
