@@ -200,3 +200,26 @@ def test_the_walk_sees_every_kind_of_import() -> None:
     assert floor("sim.units") == floor("sim.provenance") == 0
     # a function-local import is seen (cli imports almost everything inside its commands)
     assert any(t.startswith("sim.experiment") for t, _ in GRAPH["sim.cli"])
+
+
+UNITS = {"DAY_S", "HOUR_S", "GB", "MB"}
+# Copies of the shared units in modules other helpers are moving (the lead empties this).
+KNOWN_UNIT_COPIES = {"sim.model.world", "sim.model.schedule", "sim.model.job"}
+
+
+def test_shared_units_are_defined_once_in_defaults() -> None:
+    """DAY_S, HOUR_S, GB and MB come from sim/defaults.py; no module keeps its own copy."""
+    copies = set()
+    for module, path in MODULES.items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
+            if any(isinstance(t, ast.Name) and t.id in UNITS for t in targets):
+                copies.add(module)
+    assert copies - KNOWN_UNIT_COPIES == {"sim.defaults"}
+    assert copies >= KNOWN_UNIT_COPIES, f"fixed, remove: {sorted(KNOWN_UNIT_COPIES - copies)}"

@@ -40,6 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim.defaults import GB
 from sim.experiment.run import RunResult, simulate
 from sim.policies.registry import PolicyError
 from sim.provenance import __version__
@@ -63,7 +64,6 @@ DEFAULT_BASELINES = Path("results/baselines")
 """Baseline root when the set file names none (relative to the current directory)."""
 
 BASELINE_FORMAT = 1
-GB = 1e9
 
 
 class BenchError(Exception):

@@ -36,11 +36,11 @@ from typing import Any
 import yaml
 
 from sim.bench.reference import erlang_c_sojourn, mmc_simpy
+from sim.defaults import MB
 from sim.experiment.run import simulate
 from sim.provenance import __version__
 from sim.scenario import load_scenario, load_scenario_text
 
-MB = 1e6
 MM8_SERVERS = 8
 MM8_LOAD = 0.9
 MM8_TASKS = 200_000

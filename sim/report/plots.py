@@ -13,10 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from sim.defaults import GB, HOUR_S
 from sim.experiment.run import RunResult
-
-GB = 1e9
-HOUR_S = 3600.0
 
 
 def _save(fig: Figure, path: Path) -> None:
