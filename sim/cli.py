@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from sim.errors import ScenarioError
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -78,7 +80,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario import load_scenario
 
     try:
         return load_scenario(path, overrides or [])
@@ -87,16 +89,78 @@ def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
         raise typer.Exit(2) from None
 
 
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Treat warnings (e.g. events after the last session) as errors."),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Go on even if the run is estimated to need more memory than there is."
+    ),
+]
+
+
+def _check_inputs(loaded: LoadedScenario, strict: bool, force: bool) -> object:
+    """What validate checks beyond loading (run does the same): warnings (errors under
+    --strict), every inventory and trace CSV, and the memory estimate (refused unless --force).
+    Returns the InputCheck."""
+    from sim.workload.check import check_inputs, too_big
+
+    for warning in loaded.warnings:
+        err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+    if strict and loaded.warnings:
+        n = len(loaded.warnings)
+        err.print(
+            f"{n} warning{'' if n == 1 else 's'} treated as error{'' if n == 1 else 's'} "
+            "(--strict)",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(2)
+    try:
+        check = check_inputs(loaded)
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if not check.fits:
+        if not force:
+            err.print(str(too_big(loaded, check)), highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(2)
+        err.print(f"warning: {check.summary()}: going on (--force)", highlight=False, markup=False)
+    return check
+
+
 @app.command()
-def validate(file: FileArg, set_: SetOpt = None) -> None:
-    """Check a scenario file and its VB365 rules; print what it describes."""
+def validate(
+    file: FileArg, set_: SetOpt = None, strict: StrictOpt = False, force: ForceOpt = False
+) -> None:
+    """Check a scenario file, its VB365 rules and every CSV it names; estimate the run's size.
+
+    A 'module:Class' policy is the user's own Python code: validate imports it, and so runs it.
+    """
     loaded = _load(file, set_)  # loading also builds every pool's policy with its params
+    check = _check_inputs(loaded, strict, force)
+    from sim.workload.check import InputCheck
+
+    assert isinstance(check, InputCheck)
+    for note in loaded.notes:
+        out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    for name in check.plugins:
+        out.print(
+            f"note: policy '{name}' is user code: validate imported (and so ran) module "
+            f"'{name.split(':', 1)[0]}'",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     sc = loaded.spec
-    typer.echo(  # plain click output: Rich would add a fifth to the time of `validate`
-        f"{typer.style('ok', fg='green')} {file}: {len(sc.tenants)} tenant(s), "
-        f"{len(sc.proxies)} proxies, {len(sc.pools)} pool(s), {len(sc.repositories)} "
-        f"repositories, {len(sc.jobs)} job(s), {sc.simulation.days} day(s); "
-        f"sha256 {loaded.digest[:12]}"
+    out.print(
+        f"[green]ok[/] {file}: {len(sc.tenants)} tenant(s), {len(sc.proxies)} proxies, "
+        f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
+        f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
+        soft_wrap=True,
+        highlight=False,
     )
 
 
@@ -118,7 +182,7 @@ def schema(
     if output is None:
         sys.stdout.write(text)
     else:
-        from sim.report.results import atomic_write_text
+        from sim.atomic import atomic_write_text
 
         try:
             atomic_write_text(output, text)
@@ -162,14 +226,16 @@ def run(
     policy: Annotated[str | None, typer.Option(help="Use this policy in every pool.")] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Run a scenario once; print a summary and write the results folder."""
     from sim.experiment.run import simulate
     from sim.policies.registry import PolicyError
-    from sim.report.results import write_results
-    from sim.scenario import ScenarioError
+    from sim.report.folders import write_results
 
     loaded = _load(file, set_)
+    _check_inputs(loaded, strict, force)
     try:
         with err.status(f"simulating {loaded.spec.name} ..."):
             result = simulate(loaded, seed=seed, policy=policy)
@@ -276,7 +342,8 @@ def compare(
     from sim.experiment.compare import compare as run_compare
     from sim.experiment.executors import Executor
     from sim.policies.registry import PolicyError
-    from sim.report.experiment import comparison_table, write_comparison
+    from sim.report.folders import write_comparison
+    from sim.report.tables import comparison_table
 
     _check_confidence(confidence)
     loaded = _load(file, set_)
@@ -316,7 +383,7 @@ def compare(
     out.print(t)
     diff = result.differences
     if not diff.empty:
-        from sim.report.experiment import HEADLINE, _fmt
+        from sim.report.tables import HEADLINE, fmt
 
         heads = {(s, m): label for s, m, label in HEADLINE}
         sig = diff[diff["significant"]]
@@ -324,8 +391,8 @@ def compare(
             label = heads.get((r.scope, r.metric))
             if label is not None:
                 out.print(
-                    f"  {r.policy} vs {r.baseline}: {label} {_fmt(r.mean_diff)} "
-                    f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] (paired, significant)",
+                    f"  {r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
+                    f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
                     highlight=False,
                 )
     for e in result.errors:
@@ -372,7 +439,6 @@ def sweep(
     from sim.experiment.sweep import SweepProgress
     from sim.experiment.sweep import sweep as run_sweep
     from sim.policies.registry import PolicyError
-    from sim.scenario import ScenarioError
 
     _check_confidence(confidence)
     _load(file, set_)  # the base scenario's own errors first
@@ -438,7 +504,7 @@ def _print_sweep(result: object) -> None:
     from rich.table import Table
 
     from sim.experiment.sweep import SweepResult
-    from sim.report.experiment import _fmt
+    from sim.report.tables import fmt
 
     assert isinstance(result, SweepResult)
     keys = [k for k, _ in result.grid]
@@ -463,7 +529,7 @@ def _print_sweep(result: object) -> None:
             else:
                 hw = float(r["half_width"].iloc[0])
                 mean = float(r["mean"].iloc[0])
-                row.append(_fmt(mean) if hw != hw else f"{_fmt(mean)} ± {_fmt(hw)}")
+                row.append(fmt(mean) if hw != hw else f"{fmt(mean)} ± {fmt(hw)}")
         row.append("ok" if p["status"] == "ok" else f"[red]{p['failed']} failed[/]")
         t.add_row(*row)
     out.print(t)
@@ -482,11 +548,23 @@ def _print_sweep(result: object) -> None:
 def size(
     file: FileArg,
     target: Annotated[str, typer.Option(help="What must be met: 'window'.")] = "window",
+    compliance: Annotated[
+        float,
+        typer.Option(
+            help="Required share of replications meeting the target (0 < c <= 1), shown by "
+            "the lower confidence bound, not the point estimate."
+        ),
+    ] = 0.9,
     confidence: Annotated[
         float,
-        typer.Option(help="Required fraction of replications meeting the target (0 < c <= 1)."),
+        typer.Option(
+            help="Confidence of that lower bound (one-sided Wilson), 0.5 <= c < 1; 0.5 decides "
+            "on the point estimate."
+        ),
     ] = 0.95,
-    replications: ReplicationsOpt = 20,
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", min=1, help="Replications per size.")
+    ] = 30,
     pool: Annotated[str | None, typer.Option(help="Pool to size (default: the only one).")] = None,
     proxy: Annotated[
         str | None, typer.Option(help="Template of added proxies (default: first member).")
@@ -508,34 +586,51 @@ def size(
     scheduler: SchedulerOpt = None,
     results: ResultsOpt = Path("results"),
 ) -> None:
-    """Find the smallest pool that meets the backup window with the given confidence."""
+    """Find the smallest pool that meets the backup window, decided on a lower confidence bound;
+    stop early, naming the bottleneck, when more proxies cannot help."""
+    from rich.progress import Progress
     from rich.table import Table
 
     from sim.experiment.executors import Executor
+    from sim.experiment.sizing import SizeProgress, SizeStep, check_size_options, size_problem
     from sim.experiment.sizing import size as run_size
-    from sim.experiment.sizing import size_problem
-    from sim.report.experiment import SIZE_COLUMNS, size_evidence, write_size
-    from sim.scenario import ScenarioError
+    from sim.report.folders import write_size
+    from sim.report.tables import SIZE_COLUMNS, size_evidence
 
-    if not 0.0 < confidence <= 1.0:
-        raise _fail(f"--confidence must be in (0, 1], got {confidence}")
     try:
         size_problem(file, set_ or [], pool, proxy, job or [], target)
+        # the option checks (ranges, enough replications) before any worker starts
+        check_size_options(compliance, confidence, replications, min_size, max_size)
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     ex = _executor(executor, jobs, scheduler)
     assert isinstance(ex, Executor)
+    bar = _progress()
+    assert isinstance(bar, Progress)
+    task = bar.add_task("size", total=None)
 
-    def shown(n: int, c: float) -> None:
-        mark = "[green]meets[/]" if c >= confidence else "[red]misses[/]"
-        err.print(f"  pool size {n:>3}: compliance {c:.0%} {mark}", highlight=False)
+    def shown(st: SizeStep) -> None:
+        mark = "[green]meets[/]" if st.passes else "[red]misses[/]"
+        bar.console.print(
+            f"  pool size {st.pool_size:>3}: {st.met}/{st.replications} met, compliance "
+            f"{st.compliance:.0%}, lower bound {st.lower:.0%} {mark}",
+            highlight=False,
+        )
+
+    def progress(p: SizeProgress) -> None:
+        bar.update(
+            task,
+            completed=p.runs_done,
+            total=p.runs_bound,
+            description=f"size {p.pool_size} (runs, at most)",
+        )
 
     try:
-        with ex:
+        with ex, bar:
             result = run_size(
                 file,
-                confidence,
+                compliance,
                 replications,
                 target,
                 pool,
@@ -547,13 +642,14 @@ def size(
                 set_ or [],
                 ex,
                 shown,
+                confidence=confidence,
+                on_progress=progress,
             )
+            done = bar.tasks[0].completed
+            bar.update(task, total=done, completed=done, description="size: done")
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    except RuntimeError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
     t = Table(title=f"Evidence: window compliance vs size of pool '{result.pool}'")
     for col in SIZE_COLUMNS:
         t.add_column(col, justify="right")
@@ -567,10 +663,16 @@ def size(
             "would settle it"
         )
     jobs_text = ", ".join(result.jobs)
-    if result.answer is None:
+    bound = f"lower {confidence:.0%} confidence bound"
+    if result.error is not None:
+        err.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
+    elif result.stop_reason is not None:
+        out.print(f"[red]{result.stop_reason}[/]", highlight=False, soft_wrap=True)
+    elif result.answer is None:
         out.print(
-            f"[red]no pool size up to {max_size} meets the window of {jobs_text} in "
-            f"{confidence:.0%} of replications[/]"
+            f"[red]no pool size up to {max_size} meets the window of {jobs_text}: the {bound} "
+            f"of compliance stays below {compliance:.0%}[/]",
+            soft_wrap=True,
         )
     else:
         extra = (
@@ -578,11 +680,14 @@ def size(
             if result.answer != result.current
             else " (today's size)"
         )
+        row = result.curve.set_index("pool_size").loc[result.answer]
         out.print(
             f"answer: [bold]{result.answer}[/] proxies in pool '{result.pool}'{extra} meet the "
-            f"window of {jobs_text} in at least {confidence:.0%} of {replications} replications; "
-            f"added proxies are copies of '{result.template}'",
+            f"window of {jobs_text} in {row['compliance']:.0%} of {replications} replications "
+            f"({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added proxies are copies "
+            f"of '{result.template}'",
             highlight=False,
+            soft_wrap=True,
         )
     try:
         folder = write_size(result, results, sys.argv)
@@ -940,7 +1045,7 @@ def bench_speed(
         f"{' '.join(f'{x:.2f}' for x in load) or 'n/a'}; Python {report.machine['python']}"
     )
     if json_out is not None:
-        from sim.report.results import atomic_write_text
+        from sim.atomic import atomic_write_text
 
         try:
             atomic_write_text(json_out, json.dumps(report.as_dict(), indent=2) + "\n")

@@ -122,7 +122,7 @@ def test_identical_results_serial_processes_dask(tmp_path: Path) -> None:
     LocalCluster (2 worker processes, 1 thread each)."""
     path = _write(tmp_path, pool_yaml(tasks=200))
     loaded = sim.load_scenario(path)
-    grid = ["synthetic.arrivals.rate=0.8,1.4", "proxies.p1.threads=1,2"]
+    grid = ["synthetic.arrivals.rate=0.8/s,1.4/s", "proxies.p1.threads=1,2"]
     tables: dict[str, pd.DataFrame] = {}
     runs: dict[str, pd.DataFrame] = {}
     executors: dict[str, Any] = {
@@ -174,7 +174,7 @@ def test_sweep_bad_key_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_sweep_resumes_without_redoing_points(tmp_path: Path) -> None:
     path = _write(tmp_path, pool_yaml(tasks=200))
-    grid = ["synthetic.arrivals.rate=0.6,1.0,1.4"]
+    grid = ["synthetic.arrivals.rate=0.6/s,1.0/s,1.4/s"]
     out = tmp_path / "sw"
 
     class Stop(Exception):
@@ -232,7 +232,7 @@ def test_size_finds_the_known_answer(tmp_path: Path) -> None:
     """12 one-hour mailboxes on one-thread proxies, 3.5 h window: n proxies finish in
     ceil(12/n) hours, so 4 is the smallest pool that meets it (3 needs 4 h)."""
     path = _write(tmp_path, _backup_yaml(members=2))
-    res = size(path, confidence=0.95, replications=3, max_size=16)
+    res = size(path, compliance=0.5, replications=3, max_size=16)
     assert res.answer == 4 and res.monotone
     curve = res.curve.set_index("pool_size")
     assert curve.loc[3, "compliance"] == 0.0 and curve.loc[4, "compliance"] == 1.0
@@ -240,7 +240,8 @@ def test_size_finds_the_known_answer(tmp_path: Path) -> None:
     assert curve.loc[3, "makespan_max_h_mean"] == pytest.approx(4.0, rel=1e-6)
     assert 2 in curve.index  # today's size was evaluated
     # from a larger pool it searches down to the same answer
-    assert size(_write(tmp_path, _backup_yaml(members=7), "b.yaml"), replications=2).answer == 4
+    big = _write(tmp_path, _backup_yaml(members=7), "b.yaml")
+    assert size(big, compliance=1.0, confidence=0.5, replications=2).answer == 4
 
 
 def test_size_errors(tmp_path: Path) -> None:
@@ -254,7 +255,7 @@ def test_size_errors(tmp_path: Path) -> None:
     no_window = _write(tmp_path, _backup_yaml(members=2, window=None), "n.yaml")
     with pytest.raises(ScenarioError, match="has a backup window"):
         size(no_window)
-    res = size(path, replications=1, max_size=3)
+    res = size(path, compliance=1.0, confidence=0.5, replications=1, max_size=3)
     assert res.answer is None
 
 
@@ -281,7 +282,7 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
             "sweep",
             str(syn),
             "-g",
-            "synthetic.arrivals.rate=0.5,1.0",
+            "synthetic.arrivals.rate=0.5/s,1.0/s",
             "-r",
             "2",
             "-j",
@@ -295,7 +296,10 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
     assert (tmp_path / "sw" / "sweep.parquet").exists()
 
     fixed = _write(tmp_path, _backup_yaml(members=2), "f.yaml")
-    r = runner.invoke(app, ["size", str(fixed), "-r", "2", "-j", "1", "--results", res])
+    r = runner.invoke(
+        app,
+        ["size", str(fixed), "-r", "2", "--confidence", "0.5", "-j", "1", "--results", res],
+    )
     assert r.exit_code == 0, r.output
     assert "answer: 4 proxies" in r.output
     (folder,) = (tmp_path / "res" / "fixed").glob("size-*")
@@ -343,7 +347,7 @@ def test_cli_sweep_interrupted_by_ctrl_c_resumes(tmp_path: Path) -> None:
     syn = _write(tmp_path, pool_yaml(tasks=10000))  # long enough for SIGINT to land mid-sweep
     out = tmp_path / "sw"
     poolsim = Path(sys.executable).with_name("poolsim")
-    grid = "synthetic.arrivals.rate=0.4..1.8:0.2"
+    grid = "synthetic.arrivals.rate=0.4..1.8:0.2/s"
     cmd = [str(poolsim), "sweep", str(syn), "-g", grid, "-r", "2", "-j", "2", "--out", str(out)]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
@@ -372,7 +376,7 @@ def test_sweep_does_not_reuse_points_of_another_model(
     from sim import provenance
 
     path = _write(tmp_path, pool_yaml(tasks=100))
-    grid = ["synthetic.arrivals.rate=0.6,1.0"]
+    grid = ["synthetic.arrivals.rate=0.6/s,1.0/s"]
     out = tmp_path / "sw"
     first = sweep(path, grid, replications=1, seed=1, folder=out)
     assert (first.skipped, first.ran) == (0, 2)
@@ -387,7 +391,7 @@ def test_sweep_does_not_reuse_points_of_another_model(
 
 def test_model_fingerprint_is_stable_and_in_run_manifests(tmp_path: Path) -> None:
     from sim.provenance import model_fingerprint
-    from sim.report.results import manifest
+    from sim.report.folders import manifest
 
     fp = model_fingerprint()
     assert len(fp) == 64 and fp == model_fingerprint()

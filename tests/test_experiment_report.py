@@ -25,7 +25,7 @@ from helpers.scenario import (
 from validation.oracle import synthetic_scenario
 
 import sim
-from sim.report.experiment import write_comparison, write_size
+from sim.report.folders import write_comparison, write_size
 
 CHECK = """
 <script>
@@ -130,7 +130,7 @@ def test_size_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    result = sim.size(path, replications=2)
+    result = sim.size(path, confidence=0.5, replications=2)
     folder = write_size(result, tmp_path / "res", command=["test"])
     dom = _rendered(browser, tmp_path, folder / "report.html", images=1)
     for cls in ("meta", "evidence"):

@@ -17,6 +17,7 @@ import sim.cli
 from sim.cli import app
 from sim.policies import PolicyError, available, make_policy, registry, resolve
 from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.schema import with_units
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "policies"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -36,7 +37,7 @@ def scenario(policy: str | dict[str, Any], tasks: int = 200) -> str:
             "tasks": tasks,
         },
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 @pytest.fixture(autouse=True)
@@ -287,7 +288,7 @@ def test_policy_problems_come_with_rule_problems(tmp_path: Path) -> None:
     data = yaml.safe_load(scenario("nope"))
     data["pools"].append({"name": "pool-b", "members": ["p0"], "policy": "jsq"})
     path = tmp_path / "two.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(with_units(data), sort_keys=False), encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     paths = {p.path for p in info.value.problems}

@@ -31,6 +31,7 @@ from sim.policies import (
     parameters,
 )
 from sim.policies.affinity import hash64
+from sim.scenario.schema import with_units
 
 ROOT = Path(__file__).resolve().parent.parent
 PUSH = (
@@ -655,7 +656,7 @@ def synthetic(
             "tasks": tasks,
         },
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def run(text: str, **kw: Any) -> sim.RunResult:
@@ -726,7 +727,7 @@ def backup(policy: str, days: int = 2, jobs: int = 1, threads: int = 2) -> str:
         },
         "simulation": {"days": days},
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def proxy_by_object(r: sim.RunResult) -> dict[int, list[str]]:

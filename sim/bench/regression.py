@@ -40,12 +40,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim.atomic import atomic_write_text
 from sim.defaults import GB
+from sim.errors import ScenarioError
 from sim.experiment.run import RunResult, simulate
 from sim.policies.registry import PolicyError
 from sim.provenance import __version__
-from sim.report.results import atomic_write_text
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import load_scenario
 from sim.scenario.yamlsource import format_path, load_yaml_file, position_of
 
 DEFAULT_METRICS = (

@@ -40,6 +40,7 @@ from sim.defaults import MB
 from sim.experiment.run import simulate
 from sim.provenance import __version__
 from sim.scenario import load_scenario, load_scenario_text
+from sim.scenario.schema import with_units
 
 MM8_SERVERS = 8
 MM8_LOAD = 0.9
@@ -110,7 +111,7 @@ def mm8_scenario_text(tasks: int) -> str:
             "target": "pool",
         },
     }
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.safe_dump(with_units(doc), sort_keys=False)
 
 
 def bench_synthetic(tasks: int, seed: int = 1) -> dict[str, float]:
