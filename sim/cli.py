@@ -58,6 +58,12 @@ class _LazyConsole:
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._real(), name, value)
 
+    def __enter__(self) -> Console:  # Rich's Live and Progress enter their console
+        return self._real().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._real().__exit__(*exc)
+
 
 out = cast("Console", _LazyConsole())
 err = cast("Console", _LazyConsole(stderr=True))
