@@ -234,7 +234,8 @@ def test_a_plugin_without_params_lists_its_init_arguments() -> None:
         def select(self, task: int, candidates: Sequence[int], view: Any) -> int:
             return candidates[0]
 
-    assert [(p.name, p.default) for p in parameters(Legacy)] == [("threshold", 3)]
+    assert [(p.name, p.type, p.default) for p in parameters(Legacy)] == [("threshold", "int", 3)]
+    assert Legacy(threshold=5).threshold == 5
 
 
 # -- random -----------------------------------------------------------------------------------
