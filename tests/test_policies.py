@@ -179,6 +179,9 @@ def test_policies_command_lists_all_seventeen(monkeypatch: pytest.MonkeyPatch) -
     listed = set(re.findall(r"^│ (\w+)\s+│ (push|pull)", result.output, re.M))
     assert {n for n, _ in listed} >= set(ALL)
     assert ("jsq", "push") in listed and ("pull_fair_jobs", "pull") in listed
+    # each policy's parameters with their types and defaults
+    for shown in ("d: int = 2", "replace: bool = False", "load_factor: float = 1.25"):
+        assert shown in result.output, shown
 
 
 def test_unknown_parameter_is_a_policy_error() -> None:
