@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-all lint typecheck docs clean
+.PHONY: run test test-fast test-all lint typecheck docs notebooks constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "poolsim needs Python 3.11+"'
@@ -39,6 +39,16 @@ test-all: lint typecheck
 
 docs: $(STAMP)
 	$(BIN)/poolsim schema --markdown -o docs/scenario-reference.md
+
+# The notebooks' source is notebooks/*.py (jupytext py:percent, paired by notebooks/jupytext.toml);
+# this writes each stripped .ipynb from its script, keeping the cell ids.
+# constraints.txt pins every package of poolsim[dev,dask], transitive ones too (pip's resolver,
+# keeping today's pins where it can; `scripts/compile_constraints.py --upgrade` resolves afresh).
+constraints: $(STAMP)
+	$(BIN)/python scripts/compile_constraints.py
+
+notebooks: $(STAMP)
+	cd notebooks && ../$(BIN)/jupytext --to ipynb --update *.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -11,18 +11,21 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from sim.defaults import HORIZON_MARGIN_DAYS
 from sim.errors import ScenarioError
-from sim.policies.registry import PolicyError
-from sim.scenario import LoadedScenario, load_scenario
-from sim.units import format_bytes, format_duration
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sim.scenario import LoadedScenario
+
+# Everything else is imported inside the command that needs it (rich too), so `poolsim --help`
+# loads typer only, and `poolsim validate` loads the scenario layer but not pandas, matplotlib
+# or SimPy (tests/test_lazy_imports.py; `poolsim bench speed --only startup` times both).
 
 SAFETY_MARGIN_DAYS = HORIZON_MARGIN_DAYS
 """The simulation horizon is the simulated days plus this margin (``sim.defaults``): work still
@@ -55,9 +58,60 @@ app = typer.Typer(
     "missing · 130 Ctrl-C, 143 SIGTERM (one line says what was kept). See README.md, "
     "'Exit statuses'.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: Rich's help panels would double the time of --help
 )
-out = Console(emoji=False)  # ":100:" in "s.yaml:100:5" is a line number, not 💯
-err = Console(stderr=True, emoji=False)
+
+
+class _LazyConsole:
+    """A Rich ``Console`` made on first use: every attribute is the real console's."""
+
+    __slots__ = ("_console", "_options")
+
+    def __init__(self, **options: Any) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
+
+    def _real(self) -> Console:
+        console = object.__getattribute__(self, "_console")
+        if console is None:
+            from rich.console import Console
+
+            console = Console(**object.__getattribute__(self, "_options"))
+            object.__setattr__(self, "_console", console)
+        return cast("Console", console)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # no __dict__ of its own: tools see attributes, not a dict
+            raise AttributeError(name)
+        return getattr(self._real(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._real(), name, value)
+
+    def __enter__(self) -> Console:  # Rich's Live and Progress enter their console
+        return self._real().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._real().__exit__(*exc)
+
+
+out = cast("Console", _LazyConsole(emoji=False))  # ":100:" in "s.yaml:100:5" is a line, not 💯
+err = cast("Console", _LazyConsole(stderr=True, emoji=False))
+
+
+def escape(text: str) -> str:
+    """Rich markup escaped (``[/]`` in a name, path or CSV value is text, not markup)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def Table(*args: Any, **kwargs: Any) -> Any:
+    """A Rich ``Table``, imported on first use."""
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
 
 SetOpt = Annotated[
     list[str] | None,
@@ -119,6 +173,8 @@ def _written(exc: BaseException) -> Path | None:
 
 
 def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
+    from sim.scenario import load_scenario
+
     try:
         return load_scenario(path, overrides or [])
     except ScenarioError as exc:
@@ -132,7 +188,7 @@ def _plugin_raised(exc: BaseException, loaded: LoadedScenario, forced: str | Non
     import inspect
     import traceback
 
-    from sim.policies.registry import resolve
+    from sim.policies.registry import PolicyError, resolve
 
     names = {forced} if forced else set()
     for pool in loaded.spec.pools:
@@ -235,6 +291,7 @@ def schema(
     ] = False,
 ) -> None:
     """Print the scenario JSON Schema (or the Markdown reference generated from it)."""
+
     from sim.scenario.reference import json_schema, markdown_reference
 
     text = markdown_reference() if markdown else json.dumps(json_schema(), indent=2) + "\n"
@@ -254,7 +311,9 @@ def schema(
 @app.command()
 def policies() -> None:
     """List the available distribution policies with their parameters and defaults."""
-    from sim.policies.registry import available, parameters
+    from rich.table import Table
+
+    from sim.policies.registry import PolicyError, available, parameters
 
     table = Table(title="Distribution policies")
     table.add_column("name")
@@ -288,6 +347,7 @@ def run(
 ) -> None:
     """Run a scenario once; print a summary and write the results folder."""
     from sim.experiment.run import simulate
+    from sim.policies.registry import PolicyError
     from sim.report.folders import write_results
 
     loaded = _load(file, set_)
@@ -416,10 +476,12 @@ def compare(
     import time
 
     from rich.progress import Progress
+    from rich.table import Table
 
     from sim.experiment.compare import check_policies
     from sim.experiment.compare import compare as run_compare
     from sim.experiment.executors import Executor
+    from sim.policies.registry import PolicyError
     from sim.report.folders import write_comparison
     from sim.report.tables import comparison_table
 
@@ -538,6 +600,7 @@ def sweep(
     from sim.experiment.executors import Executor
     from sim.experiment.sweep import SweepProgress
     from sim.experiment.sweep import sweep as run_sweep
+    from sim.policies.registry import PolicyError
 
     _check_confidence(confidence)
     _load(file, set_)  # the base scenario's own errors first
@@ -599,6 +662,8 @@ def sweep(
 
 
 def _print_sweep(result: object) -> None:
+    from rich.table import Table
+
     from sim.experiment.sweep import SweepResult
     from sim.report.tables import interval_text
 
@@ -710,6 +775,7 @@ def size(
     """Find the smallest pool that meets the backup window, decided on a lower confidence bound;
     stop early, naming the bottleneck, when more proxies cannot help."""
     from rich.progress import Progress
+    from rich.table import Table
 
     from sim.experiment.executors import Executor
     from sim.experiment.sizing import SizeProgress, SizeStep, check_size_options, size_problem
@@ -825,7 +891,10 @@ def size(
 
 def print_summary(result: object) -> None:
     """The Rich summary table of one run."""
+    from rich.table import Table
+
     from sim.experiment.run import RunResult
+    from sim.units import format_bytes, format_duration
 
     assert isinstance(result, RunResult)
     sc = result.scenario.spec
@@ -933,6 +1002,8 @@ def bench_check(
     baselines: BaselinesOpt = None,
 ) -> None:
     """Run a bench set and compare its metrics with the baselines; exit 1 on a regression."""
+    from rich.table import Table
+
     from sim.bench.regression import (
         BenchError,
         LoadedSet,
@@ -1005,6 +1076,8 @@ def bench_update(
     baselines: BaselinesOpt = None,
 ) -> None:
     """Run a bench set and write its baselines (after an intended model change)."""
+    from rich.table import Table
+
     from sim.bench.regression import BenchError, LoadedSet, run_scenario, write_baseline
 
     bench = _load_set(bench_set, baselines)
@@ -1042,29 +1115,42 @@ def bench_speed(
     ] = Path("scenarios/enterprise-100k.yaml"),
     set_: SetOpt = None,
     sweep_scenario: Annotated[
-        Path, typer.Option(help="The scenario the 32-point sweep varies.")
+        Path, typer.Option(help="The scenario the 32-point sweep varies and startup validates.")
     ] = Path("scenarios/quickstart.yaml"),
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only this part: scenario, synthetic, sweep (repeatable)."),
+        typer.Option(
+            "--only",
+            help="Run only this part: scenario, synthetic, sweep, startup (repeatable).",
+        ),
     ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
     ] = None,
 ) -> None:
-    """Measure speed: M/M/8 vs an idiomatic SimPy model, a large scenario, a sweep."""
-    from sim.bench.speed import SCENARIO_QUICK_SET, SWEEP_POINTS, SWEEP_WORKERS, run_speed
+    """Measure speed: M/M/8 vs an idiomatic SimPy model, a large scenario, a sweep, startup."""
 
-    parts = list(only or ["scenario", "synthetic", "sweep"])
-    bad = [p for p in parts if p not in ("scenario", "synthetic", "sweep")]
+    from rich.table import Table
+
+    from sim.bench.speed import (
+        SCENARIO_QUICK_SET,
+        STARTUP_GOALS,
+        SWEEP_POINTS,
+        SWEEP_WORKERS,
+        run_speed,
+    )
+
+    parts = list(only or ["scenario", "synthetic", "sweep", "startup"])
+    bad = [p for p in parts if p not in ("scenario", "synthetic", "sweep", "startup")]
     if bad:
-        raise _fail(f"--only {bad[0]!r}: expected scenario, synthetic or sweep")
+        raise _fail(f"--only {bad[0]!r}: expected scenario, synthetic, sweep or startup")
     scenario_set = list(set_ or [])
     if quick and not scenario_set and scenario == Path("scenarios/enterprise-100k.yaml"):
         scenario_set = list(SCENARIO_QUICK_SET)
     for needed, path, sets in (
         ("scenario", scenario, scenario_set),
         ("sweep", sweep_scenario, []),
+        ("startup", sweep_scenario, []),
     ):
         if needed in parts:
             _load(path, sets)  # a bad or missing file exits 2 before anything runs
@@ -1138,10 +1224,26 @@ def bench_speed(
             f"{sw['parallel_wall_s']:,.1f} s wall",
             f"speed-up {sw['speedup']:.2f}×",
         )
+    st = report.startup
+    if st:
+        t.add_row(
+            f"startup ({st['rounds']:.0f} rounds, medians): python -c 'import typer'",
+            f"{st['typer_cpu_s'] * 1000:,.0f} ms CPU ({st['typer_wall_s'] * 1000:,.0f} wall)",
+            "",
+        )
+        for key, label in (("help", "poolsim --help"), ("validate", "poolsim validate quickstart")):
+            limit = STARTUP_GOALS[key]
+            ok = st[f"{key}_ratio"] <= limit
+            t.add_row(
+                f"  {label}",
+                f"{st[f'{key}_cpu_s'] * 1000:,.0f} ms CPU = {st[f'{key}_ratio']:.2f}× "
+                f"(wall {st[f'{key}_wall_ratio']:.2f}×)",
+                f"[green]≤ {limit:g}× met[/]" if ok else f"[red]≤ {limit:g}× not met[/]",
+            )
     out.print(t)
     load = report.machine.get("load_average") or []
     out.print(
-        f"{report.machine['cpus']} CPUs, load average "
+        f"{report.machine['cpus']} CPUs ({report.machine['cpu_model']}), load average "
         f"{' '.join(f'{x:.2f}' for x in load) or 'n/a'}; Python {report.machine['python']}"
     )
     if json_out is not None:

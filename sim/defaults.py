@@ -31,6 +31,7 @@ MB: Final = 1_000_000.0
 GB: Final = 1_000_000_000.0
 HOUR_S: Final = 3_600.0
 DAY_S: Final = 86_400.0
+"""Units every layer shares (decimal bytes, seconds), defined here once."""
 
 WORKLOADS: Final = ("exchange", "onedrive", "sharepoint", "teams")
 """Microsoft 365 workloads; the object types below map onto them."""

@@ -1,4 +1,4 @@
-"""Which model produced a result: a fingerprint of poolsim's own source code.
+"""Which model produced a result: poolsim's version and a fingerprint of its own source code.
 
 Two runs with the same scenario, seed and fingerprint give the same numbers. Resumable work (a
 sweep's per-point files) is keyed on it, so a rerun after a model change recomputes instead of
@@ -7,9 +7,11 @@ reusing numbers from the old model.
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 from pathlib import Path
+
+__version__ = "0.1.0"
+"""poolsim's version (``sim.__version__``; keep it equal to pyproject.toml's)."""
 
 _ROOT = Path(__file__).resolve().parent
 """The ``sim`` package folder (this module lives at its top; no ``import sim``)."""
@@ -18,6 +20,8 @@ _ROOT = Path(__file__).resolve().parent
 @cache
 def model_fingerprint() -> str:
     """SHA-256 of every ``.py`` file of the ``sim`` package (sorted relative paths and bytes)."""
+    import hashlib  # here, so that `import sim` stays light
+
     root = _ROOT
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):

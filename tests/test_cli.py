@@ -187,7 +187,7 @@ def test_validate_checks_policy_parameters_like_run_does() -> None:
         "validate", MINIMAL, "--set", "pools[0].policy={name: round_robin, params: {speed: 3}}"
     )
     assert code == 2
-    assert "policy 'round_robin': unknown parameter" in out
+    assert "pools[0].policy.params.speed: policy 'round_robin': unknown parameter" in out
     assert "Traceback" not in out
 
 

@@ -1,13 +1,14 @@
-"""The notebooks are committed stripped and generated from scripts/build_notebooks.py.
+"""The notebooks are jupytext ``py:percent`` scripts (``notebooks/*.py``, the source to edit and
+review) paired with stripped ``.ipynb`` files (``make notebooks`` writes them).
 
-They are executed by nbmake in the test command (Makefile: ``pytest --nbmake notebooks``).
+The ``.ipynb`` are executed by nbmake in the test command (Makefile: ``pytest --nbmake notebooks``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,14 +41,22 @@ def test_notebook_is_stripped_and_uses_the_public_api(path: Path) -> None:
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
 
 
-def test_notebooks_match_their_builder() -> None:
-    spec = importlib.util.spec_from_file_location("build", ROOT / "scripts" / "build_notebooks.py")
-    assert spec is not None and spec.loader is not None
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    for name, cells in build.NOTEBOOKS.items():
-        committed = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
-        sources = ["".join(c["source"]) for c in committed["cells"]]
-        assert sources == ["".join(c["source"]) for c in cells], (
-            f"{name} differs from scripts/build_notebooks.py; run it to regenerate"
-        )
+def test_each_notebook_is_paired_with_its_percent_script() -> None:
+    scripts = sorted((ROOT / "notebooks").glob("*.py"))
+    assert [p.with_suffix(".ipynb") for p in scripts] == NOTEBOOKS
+    config = (ROOT / "notebooks" / "jupytext.toml").read_text(encoding="utf-8")
+    assert 'formats = "ipynb,py:percent"' in config
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_in_sync_with_its_script(path: Path) -> None:
+    jupytext = pytest.importorskip("jupytext")
+    script = jupytext.read(path.with_suffix(".py"), fmt="py:percent")
+    committed = json.loads(path.read_text(encoding="utf-8"))
+
+    def cells(nb_cells: list[Any]) -> list[tuple[str, str]]:
+        return [(c["cell_type"], "".join(c["source"]).strip()) for c in nb_cells]
+
+    assert cells(committed["cells"]) == cells(script.cells), (
+        f"{path.name} differs from {path.with_suffix('.py').name}; run `make notebooks`"
+    )

@@ -179,6 +179,9 @@ def test_policies_command_lists_all_seventeen(monkeypatch: pytest.MonkeyPatch) -
     listed = set(re.findall(r"^│ (\w+)\s+│ (push|pull)", result.output, re.M))
     assert {n for n, _ in listed} >= set(ALL)
     assert ("jsq", "push") in listed and ("pull_fair_jobs", "pull") in listed
+    # each policy's parameters with their types and defaults
+    for shown in ("d: int = 2", "replace: bool = False", "load_factor: float = 1.25"):
+        assert shown in result.output, shown
 
 
 def test_unknown_parameter_is_a_policy_error() -> None:
@@ -234,7 +237,8 @@ def test_a_plugin_without_params_lists_its_init_arguments() -> None:
         def select(self, task: int, candidates: Sequence[int], view: Any) -> int:
             return candidates[0]
 
-    assert [(p.name, p.default) for p in parameters(Legacy)] == [("threshold", 3)]
+    assert [(p.name, p.type, p.default) for p in parameters(Legacy)] == [("threshold", "int", 3)]
+    assert Legacy(threshold=5).threshold == 5
 
 
 # -- random -----------------------------------------------------------------------------------

@@ -40,11 +40,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-import sim
 from sim.atomic import atomic_write_text
+from sim.defaults import GB
 from sim.errors import ScenarioError
 from sim.experiment.run import RunResult, simulate
 from sim.policies.registry import PolicyError
+from sim.provenance import __version__
 from sim.scenario import load_scenario
 from sim.scenario.yamlsource import format_path, load_yaml_file, position_of
 
@@ -64,7 +65,6 @@ DEFAULT_BASELINES = Path("results/baselines")
 """Baseline root when the set file names none (relative to the current directory)."""
 
 BASELINE_FORMAT = 1
-GB = 1e9
 
 
 class BenchError(Exception):
@@ -264,7 +264,7 @@ def write_baseline(bench: LoadedSet, sc: BenchScenario, metrics: dict[str, float
         "seed": sc.seed,
         "policy": sc.policy,
         "set_overrides": list(sc.set),
-        "poolsim_version": sim.__version__,
+        "poolsim_version": __version__,
         "metrics": {k: _json_number(v) for k, v in metrics.items()},
     }
     atomic_write_text(path, json.dumps(doc, indent=2) + "\n")

@@ -9,6 +9,9 @@
 3. ``sweep``: a 32-point sweep run serially and on a ``ProcessPoolExecutor`` of local workers.
    The sweep command of issue 6 is not on this branch; ``sweep_points`` and ``run_point`` are
    the seam where it will plug in (a point is a set of ``--set`` overrides plus a policy).
+4. ``startup``: ``poolsim --help`` and ``poolsim validate scenarios/quickstart.yaml`` against
+   ``python -c "import typer"``, each in a fresh interpreter, interleaved round by round in one
+   run; the medians' ratios are the goals of issue 16 (at most 1.5x and 3x).
 
 CPU time (``time.process_time``) is the figure to compare on a shared machine; wall time is
 reported beside it with the load average.
@@ -19,6 +22,8 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,13 +35,13 @@ from typing import Any
 
 import yaml
 
-import sim
 from sim.bench.reference import erlang_c_sojourn, mmc_simpy
+from sim.defaults import MB
 from sim.experiment.run import simulate
+from sim.provenance import __version__
 from sim.scenario import load_scenario, load_scenario_text
 from sim.scenario.schema import with_units
 
-MB = 1e6
 MM8_SERVERS = 8
 MM8_LOAD = 0.9
 MM8_TASKS = 200_000
@@ -193,6 +198,54 @@ def bench_sweep(
     }
 
 
+STARTUP_ROUNDS = 9
+STARTUP_ROUNDS_QUICK = 5
+STARTUP_GOALS = {"help": 1.5, "validate": 3.0}
+"""Issue 16: `poolsim --help` at most 1.5x, `poolsim validate` at most 3x `import typer`."""
+
+
+def _cli(*args: str) -> list[str]:
+    """The command line of ``poolsim ARGS`` in a fresh interpreter (what the console script
+    runs: ``sim.cli:main``)."""
+    code = f"import sys\nfrom sim.cli import main\nsys.argv = {['poolsim', *args]!r}\nmain()"
+    return [sys.executable, "-c", code]
+
+
+def _child_cpu_s() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def bench_startup(
+    validate_scenario: Path = Path("scenarios/quickstart.yaml"), rounds: int = STARTUP_ROUNDS
+) -> dict[str, float]:
+    """CPU and wall seconds (medians over ``rounds``) of ``import typer``, ``poolsim --help``
+    and ``poolsim validate``, run in turn in each round so that they see the same machine, and
+    the ratios of the CPU medians to ``import typer``. CPU time (user + system of the child) is
+    the figure of the goals: on a shared machine wall time carries the others' load."""
+    commands = {
+        "typer": [sys.executable, "-c", "import typer"],
+        "help": _cli("--help"),
+        "validate": _cli("validate", str(validate_scenario)),
+    }
+    cpu: dict[str, list[float]] = {k: [] for k in commands}
+    wall: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(rounds):
+        for key, command in commands.items():
+            c0, w0 = _child_cpu_s(), time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+            wall[key].append(time.perf_counter() - w0)
+            cpu[key].append(_child_cpu_s() - c0)
+    out: dict[str, float] = {"rounds": float(rounds)}
+    for key in commands:
+        out[f"{key}_cpu_s"] = statistics.median(cpu[key])
+        out[f"{key}_wall_s"] = statistics.median(wall[key])
+    for key in STARTUP_GOALS:
+        out[f"{key}_ratio"] = out[f"{key}_cpu_s"] / out["typer_cpu_s"]
+        out[f"{key}_wall_ratio"] = out[f"{key}_wall_s"] / out["typer_wall_s"]
+    return out
+
+
 @dataclass
 class SpeedReport:
     """Every figure of one ``bench speed`` run, and where it ran."""
@@ -203,6 +256,7 @@ class SpeedReport:
     scenario_file: str = ""
     scenario_set: list[str] = field(default_factory=list)
     sweep: dict[str, float] = field(default_factory=dict)
+    startup: dict[str, float] = field(default_factory=dict)
     machine: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -211,22 +265,36 @@ class SpeedReport:
             "synthetic_mm8": self.synthetic,
             "scenario": {"file": self.scenario_file, "set": self.scenario_set, **self.scenario},
             "sweep": self.sweep,
+            "startup": self.startup,
             "machine": self.machine,
         }
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
 def machine_info() -> dict[str, Any]:
-    """Where the figures were measured: CPUs, load average, Python, poolsim."""
+    """Where the figures were measured: CPU model and count, load average, Python, poolsim."""
     try:
         load = list(os.getloadavg())
     except OSError:
         load = []
     return {
         "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
         "load_average": load,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "poolsim": sim.__version__,
+        "poolsim": __version__,
     }
 
 
@@ -234,7 +302,7 @@ def run_speed(
     scenario: Path,
     sweep_scenario: Path,
     quick: bool = False,
-    parts: Sequence[str] = ("scenario", "synthetic", "sweep"),
+    parts: Sequence[str] = ("scenario", "synthetic", "sweep", "startup"),
     progress: Callable[[str], None] = lambda _msg: None,
     scenario_set: Sequence[str] = (),
 ) -> SpeedReport:
@@ -252,5 +320,9 @@ def run_speed(
     if "sweep" in parts:
         progress(f"{SWEEP_POINTS}-point sweep, serial then {SWEEP_WORKERS} workers")
         report.sweep = bench_sweep(sweep_scenario, quick=quick)
+    if "startup" in parts:
+        rounds = STARTUP_ROUNDS_QUICK if quick else STARTUP_ROUNDS
+        progress(f"startup: --help and validate vs import typer, {rounds} rounds")
+        report.startup = bench_startup(sweep_scenario, rounds=rounds)
     report.machine = machine_info()
     return report

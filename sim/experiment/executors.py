@@ -168,8 +168,10 @@ class DaskExecutor(Executor):
     def __init__(self, jobs: int, scheduler: str | None = None) -> None:
         try:
             dist: Any = importlib.import_module("distributed")
-        except ImportError as exc:  # pragma: no cover - dask is a dependency
-            raise ExecutorError(f"the dask executor needs dask[distributed]: {exc}") from None
+        except ImportError as exc:  # Dask is the optional extra poolsim[dask]
+            raise ExecutorError(
+                f"the dask executor needs dask[distributed]: pip install 'poolsim[dask]' ({exc})"
+            ) from None
         self._dist = dist
         self._cluster: Any = None
         try:

@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.defaults import GB, HOUR_S
 from sim.experiment.executors import Executor
 from sim.experiment.run import RunResult, simulate
 from sim.experiment.stats import batch_means, bounded_interval, domain_of
 from sim.scenario import LoadedScenario, load_scenario
 
-GB = 1e9
-HOUR_S = 3600.0
 STEADY = "steady_state"
 """Scope of the steady-state metrics of synthetic Poisson scenarios (MSER-5 + batch means)."""
 BM_BATCHES = 20

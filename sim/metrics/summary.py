@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-GB = 1e9
-HOUR_S = 3600.0
+from sim.defaults import GB, HOUR_S
 
 
 def jain_index(x: Sequence[float] | np.ndarray) -> float:

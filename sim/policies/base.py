@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from sim.policies.view import PoolView
+
+if TYPE_CHECKING:
+    import numpy as np  # only the Generator type: validating a scenario does not load numpy
 
 T = TypeVar("T")
 

@@ -150,7 +150,7 @@ def parameters(cls: type[Policy]) -> list[Parameter]:
         return [
             Parameter(
                 p.name,
-                "" if p.annotation is p.empty else str(p.annotation),
+                "" if p.annotation is p.empty else _type_name(p.annotation),
                 None if p.default is p.empty else p.default,
                 "",
             )
@@ -174,7 +174,7 @@ def _type_name(annotation: Any) -> str:
         return "None"
     if origin is not None:
         return f"{origin.__name__}[{', '.join(_type_name(a) for a in args)}]"
-    return str(getattr(annotation, "__name__", annotation))
+    return str(getattr(annotation, "__name__", annotation))  # a str annotation stays as written
 
 
 def params_schemas() -> dict[str, dict[str, Any]]:

@@ -42,8 +42,7 @@ def new_run_id(result: RunResult) -> str:
 
 def manifest(result: RunResult, command: list[str] | None) -> dict[str, Any]:
     """What produced the run: versions, scenario hash, resolved scenario, seed, policy."""
-    from sim import __version__
-    from sim.provenance import model_fingerprint
+    from sim.provenance import __version__, model_fingerprint
 
     loaded = result.scenario
     return {
@@ -163,8 +162,7 @@ def _new_id(prefix: str) -> str:
 
 
 def _manifest(loaded: Any, command: list[str] | None, extra: dict[str, Any]) -> dict[str, Any]:
-    from sim import __version__
-    from sim.provenance import model_fingerprint
+    from sim.provenance import __version__, model_fingerprint
 
     return {
         "poolsim_version": __version__,

@@ -17,14 +17,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from sim.atomic import atomic_write
+from sim.defaults import GB, HOUR_S
 from sim.experiment.compare import Comparison
 from sim.experiment.run import RunResult
 from sim.experiment.sizing import SizeResult
 from sim.experiment.stats import mean_interval
 from sim.report.tables import headline
-
-GB = 1e9
-HOUR_S = 3600.0
 
 
 def _save(fig: Figure, path: Path) -> None:

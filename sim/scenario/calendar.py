@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from sim.defaults import DAY_S, HOUR_S
 from sim.scenario.schema import WEEKDAYS, Scenario, ScheduleSpec
 
-DAY_S = 86_400.0
-HOUR_S = 3_600.0
+if TYPE_CHECKING:
+    import numpy as np  # imported where a grid is built: validating a scenario stays numpy-free
+
 _ENTRY = re.compile(r"^\s*([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2})\s*-\s*(\d{1,2})\s*$")
 
 
@@ -25,6 +26,8 @@ def parse_allowed_hours(entries: list[str]) -> np.ndarray:
     ('20-06' on Monday allows Monday 20:00-24:00 and Tuesday 00:00-06:00); '00-24' is all day.
     Raises ValueError naming the bad entry and the allowed form.
     """
+    import numpy as np
+
     grid = np.zeros(168, dtype=bool)
     for entry in entries:
         m = _ENTRY.match(entry.lower())

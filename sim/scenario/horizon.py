@@ -11,7 +11,8 @@ import math
 from pydantic import BaseModel
 
 from sim import defaults as d
-from sim.scenario.calendar import DAY_S, Calendar, start_times, timeline_times
+from sim.defaults import DAY_S
+from sim.scenario.calendar import Calendar, start_times, timeline_times
 from sim.scenario.schema import Scenario, unit_kind
 from sim.units import format_duration
 

@@ -15,8 +15,9 @@ import resource
 from dataclasses import dataclass, field
 
 from sim import defaults as d
+from sim.defaults import DAY_S
 from sim.errors import Problem, ScenarioError
-from sim.scenario.calendar import DAY_S, Calendar, start_times
+from sim.scenario.calendar import Calendar, start_times
 from sim.scenario.horizon import horizon_s
 from sim.scenario.loader import LoadedScenario
 from sim.units import format_bytes

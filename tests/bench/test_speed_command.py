@@ -49,3 +49,20 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_startup_part_reports_both_ratios(tmp_path: Path) -> None:
+    out = tmp_path / "speed.json"
+    result = CliRunner().invoke(
+        app, ["bench", "speed", "--quick", "--only", "startup", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "poolsim --help" in result.output and "poolsim validate" in result.output
+    doc = json.loads(out.read_text())
+    st = doc["startup"]
+    assert st["rounds"] == 5 and st["typer_cpu_s"] > 0
+    for key in ("help", "validate"):
+        assert st[f"{key}_ratio"] == st[f"{key}_cpu_s"] / st["typer_cpu_s"]
+    # a loose guard (the goal is 1.5x): an eager import of pandas or matplotlib costs > 5x
+    assert st["help_ratio"] < 2.5, st
+    assert doc["machine"]["cpu_model"]
