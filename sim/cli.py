@@ -38,6 +38,9 @@ SetOpt = Annotated[
     ),
 ]
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (YAML).", show_default=False)]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Treat warnings (Veeam's job-design advice) as errors.")
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -53,10 +56,38 @@ def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
         raise typer.Exit(2) from None
 
 
+def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> None:
+    """Print Veeam's job-design advice the scenario does not follow (with ``notes``, also the
+    advice the file acknowledges on purpose); exit 2 under --strict."""
+    from sim.scenario.lint import lint_scenario, where
+
+    found = lint_scenario(loaded)
+    for f in found:
+        if f.acknowledged is not None:
+            if notes:
+                err.print(
+                    f"[dim]note ({f.rule}, acknowledged in the file):[/] {where(loaded, f)}: "
+                    f"{f.message}; reason given: {f.acknowledged}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        else:
+            kind = "[bold red]error[/]" if strict else "[yellow]warning[/]"
+            err.print(
+                f"{kind} ({f.rule}): {where(loaded, f)}: {f.message}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if strict and any(f.acknowledged is None for f in found):
+        raise typer.Exit(2)
+
+
 @app.command()
-def validate(file: FileArg, set_: SetOpt = None) -> None:
-    """Check a scenario file and its VB365 rules; print what it describes."""
+def validate(file: FileArg, set_: SetOpt = None, strict: StrictOpt = False) -> None:
+    """Check a scenario file, its VB365 rules and Veeam's job-design advice; print what it
+    describes."""
     loaded = _load(file, set_)  # loading also builds every pool's policy with its params
+    _lint(loaded, strict, notes=True)
     sc = loaded.spec
     out.print(
         f"[green]ok[/] {file}: {len(sc.tenants)} tenant(s), {len(sc.proxies)} proxies, "
@@ -120,12 +151,14 @@ def run(
     policy: Annotated[str | None, typer.Option(help="Use this policy in every pool.")] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
+    strict: StrictOpt = False,
 ) -> None:
     """Run a scenario once; print a summary and write the results folder."""
     from sim.experiment.run import simulate
     from sim.report.results import write_results
 
     loaded = _load(file, set_)
+    _lint(loaded, strict)
     try:
         with err.status(f"simulating {loaded.spec.name} ..."):
             result = simulate(loaded, seed=seed, policy=policy)
