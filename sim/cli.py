@@ -43,6 +43,26 @@ StrictOpt = Annotated[
 ]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from sim import __version__
+
+        out.print(f"poolsim {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Simulate Veeam Backup for Microsoft 365 proxy pools."""
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(2)
@@ -160,8 +180,8 @@ def run(
     loaded = _load(file, set_)
     _lint(loaded, strict)
     try:
-        with err.status(f"simulating {loaded.spec.name} ..."):
-            result = simulate(loaded, seed=seed, policy=policy)
+        with _SimClock(loaded) as clock:
+            result = simulate(loaded, seed=seed, policy=policy, on_world=clock.watch)
     except (PolicyError, ScenarioError) as exc:
         raise _fail(f"{file}: {exc}") from None
     try:
@@ -173,6 +193,94 @@ def run(
         ) from None
     print_summary(result)
     out.print(f"results: [bold]{folder}[/]")
+
+
+def _eta(seconds: float) -> str:
+    if seconds != seconds:
+        return "-"
+    return f"{max(1, round(seconds))}s" if seconds < 60 else format_duration(seconds)
+
+
+class _SimClock:
+    """A run's progress in simulated time with an ETA, on stderr.
+
+    A thread reads the world's clock four times a second: nothing is added to the simulation,
+    so results and the hot path are untouched. A live line on a terminal, shown once the run
+    has taken ``delay_s``; elsewhere (pipes, CI logs) a plain line every ``every_s``.
+    """
+
+    def __init__(self, loaded: LoadedScenario, delay_s: float = 2.0, every_s: float = 10.0) -> None:
+        import threading
+
+        self.name = loaded.spec.name
+        self.days = float(loaded.spec.simulation.days)
+        self.synthetic = loaded.spec.synthetic is not None
+        self.delay_s, self.every_s = delay_s, every_s
+        self.world: object | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="poolsim-progress", daemon=True)
+
+    def watch(self, world: object) -> None:
+        """``simulate(on_world=...)``: remember the world whose clock to read."""
+        self.world = world
+
+    def __enter__(self) -> _SimClock:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def text(self, now_s: float, elapsed_s: float, still_s: float = 0.0) -> str:
+        """The progress line at simulated time ``now_s`` after ``elapsed_s`` of wall time, the
+        clock having stood still for ``still_s`` (the run is over: tables are being built)."""
+        days = now_s / 86_400.0
+        if still_s >= 1.0:
+            return f"{self.name}: simulated {days:.1f} days; building the result tables"
+        if self.synthetic:
+            return f"{self.name}: simulated {now_s / 3600.0:,.1f} h"
+        if days >= self.days:
+            return f"{self.name}: simulated {days:.1f} days; last sessions finishing"
+        eta = (self.days - days) * elapsed_s / days if days > 0 else float("nan")
+        return (
+            f"{self.name}: simulated {days:.1f} of {self.days:.0f} days ({days / self.days:.0%}), "
+            f"ETA {_eta(eta)}"
+        )
+
+    def _loop(self) -> None:
+        import time
+
+        from rich.live import Live
+        from rich.text import Text
+
+        t0 = time.monotonic()
+        last = t0 - self.every_s + 2.5 * self.delay_s  # the first plain line after 5 s
+        live: Live | None = None
+        seen, moved = -1.0, t0
+        try:
+            while not self._stop.wait(0.25):
+                env = getattr(self.world, "env", None)
+                now = time.monotonic()
+                if env is None:
+                    continue
+                sim_now = float(env.now)
+                if sim_now != seen:
+                    seen, moved = sim_now, now
+                if now - t0 < self.delay_s:
+                    continue
+                line = self.text(sim_now, now - t0, now - moved)
+                if err.is_terminal:
+                    if live is None:
+                        live = Live(console=err, transient=True, auto_refresh=False)
+                        live.start()
+                    live.update(Text(line), refresh=True)
+                elif time.monotonic() - last >= self.every_s:
+                    err.print(line, highlight=False, soft_wrap=True)
+                    last = time.monotonic()
+        finally:
+            if live is not None:
+                live.stop()
 
 
 ReplicationsOpt = Annotated[
@@ -621,7 +729,12 @@ def print_summary(result: object) -> None:
     sc = result.scenario.spec
     s = result.summary
     overall = {r.metric: r.value for r in s[s["scope"] == "overall"].itertuples()}
-    t = Table(title=f"{sc.name} (seed {result.seed}, {result.wall_s:.1f} s wall)")
+    from sim.report.results import policy_label
+
+    t = Table(
+        title=f"{sc.name} (seed {result.seed}, policy {policy_label(result)}, "
+        f"{result.wall_s:.1f} s wall)"
+    )
     t.add_column("metric")
     t.add_column("value", justify="right")
     rows = [
