@@ -15,8 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sim.errors import ScenarioError
 from sim.policies.registry import PolicyError
-from sim.scenario import LoadedScenario, ScenarioError, load_scenario
+from sim.scenario import LoadedScenario, load_scenario
 from sim.units import format_bytes, format_duration
 
 app = typer.Typer(
@@ -38,9 +39,6 @@ SetOpt = Annotated[
     ),
 ]
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (YAML).", show_default=False)]
-StrictOpt = Annotated[
-    bool, typer.Option("--strict", help="Treat warnings (Veeam's job-design advice) as errors.")
-]
 
 
 def _version(value: bool) -> None:
@@ -76,17 +74,18 @@ def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
         raise typer.Exit(2) from None
 
 
-def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> None:
+def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> int:
     """Print Veeam's job-design advice the scenario does not follow (with ``notes``, also the
-    advice the file acknowledges on purpose); exit 2 under --strict."""
+    advice the file acknowledges on purpose, docs/lint.md); return how many are not
+    acknowledged (errors under --strict)."""
     from sim.scenario.lint import lint_scenario, where
 
     found = lint_scenario(loaded)
     for f in found:
         if f.acknowledged is not None:
             if notes:
-                err.print(
-                    f"[dim]note ({f.rule}, acknowledged in the file):[/] {where(loaded, f)}: "
+                out.print(
+                    f"note ({f.rule}, acknowledged in the file): {where(loaded, f)}: "
                     f"{f.message}; reason given: {f.acknowledged}",
                     highlight=False,
                     soft_wrap=True,
@@ -98,22 +97,85 @@ def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
-    if strict and any(f.acknowledged is None for f in found):
+    return sum(f.acknowledged is None for f in found)
+
+
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Treat warnings (e.g. events after the last session, Veeam's job-design advice) "
+        "as errors.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Go on even if the run is estimated to need more memory than there is."
+    ),
+]
+
+
+def _check_inputs(loaded: LoadedScenario, strict: bool, force: bool, notes: bool = False) -> object:
+    """What validate checks beyond loading (run does the same): warnings and Veeam's job-design
+    advice (errors under --strict), every inventory and trace CSV, and the memory estimate
+    (refused unless --force). Returns the InputCheck."""
+    from sim.workload.check import check_inputs, too_big
+
+    for warning in loaded.warnings:
+        err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+    n = len(loaded.warnings) + _lint(loaded, strict, notes)
+    if strict and n:
+        err.print(
+            f"{n} warning{'' if n == 1 else 's'} treated as error{'' if n == 1 else 's'} "
+            "(--strict)",
+            highlight=False,
+            markup=False,
+        )
         raise typer.Exit(2)
+    try:
+        check = check_inputs(loaded)
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if not check.fits:
+        if not force:
+            err.print(str(too_big(loaded, check)), highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(2)
+        err.print(f"warning: {check.summary()}: going on (--force)", highlight=False, markup=False)
+    return check
 
 
 @app.command()
-def validate(file: FileArg, set_: SetOpt = None, strict: StrictOpt = False) -> None:
-    """Check a scenario file, its VB365 rules and Veeam's job-design advice; print what it
-    describes."""
+def validate(
+    file: FileArg, set_: SetOpt = None, strict: StrictOpt = False, force: ForceOpt = False
+) -> None:
+    """Check a scenario file, its VB365 rules and every CSV it names; estimate the run's size.
+
+    A 'module:Class' policy is the user's own Python code: validate imports it, and so runs it.
+    """
     loaded = _load(file, set_)  # loading also builds every pool's policy with its params
-    _lint(loaded, strict, notes=True)
+    check = _check_inputs(loaded, strict, force, notes=True)
+    from sim.workload.check import InputCheck
+
+    assert isinstance(check, InputCheck)
+    for note in loaded.notes:
+        out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    for name in check.plugins:
+        out.print(
+            f"note: policy '{name}' is user code: validate imported (and so ran) module "
+            f"'{name.split(':', 1)[0]}'",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     sc = loaded.spec
     out.print(
         f"[green]ok[/] {file}: {len(sc.tenants)} tenant(s), {len(sc.proxies)} proxies, "
         f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
-        f"{sc.simulation.days} day(s); sha256 {loaded.digest[:12]}",
+        f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
         soft_wrap=True,
+        highlight=False,
     )
 
 
@@ -133,7 +195,7 @@ def schema(
     if output is None:
         sys.stdout.write(text)
     else:
-        from sim.report.results import atomic_write_text
+        from sim.atomic import atomic_write_text
 
         try:
             atomic_write_text(output, text)
@@ -145,19 +207,23 @@ def schema(
 
 @app.command()
 def policies() -> None:
-    """List the available distribution policies."""
-    from sim.policies.registry import available
+    """List the available distribution policies with their parameters and defaults."""
+    from sim.policies.registry import available, parameters
 
     table = Table(title="Distribution policies")
     table.add_column("name")
     table.add_column("kind")
     table.add_column("definition")
+    table.add_column("params (default)")
     try:
         items = available()
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     for name, cls in items.items():
-        table.add_row(name, cls.kind, cls.summary)
+        params = "\n".join(
+            f"{p.name}: {p.type} = {p.default!r}".replace(":  =", " =") for p in parameters(cls)
+        )
+        table.add_row(name, cls.kind, cls.summary, params or "–")
     out.print(table)
 
 
@@ -172,13 +238,14 @@ def run(
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     plots: Annotated[bool, typer.Option(help="Write PNG plots.")] = True,
     strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Run a scenario once; print a summary and write the results folder."""
     from sim.experiment.run import simulate
-    from sim.report.results import write_results
+    from sim.report.folders import write_results
 
     loaded = _load(file, set_)
-    _lint(loaded, strict)
+    _check_inputs(loaded, strict, force)
     try:
         with _SimClock(loaded) as clock:
             result = simulate(loaded, seed=seed, policy=policy, on_world=clock.watch)
@@ -371,7 +438,8 @@ def compare(
     from sim.experiment.compare import check_policies
     from sim.experiment.compare import compare as run_compare
     from sim.experiment.executors import Executor
-    from sim.report.experiment import comparison_table, write_comparison
+    from sim.report.folders import write_comparison
+    from sim.report.tables import comparison_table
 
     _check_confidence(confidence)
     loaded = _load(file, set_)
@@ -411,7 +479,7 @@ def compare(
     out.print(t)
     diff = result.differences
     if not diff.empty:
-        from sim.report.experiment import HEADLINE, _fmt
+        from sim.report.tables import HEADLINE, fmt
 
         heads = {(s, m): label for s, m, label in HEADLINE}
         sig = diff[diff["significant"]]
@@ -419,8 +487,8 @@ def compare(
             label = heads.get((r.scope, r.metric))
             if label is not None:
                 out.print(
-                    f"  {r.policy} vs {r.baseline}: {label} {_fmt(r.mean_diff)} "
-                    f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] (paired, significant)",
+                    f"  {r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
+                    f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
                     highlight=False,
                 )
     for e in result.errors:
@@ -529,7 +597,7 @@ def sweep(
 
 def _print_sweep(result: object) -> None:
     from sim.experiment.sweep import SweepResult
-    from sim.report.experiment import _fmt
+    from sim.report.tables import fmt
 
     assert isinstance(result, SweepResult)
     keys = [k for k, _ in result.grid]
@@ -554,7 +622,7 @@ def _print_sweep(result: object) -> None:
             else:
                 hw = float(r["half_width"].iloc[0])
                 mean = float(r["mean"].iloc[0])
-                row.append(_fmt(mean) if hw != hw else f"{_fmt(mean)} ± {_fmt(hw)}")
+                row.append(fmt(mean) if hw != hw else f"{fmt(mean)} ± {fmt(hw)}")
         row.append("ok" if p["status"] == "ok" else f"[red]{p['failed']} failed[/]")
         t.add_row(*row)
     out.print(t)
@@ -618,7 +686,8 @@ def size(
     from sim.experiment.executors import Executor
     from sim.experiment.sizing import SizeProgress, SizeStep, check_size_options, size_problem
     from sim.experiment.sizing import size as run_size
-    from sim.report.experiment import SIZE_COLUMNS, size_evidence, write_size
+    from sim.report.folders import write_size
+    from sim.report.tables import SIZE_COLUMNS, size_evidence
 
     try:
         size_problem(file, set_ or [], pool, proxy, job or [], target)
@@ -729,7 +798,7 @@ def print_summary(result: object) -> None:
     sc = result.scenario.spec
     s = result.summary
     overall = {r.metric: r.value for r in s[s["scope"] == "overall"].itertuples()}
-    from sim.report.results import policy_label
+    from sim.report.folders import policy_label
 
     t = Table(
         title=f"{sc.name} (seed {result.seed}, policy {policy_label(result)}, "
@@ -1036,7 +1105,7 @@ def bench_speed(
         f"{' '.join(f'{x:.2f}' for x in load) or 'n/a'}; Python {report.machine['python']}"
     )
     if json_out is not None:
-        from sim.report.results import atomic_write_text
+        from sim.atomic import atomic_write_text
 
         try:
             atomic_write_text(json_out, json.dumps(report.as_dict(), indent=2) + "\n")

@@ -11,6 +11,8 @@ from typing import Final
 
 MB: Final = 1_000_000.0
 GB: Final = 1_000_000_000.0
+HOUR_S: Final = 3_600.0
+DAY_S: Final = 86_400.0
 
 WORKLOADS: Final = ("exchange", "onedrive", "sharepoint", "teams")
 """Microsoft 365 workloads; the object types below map onto them."""
@@ -271,3 +273,8 @@ COPY_THREAD_BPS: Final = 50 * MB
 GROWTH_SIZE_FRACTION: Final = 0.2
 """New objects start at this fraction of their type's mean size. INFERRED (new mailboxes and
 OneDrives are small)."""
+
+HORIZON_MARGIN_DAYS: Final = 7
+"""Safety margin after the simulated days: a run stops at (days + 7) days even if sessions are
+still running, and reports them unfinished (the simulation horizon; INFERRED: long enough for the
+slowest shipped scenario's last session to end)."""

@@ -11,13 +11,14 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-import sim
+_ROOT = Path(__file__).resolve().parent
+"""The ``sim`` package folder (this module lives at its top; no ``import sim``)."""
 
 
 @cache
 def model_fingerprint() -> str:
     """SHA-256 of every ``.py`` file of the ``sim`` package (sorted relative paths and bytes)."""
-    root = Path(sim.__file__).resolve().parent
+    root = _ROOT
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         h.update(path.relative_to(root).as_posix().encode())

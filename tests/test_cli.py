@@ -17,7 +17,7 @@ import sim
 import sim.report.plots
 from sim.cli import app
 from sim.experiment.run import RunResult
-from sim.report.results import write_results
+from sim.report.folders import write_results
 from sim.scenario.reference import json_schema, markdown_reference
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -122,7 +122,7 @@ def test_identical_results_serial_processes_dask(tmp_path: Path) -> None:
     LocalCluster (2 worker processes, 1 thread each)."""
     path = _write(tmp_path, pool_yaml(tasks=200))
     loaded = sim.load_scenario(path)
-    grid = ["synthetic.arrivals.rate=0.8,1.4", "proxies.p1.threads=1,2"]
+    grid = ["synthetic.arrivals.rate=0.8/s,1.4/s", "proxies.p1.threads=1,2"]
     tables: dict[str, pd.DataFrame] = {}
     runs: dict[str, pd.DataFrame] = {}
     executors: dict[str, Any] = {
@@ -174,7 +174,7 @@ def test_sweep_bad_key_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_sweep_resumes_without_redoing_points(tmp_path: Path) -> None:
     path = _write(tmp_path, pool_yaml(tasks=200))
-    grid = ["synthetic.arrivals.rate=0.6,1.0,1.4"]
+    grid = ["synthetic.arrivals.rate=0.6/s,1.0/s,1.4/s"]
     out = tmp_path / "sw"
 
     class Stop(Exception):
@@ -282,7 +282,7 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
             "sweep",
             str(syn),
             "-g",
-            "synthetic.arrivals.rate=0.5,1.0",
+            "synthetic.arrivals.rate=0.5/s,1.0/s",
             "-r",
             "2",
             "-j",
@@ -347,7 +347,7 @@ def test_cli_sweep_interrupted_by_ctrl_c_resumes(tmp_path: Path) -> None:
     syn = _write(tmp_path, pool_yaml(tasks=10000))  # long enough for SIGINT to land mid-sweep
     out = tmp_path / "sw"
     poolsim = Path(sys.executable).with_name("poolsim")
-    grid = "synthetic.arrivals.rate=0.4..1.8:0.2"
+    grid = "synthetic.arrivals.rate=0.4..1.8:0.2/s"
     cmd = [str(poolsim), "sweep", str(syn), "-g", grid, "-r", "2", "-j", "2", "--out", str(out)]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
@@ -376,7 +376,7 @@ def test_sweep_does_not_reuse_points_of_another_model(
     from sim import provenance
 
     path = _write(tmp_path, pool_yaml(tasks=100))
-    grid = ["synthetic.arrivals.rate=0.6,1.0"]
+    grid = ["synthetic.arrivals.rate=0.6/s,1.0/s"]
     out = tmp_path / "sw"
     first = sweep(path, grid, replications=1, seed=1, folder=out)
     assert (first.skipped, first.ran) == (0, 2)
@@ -391,7 +391,7 @@ def test_sweep_does_not_reuse_points_of_another_model(
 
 def test_model_fingerprint_is_stable_and_in_run_manifests(tmp_path: Path) -> None:
     from sim.provenance import model_fingerprint
-    from sim.report.results import manifest
+    from sim.report.folders import manifest
 
     fp = model_fingerprint()
     assert len(fp) == 64 and fp == model_fingerprint()

@@ -25,7 +25,7 @@ from helpers.scenario import (
 from validation.oracle import synthetic_scenario
 
 import sim
-from sim.report.experiment import write_comparison, write_size
+from sim.report.folders import write_comparison, write_size
 
 CHECK = """
 <script>

@@ -1,4 +1,4 @@
-"""Job types, schedules, retries, growth and incrementals (sim/model/job.py, sim/model/schedule.py).
+"""Job types, schedules, retries, growth and incrementals (sim/model/job.py, scenario/calendar.py).
 
 Scenarios are tiny and exact (``exact_calibration``: no overhead, resolve, metadata or restore
 point time unless a test sets one, no change noise, unlimited proxies, items and repositories),
@@ -20,6 +20,7 @@ from helpers.scenario import HUGE, exact_calibration, fixed_objects, repository,
 import sim
 from sim import defaults as d
 from sim.scenario import ScenarioError
+from sim.scenario.schema import with_units
 
 MB = 1e6
 DAY = 86_400.0
@@ -64,7 +65,7 @@ def estate(
         "calibration": cal if cal is not None else exact_calibration(1 * MB),
         "simulation": {"days": days, "start_weekday": start_weekday, "bucket": 300},
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def problems(text: str) -> list[str]:
@@ -431,7 +432,7 @@ def test_invalid_schedules_are_validation_errors(
 
 
 def test_allowed_hours_wrap_past_midnight() -> None:
-    from sim.model.schedule import parse_allowed_hours
+    from sim.scenario.calendar import parse_allowed_hours
 
     grid = parse_allowed_hours(["mon-sun 20-06"])
     assert grid.sum() == 7 * 10

@@ -24,7 +24,8 @@ from helpers.scenario import (
 
 import sim
 from sim.model.world import World
-from sim.report.results import write_results
+from sim.report.folders import write_results
+from sim.scenario.schema import with_units
 
 MB = 1e6
 
@@ -62,7 +63,7 @@ def drill(
         data["timeline"] = timeline
     if lifecycle:
         data["lifecycle"] = lifecycle
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def world_of(text: str) -> World:
@@ -235,7 +236,7 @@ def test_no_session_starts_without_a_scheduler() -> None:
     )
     data = yaml.safe_load(text)
     data["simulation"]["days"] = 2
-    w = world_of(yaml.safe_dump(data))
+    w = world_of(yaml.safe_dump(with_units(data)))
     day2 = [s for s in w.sessions if s.day >= 1]
     assert day2 and day2[0].start == pytest.approx(86_400.0 - 10.0 + 60.0)
 
@@ -330,7 +331,7 @@ def test_deleting_a_pool_keeps_its_proxies() -> None:
     )
     data = yaml.safe_load(text)
     data["proxies"].append({"name": "p9"})
-    w = world_of(yaml.safe_dump(data))
+    w = world_of(yaml.safe_dump(with_units(data)))
     assert w.pools[1].deleted
     assert w.proxies[w.proxy_index["p9"]].pool == -1
     assert w.proxies[w.proxy_index["p9"]].state == "active"
@@ -398,7 +399,7 @@ def refusal_world() -> World:
         {"name": "owner"},
     ]
     data["repositories"].append({"name": "r2", "owner": "owner"})
-    return World(sim.load_scenario_text(yaml.safe_dump(data)))
+    return World(sim.load_scenario_text(yaml.safe_dump(with_units(data))))
 
 
 @pytest.mark.parametrize(("before", "request_", "message"), REFUSALS)
@@ -426,7 +427,7 @@ def test_policy_that_cannot_serve_the_new_member_refuses_the_add() -> None:
         "name": "weighted_round_robin",
         "params": {"weights": {"p0": 1, "p1": 2}},
     }
-    w = World(sim.load_scenario_text(yaml.safe_dump(data)))
+    w = World(sim.load_scenario_text(yaml.safe_dump(with_units(data))))
     why = w.lifecycle.request("add", "s0", "pool")
     assert why is not None and "pool 'pool' policy" in why and "s0" in why
 
@@ -492,7 +493,7 @@ def test_lifecycle_metrics_and_files(tmp_path: Path) -> None:
     )
     data = yaml.safe_load(text)
     data["simulation"]["bucket"] = 10.0
-    loaded = sim.load_scenario_text(yaml.safe_dump(data))
+    loaded = sim.load_scenario_text(yaml.safe_dump(with_units(data)))
     res = sim.simulate(loaded)
     lc = res.lifecycle
     assert lc["event"].tolist() == ["maintenance_on", "maintenance_off"]
@@ -558,7 +559,7 @@ def test_timeline_acts_in_synthetic_mode() -> None:
             {"action": "maintenance_off", "proxy": "p0", "at": "00:05:00"},
         ],
     }
-    res = sim.simulate(sim.load_scenario_text(yaml.safe_dump(doc)))
+    res = sim.simulate(sim.load_scenario_text(yaml.safe_dump(with_units(doc))))
     t = res.tasks
     on_p0 = t["proxy"] == "p0"
     assert not (on_p0 & (t["start"] > 100) & (t["start"] < 300)).any()

@@ -31,8 +31,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import sim
 from sim.model.proxy import ACTIVE
+from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER
 from sim.model.trace import DONE, FAILED, PENDING
-from sim.model.world import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER, World
+from sim.model.world import World
+from sim.scenario.schema import with_units
 
 MB = 1e6
 MEMBERS = ("p0", "p1", "p2", "p3")
@@ -67,7 +69,7 @@ def build(policy: str, in_flight: str, checkpoint: float, seed: int) -> World:
         "checkpoint": checkpoint,
         "role_failover": FAILOVER_S,
     }
-    world = World(sim.load_scenario_text(yaml.safe_dump(data)))
+    world = World(sim.load_scenario_text(yaml.safe_dump(with_units(data))))
     # unequal objects: sizes set before the session creates its tasks
     world.tenants[0].objects.size_bytes[:] = sizes
     world.tenants[0].objects.items[:] = np.maximum(1.0, sizes / MB)
@@ -121,7 +123,7 @@ class PoolLifecycle(RuleBasedStateMachine):
             return
         t = w.tasks
         n = t.n
-        phase = w._phase[:n]
+        phase = w.state.phase[:n]
         seen: dict[int, str] = {}
 
         def put(task: int, where: str) -> None:

@@ -26,6 +26,7 @@ from helpers.scenario import (
 
 import sim
 from sim.model.world import World
+from sim.scenario.schema import with_units
 
 MB = 1e6
 
@@ -52,7 +53,7 @@ def backup(
     )
     data = yaml.safe_load(text)
     data.update(extra or {})
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def world(text: str) -> World:
@@ -98,7 +99,7 @@ def test_request_budgets_are_never_taken() -> None:
     text = backup()
     data = yaml.safe_load(text)
     data["repositories"][0]["slow_down"] = {"partitions": 1}
-    w = world(yaml.safe_dump(data, sort_keys=False))
+    w = world(yaml.safe_dump(with_units(data), sort_keys=False))
     assert not w._never_binding[w.repositories[0].res_put]
 
 
@@ -109,10 +110,10 @@ def test_a_timeline_makes_every_proxy_count() -> None:
     data = yaml.safe_load(text)
     data["proxies"] += [{"name": f"b{i}", "threads": 4} for i in range(4)]
     data["pools"].append({"name": "pool-b", "members": [f"b{i}" for i in range(4)]})
-    w = world(yaml.safe_dump(data, sort_keys=False))
+    w = world(yaml.safe_dump(with_units(data), sort_keys=False))
     assert w._never_binding[w.repositories[0].res_write]
     data["timeline"] = [{"at": "00:30", "action": "remove", "proxy": "b0"}]
-    w = world(yaml.safe_dump(data, sort_keys=False))
+    w = world(yaml.safe_dump(with_units(data), sort_keys=False))
     assert not w._never_binding[w.repositories[0].res_write]
 
 
@@ -215,7 +216,7 @@ def test_work_left_counts_a_failing_attempt_as_the_fluid_does(
     )
     data = yaml.safe_load(text)
     data["tenants"][0]["objects"]["mailbox"]["size_sigma"] = 1.0
-    text = yaml.safe_dump(data, sort_keys=False)
+    text = yaml.safe_dump(with_units(data), sort_keys=False)
     fast = run(text)
     _all_fluid(monkeypatch)
     slow = run(text)

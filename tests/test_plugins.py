@@ -17,6 +17,7 @@ import sim.cli
 from sim.cli import app
 from sim.policies import PolicyError, available, make_policy, registry, resolve
 from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.schema import with_units
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "policies"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -36,7 +37,7 @@ def scenario(policy: str | dict[str, Any], tasks: int = 200) -> str:
             "tasks": tasks,
         },
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 @pytest.fixture(autouse=True)
@@ -210,42 +211,65 @@ def test_broken_plugin_named_in_a_scenario_is_a_scenario_error(
 # -- policy errors at validation time -----------------------------------------------------------
 
 
-def policy_line(path: Path) -> int:
+def policy_line(path: Path, key: str = "policy") -> int:
     return next(
-        i for i, s in enumerate(path.read_text().splitlines(), 1) if s.strip().startswith("policy")
+        i for i, s in enumerate(path.read_text().splitlines(), 1) if s.strip().startswith(key)
     )
 
 
 @pytest.mark.parametrize(
-    ("policy", "message"),
+    ("policy", "where", "message"),
     [
-        ("no_such_policy", "unknown policy 'no_such_policy'; available: jiq, job_affinity"),
-        ({"name": "power_of_d", "params": {"d": 0}}, "d must be an integer >= 1, got 0"),
-        ({"name": "jsq", "params": {"depth": 2}}, "bad parameters.*depth"),
+        ("no_such_policy", "", "unknown policy 'no_such_policy'; available: jiq, job_affinity"),
+        (
+            {"name": "power_of_d", "params": {"d": 0}},
+            ".params.d",
+            r"'power_of_d': Input should be greater than or equal to 1 \(got 0\)",
+        ),
+        (
+            {"name": "jsq", "params": {"depth": 2}},
+            ".params.depth",
+            "unknown parameter; it takes no parameters",
+        ),
         (
             {"name": "weighted_round_robin", "params": {"weights": {"p0": 1, "px": 2}}},
+            "",
             "not members: px",
         ),
-        ({"name": "sticky_hash", "params": {"load_factor": 0.5}}, "load_factor must be"),
+        (
+            {"name": "sticky_hash", "params": {"load_factor": 0.5}},
+            ".params.load_factor",
+            r"greater than or equal to 1 \(got 0.5\)",
+        ),
     ],
 )
 def test_policy_problem_names_file_and_line(
-    tmp_path: Path, policy: str | dict[str, Any], message: str
+    tmp_path: Path, policy: str | dict[str, Any], where: str, message: str
 ) -> None:
     path = tmp_path / "bad-policy.yaml"
     path.write_text(scenario(policy), encoding="utf-8")
-    line = policy_line(path)
+    line = policy_line(path, where.rpartition(".")[2] + ":" if where else "policy")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     (problem,) = info.value.problems
     assert problem.file == str(path) and problem.line == line
-    assert problem.path == "pools[0].policy"
+    assert problem.path == "pools[0].policy" + where
     assert re.search(message, problem.message)
     assert f"{path}:{line}:" in str(info.value)
 
     code, out = cli("validate", str(path))
     assert code == 2
     assert f"{path}:{line}" in out.replace("\n", "") and "Traceback" not in out
+
+
+def test_wrong_parameter_set_on_the_command_line_is_blamed_on_set(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(scenario({"name": "power_of_d", "params": {"d": 2}}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, ["pools.pool-a.policy.params.d=two"])
+    (problem,) = info.value.problems
+    assert problem.file == "--set" and problem.path == "pools[0].policy.params.d"
+    assert "valid integer (got 'two')" in problem.message
 
 
 def test_policy_set_on_the_command_line_is_blamed_on_set(tmp_path: Path) -> None:
@@ -264,7 +288,7 @@ def test_policy_problems_come_with_rule_problems(tmp_path: Path) -> None:
     data = yaml.safe_load(scenario("nope"))
     data["pools"].append({"name": "pool-b", "members": ["p0"], "policy": "jsq"})
     path = tmp_path / "two.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(with_units(data), sort_keys=False), encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     paths = {p.path for p in info.value.problems}

@@ -22,8 +22,16 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.policies import PolicyError, PullPolicy, PushPolicy, available, make_policy
+from sim.policies import (
+    PolicyError,
+    PullPolicy,
+    PushPolicy,
+    available,
+    make_policy,
+    parameters,
+)
 from sim.policies.affinity import hash64
+from sim.scenario.schema import with_units
 
 ROOT = Path(__file__).resolve().parent.parent
 PUSH = (
@@ -174,8 +182,59 @@ def test_policies_command_lists_all_seventeen(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_unknown_parameter_is_a_policy_error() -> None:
-    with pytest.raises(PolicyError, match=r"'jsq'.*bad parameters"):
+    with pytest.raises(PolicyError, match=r"'jsq'.*params.d: unknown parameter") as info:
         make_policy("jsq", {"d": 2})
+    assert info.value.problems[0][0] == ("params", "d")
+    with pytest.raises(PolicyError, match=r"params.dd: unknown parameter; its parameters are: d"):
+        make_policy("power_of_d", {"dd": 2})
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "where", "message"),
+    [
+        ("power_of_d", {"d": 0}, ("params", "d"), r"greater than or equal to 1 \(got 0\)"),
+        ("power_of_d", {"d": 2.5}, ("params", "d"), r"valid integer \(got 2.5\)"),
+        ("power_of_d", {"d": True}, ("params", "d"), r"valid integer \(got True\)"),
+        ("sticky_hash", {"vnodes": 10_001}, ("params", "vnodes"), r"less than or equal to 10000"),
+        ("sticky_hash", {"load_factor": math.inf}, ("params", "load_factor"), r"finite"),
+        ("weighted_random", {"weights": {"a": -1}}, ("params", "weights", "a"), r"greater than 0"),
+    ],
+)
+def test_typed_parameters_name_the_parameter_and_the_value(
+    name: str, params: dict[str, Any], where: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(PolicyError) as info:
+        make_policy(name, params)
+    ((loc, text),) = info.value.problems
+    assert loc == where and re.search(message, text) and f"'{name}'" in text
+
+
+def test_parameters_and_defaults_come_from_the_params_model() -> None:
+    reg = available()
+    listed = {n: {p.name: p.default for p in parameters(c)} for n, c in reg.items()}
+    assert listed["power_of_d"] == {"d": 2, "replace": False}
+    assert listed["sticky_hash"] == {"load_factor": 1.25, "vnodes": 100}
+    assert listed["weighted_random"] == {"weights": None} == listed["weighted_round_robin"]
+    assert listed["jsq"] == {} and listed["pull_fifo"] == {}
+    pol = make_policy("power_of_d", {"d": 3})
+    assert pol.params == reg["power_of_d"].Params(d=3, replace=False)
+    # every parameter is described (the reference and `poolsim policies` show it)
+    for cls in reg.values():
+        assert all(p.description and p.type for p in parameters(cls)), cls.name
+
+
+def test_a_plugin_without_params_lists_its_init_arguments() -> None:
+    class Legacy(PushPolicy):
+        name = "legacy_kwargs"
+
+        def __init__(self, threshold: int = 3) -> None:
+            super().__init__()
+            self.threshold = threshold
+
+        def select(self, task: int, candidates: Sequence[int], view: Any) -> int:
+            return candidates[0]
+
+    assert [(p.name, p.default) for p in parameters(Legacy)] == [("threshold", 3)]
 
 
 # -- random -----------------------------------------------------------------------------------
@@ -257,9 +316,9 @@ def test_weights_are_checked(name: str) -> None:
         bound(name, view, weights={"a": 1, "b": 1, "z": 1})
     with pytest.raises(PolicyError, match="missing"):
         bound(name, view, weights={"a": 1})
-    with pytest.raises(PolicyError, match="positive"):
+    with pytest.raises(PolicyError, match=r"params.weights.a: .*greater than 0 \(got 0\)"):
         make_policy(name, {"weights": {"a": 0, "b": 1}})
-    with pytest.raises(PolicyError, match="positive"):
+    with pytest.raises(PolicyError, match=r"params.weights.a: .*valid number \(got 'x'\)"):
         make_policy(name, {"weights": {"a": "x"}})
 
 
@@ -597,7 +656,7 @@ def synthetic(
             "tasks": tasks,
         },
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def run(text: str, **kw: Any) -> sim.RunResult:
@@ -668,7 +727,7 @@ def backup(policy: str, days: int = 2, jobs: int = 1, threads: int = 2) -> str:
         },
         "simulation": {"days": days},
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def proxy_by_object(r: sim.RunResult) -> dict[int, list[str]]:
@@ -738,3 +797,33 @@ def test_docs_hold_every_definition() -> None:
     for name in ALL:
         assert f"### `{name}`" in text
         assert _words(inspect.getdoc(reg[name]) or "") in text, f"{name}: docstring != docs"
+
+
+def test_json_schema_ties_each_policy_to_its_params() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from sim.scenario.reference import json_schema, markdown_reference
+
+    schema = json_schema()
+    defs = schema["$defs"]
+    assert defs["params.power_of_d"]["properties"]["d"]["minimum"] == 1
+    assert defs["params.power_of_d"]["properties"]["d"]["default"] == 2
+    named = {r["if"]["properties"]["name"]["const"] for r in defs["PolicySpec"]["allOf"]}
+    assert named == set(available()) - {
+        n for n, c in available().items() if "sim." not in c.__module__
+    }
+    md = markdown_reference()
+    assert "## params.sticky_hash" in md and "| `vnodes` |" in md
+
+    def check(policy: Any) -> list[str]:
+        data = yaml.safe_load(
+            "name: t\npools: [{name: a, members: [p], policy: x}]\nproxies: [{name: p}]\n"
+        )
+        data["pools"][0]["policy"] = policy
+        validator = jsonschema.Draft202012Validator(schema)
+        return [e.message for e in validator.iter_errors(data)]
+
+    assert check({"name": "power_of_d", "params": {"d": 3}}) == []
+    assert check({"name": "power_of_d", "params": {"d": 0}})
+    assert check({"name": "power_of_d", "params": {"dd": 3}})
+    assert check({"name": "jsq", "params": {"d": 3}})
+    assert check({"name": "mypkg.mod:Mine", "params": {"anything": 1}}) == []

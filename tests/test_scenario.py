@@ -152,11 +152,11 @@ def pick(obj: Any, dotted: str) -> Any:
         ("jobs.0.schedule.window=90min", 5400.0),
         ("jobs.0.schedule.window=1h30m", 5400.0),
         ("jobs.0.schedule.window=1d", 86400.0),
-        ("jobs.0.schedule.window=3600", 3600.0),
+        ("jobs.0.schedule.window=3600 s", 3600.0),
         ("simulation.bucket=90s", 90.0),
         ("proxies.0.ram=32 GB", 32e9),
         ("proxies.0.ram=5 TiB", 5 * 1024.0**4),
-        ("proxies.0.ram=1024", 1024.0),
+        ("proxies.0.ram=1024 B", 1024.0),
         ("proxies.0.throttle=1 Gbps", 1.25e8),
         ("proxies.0.processing_rate=400 GB/h", 400e9 / 3600),
         ("repositories.0.write_bandwidth=200 MB/s", 2e8),
@@ -183,7 +183,7 @@ def test_units_in_a_file_convert_to_si() -> None:
 
 def test_digest_is_stable_across_units_and_key_order() -> None:
     a = load_scenario_text(BASE.replace("window: 8h", "window: 480min"))
-    b = load_scenario_text(BASE.replace("window: 8h", "window: 28800"))
+    b = load_scenario_text(BASE.replace("window: 8h", "window: 28800 s"))
     reordered = BASE.replace("    owner: pool-a\n", "").replace(
         "  - name: s3-main\n", "  - owner: pool-a\n    name: s3-main\n"
     )
@@ -803,6 +803,8 @@ def test_json_schema_is_valid_json_with_every_key() -> None:
 
 def test_json_schema_describes_units() -> None:
     props = json_schema()["$defs"]["ProxySpec"]["properties"]
-    assert props["ram"]["type"] == ["number", "string"]
+    assert props["ram"]["anyOf"][0]["type"] == "string"
+    assert props["ram"]["anyOf"][0]["pattern"]
+    assert props["ram"]["anyOf"][1] == {"const": 0}
     assert props["ram"]["description"]
     assert props["os"]["enum"] == ["windows", "linux"]

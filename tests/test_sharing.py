@@ -16,15 +16,15 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.sharing import (
+from sim.model.maxmin import (
     CLS_PROXY,
     CLS_SOURCE,
     CLS_TARGET,
     CLS_THREAD,
-    FluidSharing,
     max_min_rates,
     pairs_of,
 )
+from sim.model.sharing import FluidSharing
 from sim.model.trace import Timeseries
 
 INF = math.inf

@@ -19,14 +19,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_sharing import instances, reference_completions
 
-from sim.model.sharing import (
+from sim.model.maxmin import (
     CLS_PROXY,
     CLS_SOURCE,
     CLS_TARGET,
-    FluidSharing,
     max_min_rates,
     pairs_of,
 )
+from sim.model.sharing import FluidSharing
 from sim.model.trace import Timeseries
 
 INF = np.inf

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_sharing import RTOL, check_max_min, instances
 
-from sim.model.sharing import CLS_SOURCE, CLS_THREAD, max_min_rates, one_resource_rates
+from sim.model.maxmin import CLS_SOURCE, CLS_THREAD, max_min_rates, one_resource_rates
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None)

@@ -28,7 +28,8 @@ from sim.experiment.sizing import (
 )
 from sim.experiment.stats import wilson_interval
 from sim.provenance import model_fingerprint
-from sim.report.experiment import plot_size_curve, write_size
+from sim.report.folders import write_size
+from sim.report.plots import plot_size_curve
 from sim.scenario import ScenarioError
 
 runner = CliRunner()

@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 
 from sim import defaults as d
-from sim.scenario.schema import TenantSpec
-from sim.scenario.yamlsource import ScenarioError
+from sim.errors import ScenarioError
+from sim.scenario.schema import TenantSpec, with_units
 from sim.workload import ObjectTable, generate_objects, read_inventory_csv
 from sim.workload.objects import TYPE_INDEX, tenant_objects
 
 
 def tenant(users: int = 1000, **objects: dict[str, Any]) -> TenantSpec:
-    return TenantSpec.model_validate({"name": "t", "users": users, "objects": objects})
+    data = {"name": "t", "users": users, "objects": objects}
+    return TenantSpec.model_validate(with_units(data, TenantSpec))
 
 
 def only(**objects: dict[str, Any]) -> TenantSpec:

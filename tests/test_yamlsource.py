@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sim.errors import Problem, ScenarioError
 from sim.scenario.yamlsource import (
     Positions,
-    Problem,
-    ScenarioError,
     format_path,
     load_yaml,
     load_yaml_file,

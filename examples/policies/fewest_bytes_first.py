@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sim.model.view import PoolView
-from sim.policies import PushPolicy
+from sim.policies import PoolView, PushPolicy
 
 
 class FewestBytesFirst(PushPolicy):

@@ -41,10 +41,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 import sim
+from sim.atomic import atomic_write_text
+from sim.errors import ScenarioError
 from sim.experiment.run import RunResult, simulate
 from sim.policies.registry import PolicyError
-from sim.report.results import atomic_write_text
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import load_scenario
 from sim.scenario.yamlsource import format_path, load_yaml_file, position_of
 
 DEFAULT_METRICS = (

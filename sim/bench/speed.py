@@ -34,6 +34,7 @@ import sim
 from sim.bench.reference import erlang_c_sojourn, mmc_simpy
 from sim.experiment.run import simulate
 from sim.scenario import load_scenario, load_scenario_text
+from sim.scenario.schema import with_units
 
 MB = 1e6
 MM8_SERVERS = 8
@@ -105,7 +106,7 @@ def mm8_scenario_text(tasks: int) -> str:
             "target": "pool",
         },
     }
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.safe_dump(with_units(doc), sort_keys=False)
 
 
 def bench_synthetic(tasks: int, seed: int = 1) -> dict[str, float]:

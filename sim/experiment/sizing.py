@@ -40,12 +40,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import Problem, ScenarioError
 from sim.experiment.executors import Executor
 from sim.experiment.replicate import replication_seeds
 from sim.experiment.run import simulate
 from sim.experiment.stats import wilson_interval
-from sim.scenario import LoadedScenario, Problem, ScenarioError
-from sim.scenario.loader import apply_override, validate_data
+from sim.scenario import LoadedScenario
+from sim.scenario.loader import validate_data
+from sim.scenario.overrides import apply_override
 from sim.scenario.yamlsource import load_yaml_file
 
 TARGETS = ("window",)

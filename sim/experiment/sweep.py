@@ -3,7 +3,8 @@
 A grid key is any ``--set`` key (``proxies.proxy-01.threads``, ``pools.pool-a.policy``), so a
 bad key or value gets the loader's error. Values: ``a,b,c`` (each a YAML value), a YAML flow list
 ``[[p1, p2], [p1, p2, p3]]`` when values hold commas, or a range ``lo..hi`` / ``lo..hi:step``
-(inclusive; integers unless a bound or the step has a decimal point).
+(inclusive; integers unless a bound or the step has a decimal point), with an optional unit that
+every value takes (``0.4..1.8:0.2/s``, ``4..8:2h``): dimensional fields need one.
 
 The folder (by default named after a hash of the scenario, grid, replications, seed, policy
 and the model's fingerprint, ``sim.provenance``, so the same command with the same poolsim finds
@@ -30,14 +31,18 @@ import pandas as pd
 import yaml
 
 from sim import provenance
+from sim.atomic import atomic_write, atomic_write_text
+from sim.errors import Problem, ScenarioError
 from sim.experiment.executors import Executor
 from sim.experiment.replicate import RunRecord, RunSpec, replication_seeds, run_all
 from sim.experiment.stats import mean_interval
-from sim.scenario import LoadedScenario, Problem, ScenarioError, load_scenario
+from sim.scenario import LoadedScenario, load_scenario
 
 _RANGE = re.compile(
-    r"^\s*(-?\d+(?:\.\d*)?)\s*\.\.\s*(-?\d+(?:\.\d*)?)\s*(?::\s*(\d+(?:\.\d*)?)\s*)?$"
+    r"^\s*(-?\d+(?:\.\d*)?)\s*\.\.\s*(-?\d+(?:\.\d*)?)\s*(?::\s*(\d+(?:\.\d*)?)\s*)?"
+    r"(\s*[A-Za-z/%][A-Za-z/% ]*?)?\s*$"
 )
+"""``lo..hi[:step][unit]``: the unit (``/s``, `` GB``, ``h``) is appended to every value."""
 MAX_POINTS = 100_000
 """A grid larger than this is almost surely a typo in a range."""
 
@@ -57,7 +62,7 @@ def parse_values(text: str, where: str = "--grid") -> list[Any]:
     """The values of one grid key: a range, a YAML flow list or comma-separated values."""
     m = _RANGE.match(text)
     if m:
-        lo_s, hi_s, step_s = m.groups()
+        lo_s, hi_s, step_s, unit = m.groups()
         is_float = any(s is not None and "." in s for s in (lo_s, hi_s, step_s))
         lo, hi = float(lo_s), float(hi_s)
         step = float(step_s) if step_s is not None else 1.0
@@ -67,7 +72,8 @@ def parse_values(text: str, where: str = "--grid") -> list[Any]:
         if n > MAX_POINTS:
             raise _grid_error(where, f"range {text!r} has {n} values (at most {MAX_POINTS})")
         vals = [round(lo + i * step, 12) for i in range(n)]
-        return vals if is_float else [int(v) for v in vals]
+        nums: list[Any] = vals if is_float else [int(v) for v in vals]
+        return [f"{v:g}{unit}" for v in nums] if unit else nums
     stripped = text.strip()
     if stripped.startswith("["):
         value = _yaml_value(stripped, where)
@@ -270,8 +276,6 @@ def sweep(
     command: list[str] | None = None,
 ) -> SweepResult:
     """Run every grid point ``replications`` times; see the module docstring for the folder."""
-    from sim.report.results import atomic_write, atomic_write_text
-
     parsed = _as_grid(grid)
     path = Path(scenario)
     base = load_scenario(path, list(overrides))

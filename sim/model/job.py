@@ -18,20 +18,141 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import simpy
 
+from sim.defaults import DAY_S
 from sim.model import rng as streams
-from sim.model.schedule import Calendar, parse_allowed_hours, start_times
 from sim.model.trace import DONE, FAILED, PENDING
+from sim.scenario.calendar import Calendar, parse_allowed_hours, start_times
 from sim.workload.objects import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
-    from sim.model.world import SessionState, World
+    from sim.model.world import World
 
-DAY_S = 86_400.0
+
+@dataclass
+class SessionState:
+    """One run of one job."""
+
+    job: int
+    index: int
+    day: int
+    id: int
+    """Position in ``World.sessions`` (the ``session`` column of the task table)."""
+    scheduled: float
+    start: float = float("nan")
+    end: float = float("nan")
+    first_task: int = 0
+    n_tasks: int = 0
+    remaining: int = 0
+    terminated: bool = False
+    done: simpy.Event | None = None
+    deadline: float = float("inf")
+    retries: int = 0
+    skipped: bool = False
+    processing_done: bool = False
+
+
+class JobBook:
+    """Jobs' book-keeping across sessions: runs so far, each object's last successful backup,
+    bytes stored per backup job and copied per backup-copy job, finished restore points."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        sc = world.scenario
+        self.session_done: dict[int, list[simpy.Event]] = {}
+        """Per backup job: events a backup copy waits on (one per finished session)."""
+        self._runs: dict[int, int] = {}
+        self._finished: dict[int, int] = {}
+        self._source_over: set[int] = set()
+        self._last_ok: dict[int, np.ndarray] = {}
+        self._copied: dict[int, np.ndarray] = {}
+        self.stored = {
+            j: np.zeros(world.n_objects) for j, spec in enumerate(sc.jobs) if spec.type == "backup"
+        }
+        """Per backup job: bytes stored per object (sum of bytes written)."""
+        if sc.simulation.initial_state == "protected":
+            for j in self.stored:
+                scope = job_scope(world, j)
+                tn = world.tenants[world.job_tenant[j]]
+                comp = np.asarray(world.repositories[world.job_repo[j]].compression)
+                local = scope - tn.first_object
+                self.stored[j][scope] = (
+                    tn.objects.size_bytes[local] * comp[tn.objects.workload[local]]
+                )
+
+    def job_runs(self, job: int) -> int:
+        """Sessions of ``job`` so far (its next session's index)."""
+        return self._runs.get(job, 0)
+
+    def last_ok(self, job: int) -> np.ndarray:
+        """Per object: start time of its last successful backup by ``job`` (NaN: never)."""
+        w = self.world
+        if job not in self._last_ok:
+            last = np.full(w.n_objects, np.nan)
+            if w.scenario.simulation.initial_state == "protected":
+                last[job_scope(w, job)] = w.scenario.jobs[job].schedule.daily or 0.0
+                last -= DAY_S
+            self._last_ok[job] = last
+        return self._last_ok[job]
+
+    def copied(self, job: int) -> np.ndarray:
+        """Per object: stored bytes a backup-copy job has copied so far."""
+        w = self.world
+        if job not in self._copied:
+            copied = np.zeros(w.n_objects)
+            if w.scenario.simulation.initial_state == "protected":
+                copied[:] = self.stored[w.copy_source[job]]
+            self._copied[job] = copied
+        return self._copied[job]
+
+    def source_session_event(self, job: int, k: int) -> simpy.Event:
+        """The event of backup ``job``'s k-th finished session (value: the session id);
+        ``k = -1`` marks the job as finished (value None for every later k)."""
+        w = self.world
+        events = self.session_done.setdefault(job, [])
+        if k < 0:
+            self._source_over.add(job)
+            for ev in events:
+                if not ev.triggered:
+                    ev.succeed(None)
+            return w.env.event().succeed(None)
+        while len(events) <= k:
+            ev = w.env.event()
+            if job in self._source_over:
+                ev.succeed(None)
+            events.append(ev)
+        return events[k]
+
+    def end_session(self, sess: SessionState) -> None:
+        """Book-keeping when a session ends: count it and wake waiting backup copies."""
+        w = self.world
+        self._runs[sess.job] = self._runs.get(sess.job, 0) + 1
+        if w.scenario.jobs[sess.job].type == "backup":
+            k = self._finished.get(sess.job, 0)
+            self._finished[sess.job] = k + 1
+            ev = self.source_session_event(sess.job, k)
+            if not ev.triggered:
+                ev.succeed(sess.id)
+
+    def record_skipped(self, job: int, scheduled: float) -> None:
+        """A run that could not start because the job's previous session was still running."""
+        w = self.world
+        sess = SessionState(
+            job=job,
+            index=self.job_runs(job),
+            day=int(scheduled // DAY_S),
+            id=len(w.sessions),
+            scheduled=scheduled,
+            skipped=True,
+        )
+        w.sessions.append(sess)
+        self._runs[job] = self._runs.get(job, 0) + 1
 
 
 def job_scope(world: World, job: int, day: int | None = None) -> np.ndarray:
@@ -71,7 +192,7 @@ def job_process(world: World, job: int) -> Generator[Any, Any, None]:
         source = world.copy_source[job]
         k = 0
         while True:
-            ev = world.source_session_event(source, k)
+            ev = world.book.source_session_event(source, k)
             yield ev
             if ev.value is None:
                 return
@@ -85,13 +206,13 @@ def job_process(world: World, job: int) -> Generator[Any, Any, None]:
                 continue
             start = shifted
         if env.now > start:
-            world.record_skipped(job, t)
+            world.book.record_skipped(job, t)
             continue
         if start > env.now:
             yield env.timeout(start - env.now)
         yield from run_session(world, job, t, cal, grid)
     if spec.type == "backup":
-        world.source_session_event(job, -1)  # no more restore points: copies may stop
+        world.book.source_session_event(job, -1)  # no more restore points: copies may stop
 
 
 def run_session(
@@ -102,8 +223,6 @@ def run_session(
     grid: np.ndarray | None,
 ) -> Generator[Any, Any, None]:
     """One session of a job, from resolve to restore point."""
-    from sim.model.world import SessionState
-
     env = world.env
     spec = world.scenario.jobs[job]
     sched = spec.schedule
@@ -117,7 +236,7 @@ def run_session(
     day = int(env.now // DAY_S)
     sess = SessionState(
         job=job,
-        index=world.job_runs(job),
+        index=world.book.job_runs(job),
         day=day,
         id=len(world.sessions),
         scheduled=scheduled,
@@ -136,13 +255,13 @@ def run_session(
 
     if spec.type == "backup_copy":
         source = world.copy_source[job]
-        scope = np.flatnonzero(world.stored[source] > world.copied(job))
+        scope = np.flatnonzero(world.book.stored[source] > world.book.copied(job))
     else:
         scope = job_scope(world, job, day)
     yield env.timeout(cal_spec.resolve_base + cal_spec.resolve_per_object * scope.shape[0])
     if sess.terminated:
         sess.end = env.now
-        world.end_session(sess)
+        world.book.end_session(sess)
         return
 
     tn = world.tenants[world.job_tenant[job]]
@@ -150,7 +269,7 @@ def run_session(
     size = tn.objects.size_bytes[local]
     items = tn.objects.items[local]
     if spec.type == "backup":
-        last_ok = world.last_ok(job)[scope]
+        last_ok = world.book.last_ok(job)[scope]
         full = np.isnan(last_ok)
         rng = streams.stream(world.seed, streams.CHANGE, job, sess.index)
         elapsed_days = np.where(full, 0.0, (env.now - np.nan_to_num(last_ok)) / DAY_S)
@@ -161,8 +280,8 @@ def run_session(
         task_items = np.where(full, items, np.maximum(1.0, np.round(items * frac)))
     elif spec.type == "backup_copy":
         source = world.copy_source[job]
-        copied = world.copied(job)[scope]
-        work = world.stored[source][scope] - copied
+        copied = world.book.copied(job)[scope]
+        work = world.book.stored[source][scope] - copied
         full = copied == 0
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(size > 0, np.minimum(1.0, work / size), 1.0)
@@ -200,10 +319,10 @@ def run_session(
     ok = ids.start + np.flatnonzero(world.tasks.status[ids.start : ids.stop] == DONE)
     objs = world.tasks.object[ok]
     if spec.type == "backup":
-        world.last_ok(job)[objs] = world.tasks.start[ok]
-        np.add.at(world.stored[job], objs, world.tasks.bytes_written[ok])
+        world.book.last_ok(job)[objs] = world.tasks.start[ok]
+        np.add.at(world.book.stored[job], objs, world.tasks.bytes_written[ok])
     elif spec.type == "backup_copy":
-        world.copied(job)[objs] += world.tasks.work_bytes[ok]
+        world.book.copied(job)[objs] += world.tasks.work_bytes[ok]
     if not sess.terminated and spec.type != "restore":
         # metadata goes through the shared configuration database (fact 17): sessions queue
         with world.config_db.request() as slot:
@@ -211,7 +330,7 @@ def run_session(
             yield env.timeout(cal_spec.metadata_per_object * ok.shape[0])
         yield env.timeout(cal_spec.restore_point)
     sess.end = env.now
-    world.end_session(sess)
+    world.book.end_session(sess)
 
 
 def _window_expired(world: World, sess: SessionState, _event: object) -> None:

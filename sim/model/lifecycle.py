@@ -33,15 +33,18 @@ import simpy
 
 from sim import defaults as d
 from sim.model.proxy import ACTIVE, ENABLING, FAILED, INACTIVE, MAINTENANCE, Proxy
+from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER
 from sim.model.trace import FAILED as TASK_FAILED
 from sim.model.trace import PROXY_CRASH
 from sim.scenario import lifecycle_rules as lr
-from sim.scenario.loader import policy_checker, timeline_times
+from sim.scenario.calendar import timeline_times
+from sim.scenario.loader import policy_checker
 from sim.scenario.schema import TimelineEvent
 
 if TYPE_CHECKING:
     from sim.model.pool import Pool
-    from sim.model.world import Bottleneck, World
+    from sim.model.tasks import Bottleneck
+    from sim.model.world import World
 
 ROLES = ("scheduler", "orchestrator")
 """Single-holder pool roles (vb365 fact 2: VBOProxy.ProxyRoles). How many of each a pool has
@@ -228,11 +231,9 @@ class Lifecycle:
 
     def _running(self, px: Proxy) -> np.ndarray:
         """Tasks on a thread of ``px`` now (overhead or transfer phase)."""
-        from sim.model.world import DIRECT, OVERHEAD, TRANSFER
-
         world = self.world
         n = world.tasks.n
-        phase = world._phase[:n]
+        phase = world.state.phase[:n]
         on = (world.tasks.proxy[:n] == px.idx) & (
             (phase == OVERHEAD) | (phase == TRANSFER) | (phase == DIRECT)
         )
@@ -265,12 +266,10 @@ class Lifecycle:
 
     def _stop(self, task: int) -> float:
         """Take a running task off its thread now; returns the bytes this attempt moved."""
-        from sim.model.world import DIRECT, OVERHEAD, TRANSFER
-
         world = self.world
         t = world.tasks
         px = world.proxies[int(t.proxy[task])]
-        phase = world._phase[task]
+        phase = world.state.phase[task]
         moved: float = 0.0
         bott: Bottleneck | None = None
         if phase == TRANSFER:
@@ -278,8 +277,8 @@ class Lifecycle:
         elif phase == DIRECT:
             moved, bott = world._direct_progress(task)
         elif phase == OVERHEAD:
-            px.overhead_bytes -= world.left_bytes(task)
-        world._record_bytes(task, moved, bott)
+            px.overhead_bytes -= world.state.left_bytes(task)
+        world.state.record_bytes(task, moved, bott)
         px.bytes_read += moved
         px.busy -= 1
         px.busy_thread_s += world.env.now - float(t.start[task])
@@ -289,35 +288,31 @@ class Lifecycle:
         """Take a running task off its thread; it keeps the bytes up to its last checkpoint
         (``keep``) or none, and the rest is counted as redone."""
         world = self.world
-        progress = float(world._resume[task]) + self._stop(task)
+        progress = float(world.state.resume[task]) + self._stop(task)
         kept = 0.0
         if keep:
             ckpt = self._checkpoint_of(task)
             kept = min(math.floor(progress / ckpt) * ckpt, progress)
-        world._resume[task] = kept
+        world.state.resume[task] = kept
         world.tasks.redone_bytes[task] += progress - kept
         rec["redone_bytes"] += progress - kept
 
     def _evict(self, task: int, how: str, rec: dict[str, Any]) -> None:
         """Stop a running task and submit it again (handoff: from its last checkpoint)."""
-        from sim.model.world import QUEUED
-
         world = self.world
         self._stop_at_checkpoint(task, how != "restart", rec)
         world.tasks.reassignments[task] += 1
-        world._phase[task] = QUEUED
+        world.state.phase[task] = QUEUED
         rec["reassigned"] += 1
         world.submit(task)
 
     def _crash(self, px: Proxy, rec: dict[str, Any]) -> int:
         """A crash: running objects lose the progress since their last checkpoint and fail."""
-        from sim.model.world import FINISHED
-
         world = self.world
         tasks = self._running(px)
         for task in tasks:
             self._stop_at_checkpoint(task, True, rec)
-            world._phase[task] = FINISHED
+            world.state.phase[task] = FINISHED
             world.tasks.status[task] = TASK_FAILED
             world.tasks.fail_reason[task] = PROXY_CRASH
             world.tasks.end[task] = world.env.now
@@ -366,7 +361,7 @@ class Lifecycle:
         elif role == "orchestrator" and pool.paused:
             pool.paused = False
             if pool.pull is not None:
-                world._serve_pull(pool)
+                world.serve_pull(pool)
             else:
                 parked = list(pool.parked)
                 pool.parked.clear()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-WORKLOAD, CHANGE, POLICY, FAILURE, ARRIVALS, SIZES = 1, 2, 3, 4, 5, 6
+WORKLOAD, CHANGE, POLICY, FAILURE, ARRIVALS, SIZES, VACATION, INTERRUPTION = 1, 2, 3, 4, 5, 6, 7, 8
+"""Stream kinds. VACATION (synthetic vacation lengths) and INTERRUPTION (per proxy: up and down
+times) have their own kinds; they used to borrow FAILURE with magic ids (2_000_000, 1_000_000 +
+proxy), which drew different numbers."""
 
 
 def stream(seed: int, kind: int, *ids: int) -> np.random.Generator:

@@ -1,4 +1,5 @@
-"""The read-only view of a pool that policies decide on."""
+"""The read-only view of a pool that policies decide on, over a World (the definitions are
+the ``PoolView`` Protocol in ``sim.policies.view``)."""
 
 from __future__ import annotations
 
@@ -9,27 +10,9 @@ if TYPE_CHECKING:
     from sim.model.world import World
 
 
-class PoolView:
-    """What a policy may look at, read at the instant of the decision.
-
-    Definitions (exact), for a member ``p``:
-
-    - ``queue_length(p)``: tasks assigned to ``p`` and waiting for one of its threads, NOT those
-      in service. Only push pools have member queues; in a pull pool it is always 0 (waiting
-      tasks are in the pool's shared queue, which the pull policy owns).
-    - ``active(p)``: tasks in service on ``p`` (busy threads, including tasks still in their
-      per-object overhead).
-    - ``in_system(p)`` = ``active(p) + queue_length(p)``: every task at the member.
-    - ``free_threads(p)`` = ``threads(p) - active(p)``.
-    - ``outstanding_bytes(p)``: the remaining work of the member's queued and in-service tasks,
-      with the progress of in-service transfers subtracted.
-    - ``capacity(p)``: nominal processing rate, bytes/s (cores x per-core rate x OS efficiency,
-      or ``processing_rate``; threads x thread rate in synthetic 'threads' mode).
-    - ``state(p)``: lifecycle state; candidates passed to a policy are always ``active``.
-
-    ``in_system_of``, ``queue_length_of`` and ``outstanding_bytes_of`` give the same numbers
-    for a list of members in one call (the fast path of policies that scan every candidate).
-    """
+class WorldView:
+    """The pool view over a running World: implements ``sim.policies.view.PoolView``, whose
+    docstrings are the exact definitions of every number read here."""
 
     __slots__ = ("_world", "members")
 
@@ -110,3 +93,8 @@ class PoolView:
     def now(self) -> float:
         """Simulated time, seconds."""
         return float(self._world.env.now)
+
+
+PoolView = WorldView
+"""The name world.py builds views by, and plug-ins written before the Protocol moved import
+(``from sim.model.view import PoolView``); new code annotates with ``sim.policies.PoolView``."""

@@ -8,21 +8,25 @@ process per task): ready -> queued -> on a thread (per-object overhead) -> trans
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import simpy
 
 from sim import defaults as d
+from sim.defaults import DAY_S
 from sim.model import rng as streams
 from sim.model.clock import call_later
+from sim.model.job import JobBook, SessionState
+from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET, pairs_of
 from sim.model.pool import Pool
-from sim.model.proxy import ACTIVE, ENABLING, VACATION, Proxy
+from sim.model.proxy import ACTIVE, ENABLING, Proxy
 from sim.model.repository import Repository, get_rate_per_s, put_rate_per_s
-from sim.model.sharing import CLS_PROXY, CLS_SOURCE, CLS_TARGET, FluidSharing, pairs_of
-from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
+from sim.model.sharing import FluidSharing
+from sim.model.synthetic import SyntheticMode
+from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER, Bottleneck, TaskState
+from sim.model.tenant import Tenant, daily_ru_budget, sharepoint_ru_per_day, sharepoint_ru_per_min
 from sim.model.throttle import RequestBudget
 from sim.model.trace import (
     CANCELLED,
@@ -33,8 +37,6 @@ from sim.model.trace import (
     Timeseries,
     bool_view,
     float_view,
-    int8_view,
-    int_view,
 )
 from sim.model.view import PoolView
 from sim.policies.base import PushPolicy
@@ -42,42 +44,13 @@ from sim.policies.registry import make_policy
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import PolicySpec, Scenario, SlowDownSpec
 from sim.workload.objects import WORKLOAD_INDEX, tenant_objects, with_growth
-from sim.workload.synthetic import arrivals as synthetic_arrivals
 
-#: task phases (DIRECT: a fixed-rate transfer outside the shared fluid)
-QUEUED, OVERHEAD, TRANSFER, FINISHED, DIRECT = 0, 1, 2, 3, 4
 #: resource slots per task: proxy processing, proxy throttle, then up to three tenant and four
 #: repository resources depending on the job type (see ``new_tasks``)
 K_SLOTS = 9
 PAIRS_CACHE = 16384
 """Resource maps kept by ``World._pairs_of_task`` (transfers whose request coefficients are
 their own, e.g. RU per byte of one object, each add one)."""
-DAY_S = 86_400.0
-Bottleneck = np.ndarray | tuple[float, float, float, float] | list[float]
-"""Seconds a transfer spent bound by each class (thread, source, proxy, target)."""
-
-
-@dataclass
-class SessionState:
-    """One run of one job."""
-
-    job: int
-    index: int
-    day: int
-    id: int
-    """Position in ``World.sessions`` (the ``session`` column of the task table)."""
-    scheduled: float
-    start: float = float("nan")
-    end: float = float("nan")
-    first_task: int = 0
-    n_tasks: int = 0
-    remaining: int = 0
-    terminated: bool = False
-    done: simpy.Event | None = None
-    deadline: float = float("inf")
-    retries: int = 0
-    skipped: bool = False
-    processing_done: bool = False
 
 
 class World:
@@ -94,6 +67,7 @@ class World:
         self.seed = sc.seed if seed is None else seed
         self.env = simpy.Environment()
         self.tasks = TaskTable(1024)
+        self.state = TaskState(self.tasks, K_SLOTS)
         cal = sc.calibration
 
         caps: list[float] = [np.inf]
@@ -212,49 +186,12 @@ class World:
         }
         """Backup copy job -> its source backup job."""
         self.copy_thread_bps = d.COPY_THREAD_BPS
-        self.session_done: dict[int, list[simpy.Event]] = {}
-        """Per backup job: events a backup copy waits on (one per finished session)."""
         self._fail_p = [j.failure_probability for j in sc.jobs] or [0.0]
         self._may_fail = any(p > 0.0 for p in self._fail_p)
-        self._runs: dict[int, int] = {}
-        self._finished: dict[int, int] = {}
-        self._source_over: set[int] = set()
-        self._last_ok: dict[int, np.ndarray] = {}
-        self._copied: dict[int, np.ndarray] = {}
         self._fail_rng: dict[int, np.random.Generator] = {}
-        self._fail_frac = np.full(1024, -1.0)
-        self.stored = {
-            j: np.zeros(self.n_objects) for j, spec in enumerate(sc.jobs) if spec.type == "backup"
-        }
-        if sc.simulation.initial_state == "protected":
-            from sim.model.job import job_scope
-
-            for j in self.stored:
-                scope = job_scope(self, j)
-                tn = self.tenants[self.job_tenant[j]]
-                comp = np.asarray(self.repositories[self.job_repo[j]].compression)
-                local = scope - tn.first_object
-                self.stored[j][scope] = (
-                    tn.objects.size_bytes[local] * comp[tn.objects.workload[local]]
-                )
-        """Per backup job: bytes stored per object (sum of bytes written)."""
-        """Per job: the owning pool index (>= 0) or -1 - standalone proxy index."""
         self.sessions: list[SessionState] = []
-        self._phase = np.zeros(1024, dtype=np.int8)
-        self._cap = np.zeros(1024)
-        self._overhead = np.zeros(1024)
-        self._comp = np.ones(1024)
-        self._xfer_start = np.zeros(1024)
-        self._resume = np.zeros(1024)
-        """Source bytes of a task already saved at a checkpoint (handoff, crash)."""
-        self._fixed_rate = np.zeros(1024, dtype=bool)
-        """Per task: its own resources (all but its proxy's) are unlimited and its ceiling is
-        finite, so on a proxy without limits it is a fixed-rate server (see ``_begin_transfer``)."""
-        self._res = np.zeros((1024, K_SLOTS), dtype=np.int64)
-        self._coef = np.zeros((1024, K_SLOTS))
-        self._sid = np.zeros(1024, dtype=np.int64)
-        """Per task: the id of its resource slots 2+ and their coefficients (tasks of one
-        session with the same id share one resource map, see ``_pairs_of_task``)."""
+        self.book = JobBook(self)
+        """Jobs' book-keeping: sessions run, last successful backups, stored and copied bytes."""
         self._sid_next = 0
         self._pairs_by: dict[tuple[int, int, int], dict[int, float]] = {}
         """Resource maps by (``_sid``, processing resource, throttle resource)."""
@@ -273,10 +210,11 @@ class World:
         self.config_db = simpy.Resource(self.env, capacity=cal.db_concurrent_sessions)
         """The PostgreSQL configuration database: metadata phases of sessions share it."""
         self.synthetic = sc.synthetic
-        self._vacation = sc.synthetic.vacations if sc.synthetic is not None else None
-        self._vac_rng = streams.stream(self.seed, streams.FAILURE, 2_000_000)
+        self.on_idle: Callable[[Proxy], None] | None = None
+        """Called when a thread of a proxy finds no work (synthetic vacations)."""
+        self.synthetic_mode: SyntheticMode | None = None
         if self.synthetic is not None:
-            self._init_synthetic(loaded, pool_index)
+            self.synthetic_mode = SyntheticMode(self, loaded.base_dir, pool_index)
         self._never_binding = np.zeros(len(self.capacity), dtype=bool)
         if self.synthetic is None:
             self._never_binding = self._find_never_binding(sc)
@@ -290,7 +228,7 @@ class World:
         self._charges_direct = self.synthetic is None
         """Whether fixed-rate transfers use resources whose consumption is reported (not in
         synthetic runs: there they use none)."""
-        self._bind_views()
+        self._v_limited = bool_view(self._limited)
         from sim.model.lifecycle import Lifecycle
 
         self.lifecycle = Lifecycle(self)
@@ -357,20 +295,6 @@ class World:
         cap = self.capacity
         out: np.ndarray = candidates & np.isfinite(cap) & (cap > 0.0) & (bound < cap * (1.0 - 1e-6))
         return out
-
-    def _bind_views(self) -> None:
-        """Memoryviews over the per-task arrays, for scalar access on the hot path (see
-        ``trace.int_view``); rebound whenever the arrays are reallocated."""
-        self._v_phase = int8_view(self._phase)
-        self._v_cap = float_view(self._cap)
-        self._v_overhead = float_view(self._overhead)
-        self._v_comp = float_view(self._comp)
-        self._v_xfer_start = float_view(self._xfer_start)
-        self._v_fail_frac = float_view(self._fail_frac)
-        self._v_resume = float_view(self._resume)
-        self._v_fixed_rate = bool_view(self._fixed_rate)
-        self._v_limited = bool_view(self._limited)
-        self._v_sid = int_view(self._sid)
 
     def _request_budgets(self, sc: Scenario) -> None:
         """Request-level limits (429 / 503 Slow Down) where the scenario asks for them."""
@@ -452,94 +376,6 @@ class World:
 
         return on_empty
 
-    def _init_synthetic(self, loaded: LoadedScenario, pool_index: dict[str, int]) -> None:
-        """Synthetic mode: every task is created up front with its arrival time as ready time;
-        one pseudo-job (index 0) and one session hold them all."""
-        spec = self.synthetic
-        assert spec is not None
-        times, sizes = synthetic_arrivals(
-            spec,
-            loaded.base_dir,
-            streams.stream(self.seed, streams.ARRIVALS),
-            streams.stream(self.seed, streams.SIZES),
-        )
-        owner = pool_index.get(spec.target)
-        self.job_owner = [owner if owner is not None else -1 - self.proxy_index[spec.target]]
-        if spec.service == "threads":
-            thread_rate = spec.thread_rate if spec.thread_rate is not None else 1e6
-            for px in self.proxies:
-                self.capacity[px.res_processing] = np.inf
-                px.capacity_bps = px.threads * thread_rate
-            self._limited = np.isfinite(self.capacity)
-        else:
-            thread_rate = spec.thread_rate if spec.thread_rate is not None else np.inf
-        n = times.shape[0]
-        sess = SessionState(job=0, index=0, day=0, id=0, scheduled=0.0, start=0.0)
-        self.sessions.append(sess)
-        ids = self.tasks.reserve(n)
-        self._grow(ids.stop)
-        t = self.tasks
-        t.job[:n] = 0
-        t.session[:n] = 0
-        t.object[:n] = np.arange(n)
-        t.tenant[:n] = -1
-        t.workload[:n] = -1
-        t.otype[:n] = -1
-        t.work_bytes[:n] = sizes
-        t.items[:n] = 1.0
-        t.full[:n] = 1
-        t.ready[:n] = times
-        self._cap[:n] = thread_rate
-        self._res[:n] = 0
-        self._coef[:n] = 0.0
-        self._coef[:n, 0] = 1.0
-        self._coef[:n, 1] = 1.0
-        self._comp[:n] = 1.0
-        self._fixed_rate[:n] = self._fixed_rate_of(slice(0, n))
-        self._set_sids(slice(0, n))
-        sess.first_task = 0
-        sess.n_tasks = n
-        sess.remaining = n
-        sess.done = self.env.event()
-
-    def _arrivals(self) -> None:
-        """Submit each synthetic task at its arrival time.
-
-        A chain of timeouts with a callback instead of a generator process (a process step costs
-        more than the submission itself); the events are created in the same order as the
-        process did, starting from an urgent event at time 0 like a process's start.
-        """
-        env = self.env
-        times: list[float] = self.tasks.ready[: self.tasks.n].tolist()
-        n = len(times)
-        pos = 0
-        submit = self.submit
-
-        def submit_due(_event: object = None) -> None:
-            """Submit every task due by now, then wait for the next one."""
-            nonlocal pos
-            now = env._now  # the clock does not move while callbacks run
-            while pos < n:
-                at = times[pos]
-                if at > now:
-                    call_later(env, at - now, None, arrive)
-                    return
-                pos += 1
-                submit(pos - 1)
-
-        def arrive(_event: object) -> None:
-            """The next task is due: ``submit_due`` with its first task known to be due."""
-            nonlocal pos
-            pos += 1
-            submit(pos - 1)
-            submit_due()
-
-        start = simpy.Event(env)
-        start._ok = True  # what simpy.events.Initialize does for a process
-        start._value = None
-        start.callbacks.append(submit_due)
-        env.schedule(start, simpy.events.URGENT)
-
     # -- task creation -------------------------------------------------------------------------
     def new_tasks(
         self,
@@ -554,6 +390,7 @@ class World:
         ``work`` is source bytes for backups and restores and stored bytes for backup copies.
         """
         job = session.job
+        s = self.state
         spec = self.scenario.jobs[job]
         tn = self.tenants[self.job_tenant[job]]
         n = int(objects.shape[0])
@@ -572,12 +409,12 @@ class World:
         t.items[sl] = items
         t.full[sl] = full
         t.ready[sl] = self.env.now
-        self._grow(ids.stop)
-        self._phase[sl] = QUEUED
-        self._resume[sl] = 0.0
-        self._overhead[sl] = np.asarray(self.overhead_s)[wl]
-        res = self._res[sl]
-        coef = self._coef[sl]
+        s.grow(ids.stop)
+        s.phase[sl] = QUEUED
+        s.resume[sl] = 0.0
+        s.overhead[sl] = np.asarray(self.overhead_s)[wl]
+        res = s.res[sl]
+        coef = s.coef[sl]
         res[:] = 0
         coef[:] = 0.0
         coef[:, 0] = 1.0  # proxy processing and throttle: filled per proxy at start
@@ -600,8 +437,8 @@ class World:
             src = self.repositories[self.job_repo[self.copy_source[job]]]
             dst = self.repositories[self.job_repo[job]]
             src_comp = np.asarray(src.compression)[wl]
-            self._cap[sl] = self.copy_thread_bps
-            self._comp[sl] = 1.0
+            s.cap[sl] = self.copy_thread_bps
+            s.comp[sl] = 1.0
             res[:, 5] = src.res_read
             coef[:, 5] = 1.0
             res[:, 6] = src.res_get
@@ -616,8 +453,8 @@ class World:
             thread = np.asarray(
                 [d.RESTORE_THREAD_BPS_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float
             )[wl]
-            self._cap[sl] = np.minimum(thread, item_bps)
-            self._comp[sl] = 1.0
+            s.cap[sl] = np.minimum(thread, item_bps)
+            s.comp[sl] = 1.0
             res[:, 2] = tn.res_ingress
             coef[:, 2] = 1.0
             res[:, 4] = np.where(is_sp, tn.res_ru, np.where(is_teams, tn.res_teams, 0))
@@ -631,8 +468,8 @@ class World:
         else:
             repo = self.repositories[self.job_repo[job]]
             comp = np.asarray(repo.compression)[wl]
-            self._cap[sl] = np.minimum(np.asarray(self.thread_bps)[wl], item_bps)
-            self._comp[sl] = comp
+            s.cap[sl] = np.minimum(np.asarray(self.thread_bps)[wl], item_bps)
+            s.comp[sl] = comp
             res[:, 2] = tn.res_egress
             coef[:, 2] = 1.0
             res[:, 3] = np.asarray(tn.res_workload)[wl]
@@ -646,70 +483,49 @@ class World:
             res[:, 6] = repo.res_put
             # blobs are cut at 5/8 MB of source data, before compression (vb365 fact 30)
             coef[:, 6] = (1.0 + d.METADATA_OBJECTS_PER_BLOB) / blob
-        self._fixed_rate[sl] = self._fixed_rate_of(sl)
+        s.fixed_rate[sl] = self._fixed_rate_of(sl)
         self._set_sids(sl)
         return ids
 
     def _fixed_rate_of(self, sl: slice) -> np.ndarray:
         """``_fixed_rate`` of the tasks in ``sl`` (slots 0 and 1 are the proxy's, checked at
         start)."""
-        res = self._res[sl, 2:]
-        uses_limited = (self._limited[res] & (self._coef[sl, 2:] > 0)).any(axis=1)
-        cap = self._cap[sl]
+        s = self.state
+        res = s.res[sl, 2:]
+        uses_limited = (self._limited[res] & (s.coef[sl, 2:] > 0)).any(axis=1)
+        cap = s.cap[sl]
         fixed: np.ndarray = ~uses_limited & np.isfinite(cap) & (cap > 0.0)
         return fixed
 
     def _set_sids(self, sl: slice) -> None:
         """Number the distinct (resource slots 2+, coefficients) rows of new tasks."""
-        rows = np.concatenate([self._res[sl, 2:], self._coef[sl, 2:].view(np.int64)], axis=1)
+        s = self.state
+        rows = np.concatenate([s.res[sl, 2:], s.coef[sl, 2:].view(np.int64)], axis=1)
         keys = rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
         seen: dict[object, int] = {}  # the rows as bytes
         base = self._sid_next
-        self._sid[sl] = [seen.setdefault(k, base + len(seen)) for k in keys]
+        s.sid[sl] = [seen.setdefault(k, base + len(seen)) for k in keys]
         self._sid_next += len(seen)
 
     def _pairs_of_task(self, task: int, px: Proxy) -> dict[int, float]:
         """The resource map of ``task`` on ``px`` (cached: one per distinct row and proxy)."""
-        key = (self._v_sid[task], px.res_processing, px.res_throttle)
+        s = self.state
+        key = (s.v_sid[task], px.res_processing, px.res_throttle)
         pairs = self._pairs_by.get(key)
         if pairs is None:
-            res = self._res[task].copy()
+            res = s.res[task].copy()
             res[0] = px.res_processing
             res[1] = px.res_throttle
-            pairs = pairs_of(res, self._coef[task])
+            pairs = pairs_of(res, s.coef[task])
             if len(self._pairs_by) >= PAIRS_CACHE:
                 self._pairs_by.clear()
             self._pairs_by[key] = pairs
         return pairs
 
-    def _grow(self, need: int) -> None:
-        if need <= self._phase.shape[0]:
-            return
-        size = max(need, 2 * self._phase.shape[0])
-        for name in (
-            "_phase",
-            "_cap",
-            "_res",
-            "_coef",
-            "_overhead",
-            "_comp",
-            "_xfer_start",
-            "_fail_frac",
-            "_resume",
-            "_fixed_rate",
-            "_sid",
-        ):
-            old = getattr(self, name)
-            new = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
-            new[: old.shape[0]] = old
-            setattr(self, name, new)
-        if hasattr(self, "_v_phase"):
-            self._bind_views()
-
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
         """A task is ready: hand it to its repository's owner."""
-        self._v_phase[task] = QUEUED  # also a retried or re-assigned one
+        self.state.v_phase[task] = QUEUED  # also a retried or re-assigned one
         owner = self.job_owner[self.tasks.v.job[task]]
         if owner < 0:
             self._enqueue_local(-1 - owner, task)
@@ -723,7 +539,7 @@ class World:
             else:
                 pull.push(task)
             if pool.idle:  # no free thread: nothing to serve
-                self._serve_pull(pool)
+                self.serve_pull(pool)
             return
         candidates = [m for m in pool.members if self.proxies[m].can_take_work]
         if not candidates or pool.paused:
@@ -733,26 +549,22 @@ class World:
         proxy = pool.policy.select(task, candidates, pool.policy.view)
         self._enqueue_local(proxy, task)
 
-    def left_bytes(self, task: int) -> float:
-        """Source bytes a task still has to move (its work less what a checkpoint saved)."""
-        return self.tasks.v.work_bytes[task] - self._v_resume[task]
-
     def _enqueue_local(self, proxy: int, task: int) -> None:
         px = self.proxies[proxy]
         px.queue.append(task)
-        px.queued_bytes += self.left_bytes(task)
+        px.queued_bytes += self.state.left_bytes(task)
         if px.busy < px.threads and px.can_take_work and not self._paused(px):
-            self._start_from_local(px)
+            self.start_from_local(px)
 
     def _paused(self, px: Proxy) -> bool:
         return px.pool >= 0 and self.pools[px.pool].paused
 
-    def _start_from_local(self, px: Proxy) -> None:
+    def start_from_local(self, px: Proxy) -> None:
         task = px.queue.popleft()
-        px.queued_bytes -= self.left_bytes(task)
+        px.queued_bytes -= self.state.left_bytes(task)
         self._start(px, task)
 
-    def _serve_pull(self, pool: Pool) -> None:
+    def serve_pull(self, pool: Pool) -> None:
         pull = pool.pull
         assert pull is not None
         if pool.paused:
@@ -784,6 +596,7 @@ class World:
         if px.state != ACTIVE:
             raise AssertionError(f"task {task} assigned to {px.name} in state {px.state}")
         px.busy += 1
+        s = self.state
         t = self.tasks.v
         now = self.env._now
         t.proxy[task] = px.idx
@@ -799,68 +612,59 @@ class World:
                 rng = self._fail_rng[sid] = streams.stream(self.seed, streams.FAILURE, job, sid)
             # this attempt fails after a uniformly random share of its bytes
             frac = rng.random() if rng.random() < p_fail else -1.0
-        self._v_fail_frac[task] = frac
-        overhead = self._v_overhead[task]
+        s.v_fail_frac[task] = frac
+        overhead = s.v_overhead[task]
         if overhead > 0.0:
-            self._v_phase[task] = OVERHEAD
-            px.overhead_bytes += t.work_bytes[task] - self._v_resume[task]
+            s.v_phase[task] = OVERHEAD
+            px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
             call_later(self.env, overhead, (task, attempt), self._after_overhead)
             return
         limited = self._v_limited
         if (
             frac < 0.0
-            and self._v_fixed_rate[task]
+            and s.v_fixed_rate[task]
             and not limited[px.res_processing]
             and not limited[px.res_throttle]
         ):
-            work = t.work_bytes[task] - self._v_resume[task]
+            work = t.work_bytes[task] - s.v_resume[task]
             if work > 0.0:
                 # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused
-                self._v_phase[task] = DIRECT
-                self._v_xfer_start[task] = now
+                s.v_phase[task] = DIRECT
+                s.v_xfer_start[task] = now
                 px.direct.add(task)
-                call_later(self.env, work / self._v_cap[task], (task, attempt), self._after_direct)
+                call_later(self.env, work / s.v_cap[task], (task, attempt), self._after_direct)
                 return
-        self._v_phase[task] = OVERHEAD
-        px.overhead_bytes += t.work_bytes[task] - self._v_resume[task]
+        s.v_phase[task] = OVERHEAD
+        px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
         self._begin_transfer(task)
 
     def _after_overhead(self, event: simpy.Event) -> None:
         task, attempt = event._value
-        if self._v_phase[task] != OVERHEAD or self.tasks.v.attempts[task] != attempt:
+        if self.state.v_phase[task] != OVERHEAD or self.tasks.v.attempts[task] != attempt:
             return  # the task was stopped or moved meanwhile
         self._begin_transfer(task)
 
-    def _attempt_work(self, task: int) -> float:
-        """Bytes this attempt moves: all of them, or the share after which it fails."""
-        work = self.left_bytes(task)
-        frac = self._v_fail_frac[task]
-        return work * frac if frac >= 0.0 else work
-
     def _begin_transfer(self, task: int) -> None:
         t = self.tasks.v
+        s = self.state
         px = self.proxies[t.proxy[task]]
-        work = t.work_bytes[task] - self._v_resume[task]
+        work = t.work_bytes[task] - s.v_resume[task]
         px.overhead_bytes -= work
-        frac = self._v_fail_frac[task]
+        frac = s.v_fail_frac[task]
         if frac >= 0.0:
             work *= frac  # this attempt fails after that share of its bytes
         if work <= 0.0:
             self._finish(task, 0.0, None)
             return
-        phase = self._v_phase
+        phase = s.v_phase
         phase[task] = TRANSFER
-        cap = self._v_cap[task]
+        cap = s.v_cap[task]
         limited = self._v_limited
-        if (
-            self._v_fixed_rate[task]
-            and not limited[px.res_processing]
-            and not limited[px.res_throttle]
-        ):
+        if s.v_fixed_rate[task] and not limited[px.res_processing] and not limited[px.res_throttle]:
             # nothing it uses is shared with a finite capacity: a fixed-rate server, whose
             # completion time is known now and never changes
             phase[task] = DIRECT
-            self._v_xfer_start[task] = self.env._now
+            s.v_xfer_start[task] = self.env._now
             px.direct.add(task)
             call_later(self.env, work / cap, (task, t.attempts[task]), self._after_direct)
             return
@@ -869,9 +673,10 @@ class World:
     def _after_direct(self, event: simpy.Event) -> None:
         task, attempt = event._value
         t = self.tasks.v
-        if self._v_phase[task] != DIRECT or t.attempts[task] != attempt:
+        s = self.state
+        if s.v_phase[task] != DIRECT or t.attempts[task] != attempt:
             return
-        if self._v_fail_frac[task] >= 0.0 or self._direct_marks:
+        if s.v_fail_frac[task] >= 0.0 or self._direct_marks:
             moved, bott = self._direct_progress(task)
             self._finish(task, moved, bott)
             return
@@ -880,11 +685,11 @@ class World:
         now = self.env._now
         p = t.proxy[task]
         px = self.proxies[p]
-        start = self._v_xfer_start[task]
-        cap = self._v_cap[task]
+        start = s.v_xfer_start[task]
+        cap = s.v_cap[task]
         elapsed = now - start
         moved = cap * elapsed
-        work = t.work_bytes[task] - self._v_resume[task]
+        work = t.work_bytes[task] - s.v_resume[task]
         if work < moved:
             moved = work
         px.direct.discard(task)
@@ -896,11 +701,11 @@ class World:
             ts.add_bytes_one(start, now, p, cap)
         if self._charges_direct:
             self._charge_direct(task, px, moved)
-        self._v_phase[task] = FINISHED
+        s.v_phase[task] = FINISHED
         t.end[task] = now
         t.status[task] = DONE
         t.bytes_read[task] += moved
-        t.bytes_written[task] += moved * self._v_comp[task]
+        t.bytes_written[task] += moved * s.v_comp[task]
         if elapsed:
             t.thread_s[task] += elapsed
         px.busy -= 1
@@ -920,18 +725,19 @@ class World:
                     self._start(px, fifo.popleft())
                 else:
                     pool.idle.append(p)
-                    if self._vacation is not None:
-                        self._maybe_vacation(px)
+                    if self.on_idle is not None:
+                        self.on_idle(px)
                 return
         self._refill(px)
 
     def _direct_progress(self, task: int) -> tuple[float, tuple[float, float, float, float]]:
         """Bytes moved so far by a fixed-rate transfer, and its bottleneck seconds."""
-        start = self._v_xfer_start[task]
+        s = self.state
+        start = s.v_xfer_start[task]
         now = self.env.now
         elapsed = now - start
-        cap = self._v_cap[task]
-        moved = min(cap * elapsed, self._attempt_work(task))
+        cap = s.v_cap[task]
+        moved = min(cap * elapsed, s.attempt_work(task))
         p = self.tasks.v.proxy[task]
         px = self.proxies[p]
         px.direct.discard(task)
@@ -945,13 +751,14 @@ class World:
         """Credit the running fixed-rate transfers' bytes up to now to the time series and
         their resources' consumption (otherwise counted when they end): before either is read
         mid-run or at the end of a run cut at the horizon."""
+        s = self.state
         now = self.env._now
         marks = self._direct_marks
         for px in self.proxies:
             for task in px.direct:
-                mark = marks.get(task, self._v_xfer_start[task])
+                mark = marks.get(task, s.v_xfer_start[task])
                 if now > mark:
-                    cap = self._v_cap[task]
+                    cap = s.v_cap[task]
                     self.ts.add_bytes_one(mark, now, px.idx, cap)
                     if self._charges_direct:
                         self._charge_direct(task, px, cap * (now - mark))
@@ -979,8 +786,8 @@ class World:
         self._never_binding = nb
         self._limited = np.isfinite(self.capacity) & ~nb
         n = self.tasks.n
-        self._fixed_rate[:n] = self._fixed_rate_of(slice(0, n))
-        self._bind_views()
+        self.state.fixed_rate[:n] = self._fixed_rate_of(slice(0, n))
+        self._v_limited = bool_view(self._limited)
         for px in self.proxies:
             for task in sorted(px.direct):
                 if any(lost[r] for r in self._pairs_of_task(task, px)):
@@ -990,15 +797,16 @@ class World:
         """Move a running fixed-rate transfer into the fluid: what it moved so far counts as
         moved (and as progress, like a checkpoint: ``_resume``), the rest of its attempt
         shares from now."""
-        attempt = self._attempt_work(task)
-        if attempt - self._v_cap[task] * (self.env._now - self._v_xfer_start[task]) <= 0.0:
+        s = self.state
+        attempt = s.attempt_work(task)
+        if attempt - s.v_cap[task] * (self.env._now - s.v_xfer_start[task]) <= 0.0:
             return  # it ends at this instant anyway
         moved, bott = self._direct_progress(task)
-        self._record_bytes(task, moved, bott)
+        s.record_bytes(task, moved, bott)
         px.bytes_read += moved
-        self._v_resume[task] += moved
-        self._v_phase[task] = TRANSFER
-        cap = self._v_cap[task]
+        s.v_resume[task] += moved
+        s.v_phase[task] = TRANSFER
+        cap = s.v_cap[task]
         self.sharing.add(task, px.idx, attempt - moved, cap, self._pairs_of_task(task, px))
 
     def consumed(self) -> np.ndarray:
@@ -1013,18 +821,19 @@ class World:
 
     def _finish(self, task: int, moved: float, bott: Bottleneck | None) -> None:
         t = self.tasks.v
+        s = self.state
         now = self.env._now
         px = self.proxies[t.proxy[task]]
-        self._v_phase[task] = FINISHED
+        s.v_phase[task] = FINISHED
         t.end[task] = now
-        if self._v_fail_frac[task] >= 0.0:
+        if s.v_fail_frac[task] >= 0.0:
             t.status[task] = FAILED
             t.fail_reason[task] = OBJECT_ERROR
-            t.redone_bytes[task] += moved + self._v_resume[task]
-            self._v_resume[task] = 0.0  # a failed object is processed again from the start
+            t.redone_bytes[task] += moved + s.v_resume[task]
+            s.v_resume[task] = 0.0  # a failed object is processed again from the start
         else:
             t.status[task] = DONE
-        self._record_bytes(task, moved, bott)
+        s.record_bytes(task, moved, bott)
         px.busy -= 1
         px.busy_thread_s += now - t.start[task]
         px.tasks_done += 1
@@ -1041,22 +850,6 @@ class World:
         sess.remaining -= 1
         if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
             sess.done.succeed()
-
-    def _record_bytes(self, task: int, moved: float, bott: Bottleneck | None) -> None:
-        t = self.tasks.v
-        t.bytes_read[task] += moved
-        t.bytes_written[task] += moved * self._v_comp[task]
-        if bott is not None:
-            # adding a zero leaves a column unchanged (they start at 0 and only grow): skip it
-            thread_s, source_s, proxy_s, target_s = bott
-            if thread_s:
-                t.thread_s[task] += thread_s
-            if source_s:
-                t.source_s[task] += source_s
-            if proxy_s:
-                t.proxy_s[task] += proxy_s
-            if target_s:
-                t.target_s[task] += target_s
 
     def _refill(self, px: Proxy) -> None:
         """A thread of ``px`` came free: give it the next task, or mark it idle."""
@@ -1076,16 +869,17 @@ class World:
                     task = pull.next_task(px.idx, pool.policy.view)
                 if task is None:
                     pool.idle.append(px.idx)
-                    self._maybe_vacation(px)
+                    if self.on_idle is not None:
+                        self.on_idle(px)
                 else:
                     self._start(px, task)
                 return
             if pool.paused:
                 return
         if px.queue:
-            self._start_from_local(px)
-        else:
-            self._maybe_vacation(px)
+            self.start_from_local(px)
+        elif self.on_idle is not None:
+            self.on_idle(px)
 
     def resume_work(self, px: Proxy) -> None:
         """``px`` can take work again: give its free threads work (its pool's or its own)."""
@@ -1095,7 +889,7 @@ class World:
             pool = self.pools[px.pool]
             if pool.pull is not None:
                 pool.idle.extend([px.idx] * (px.threads - px.busy))
-                self._serve_pull(pool)
+                self.serve_pull(pool)
                 return
             if pool.paused:
                 return
@@ -1104,47 +898,13 @@ class World:
             for task in parked:
                 self.submit(task)
         while px.queue and px.busy < px.threads and px.state == ACTIVE:
-            self._start_from_local(px)
-
-    def _maybe_vacation(self, px: Proxy) -> None:
-        """Synthetic vacations: a proxy with nothing in service and nothing to take leaves."""
-        if self._vacation is None or px.busy > 0 or px.state != ACTIVE:
-            return
-        px.state = VACATION
-        spec = self._vacation
-        mean = float(spec.mean)
-        length = self._vac_rng.exponential(mean) if spec.distribution == "exponential" else mean
-        ev = self.env.timeout(length, value=px.idx)
-        ev.callbacks.append(self._vacation_over)
-
-    def _vacation_over(self, event: simpy.Event) -> None:
-        px = self.proxies[int(event.value)]  # type: ignore[arg-type]
-        px.state = ACTIVE
-        if px.pool >= 0 and self.pools[px.pool].pull is not None:
-            pool = self.pools[px.pool]
-            pool.idle.extend([px.idx] * (px.threads - px.busy))
-            self._serve_pull(pool)
-        else:
-            while px.queue and px.busy < px.threads:
-                self._start_from_local(px)
-        self._maybe_vacation(px)  # nothing arrived meanwhile: another vacation
-
-    def _interruptions(self, px: Proxy) -> Generator[simpy.Event, Any, None]:
-        """Synthetic interruptions: up exp(mean_up), down exp(mean_down), independent of load."""
-        spec = self.synthetic.interruptions if self.synthetic is not None else None
-        assert spec is not None
-        rng = streams.stream(self.seed, streams.FAILURE, 1_000_000 + px.idx)
-        full = self.capacity_of(px.res_processing)
-        while True:
-            yield self.env.timeout(rng.exponential(float(spec.mean_up)))
-            self.sharing.set_capacity(px.res_processing, 0.0)
-            yield self.env.timeout(rng.exponential(float(spec.mean_down)))
-            self.sharing.set_capacity(px.res_processing, full)
+            self.start_from_local(px)
 
     def stop_session(self, sess: SessionState) -> None:
         """Terminate a session that exceeded its window: queued tasks are dropped, in-flight
         ones stopped; what they moved is kept (vb365 fact 36)."""
         sess.terminated = True
+        s = self.state
         ids = range(sess.first_task, sess.first_task + sess.n_tasks)
         lo, hi = ids.start, ids.stop
         in_sess = set(range(lo, hi))
@@ -1160,7 +920,7 @@ class World:
                 dropped = [x for x in px.queue if x in in_sess]
                 px.queue.clear()
                 px.queue.extend(kept_local)
-                px.queued_bytes -= sum(self.left_bytes(x) for x in dropped)
+                px.queued_bytes -= sum(s.left_bytes(x) for x in dropped)
         for pool in self.pools:
             if pool.parked:
                 kept_parked = [x for x in pool.parked if x not in in_sess]
@@ -1169,26 +929,26 @@ class World:
         t = self.tasks
         freed: list[Proxy] = []
         for task in ids:
-            phase = self._phase[task]
+            phase = s.phase[task]
             if phase == FINISHED:
                 continue
             moved = 0.0
             if phase == TRANSFER:
                 moved, _rem, bott = self.sharing.remove(task)
-                self._record_bytes(task, moved, bott)
+                s.record_bytes(task, moved, bott)
             elif phase == DIRECT:
                 moved, bott_direct = self._direct_progress(task)
-                self._record_bytes(task, moved, bott_direct)
+                s.record_bytes(task, moved, bott_direct)
             if phase in (OVERHEAD, TRANSFER, DIRECT):
                 px = self.proxies[int(t.proxy[task])]
                 px.bytes_read += moved
                 if phase == OVERHEAD:
-                    px.overhead_bytes -= self.left_bytes(task)
+                    px.overhead_bytes -= s.left_bytes(task)
                 px.busy -= 1
                 px.busy_thread_s += self.env.now - float(t.start[task])
                 freed.append(px)
                 t.end[task] = self.env.now
-            self._phase[task] = FINISHED
+            s.phase[task] = FINISHED
             t.status[task] = CANCELLED
         sess.remaining = 0
         if sess.done is not None and not sess.done.triggered:
@@ -1196,109 +956,9 @@ class World:
         for px in freed:
             self._refill(px)
 
-    def _daily_ru_budget(self, tn: Tenant) -> Generator[simpy.Event, Any, None]:
-        """The SharePoint/OneDrive RU budget per day (vb365 fact 26): checked every minute (the
-        budget's own granularity); once spent, the tenant's RU capacity is 0 until midnight."""
-        env = self.env
-        r = tn.res_ru
-        per_s = tn.ru_per_min / 60.0
-        day_start_used = 0.0
-        day = 0
-        spent_today = False
-        while True:
-            yield env.timeout(60.0)
-            self.sharing._advance()
-            today = int(env.now // DAY_S)
-            if today != day:
-                day = today
-                day_start_used = float(self.sharing.consumed[r])
-                if spent_today:
-                    spent_today = False
-                    if tn.ru_budget is not None:
-                        tn.ru_budget.hold(False)
-                    else:
-                        self.sharing.set_capacity(r, per_s)
-                    self.events.append(
-                        {"t": env.now, "event": "ru_budget_reset", "tenant": tn.name}
-                    )
-            spent = float(self.sharing.consumed[r]) - day_start_used
-            if spent >= tn.ru_per_day and not spent_today:
-                spent_today = True
-                if tn.ru_budget is not None:
-                    tn.ru_budget.hold(True)
-                else:
-                    self.sharing.set_capacity(r, 0.0)
-                self.events.append({"t": env.now, "event": "ru_budget_spent", "tenant": tn.name})
-
     def capacity_of(self, resource: int) -> float:
         """Current capacity of a resource."""
         return float(self.sharing.capacity[resource])
-
-    # -- sessions ------------------------------------------------------------------------------
-    def job_runs(self, job: int) -> int:
-        """Sessions of ``job`` so far (its next session's index)."""
-        return self._runs.get(job, 0)
-
-    def last_ok(self, job: int) -> np.ndarray:
-        """Per object: start time of its last successful backup by ``job`` (NaN: never)."""
-        if job not in self._last_ok:
-            last = np.full(self.n_objects, np.nan)
-            if self.scenario.simulation.initial_state == "protected":
-                from sim.model.job import job_scope
-
-                last[job_scope(self, job)] = self.scenario.jobs[job].schedule.daily or 0.0
-                last -= DAY_S
-            self._last_ok[job] = last
-        return self._last_ok[job]
-
-    def copied(self, job: int) -> np.ndarray:
-        """Per object: stored bytes a backup-copy job has copied so far."""
-        if job not in self._copied:
-            copied = np.zeros(self.n_objects)
-            if self.scenario.simulation.initial_state == "protected":
-                copied[:] = self.stored[self.copy_source[job]]
-            self._copied[job] = copied
-        return self._copied[job]
-
-    def source_session_event(self, job: int, k: int) -> simpy.Event:
-        """The event of backup ``job``'s k-th finished session (value: the session id);
-        ``k = -1`` marks the job as finished (value None for every later k)."""
-        events = self.session_done.setdefault(job, [])
-        if k < 0:
-            self._source_over.add(job)
-            for ev in events:
-                if not ev.triggered:
-                    ev.succeed(None)
-            return self.env.event().succeed(None)
-        while len(events) <= k:
-            ev = self.env.event()
-            if job in self._source_over:
-                ev.succeed(None)
-            events.append(ev)
-        return events[k]
-
-    def end_session(self, sess: SessionState) -> None:
-        """Book-keeping when a session ends: count it and wake waiting backup copies."""
-        self._runs[sess.job] = self._runs.get(sess.job, 0) + 1
-        if self.scenario.jobs[sess.job].type == "backup":
-            k = self._finished.get(sess.job, 0)
-            self._finished[sess.job] = k + 1
-            ev = self.source_session_event(sess.job, k)
-            if not ev.triggered:
-                ev.succeed(sess.id)
-
-    def record_skipped(self, job: int, scheduled: float) -> None:
-        """A run that could not start because the job's previous session was still running."""
-        sess = SessionState(
-            job=job,
-            index=self.job_runs(job),
-            day=int(scheduled // DAY_S),
-            id=len(self.sessions),
-            scheduled=scheduled,
-            skipped=True,
-        )
-        self.sessions.append(sess)
-        self._runs[job] = self._runs.get(job, 0) + 1
 
     # -- queries -------------------------------------------------------------------------------
     def outstanding_bytes(self, proxy: int) -> float:
@@ -1308,6 +968,7 @@ class World:
     def outstanding_bytes_of(self, proxies: Sequence[int]) -> list[float]:
         """``outstanding_bytes`` of several proxies with one pass over the shared transfers."""
         fluid = self.sharing.remaining_by_proxy(len(self.proxies))
+        s = self.state
         now = self.env.now
         out = []
         for p in proxies:
@@ -1315,7 +976,7 @@ class World:
             # tasks on a thread still in their overhead phase have not started moving bytes
             total = px.queued_bytes + px.overhead_bytes + float(fluid[p])
             for task in px.direct:  # the attempt's bytes, as the fluid counts them
-                left = self._attempt_work(task) - self._cap[task] * (now - self._xfer_start[task])
+                left = s.attempt_work(task) - s.cap[task] * (now - s.xfer_start[task])
                 total += max(float(left), 0.0)
             out.append(total)
         return out
@@ -1330,30 +991,15 @@ class World:
         procs = [self.env.process(job_process(self, j)) for j in range(len(self.scenario.jobs))]
         for tn in self.tenants:
             if np.isfinite(tn.ru_per_day):
-                self.env.process(self._daily_ru_budget(tn))
+                self.env.process(daily_ru_budget(self.env, self.sharing, self.events, tn))
         return procs
 
     def run(self) -> None:
         """Run every job's sessions to the end (or to the safety horizon)."""
 
-        if self.synthetic is not None:
-            done = self.sessions[0].done
-            assert done is not None
-            self.lifecycle.schedule_timeline()
-            self._arrivals()
-            if self.synthetic.interruptions is not None:
-                for px in self.proxies:
-                    self.env.process(self._interruptions(px))
-            if self._vacation is not None:
-                for px in self.proxies:
-                    self._maybe_vacation(px)
-            try:
-                self.env.run(until=done)
-            except RuntimeError:  # no events left: some task can never finish
-                self.truncated = True
-            self.sessions[0].end = self.env.now
+        if self.synthetic_mode is not None:
+            self.synthetic_mode.run()
             return
-
         procs = self.start()
         horizon = (self.scenario.simulation.days + 7) * DAY_S
         limit = self.env.timeout(horizon)

@@ -7,13 +7,13 @@ import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from hashlib import blake2b
-from typing import TYPE_CHECKING
+from typing import Any
 
-from sim.policies.base import PushPolicy
-from sim.policies.registry import PolicyError, register
+from pydantic import Field
 
-if TYPE_CHECKING:
-    from sim.model.view import PoolView
+from sim.policies.base import PolicyParams, PushPolicy
+from sim.policies.registry import register
+from sim.policies.view import PoolView
 
 
 def hash64(text: str) -> int:
@@ -46,17 +46,21 @@ class StickyHash(PushPolicy):
     name = "sticky_hash"
     summary = "consistent hash of the object onto a ring of members, bounded load (x1.25)"
 
-    def __init__(self, load_factor: float = 1.25, vnodes: int = 100) -> None:
-        if (
-            isinstance(load_factor, bool)
-            or not isinstance(load_factor, int | float)
-            or not 1.0 <= load_factor < math.inf
-        ):
-            raise PolicyError(f"load_factor must be a number >= 1, got {load_factor!r}")
-        if isinstance(vnodes, bool) or not isinstance(vnodes, int) or not 1 <= vnodes <= 10_000:
-            raise PolicyError(f"vnodes must be an integer from 1 to 10000, got {vnodes!r}")
-        self.load_factor = float(load_factor)
-        self.vnodes = vnodes
+    class Params(PolicyParams):
+        load_factor: float = Field(
+            1.25,
+            ge=1.0,
+            allow_inf_nan=False,
+            description="Bound on a member's tasks in system, as a multiple of the mean (>= 1).",
+        )
+        vnodes: int = Field(100, ge=1, le=10_000, description="Points per member on the ring.")
+
+    params: Params
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.load_factor = float(self.params.load_factor)
+        self.vnodes = self.params.vnodes
         self._points: list[int] = []
         self._owners: list[int] = []
 
@@ -108,7 +112,8 @@ class JobAffinity(PushPolicy):
     name = "job_affinity"
     summary = "all tasks of a job session to one member (least outstanding bytes at start)"
 
-    def __init__(self) -> None:
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
         self._home: dict[int, int] = {}
 
     def select(self, task: int, candidates: Sequence[int], view: PoolView) -> int:

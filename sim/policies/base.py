@@ -4,20 +4,23 @@ A policy is a small class with one decision method. Push policies implement ``se
 chosen member keeps a FIFO queue of its own. Pull policies own the pool's shared queue: ``push``
 adds a ready task, and ``next_task`` hands a task to a member whose thread just came free.
 
-Parameters of a policy are the keyword arguments of its ``__init__`` (the scenario's
-``policy: {name: ..., params: {...}}``); ``bind`` is called once when the pool is built.
+Parameters of a policy (the scenario's ``policy: {name: ..., params: {...}}``) are declared as
+a pydantic model, the class's ``Params``: typed, with defaults and descriptions, unknown names
+refused. ``Policy.__init__`` validates the keyword arguments into ``self.params``; the JSON Schema
+and ``poolsim policies`` list each policy's ``Params``. ``bind`` is called once when the pool is
+built.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
-if TYPE_CHECKING:
-    from sim.model.view import PoolView
+from sim.policies.view import PoolView
 
 T = TypeVar("T")
 
@@ -25,15 +28,35 @@ _UNIFORM_BLOCK = 1024
 """Uniforms drawn from the policy's stream at a time (one numpy call per block, not per task)."""
 
 
+class PolicyParams(BaseModel):
+    """Base of a policy's ``Params``: no parameters. Values are strict (an integer parameter
+    refuses 2.5, "2" and true), unknown names are refused, and a validated set is frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
 class Policy:
-    """Base of every policy. ``name`` is the registry key; ``kind`` is push or pull."""
+    """Base of every policy. ``name`` is the registry key; ``kind`` is push or pull.
+
+    ``Params`` is the model of the policy's parameters (none by default); a subclass that keeps
+    state of its own extends ``__init__(self, **params)`` and calls ``super().__init__(**params)``
+    first. A plug-in written without a ``Params`` may take keyword arguments in its own
+    ``__init__`` instead, which then checks them itself.
+    """
 
     name: ClassVar[str] = ""
     kind: ClassVar[Literal["push", "pull"]] = "push"
     summary: ClassVar[str] = ""
+    Params: ClassVar[type[PolicyParams]] = PolicyParams
 
+    params: PolicyParams
     view: PoolView
     rng: np.random.Generator
+
+    def __init__(self, **params: Any) -> None:
+        """Validate ``params`` into ``self.params`` (a pydantic ValidationError if they do not
+        fit ``Params``; ``make_policy`` turns it into a PolicyError at ``params.<name>``)."""
+        self.params = self.Params(**params)
 
     def bind(self, view: PoolView, rng: np.random.Generator) -> None:
         """Called once when the pool is built; keeps the view and the policy's random stream."""
@@ -98,7 +121,8 @@ class PullPolicy(Policy):
 
     kind: ClassVar[Literal["push", "pull"]] = "pull"
 
-    def __init__(self) -> None:
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
         self._queue: deque[int] = deque()
 
     def push(self, task: int) -> None:

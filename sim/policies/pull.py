@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import Any
 
-from sim.policies.base import PullPolicy
+from sim.policies.base import Policy, PullPolicy
 from sim.policies.registry import register
-
-if TYPE_CHECKING:
-    from sim.model.view import PoolView
+from sim.policies.view import PoolView
 
 
 @register
@@ -37,7 +35,8 @@ class _KeyedPull(PullPolicy):
     """A shared queue kept as a heap of (key, arrival number, task): smallest key first, then
     first come, first served."""
 
-    def __init__(self) -> None:
+    def __init__(self, **params: Any) -> None:
+        Policy.__init__(self, **params)  # the heap replaces PullPolicy's deque
         self._heap: list[tuple[float, int, int]] = []
         self._seq = 0
 
@@ -109,7 +108,8 @@ class PullFairJobs(PullPolicy):
     name = "pull_fair_jobs"
     summary = "shared pool queue, round robin across jobs, oldest first within a job"
 
-    def __init__(self) -> None:
+    def __init__(self, **params: Any) -> None:
+        Policy.__init__(self, **params)  # the per-job queues replace PullPolicy's deque
         self._jobs: dict[int, deque[int]] = {}
         self._turn: deque[int] = deque()
         self._n = 0

@@ -1,7 +1,7 @@
 """Built-in push policies that look at the members only: rotations, random choices and
 shortest-queue / least-loaded rules. Each docstring is the policy's exact definition.
 
-Terms used in the definitions (see ``sim.model.view.PoolView``): *candidates* are the members
+Terms used in the definitions (see ``sim.policies.view.PoolView``): *candidates* are the members
 that can take work (state ``active``), passed in member order and never empty; a member's
 *tasks in system* are its tasks in service plus the tasks waiting in its own queue; *waiting*
 tasks are only the latter. "At random" means one uniform draw from the pool's policy stream
@@ -11,14 +11,14 @@ tasks are only the latter. "At random" means one uniform draw from the pool's po
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from sim.policies.base import PushPolicy
+from pydantic import Field
+
+from sim.policies.base import PolicyParams, PushPolicy
 from sim.policies.registry import PolicyError, register
-
-if TYPE_CHECKING:
-    from sim.model.view import PoolView
+from sim.policies.view import PoolView
 
 
 def least_at_random(policy: PushPolicy, candidates: Sequence[int], values: list[Any]) -> int:
@@ -60,7 +60,8 @@ class RoundRobin(PushPolicy):
     name = "round_robin"
     summary = "strict rotation over the members that can take work"
 
-    def __init__(self) -> None:
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
         self._last = -1
 
     def select(self, task: int, candidates: Sequence[int], view: PoolView) -> int:
@@ -78,17 +79,28 @@ class RoundRobin(PushPolicy):
         raise RuntimeError("no candidate")
 
 
+Weight = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class WeightsParams(PolicyParams):
+    """Parameters of the weighted policies."""
+
+    weights: dict[str, Weight] | None = Field(
+        None,
+        description="Weight of every member by proxy name (each > 0); default: the member's"
+        " capacity (view.capacity).",
+    )
+
+
 class _Weighted(PushPolicy):
     """Weights: member capacity (``view.capacity``), or ``weights: {proxy name: weight}``."""
 
-    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
-        if weights is not None:
-            if not isinstance(weights, Mapping):
-                raise PolicyError(f"weights must map proxy names to numbers, got {weights!r}")
-            for k, w in weights.items():
-                if isinstance(w, bool) or not isinstance(w, int | float) or not 0 < w < math.inf:
-                    raise PolicyError(f"weight of '{k}' must be a positive number, got {w!r}")
-        self.weights = dict(weights) if weights is not None else None
+    Params = WeightsParams
+    params: WeightsParams
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.weights = self.params.weights
         self._fixed: dict[int, float] | None = None
 
     def check_members(self, members: Sequence[str]) -> None:
@@ -130,8 +142,8 @@ class WeightedRoundRobin(_Weighted):
     name = "weighted_round_robin"
     summary = "smooth weighted rotation; weight = capacity or the 'weights' parameter"
 
-    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
-        super().__init__(weights)
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
         self._current: dict[int, float] = {}
 
     def select(self, task: int, candidates: Sequence[int], view: PoolView) -> int:
@@ -231,13 +243,18 @@ class PowerOfD(PushPolicy):
     name = "power_of_d"
     summary = "sample d candidates (d=2), fewest tasks in service + waiting; ties at random"
 
-    def __init__(self, d: int = 2, replace: bool = False) -> None:
-        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            raise PolicyError(f"d must be an integer >= 1, got {d!r}")
-        if not isinstance(replace, bool):
-            raise PolicyError(f"replace must be true or false, got {replace!r}")
-        self.d = d
-        self.replace = replace
+    class Params(PolicyParams):
+        d: int = Field(2, ge=1, description="Candidates sampled per task.")
+        replace: bool = Field(
+            False, description="Sample with replacement (a member can be sampled twice)."
+        )
+
+    params: Params
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.d = self.params.d
+        self.replace = self.params.replace
 
     def select(self, task: int, candidates: Sequence[int], view: PoolView) -> int:
         k = len(candidates)

@@ -8,8 +8,14 @@ with ``@register`` (the built-ins), or by the name of an entry point in the grou
 from __future__ import annotations
 
 import importlib
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeAlias, TypeVar, Union, get_args, get_origin
+
+from pydantic import ValidationError
 
 from sim.policies.base import Policy, PullPolicy, PushPolicy
 
@@ -19,8 +25,22 @@ P = TypeVar("P", bound=type[Policy])
 ENTRY_POINT_GROUP = "poolsim.policies"
 
 
+Loc: TypeAlias = tuple[str | int, ...]
+
+
 class PolicyError(ValueError):
-    """A policy name, class or parameter that cannot be used."""
+    """A policy name, class or parameter that cannot be used.
+
+    ``problems`` are (where, message) pairs, where being a path inside the scenario's policy
+    entry: ``()`` for the policy itself, ``("params", "d")`` for a parameter.
+    """
+
+    def __init__(self, message: str, problems: Sequence[tuple[Loc, str]] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[tuple[Loc, str], ...] = tuple(problems) or (((), message),)
+
+    def __reduce__(self) -> tuple[type[PolicyError], tuple[str, tuple[tuple[Loc, str], ...]]]:
+        return (type(self), (str(self), self.problems))
 
 
 def register(cls: P) -> P:
@@ -71,16 +91,101 @@ def resolve(name: str) -> type[Policy]:
 
 
 def make_policy(name: str, params: dict[str, Any]) -> Policy:
-    """Instantiate a policy with its parameters; errors say which parameter is wrong."""
+    """Instantiate a policy with its parameters; errors say which parameter is wrong.
+
+    A parameter that does not fit the policy's ``Params`` is a PolicyError with one problem per
+    parameter at ``("params", <name>)``: the value given and what is allowed.
+    """
     cls = resolve(name)
     try:
         return cls(**params)
+    except ValidationError as exc:
+        problems = [_param_problem(cls, err) for err in exc.errors()]
+        text = "; ".join(f"{'.'.join(map(str, loc))}: {m}" for loc, m in problems)
+        raise PolicyError(
+            f"policy '{name}': {text}", [(loc, f"policy '{name}': {m}") for loc, m in problems]
+        ) from None
     except PolicyError as exc:
         raise PolicyError(f"policy '{name}': {exc}") from None
     except TypeError as exc:
         raise PolicyError(f"policy '{name}': bad parameters {params}: {exc}") from None
     except Exception as exc:  # a plug-in's own checks
         raise PolicyError(f"policy '{name}': cannot create it with {params}: {exc}") from None
+
+
+def _param_problem(cls: type[Policy], err: Any) -> tuple[Loc, str]:
+    """(("params", name, ...), message) of one pydantic error of ``cls.Params``."""
+    loc: Loc = ("params", *err["loc"])
+    names = ", ".join(cls.Params.model_fields)
+    if err["type"] == "extra_forbidden":
+        takes = f"its parameters are: {names}" if names else "it takes no parameters"
+        return loc, f"unknown parameter; {takes}"
+    msg = str(err["msg"])
+    inp = err.get("input")
+    if isinstance(inp, str | int | float | bool) or inp is None:
+        msg += f" (got {inp!r})"
+    return loc, msg
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a policy, as ``poolsim policies`` and the reference list it."""
+
+    name: str
+    type: str
+    default: Any
+    description: str
+
+
+def parameters(cls: type[Policy]) -> list[Parameter]:
+    """The parameters of a policy: the fields of its ``Params`` or, for a plug-in written
+    without one, the named keyword arguments of its own ``__init__``."""
+    own_init = next(vars(c)["__init__"] for c in cls.__mro__ if "__init__" in vars(c))
+    named = [
+        p
+        for p in list(inspect.signature(own_init).parameters.values())[1:]
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    if named:
+        return [
+            Parameter(
+                p.name,
+                "" if p.annotation is p.empty else str(p.annotation),
+                None if p.default is p.empty else p.default,
+                "",
+            )
+            for p in named
+        ]
+    return [
+        Parameter(k, _type_name(f.annotation), f.get_default(), f.description or "")
+        for k, f in cls.Params.model_fields.items()
+    ]
+
+
+def _type_name(annotation: Any) -> str:
+    """``dict[str, float] | None`` for ``dict[str, Annotated[float, ...]] | None``."""
+    args = get_args(annotation)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin in (Union, UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if annotation is type(None):
+        return "None"
+    if origin is not None:
+        return f"{origin.__name__}[{', '.join(_type_name(a) for a in args)}]"
+    return str(getattr(annotation, "__name__", annotation))
+
+
+def params_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each built-in policy's ``Params``, by policy name (entry-point
+    plug-ins are left out, so the schema does not depend on what is installed)."""
+    _load_builtins()
+    return {
+        name: cls.Params.model_json_schema(mode="validation")
+        for name, cls in sorted(_REGISTRY.items())
+        if cls.__module__.startswith("sim.policies.")
+    }
 
 
 def _load_entry_point(ep: EntryPoint) -> type[Policy]:

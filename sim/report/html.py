@@ -17,6 +17,7 @@ import yaml
 
 from sim.experiment.compare import Comparison
 from sim.experiment.sizing import SizeResult
+from sim.report.tables import SIZE_COLUMNS, comparison_table, fmt, headline, size_evidence
 from sim.scenario.loader import LoadedScenario
 
 CSS = """
@@ -50,8 +51,6 @@ def _img(path: Path, alt: str) -> str:
 
 def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any]) -> str:
     """The report page of a comparison whose plots are in ``plots``."""
-    from sim.report.experiment import _fmt, comparison_table
-
     sc = comparison.scenario
     n = len(comparison.seeds)
     meta = pd.DataFrame(
@@ -69,7 +68,7 @@ def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any
         columns=["", "value"],
     )
     diff = comparison.differences
-    heads = {(s, m) for s, m, _ in _headline_keys(comparison)}
+    heads = {(s, m) for s, m, _ in headline(comparison)}
     if not diff.empty:
         diff = diff[[(s, m) in heads for s, m in zip(diff["scope"], diff["metric"], strict=True)]]
         diff = pd.DataFrame(
@@ -77,9 +76,9 @@ def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any
                 "policy": diff["policy"],
                 "vs": diff["baseline"],
                 "metric": diff["scope"] + " " + diff["metric"],
-                "mean difference": diff["mean_diff"].map(_fmt),
+                "mean difference": diff["mean_diff"].map(fmt),
                 "interval": [
-                    f"[{_fmt(a)}, {_fmt(b)}]"
+                    f"[{fmt(a)}, {fmt(b)}]"
                     for a, b in zip(diff["ci_low"], diff["ci_high"], strict=True)
                 ],
                 "significant": diff["significant"].map({True: "yes", False: "no"}),
@@ -94,9 +93,9 @@ def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any
             "metric": full["metric"],
             "unit": full["unit"],
             "n": full["n"],
-            "mean": full["mean"].map(_fmt),
-            "ci low": full["ci_low"].map(_fmt),
-            "ci high": full["ci_high"].map(_fmt),
+            "mean": full["mean"].map(fmt),
+            "ci low": full["ci_low"].map(fmt),
+            "ci high": full["ci_high"].map(fmt),
         }
     )
     errors = comparison.errors
@@ -130,8 +129,6 @@ def comparison_html(comparison: Comparison, plots: Path, manifest: dict[str, Any
 
 def size_html(result: SizeResult, plots: Path, manifest: dict[str, Any]) -> str:
     """The report page of a capacity search whose plot is in ``plots``."""
-    from sim.report.experiment import SIZE_COLUMNS, size_evidence
-
     sc = result.scenario
     assert sc is not None
     n = len(result.seeds)
@@ -202,9 +199,3 @@ def _page(title: str, heading: str, meta: pd.DataFrame, body: list[str], sc: Loa
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
-
-
-def _headline_keys(comparison: Comparison) -> list[tuple[str, str, str]]:
-    from sim.report.experiment import headline
-
-    return headline(comparison)

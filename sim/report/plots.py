@@ -1,4 +1,5 @@
-"""PNG plots of a run: per-proxy load and throughput over time."""
+"""Every PNG figure: a run's (load, throughput, sessions, lifecycle), a comparison's and a capacity
+search's."""
 
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from sim.atomic import atomic_write
+from sim.experiment.compare import Comparison
 from sim.experiment.run import RunResult
+from sim.experiment.sizing import SizeResult
+from sim.experiment.stats import mean_interval
+from sim.report.tables import headline
 
 GB = 1e9
 HOUR_S = 3600.0
 
 
 def _save(fig: Figure, path: Path) -> None:
-    from sim.report.results import atomic_write
-
     atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png", bbox_inches="tight"))
     plt.close(fig)
 
@@ -177,3 +181,121 @@ def write_plots(result: RunResult, folder: Path) -> list[Path]:
         out.append(folder / "lifecycle.png")
         plot_lifecycle(result, out[-1])
     return out
+
+
+def plot_metric_bars(comparison: Comparison, path: Path) -> None:
+    """One panel per headline metric: a bar per policy with its confidence-interval whisker."""
+    metrics = headline(comparison)
+    s = comparison.summary
+    cols = min(4, len(metrics)) or 1
+    rows = max(1, -(-len(metrics) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.0 * rows), squeeze=False)
+    pols = comparison.policies
+    for ax, (scope, metric, label) in zip(axes.flat, metrics, strict=False):
+        sub = s[(s["scope"] == scope) & (s["metric"] == metric)].set_index("policy")
+        mean = sub.reindex(pols)["mean"].to_numpy(dtype=float)
+        hw = np.nan_to_num(sub.reindex(pols)["half_width"].to_numpy(dtype=float))
+        ax.bar(
+            range(len(pols)), mean, yerr=hw, capsize=5, color=[f"C{i}" for i in range(len(pols))]
+        )
+        ax.set_xticks(range(len(pols)), pols, rotation=30, ha="right", fontsize="small")
+        ax.set_title(label, fontsize="medium")
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_visible(False)
+    n = len(comparison.seeds)
+    fig.suptitle(
+        f"{comparison.scenario.spec.name}: mean of {n} replications, "
+        f"{comparison.confidence:.0%} interval whiskers"
+    )
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_comparison_proxy_load(comparison: Comparison, path: Path) -> None:
+    """Grouped bars: data read per proxy (GB, mean over replications ± interval) per policy."""
+    px = comparison.proxies
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.9 * px["proxy"].nunique() + 3), 4))
+    if not px.empty:
+        proxies = list(dict.fromkeys(px["proxy"]))
+        pols = comparison.policies
+        width = 0.8 / len(pols)
+        for i, p in enumerate(pols):
+            sub = px[px["policy"] == p]
+            means, hws = [], []
+            for name in proxies:
+                iv = mean_interval(sub[sub["proxy"] == name]["gb_read"].to_numpy(), 0.95)
+                means.append(iv.mean)
+                hws.append(0.0 if np.isnan(iv.half_width) else iv.half_width)
+            x = np.arange(len(proxies)) + (i - (len(pols) - 1) / 2) * width
+            ax.bar(x, means, width, yerr=hws, capsize=3, label=p, color=f"C{i}")
+        ax.set_xticks(range(len(proxies)), proxies, rotation=45, ha="right")
+        ax.legend(fontsize="small")
+    ax.set_ylabel("GB read per proxy")
+    ax.set_title(f"{comparison.scenario.spec.name}: per-proxy load by policy (95 % whiskers)")
+    _save(fig, path)
+
+
+def plot_comparison_throughput(comparison: Comparison, path: Path) -> None:
+    """Throughput over simulated time, one line per policy (mean over replications)."""
+    tp = comparison.throughput
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for i, p in enumerate(comparison.policies):
+        sub = tp[tp["policy"] == p]
+        ax.step(sub["t_h"], sub["gb_per_h"], where="post", label=p, color=f"C{i}", lw=1.2)
+    ax.set_xlabel("simulated time (h)")
+    ax.set_ylabel("GB/h read (mean over replications)")
+    ax.set_title(f"{comparison.scenario.spec.name}: throughput over time")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small")
+    _save(fig, path)
+
+
+def plot_size_curve(result: SizeResult, path: Path) -> None:
+    """Window compliance against pool size with Wilson 95 % whiskers and the answer marked."""
+    c = result.curve
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = c["pool_size"].to_numpy(dtype=float) if len(c) else np.zeros(0)
+    y = c["compliance"].to_numpy(dtype=float) if len(c) else np.zeros(0)
+    if len(c):
+        # clamp: a 0 % or 100 % size has a bound a rounding error past its point
+        low = np.minimum(c["wilson_low"].to_numpy(dtype=float), y)
+        high = np.maximum(c["wilson_high"].to_numpy(dtype=float), y)
+        err = np.clip(np.vstack([y - low, high - y]), 0.0, None)
+        colours = ["C2" if p else "C3" for p in c["passes"]]
+        ax.errorbar(x, y, yerr=err, fmt="none", ecolor="grey", capsize=4, zorder=1)
+        ax.scatter(x, y, c=colours, zorder=2, s=40, label="compliance (green: passes)")
+        ax.scatter(
+            x,
+            low,
+            marker="_",
+            s=200,
+            color="k",
+            zorder=3,
+            label=f"{result.confidence:.0%} lower bound",
+        )
+        ax.set_xticks(x, [str(int(v)) for v in x])
+    ax.axhline(result.compliance, color="k", ls="--", lw=1, label=f"target {result.compliance:.0%}")
+    if result.answer is not None:
+        ax.axvline(result.answer, color="C2", ls=":", lw=1.5, label=f"answer: {result.answer}")
+    ax.set_xlabel(f"proxies in pool '{result.pool}'")
+    ax.set_ylabel("fraction of replications meeting the window")
+    ax.set_ylim(-0.05, 1.05)
+    ax.legend(loc="lower right", fontsize="small")
+    sc = result.scenario
+    name = sc.spec.name if sc is not None else "?"
+    pols = (
+        ", ".join(
+            sorted(
+                {p.policy if isinstance(p.policy, str) else p.policy.name for p in sc.spec.pools}
+            )
+        )
+        if sc is not None
+        else "?"
+    )
+    ax.set_title(
+        f"{name} (seed {result.seed}, policy {pols}): window compliance vs pool size\n"
+        f"{len(result.seeds)} replications per size; whiskers: {result.confidence:.0%} "
+        "one-sided Wilson bounds",
+        fontsize="medium",
+    )
+    _save(fig, path)

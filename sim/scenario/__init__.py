@@ -1,8 +1,9 @@
 """Scenario files: schema, loading with positions, overrides and VB365 rules."""
 
-from sim.scenario.loader import LoadedScenario, apply_override, load_scenario, load_scenario_text
+from sim.errors import Problem, ScenarioError
+from sim.scenario.loader import LoadedScenario, load_scenario, load_scenario_text
+from sim.scenario.overrides import apply_override
 from sim.scenario.schema import Scenario
-from sim.scenario.yamlsource import Problem, ScenarioError
 
 __all__ = [
     "LoadedScenario",

@@ -231,6 +231,8 @@ def lint_scenario(loaded: LoadedScenario) -> list[Finding]:
 def where(loaded: LoadedScenario, finding: Finding, positions: Positions | None = None) -> str:
     """``file:line: path`` of a finding (the file's own line when it can be found)."""
     file = str(loaded.path) if loaded.path is not None else "<string>"
+    if positions is None:
+        positions = getattr(loaded, "positions", None) or None
     if positions is None and loaded.path is not None:
         try:
             _, positions = load_yaml_file(loaded.path)

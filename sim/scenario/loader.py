@@ -14,20 +14,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.errors import Problem, ScenarioError
 from sim.policies.registry import PolicyError, make_policy
+from sim.scenario.calendar import timeline_times
+from sim.scenario.horizon import horizon_problems, horizon_warnings
+from sim.scenario.overrides import apply_override
 from sim.scenario.rules import check_rules
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlsource import (
     Positions,
-    Problem,
-    ScenarioError,
     format_path,
     load_yaml,
     load_yaml_file,
     position_of,
 )
-
-_KEY = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,19 @@ class LoadedScenario:
     path: Path | None
     overrides: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    """Things that are not wrong but probably not meant (an error under ``--strict``)."""
+    notes: tuple[Problem, ...] = ()
+    """Information for the user (fields the model ignores); never an error."""
+    positions: Positions = field(default_factory=dict, repr=False, compare=False)
+    """(line, column) of every value of the file, for problems found after loading."""
+
+    def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
+        """A Problem at loc of this scenario (its file and the line of loc, when known)."""
+        file = str(self.path) if self.path is not None else "<string>"
+        pos = position_of(self.positions, loc)
+        line, col = pos if pos is not None else (None, None)
+        return Problem(file, line, col, format_path(loc), message)
 
     @property
     def base_dir(self) -> Path:
@@ -53,85 +66,6 @@ class LoadedScenario:
         """SHA-256 of the resolved scenario (stable across key order and units)."""
         text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Split ``dotted.key[0].x=value`` into path parts and a YAML-typed value."""
-    if "=" not in text:
-        raise ScenarioError(
-            [Problem("--set", None, None, text, "expected KEY=VALUE, e.g. proxies[0].threads=32")]
-        )
-    key, value = text.split("=", 1)
-    parts = [m.group(1) or m.group(2) for m in _KEY.finditer(key.strip())]
-    if not parts or "".join(f"{p}" for p in parts) == "":
-        raise ScenarioError([Problem("--set", None, None, text, "empty key")])
-    parsed, _ = load_yaml(value, "--set")
-    return parts, parsed
-
-
-def apply_override(data: dict[str, Any], text: str) -> tuple[str | int, ...]:
-    """Apply one ``--set`` to raw scenario data in place; returns the path it set.
-
-    List items may be chosen by index or by their ``name``.
-    """
-    parts, value = parse_override(text)
-    node: Any = data
-    walked: list[str | int] = []
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            idx = _list_index(node, part)
-            if idx is None:
-                names = [x.get("name") for x in node if isinstance(x, dict)]
-                raise ScenarioError(
-                    [
-                        Problem(
-                            "--set",
-                            None,
-                            None,
-                            format_path(tuple(walked)),
-                            f"no item '{part}' in this list (indices 0..{len(node) - 1}"
-                            + (f", names {', '.join(map(str, names))})" if names else ")"),
-                        )
-                    ]
-                )
-            walked.append(idx)
-            if last:
-                node[idx] = value
-            else:
-                node = node[idx]
-        elif isinstance(node, dict):
-            walked.append(part)
-            if last:
-                node[part] = value
-            else:
-                if node.get(part) is None:  # absent or an empty section such as 'calibration:'
-                    node[part] = {}
-                node = node[part]
-        else:
-            raise ScenarioError(
-                [
-                    Problem(
-                        "--set",
-                        None,
-                        None,
-                        format_path(tuple(walked)),
-                        f"'{format_path(tuple(walked))}' is a value, not a section; cannot set "
-                        f"'{part}' inside it",
-                    )
-                ]
-            )
-    return tuple(walked)
-
-
-def _list_index(node: list[Any], part: str) -> int | None:
-    if part.isdigit():
-        idx = int(part)
-        return idx if idx < len(node) else None
-    for j, item in enumerate(node):
-        if isinstance(item, dict) and item.get("name") == part:
-            return j
-    return None
 
 
 def load_scenario(
@@ -182,11 +116,38 @@ def validate_data(
     ]
     if not problems:
         problems = [
-            _problem(file, positions, loc, msg, overridden) for loc, msg in _timeline_problems(spec)
+            _problem(file, positions, loc, msg, overridden)
+            for loc, msg in [*_timeline_problems(spec), *horizon_problems(spec)]
         ]
     if problems:
         raise ScenarioError(problems)
-    return LoadedScenario(spec=spec, path=path, overrides=tuple(overrides), raw=data)
+    warnings = [
+        _problem(file, positions, loc, msg, overridden) for loc, msg in horizon_warnings(spec)
+    ]
+    notes = [_problem(file, positions, loc, msg, overridden) for loc, msg in _ignored_fields(spec)]
+    return LoadedScenario(
+        spec=spec,
+        path=path,
+        overrides=tuple(overrides),
+        raw=data,
+        warnings=tuple(warnings),
+        notes=tuple(notes),
+        positions=positions,
+    )
+
+
+def _ignored_fields(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Fields given in the file that the model does not read yet."""
+    given = [i for i, p in enumerate(spec.proxies) if "ram" in p.model_fields_set]
+    if not given:
+        return []
+    where = f" (and {len(given) - 1} more prox{'y' if len(given) == 2 else 'ies'})"
+    return [
+        (
+            ("proxies", given[0], "ram"),
+            "ram is not used by the model yet: it is ignored" + (where if len(given) > 1 else ""),
+        )
+    ]
 
 
 def _policy_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
@@ -198,8 +159,8 @@ def _policy_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
         name, params = (policy, {}) if isinstance(policy, str) else (policy.name, policy.params)
         try:
             make_policy(name, dict(params)).check_members(pool.members)
-        except PolicyError as exc:
-            out.append((("pools", i, "policy"), str(exc)))
+        except PolicyError as exc:  # a parameter's problem is at pools[i].policy.params.<name>
+            out.extend((("pools", i, "policy", *loc), msg) for loc, msg in exc.problems)
     return out
 
 
@@ -217,25 +178,6 @@ def policy_checker(spec: Scenario) -> Callable[[str, list[str]], str | None]:
         return None
 
     return check
-
-
-def timeline_times(spec: Scenario) -> list[float]:
-    """Absolute time of each timeline event (NaN where it cannot be placed; see problems)."""
-    from sim.model.schedule import Calendar, start_times
-
-    cal = Calendar(spec.simulation.start_weekday)
-    jobs = {j.name: j for j in spec.jobs}
-    out = []
-    for ev in spec.timeline:
-        if ev.at is not None:
-            out.append((ev.day - 1) * 86_400.0 + ev.at)
-        elif ev.offset is not None and ev.job in jobs:
-            starts = start_times(jobs[ev.job].schedule, spec.simulation.days, cal)
-            n = ev.session - 1
-            out.append(starts[n] + ev.offset if n < len(starts) else math.nan)
-        else:
-            out.append(math.nan)
-    return out
 
 
 def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:

@@ -9,10 +9,25 @@ from sim.scenario.schema import Scenario
 HEADER = """# Scenario file reference
 
 Generated from the schema by `poolsim schema --markdown -o docs/scenario-reference.md`; do not edit
-by hand (a test fails when this file is stale). Units: durations accept seconds or '90s', '15min',
-'8h', '1d'; clock times 'HH:MM'; sizes bytes or '500 GB', '5 TiB' (decimal and binary units);
-rates bytes/s or '1 Gbps', '200 MB/s', '400 GB/h'; request rates per second or '3500/s',
-'1200/min'. Unknown keys are errors. Every value can be overridden on the command line with
+by hand (a test fails when this file is stale).
+
+**Units.** Every dimensional value needs its unit; a bare number other than 0 is an error
+(`window: 8` would be 8 seconds, `write_bandwidth: 10` 10 bytes/s):
+durations '90s', '15min', '8h', '1h30m', '1d'; clock times 'HH:MM'; sizes '500 GB', '5 TiB'
+(decimal and binary units; '1024 B' for bytes); rates '1 Gbps', '200 MB/s', '400 GB/h'; request
+rates '3500/s', '1200/min'. The JSON Schema carries one pattern per unit type, so an editor flags
+'10GB' given for a rate. CSV columns keep their documented units.
+
+**Numbers.** `true`/`false` are not numbers and `1e20` is not an integer. Capacities, rates, mean
+sizes, windows, the bucket and compression ratios must be > 0; a proxy `throttle` of 0 is refused
+(leave the key out for no throttle). No duration may exceed the simulation horizon (the simulated
+days plus a 7-day safety margin); timeline events after it are errors, and events after the last
+session they could disturb are warnings (errors under `--strict`). `validate` also opens and checks
+every inventory and trace CSV, estimates the memory the run needs and refuses a scenario that
+would not fit (`--force` goes on anyway), and says when a `module:Class` policy imports (and so
+runs) the user's own Python code.
+
+Unknown keys are errors. Every value can be overridden on the command line with
 `--set dotted.key=value` (list items by index or by name, e.g. `--set proxies.proxy-01.threads=32`).
 """
 
@@ -22,7 +37,35 @@ def json_schema() -> dict[str, Any]:
     schema = Scenario.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "poolsim scenario"
+    _add_policy_params(schema)
     return schema
+
+
+def _add_policy_params(schema: dict[str, Any]) -> None:
+    """Each built-in policy's typed parameters: a ``params.<policy>`` definition, and on
+    ``PolicySpec`` one if/then per policy that ties ``params`` to its ``name``."""
+    from sim.policies.registry import params_schemas
+
+    defs = schema["$defs"]
+    rules = []
+    for name, params in params_schemas().items():
+        if params.get("properties"):
+            params.pop("title", None)
+            params["description"] = (
+                f"Parameters of the policy `{name}`: `policy: {{name: {name}, params: {{...}}}}`"
+                " (`poolsim policies` lists them)."
+            )
+            defs[f"params.{name}"] = params
+            then: dict[str, Any] = {"$ref": f"#/$defs/params.{name}"}
+        else:
+            then = {"type": "object", "maxProperties": 0}
+        rules.append(
+            {
+                "if": {"properties": {"name": {"const": name}}, "required": ["name"]},
+                "then": {"properties": {"params": then}},
+            }
+        )
+    defs["PolicySpec"]["allOf"] = rules
 
 
 def _type_of(prop: dict[str, Any] | bool, defs: dict[str, Any]) -> str:
@@ -30,6 +73,8 @@ def _type_of(prop: dict[str, Any] | bool, defs: dict[str, Any]) -> str:
         return "any"
     if "$ref" in prop:
         return f"[{prop['$ref'].split('/')[-1]}](#{prop['$ref'].split('/')[-1].lower()})"
+    if "x-unit" in prop:
+        return str(prop["x-unit"])
     if "anyOf" in prop:
         return " or ".join(_type_of(p, defs) for p in prop["anyOf"])
     if "enum" in prop:
@@ -77,7 +122,7 @@ def _section(name: str, schema: dict[str, Any], defs: dict[str, Any]) -> list[st
     required = set(schema.get("required", []))
     for key, prop in schema.get("properties", {}).items():
         desc = prop.get("description", "")
-        if "$ref" in prop or "anyOf" in prop:
+        if ("$ref" in prop or "anyOf" in prop) and "x-unit" not in prop:
             inner = prop.get("anyOf", [prop])
             for p in inner:
                 if "description" in p and not desc:

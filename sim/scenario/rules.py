@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
+from sim.scenario.calendar import parse_allowed_hours
 from sim.scenario.schema import ARCHIVE_KINDS, BLOCK_KINDS, PERIODS_S, RepositorySpec, Scenario
 
 Loc = tuple[str | int, ...]
@@ -237,8 +238,6 @@ def _schedule(sc: Scenario, i: int) -> list[tuple[Loc, str]]:
     if s.days is not None and s.daily is None:
         out.append(((*loc, "days"), "days apply to daily schedules only"))
     if s.allowed_hours is not None:
-        from sim.model.schedule import parse_allowed_hours
-
         try:
             grid = parse_allowed_hours(s.allowed_hours)
         except ValueError as exc:

@@ -3,16 +3,28 @@
 Every field's description is the scenario reference (docs/scenario-reference.md is generated from
 this module). Units: durations in seconds, sizes in bytes, rates in bytes per second, request
 rates per second.
+
+Dimensional fields need a unit: a bare number (``window: 8``, ``write_bandwidth: 10``) is an
+error, since 8 seconds or 10 bytes/s is almost never what was meant; only a bare 0 is accepted
+(zero in every unit). Numbers are strict: ``true`` is not 1, and ``1e20`` is not an integer.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.fields import FieldInfo
 
 from sim import defaults as d
 from sim.units import (
+    COUNT_RATE_FORMS,
+    DURATION_FORMS,
+    RATE_FORMS,
+    SIZE_FORMS,
+    UnitError,
     parse_clock,
     parse_count_rate,
     parse_duration,
@@ -20,27 +32,198 @@ from sim.units import (
     parse_size,
 )
 
+_BARE_NUMBER = re.compile(
+    r"\s*[-+]?\s*(?:[0-9][0-9_,]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?\s*"
+)
+
+
+UNIT_FORMS = {
+    "duration": "a number with a unit: ms, s, min, h, d, w (e.g. '90s', '8h', '1h30m')",
+    "size": "a number with a unit: B, KB, MB, GB, TB, PB (powers of 1000) or KiB, MiB, GiB, "
+    "TiB, PiB (powers of 1024) (e.g. '500 GB', '5TiB')",
+    "rate": "a bit rate in bps, Kbps, Mbps, Gbps, Tbps, or a size per time with B for bytes and "
+    "b for bits (e.g. '200 MB/s', '400 GB/h', '1 GiB/s', '10 Gbps', '50 MBps')",
+    "count rate": "a number per time unit: /s, /sec, /min, /h, /hour, /day "
+    "(e.g. '3500/s', '1200/min', '6000/h')",
+}
+"""What a dimensional field accepts (a bare 0 too); shown in every unit error."""
+
+
+def _needs_unit(
+    parse: Callable[[object], float], kind: str, what: str, forms: str
+) -> Callable[..., float]:
+    """Wrap a unit parser so that a bare number (other than 0) is refused with the forms."""
+    allowed = UNIT_FORMS[kind]
+
+    def check(v: object) -> float:
+        bare = (isinstance(v, (int, float)) and not isinstance(v, bool)) or (
+            isinstance(v, str) and _BARE_NUMBER.fullmatch(v) is not None
+        )
+        try:
+            value = parse(v)
+        except UnitError as exc:
+            raise UnitError(str(exc).replace(forms, allowed)) from None
+        if bare and value != 0.0:
+            shown = repr(v) if isinstance(v, str) else str(v)
+            raise UnitError(f"{shown} has no unit; {what} needs one: use {allowed}")
+        return value
+
+    check.unit_kind = kind  # type: ignore[attr-defined]
+    return check
+
+
+SI_UNIT = {"duration": " s", "size": " B", "rate": " B/s", "count rate": "/s"}
+"""The SI unit each unit kind converts to (what the resolved scenario holds)."""
+
+
+def unit_kind(annotation: object) -> str | None:
+    """The unit kind ('duration', 'size', 'rate', 'count rate') of a field type, or None.
+
+    Looks through Optional, lists and dict values to the Annotated type with a unit parser;
+    takes a pydantic FieldInfo too.
+    """
+    if isinstance(annotation, FieldInfo):
+        return _kind_in(annotation.metadata) or unit_kind(annotation.annotation)
+    kind = _kind_in(getattr(annotation, "__metadata__", ()))
+    if kind is not None:
+        return kind
+    for arg in getattr(annotation, "__args__", ()):
+        kind = unit_kind(arg)
+        if kind is not None:
+            return kind
+    return None
+
+
+def _kind_in(metadata: object) -> str | None:
+    for meta in metadata:  # type: ignore[attr-defined]
+        kind = getattr(getattr(meta, "func", None), "unit_kind", None)
+        if kind is not None:
+            return str(kind)
+    return None
+
+
+def with_units(data: object, model: type[BaseModel] | None = None) -> object:
+    """A copy of raw scenario data with every bare number of a dimensional field given its SI
+    unit (``3600`` -> ``'3600 s'``): for scenarios built in Python from SI numbers."""
+    model = Scenario if model is None else model
+    if not isinstance(data, dict):
+        return data
+    out: dict[object, object] = {}
+    for key, value in data.items():
+        info = model.model_fields.get(key) if isinstance(key, str) else None
+        out[key] = value if info is None else _with_units_of(info, value)
+    return out
+
+
+def _with_units_of(annotation: object, value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    kind = unit_kind(annotation)
+    if kind is not None:
+        if isinstance(value, (int, float)):
+            return f"{value!r}{SI_UNIT[kind]}"
+        if isinstance(value, list):
+            return [_with_units_of(annotation, v) for v in value]
+        if isinstance(value, dict):
+            return {k: _with_units_of(annotation, v) for k, v in value.items()}
+        return value
+    if isinstance(annotation, FieldInfo):
+        annotation = annotation.annotation
+    for arg in [annotation, *getattr(annotation, "__args__", ())]:
+        origin = get_origin(arg)
+        if origin is dict and isinstance(value, dict):
+            inner = get_args(arg)[1]
+            return {k: _with_units_of(inner, v) for k, v in value.items()}
+        if origin is list and isinstance(value, list):
+            inner = get_args(arg)[0]
+            return [_with_units_of(inner, v) for v in value]
+    for cls in _models_in(annotation):
+        if isinstance(value, dict):
+            return with_units(value, cls)
+    return value
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if get_origin(annotation) in (dict, list):
+        return []
+    return [m for arg in getattr(annotation, "__args__", ()) for m in _models_in(arg)]
+
+
+def _ci(word: str) -> str:
+    """A case-insensitive ECMA-262 regex for word (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def _alt(words: list[str]) -> str:
+    return "(?:" + "|".join(_ci(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
+
+
+_EXP = r"(?:[eE][-+]?[0-9]+)?"
+_PNUM = rf"(?:[0-9]{{1,3}}(?:,[0-9]{{3}})+|[0-9]+(?:_[0-9]+)*)(?:\.[0-9]+(?:_[0-9]+)*)?{_EXP}"
+_PNUM = rf"(?:{_PNUM}|\.[0-9]+(?:_[0-9]+)*{_EXP})"
+_TIME_WORDS = ["s", "sec", "second", "min", "minute", "h", "hr", "hour", "d", "day"]
+_DUR_WORDS = [
+    *("ms", "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes"),
+    *("h", "hr", "hrs", "hour", "hours", "d", "day", "days", "w", "week", "weeks"),
+]
+_SIZE_WORDS = ["b", *(p + "b" for p in "kmgtp"), *(p + "ib" for p in "kmgtp")]
+PATTERNS: dict[str, str] = {
+    "duration": rf"^\s*\+?\s*(?:{_PNUM}\s*{_alt(_DUR_WORDS)}\s*)+$",
+    "size": rf"^\s*\+?\s*{_PNUM}\s*{_alt(_SIZE_WORDS)}\s*$",
+    "rate": rf"^\s*\+?\s*{_PNUM}\s*(?:[kmgtpKMGTP]?(?:[bB]ps|b\s*/\s*{_alt(_TIME_WORDS)})"
+    rf"|[kmgtpKMGTP]?i?B(?:ps|\s*/\s*{_alt(_TIME_WORDS)}))\s*$",
+    "count rate": rf"^\s*\+?\s*{_PNUM}\s*/\s*{_alt([*_TIME_WORDS, 'sec', 'hour'])}\s*$",
+}
+"""The accepted unit forms per unit type as JSON Schema patterns, so editors catch '10GB' for a
+rate. The parsers in sim/units.py are the authority; tests check both agree on examples."""
+
 
 def _js(kind: str, example: str) -> WithJsonSchema:
-    return WithJsonSchema({"type": ["number", "string"], "description": f"{kind}, e.g. {example}"})
+    return WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": PATTERNS[kind]}, {"const": 0}],
+            "x-unit": kind,
+            "description": f"{kind} with a unit, e.g. {example} (a bare number other than 0 is "
+            f"an error): {UNIT_FORMS[kind]}",
+        }
+    )
 
 
 Duration = Annotated[
-    float, BeforeValidator(parse_duration), _js("duration (number = seconds)", "'90s', '8h'")
+    float,
+    BeforeValidator(_needs_unit(parse_duration, "duration", "a duration", DURATION_FORMS)),
+    _js("duration", "'90s', '8h'"),
 ]
-Clock = Annotated[float, BeforeValidator(parse_clock), _js("clock time HH:MM[:SS]", "'22:00'")]
+Clock = Annotated[
+    float,
+    BeforeValidator(parse_clock),
+    WithJsonSchema({"type": "string", "description": "clock time HH:MM[:SS], e.g. '22:00'"}),
+]
 Size = Annotated[
-    float, BeforeValidator(parse_size), _js("size (number = bytes)", "'500 GB', '5 TiB'")
+    float,
+    BeforeValidator(_needs_unit(parse_size, "size", "a size", SIZE_FORMS)),
+    _js("size", "'500 GB', '5 TiB'"),
 ]
 Rate = Annotated[
-    float, BeforeValidator(parse_rate), _js("rate (number = bytes/s)", "'1 Gbps', '200 MB/s'")
+    float,
+    BeforeValidator(_needs_unit(parse_rate, "rate", "a data rate", RATE_FORMS)),
+    _js("rate", "'1 Gbps', '200 MB/s'"),
 ]
 CountRate = Annotated[
     float,
-    BeforeValidator(parse_count_rate),
-    _js("request rate (number = per second)", "'3500/s'"),
+    BeforeValidator(
+        _needs_unit(parse_count_rate, "count rate", "a request rate", COUNT_RATE_FORMS)
+    ),
+    _js("count rate", "'3500/s'"),
 ]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+MAX_COUNT = 10**9
+"""Largest count of users, objects or tasks accepted: far beyond any Microsoft 365 tenant, and
+small enough that no count overflows; validate's memory estimate refuses much less (INFERRED)."""
+PositiveRate = Annotated[Rate, Field(gt=0)]
+PositiveSize = Annotated[Size, Field(gt=0)]
 
 Workload = Literal["exchange", "onedrive", "sharepoint", "teams"]
 _ALL_WORKLOADS: tuple[Workload, ...] = ("exchange", "onedrive", "sharepoint", "teams")
@@ -57,23 +240,25 @@ BLOCK_KINDS = ("local",)
 class Strict(BaseModel):
     """Base of every scenario section: unknown keys are rejected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ObjectTypeMix(Strict):
     """How one object type is generated for a tenant; unset fields use the defaults."""
 
     per_user: float | None = Field(
-        None, ge=0, description="Objects of this type per user (vb365 fact 15)."
+        None, ge=0, le=1000, description="Objects of this type per user (vb365 fact 15)."
     )
     count: int | None = Field(
-        None, ge=0, description="Exact number of objects; wins over per_user."
+        None, ge=0, le=MAX_COUNT, description="Exact number of objects; wins over per_user."
     )
-    mean_size: Size | None = Field(None, description="Mean object size.")
+    mean_size: Size | None = Field(None, gt=0, description="Mean object size (> 0).")
     size_sigma: float | None = Field(
         None, ge=0, le=4, description="Lognormal sigma of sizes (0 = all equal)."
     )
-    mean_item_size: Size | None = Field(None, description="Mean item (mail, file) size.")
+    mean_item_size: Size | None = Field(
+        None, gt=0, description="Mean item (mail, file) size (> 0)."
+    )
     daily_change: Fraction | None = Field(None, description="Fraction of bytes changed per day.")
 
 
@@ -81,7 +266,11 @@ class TenantSpec(Strict):
     """A Microsoft 365 organisation: the source side of every job."""
 
     name: str = Field(description="Unique tenant name.")
-    users: int = Field(ge=1, description="Licensed users; drives object generation.")
+    users: int = Field(
+        ge=1,
+        le=MAX_COUNT,
+        description="Licensed users; drives object generation (at most 10^9).",
+    )
     licences: int | None = Field(
         None, ge=1, description="Licence count for the SharePoint RU tier (default: users)."
     )
@@ -94,10 +283,10 @@ class TenantSpec(Strict):
         "the scenario file; replaces generation.",
     )
     egress_cap: Rate | None = Field(
-        None, description="Tenant-wide read cap across all workloads (none by default)."
+        None, gt=0, description="Tenant-wide read cap across all workloads (none by default; > 0)."
     )
-    workload_caps: dict[Workload, Rate] = Field(
-        default_factory=dict, description="Tenant-wide read cap per workload."
+    workload_caps: dict[Workload, PositiveRate] = Field(
+        default_factory=dict, description="Tenant-wide read cap per workload (> 0)."
     )
     sharepoint_ru_per_min: float | None = Field(
         None,
@@ -117,7 +306,9 @@ class TenantSpec(Strict):
         description="Teams message requests per second per app per tenant (vb365 fact 25).",
     )
     ingress_cap: Rate | None = Field(
-        None, description="Tenant-wide write cap for restores, e.g. '400 GB/h' (vb365 fact 22)."
+        None,
+        gt=0,
+        description="Tenant-wide write cap (> 0) for restores, e.g. '400 GB/h' (vb365 fact 22).",
     )
     growth_per_day: Fraction = Field(
         0.0, description="New objects per day as a fraction of the inventory (each is a full)."
@@ -144,14 +335,24 @@ class ProxySpec(Strict):
     dns: str | None = Field(None, description="DNS name (default: the name); unique.")
     os: Literal["windows", "linux"] = Field("windows", description="Linux is ~20 % more efficient.")
     cores: int = Field(d.PROXY_CORES, ge=1, le=256, description="CPU cores.")
-    ram: Size = Field(float(d.PROXY_RAM_BYTES), description="Memory.")
+    ram: Size = Field(
+        float(d.PROXY_RAM_BYTES),
+        gt=0,
+        description="Memory (> 0). Not yet used by the model: validate warns that it is ignored.",
+    )
     threads: int = Field(
         d.PROXY_THREADS, ge=1, le=4096, description="Thread slots; one object per thread."
     )
-    throttle: Rate | None = Field(None, description="Network throttle on inbound traffic.")
+    throttle: Rate | None = Field(
+        None,
+        gt=0,
+        description="Network throttle on inbound traffic (> 0; leave it out for no throttle: "
+        "0 is refused, not read as 'off').",
+    )
     processing_rate: Rate | None = Field(
         None,
-        description="Processing capacity; default cores x bps_per_core x OS efficiency.",
+        gt=0,
+        description="Processing capacity (> 0); default cores x bps_per_core x OS efficiency.",
     )
     default: bool = Field(False, description="This is the default (local) proxy.")
     state: Literal["active", "maintenance"] = Field("active", description="State at time 0.")
@@ -201,19 +402,24 @@ class RepositorySpec(Strict):
     )
     owner: str = Field(description="The pool or standalone proxy that owns it.")
     write_bandwidth: Rate = Field(
-        d.REPOSITORY_WRITE_BPS, description="Write bandwidth (default: a 10 Gbps link)."
+        d.REPOSITORY_WRITE_BPS, gt=0, description="Write bandwidth (default: a 10 Gbps link)."
     )
     put_rate: CountRate | None = Field(
-        None, description="PUT requests per second (default: 3,500 for S3, 20,000 for Azure)."
+        None,
+        gt=0,
+        description="PUT requests per second (default: 3,500 for S3, 20,000 for Azure).",
     )
     read_bandwidth: Rate = Field(
-        d.REPOSITORY_WRITE_BPS, description="Read bandwidth (backup copy source, restores)."
+        d.REPOSITORY_WRITE_BPS, gt=0, description="Read bandwidth (backup copy source, restores)."
     )
     get_rate: CountRate | None = Field(
-        None, description="GET requests per second (default: 5,500 for S3, 20,000 for Azure)."
+        None,
+        gt=0,
+        description="GET requests per second (default: 5,500 for S3, 20,000 for Azure).",
     )
-    compression: dict[Workload, Fraction] = Field(
-        default_factory=dict, description="Stored / source bytes per workload (vb365 fact 30)."
+    compression: dict[Workload, Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
+        default_factory=dict,
+        description="Stored / source bytes per workload, in (0, 1] (vb365 fact 30).",
     )
     slow_down: SlowDownSpec | None = Field(
         None,
@@ -235,7 +441,9 @@ class ScheduleSpec(Strict):
 
     daily: Clock | None = Field(None, description="Start time every (selected) day.")
     days: list[Weekday] | None = Field(
-        None, description="Weekdays a daily schedule runs on (default: every day)."
+        None,
+        min_length=1,
+        description="Weekdays a daily schedule runs on (default: every day; not empty).",
     )
     periodic: Duration | None = Field(
         None, description="Run every 5/10/15/30 min or 1/2/4/8/12 h, from midnight + offset."
@@ -248,7 +456,9 @@ class ScheduleSpec(Strict):
     after_source: bool = Field(
         False, description="Backup copy: run immediately after each session of the source job."
     )
-    window: Duration | None = Field(None, description="Backup window length from the start.")
+    window: Duration | None = Field(
+        None, gt=0, description="Backup window length from the start (> 0)."
+    )
     allowed_hours: list[str] | None = Field(
         None,
         description="Allowed-hours grid (7x24): entries like 'mon-fri 20-06', 'sat-sun 00-24', "
@@ -264,7 +474,14 @@ class RetrySpec(Strict):
     """Retries of failed objects (vb365 fact 35: off by default; when on 3 attempts, 10 min)."""
 
     attempts: int = Field(3, ge=1, le=777, description="Retries after the first attempt.")
-    wait: Duration = Field(600.0, description="Wait before each retry round (1-999 min).")
+    wait: Duration = Field(
+        600.0,
+        ge=60.0,
+        le=999 * 60.0,
+        description="Wait before each retry round: 1-999 min, the range the product allows "
+        "(vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/"
+        "new-vbojobschedulepolicy.html).",
+    )
 
 
 class JobSpec(Strict):
@@ -304,16 +521,18 @@ class JobSpec(Strict):
 class CalibrationSpec(Strict):
     """Per-workload and per-proxy rates (INFERRED defaults; calibrate to your estate)."""
 
-    thread_rate: dict[Workload, Rate] = Field(
-        default_factory=dict, description="Per-thread transfer ceiling."
+    thread_rate: dict[Workload, PositiveRate] = Field(
+        default_factory=dict, description="Per-thread transfer ceiling (> 0)."
     )
-    items_per_s: dict[Workload, float] = Field(
-        default_factory=dict, description="Per-thread item ceiling."
+    items_per_s: dict[Workload, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="Per-thread item ceiling (> 0)."
     )
     object_overhead: dict[Workload, Duration] = Field(
         default_factory=dict, description="Fixed time per object on its thread."
     )
-    bps_per_core: Rate = Field(d.PROXY_BPS_PER_CORE, description="Processing per core (Windows).")
+    bps_per_core: Rate = Field(
+        d.PROXY_BPS_PER_CORE, gt=0, description="Processing per core (Windows; > 0)."
+    )
     linux_efficiency: float = Field(
         d.OS_EFFICIENCY["linux"], ge=1.0, le=2.0, description="Linux / Windows throughput."
     )
@@ -348,7 +567,7 @@ class SimulationSpec(Strict):
         "(and copied) the day before day 1, so the first sessions are incrementals — the "
         "steady-state nightly question.",
     )
-    bucket: Duration = Field(300.0, description="Time-series bucket width.")
+    bucket: Duration = Field(300.0, gt=0, description="Time-series bucket width (> 0).")
 
 
 class SizeDistribution(Strict):
@@ -357,7 +576,7 @@ class SizeDistribution(Strict):
     distribution: Literal[
         "exponential", "deterministic", "lognormal", "hyperexponential", "pareto", "empirical"
     ] = Field("exponential", description="Family.")
-    mean: Size | None = Field(None, description="Mean size (all but empirical).")
+    mean: Size | None = Field(None, gt=0, description="Mean size (all but empirical; > 0).")
     scv: float | None = Field(
         None,
         gt=0,
@@ -365,8 +584,10 @@ class SizeDistribution(Strict):
         "means H2, needs scv >= 1).",
     )
     alpha: float | None = Field(None, gt=1, description="Pareto shape (> 1).")
-    values: list[Size] | None = Field(
-        None, min_length=1, description="Empirical sizes, drawn uniformly with replacement."
+    values: list[PositiveSize] | None = Field(
+        None,
+        min_length=1,
+        description="Empirical sizes (> 0), drawn uniformly with replacement.",
     )
 
 
@@ -374,7 +595,9 @@ class ArrivalSpec(Strict):
     """Arrivals of a synthetic workload."""
 
     process: Literal["poisson", "trace"] = Field("poisson", description="Arrival process.")
-    rate: CountRate | None = Field(None, description="Poisson arrival rate (tasks per second).")
+    rate: CountRate | None = Field(
+        None, gt=0, description="Poisson arrival rate (tasks per second; > 0)."
+    )
     trace: str | None = Field(
         None,
         description="CSV with columns time[,size] (seconds, bytes), relative to the scenario "
@@ -389,7 +612,7 @@ class VacationSpec(Strict):
     distribution: Literal["exponential", "deterministic"] = Field(
         "exponential", description="Law of V."
     )
-    mean: Duration = Field(description="Mean vacation length.")
+    mean: Duration = Field(gt=0, description="Mean vacation length (> 0).")
 
 
 class InterruptionSpec(Strict):
@@ -397,8 +620,8 @@ class InterruptionSpec(Strict):
     and down periods exp(mean_down), during which it serves nothing (preemptive resume;
     oracles.md §9 8c)."""
 
-    mean_up: Duration = Field(description="Mean up period.")
-    mean_down: Duration = Field(description="Mean down period.")
+    mean_up: Duration = Field(gt=0, description="Mean up period (> 0).")
+    mean_down: Duration = Field(gt=0, description="Mean down period (> 0).")
 
 
 class SyntheticSpec(Strict):
@@ -410,7 +633,7 @@ class SyntheticSpec(Strict):
     sizes: SizeDistribution = Field(
         default_factory=SizeDistribution, description="Task sizes (ignored with a trace)."
     )
-    tasks: int = Field(1000, ge=1, description="Number of arrivals (Poisson).")
+    tasks: int = Field(1000, ge=1, le=MAX_COUNT, description="Number of arrivals (Poisson).")
     service: Literal["threads", "processor_sharing"] = Field(
         "threads",
         description="'threads': each thread serves one task at thread_rate (FCFS servers); "
@@ -419,12 +642,16 @@ class SyntheticSpec(Strict):
     )
     thread_rate: Rate | None = Field(
         None,
+        gt=0,
         description="'threads': the rate of one thread (default 1 MB/s). 'processor_sharing': an "
         "optional per-task ceiling, so k tasks on a proxy of rate C get min(thread_rate, C/k) "
         "each (Kelly's symmetric M/G/c-PS); unlimited when not given.",
     )
     warmup_tasks: int = Field(
-        0, ge=0, description="Arrivals before the measured ones (not counted in summaries)."
+        0,
+        ge=0,
+        le=MAX_COUNT,
+        description="Arrivals before the measured ones (not counted in summaries).",
     )
     vacations: VacationSpec | None = Field(
         None, description="Proxies take vacations whenever idle (checks against 8b)."

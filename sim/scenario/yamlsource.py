@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+import stat
+from collections.abc import Callable, Iterator
 from typing import TypeAlias
 
 import yaml
@@ -14,10 +14,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
+from sim.errors import Problem, ScenarioError
+
 __all__ = [
     "Positions",
-    "Problem",
-    "ScenarioError",
     "format_path",
     "load_yaml",
     "load_yaml_file",
@@ -26,45 +26,6 @@ __all__ = [
 
 Loc: TypeAlias = tuple[str | int, ...]
 Positions: TypeAlias = dict[tuple[str | int, ...], tuple[int, int]]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a scenario file, with where it is."""
-
-    file: str
-    line: int | None
-    column: int | None
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        path = self.path or "(top level)"
-        return f"{where}: {path}: {self.message}" if where else f"{path}: {self.message}"
-
-
-class ScenarioError(Exception):
-    """One or more problems found in a scenario file."""
-
-    def __init__(self, problems: Iterable[Problem], file: str | None = None) -> None:
-        self.problems: list[Problem] = list(problems)
-        if file is None:
-            file = self.problems[0].file if self.problems else "<scenario>"
-        self.file: str = file
-        super().__init__(self.problems)
-
-    def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem], str]]:
-        return (type(self), (self.problems, self.file))
-
-    def __str__(self) -> str:
-        n = len(self.problems)
-        header = f"{n} problem{'' if n == 1 else 's'} in {self.file}:"
-        return "\n".join([header, *(str(p) for p in self.problems)])
 
 
 _BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -101,6 +62,8 @@ _TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = _TAG + "merge"
 # Alias expansion can blow a tiny file up exponentially ("billion laughs").
 _MAX_NODES = 1_000_000
+MAX_FILE_BYTES = 16 * 2**20
+"""Largest scenario file read (16 MiB; the shipped ones are a few KB)."""
 _RESOLVER = Resolver()
 _resolve: Callable[[type[Node], str, tuple[bool, bool]], str] = _RESOLVER.resolve
 
@@ -331,6 +294,20 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions]:
 def load_yaml_file(path: str | os.PathLike[str]) -> tuple[object, Positions]:
     """Read a UTF-8 YAML file and load it as load_yaml does."""
     file = os.fspath(path)
+    try:
+        st = os.stat(file)  # before opening: a FIFO or /dev/zero is never read
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, None, None, "", "file not found")], file) from None
+    except OSError as error:
+        message = f"cannot read file: {error.strerror or error}"
+        raise ScenarioError([Problem(file, None, None, "", message)], file) from None
+    if not stat.S_ISDIR(st.st_mode) and not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or special file"
+        message = f"is {kind}, not a regular file; give a scenario file"
+        raise ScenarioError([Problem(file, None, None, "", message)], file)
+    if st.st_size > MAX_FILE_BYTES:
+        message = f"is {st.st_size:,} bytes; a scenario file is at most {MAX_FILE_BYTES:,} bytes"
+        raise ScenarioError([Problem(file, None, None, "", message)], file)
     try:
         with open(file, "rb") as handle:
             raw = handle.read()

@@ -6,14 +6,14 @@ streams for arrivals, sizes and dispatch).
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 
+from sim.errors import Problem, ScenarioError
 from sim.scenario.schema import SizeDistribution, SyntheticSpec
-from sim.scenario.yamlsource import Problem, ScenarioError
+from sim.workload.inventory import MAX_OBJECT_BYTES, read_csv
 
 
 def sample_sizes(spec: SizeDistribution, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -50,52 +50,62 @@ def sample_sizes(spec: SizeDistribution, n: int, rng: np.random.Generator) -> np
     raise ValueError(f"unknown distribution {dist}")
 
 
-def read_trace(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Arrival times (and sizes, if given) from a CSV with columns ``time[,size]``."""
+def read_trace(path: Path, horizon: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Arrival times (and sizes, if given) from a CSV with columns ``time[,size]`` (seconds,
+    bytes). Times must be finite, >= 0, non-decreasing and (given ``horizon``) inside it; sizes
+    finite, >= 0 and at most MAX_OBJECT_BYTES. Raises ScenarioError with the line."""
     file = str(path)
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise ScenarioError(
-            [Problem(file, None, None, "", f"cannot read trace: {exc.strerror}")]
-        ) from None
+    header, rows = read_csv(path, "trace")
+    if "time" not in header:
+        raise ScenarioError([Problem(file, 1, None, "header", "a trace needs a 'time' column")])
+    has_size = "size" in header
     times: list[float] = []
     sizes: list[float] = []
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        if "time" not in header:
-            raise ScenarioError([Problem(file, 1, None, "header", "a trace needs a 'time' column")])
-        has_size = "size" in header
-        last = -math.inf
-        for row in reader:
-            line = reader.line_num
-            try:
-                t = float(row["time"])
-                s = float(row["size"]) if has_size else 0.0
-            except (TypeError, ValueError):
-                raise ScenarioError(
-                    [Problem(file, line, None, "time/size", "not a number")]
-                ) from None
-            if not (math.isfinite(t) and t >= last and t >= 0 and s >= 0):
-                raise ScenarioError(
-                    [
-                        Problem(
-                            file,
-                            line,
-                            None,
-                            "time",
-                            "times must be finite, >= 0 and non-decreasing; sizes >= 0",
-                        )
-                    ]
+    last = -math.inf
+
+    def bad(line: int, column: str, message: str) -> ScenarioError:
+        return ScenarioError([Problem(file, line, None, column, message)])
+
+    for line, row in rows:
+        raw_t = (row.get("time") or "").strip()
+        t = _number(raw_t)
+        if t is None or t < 0:
+            raise bad(line, "time", f"{raw_t[:40]!r} is not a finite number of seconds >= 0")
+        if t < last:
+            raise bad(line, "time", f"{raw_t!r} is before the previous time: times never decrease")
+        if horizon is not None and t > horizon:
+            raise bad(
+                line,
+                "time",
+                f"{raw_t!r} is after the simulation horizon ({horizon:.0f} s: the simulated days "
+                "plus the safety margin)",
+            )
+        s = 0.0
+        if has_size:
+            raw_s = (row.get("size") or "").strip()
+            size = _number(raw_s)
+            if size is None or not 0 <= size <= MAX_OBJECT_BYTES:
+                raise bad(
+                    line,
+                    "size",
+                    f"{raw_s[:40]!r} is not a size in bytes from 0 to {MAX_OBJECT_BYTES:.0e}",
                 )
-            last = t
-            times.append(t)
-            sizes.append(s)
+            s = size
+        last = t
+        times.append(t)
+        sizes.append(s)
     if not times:
         raise ScenarioError([Problem(file, None, None, "", "the trace has no rows")])
     return np.asarray(times), (np.asarray(sizes) if has_size else None)
+
+
+def _number(text: str) -> float | None:
+    """A finite float from text, or None ('inf', 'nan', '1e400' and junk are None)."""
+    try:
+        value = float(text)
+    except (ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def arrivals(

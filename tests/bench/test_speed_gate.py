@@ -21,6 +21,7 @@ import yaml
 
 import sim
 from sim.bench.speed import mm8_scenario_text
+from sim.scenario.schema import with_units
 
 REFERENCE = Path(__file__).with_name("speed_reference.json")
 SLACK = 3.0
@@ -43,7 +44,7 @@ def ps_scenario_text(tasks: int) -> str:
             "target": "pool",
         },
     }
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.safe_dump(with_units(doc), sort_keys=False)
 
 
 def tenants_scenario_text(tenants: int, users: int) -> str:
@@ -72,7 +73,7 @@ def tenants_scenario_text(tenants: int, users: int) -> str:
         ],
         "simulation": {"days": 1, "initial_state": "protected", "bucket": "30min"},
     }
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.safe_dump(with_units(doc), sort_keys=False)
 
 
 WORKLOADS: dict[str, Callable[[], str]] = {

@@ -15,6 +15,7 @@ import yaml
 
 import sim
 from sim.experiment.run import RunResult
+from sim.scenario.schema import with_units
 
 WORKLOADS = ("exchange", "onedrive", "sharepoint", "teams")
 HUGE = 1e15
@@ -129,7 +130,7 @@ def scenario_yaml(
         "calibration": calibration if calibration is not None else exact_calibration(),
         "simulation": {"days": days, "bucket": bucket},
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return yaml.safe_dump(with_units(data), sort_keys=False)
 
 
 def run(text: str, **kw: Any) -> RunResult:

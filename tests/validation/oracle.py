@@ -36,6 +36,7 @@ import numpy as np
 import yaml
 
 import sim
+from sim.scenario.schema import with_units
 
 MB = 1_000_000.0
 """Mean size and thread rate of the μ = 1 mapping: 1 MB at 1 MB/s is one second."""
@@ -108,7 +109,7 @@ def synthetic_scenario(
             raise ValueError("several proxies need a pool policy")
         syn["target"] = "p0"
     doc["synthetic"] = syn
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.safe_dump(with_units(doc), sort_keys=False)
 
 
 # -- cases ----------------------------------------------------------------------------------------

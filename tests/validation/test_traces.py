@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import sim
+from sim.scenario.schema import with_units
 
 Jobs = list[tuple[float, float]]
 
@@ -36,7 +37,7 @@ def run_trace(tmp_path: Path, jobs: Jobs, service: str, threads: int) -> np.ndar
         syn["thread_rate"] = 1  # 1 B/s per thread
     doc = {"name": "trace", "proxies": [proxy], "synthetic": syn}
     path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(with_units(doc), sort_keys=False), encoding="utf-8")
     res = sim.simulate(sim.load_scenario(path), seed=1)
     assert not res.truncated
     df = res.tasks.sort_values("task")

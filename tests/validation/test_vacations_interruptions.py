@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from sim.scenario.schema import with_units
+
 from .oracle import MB, Case, check
 
 TIERS = [pytest.param("quick", id="quick"), pytest.param("full", id="full", marks=pytest.mark.slow)]
@@ -32,7 +34,7 @@ def _mm1(extra: dict[str, Any], service: str) -> Any:
             syn["thread_rate"] = MB
         else:
             proxy["processing_rate"] = MB
-        return yaml.safe_dump({"name": "oracle", "proxies": [proxy], "synthetic": syn})
+        return yaml.safe_dump(with_units({"name": "oracle", "proxies": [proxy], "synthetic": syn}))
 
     return build
 

@@ -1,4 +1,4 @@
-"""Job schedules: start times and the 7x24 allowed-hours grid (vb365 fact 35)."""
+"""Calendar: job start times, the 7x24 allowed-hours grid (vb365 fact 35) and timeline times."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from sim.scenario.schema import WEEKDAYS, ScheduleSpec
+from sim.scenario.schema import WEEKDAYS, Scenario, ScheduleSpec
 
 DAY_S = 86_400.0
 HOUR_S = 3_600.0
@@ -98,3 +98,20 @@ def start_times(spec: ScheduleSpec, days: int, cal: Calendar) -> list[float]:
         t = (spec.on_day - 1) * DAY_S + spec.once
         return [t] if t < horizon else []
     return []
+
+
+def timeline_times(spec: Scenario) -> list[float]:
+    """Absolute time of each timeline event (NaN where it cannot be placed; see problems)."""
+    cal = Calendar(spec.simulation.start_weekday)
+    jobs = {j.name: j for j in spec.jobs}
+    out = []
+    for ev in spec.timeline:
+        if ev.at is not None:
+            out.append((ev.day - 1) * DAY_S + ev.at)
+        elif ev.offset is not None and ev.job in jobs:
+            starts = start_times(jobs[ev.job].schedule, spec.simulation.days, cal)
+            n = ev.session - 1
+            out.append(starts[n] + ev.offset if n < len(starts) else math.nan)
+        else:
+            out.append(math.nan)
+    return out

@@ -1,0 +1,181 @@
+"""Synthetic mode: Poisson or trace-driven arrivals, vacations and interruptions.
+
+Installed on a World by the builder when the scenario has a ``synthetic`` block: every task is
+created up front with its arrival time as ready time (one pseudo-job, index 0, and one session
+hold them all), then submitted by a chain of timeouts. Vacations hook into the world's
+``on_idle`` (a proxy with nothing in service and nothing to take leaves for a while);
+interruptions take a proxy's processing capacity to 0 and back. It exists so the engine and the
+policies can be checked against queueing theory (docs/validation.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from sim.model import rng as streams
+from sim.model.clock import call_later
+from sim.model.job import SessionState
+from sim.model.proxy import ACTIVE, VACATION, Proxy
+from sim.workload.synthetic import arrivals as synthetic_arrivals
+
+if TYPE_CHECKING:
+    from sim.model.world import World
+
+
+class SyntheticMode:
+    """The synthetic workload of one World: its tasks, arrivals, vacations, interruptions."""
+
+    def __init__(self, world: World, base_dir: Path, pool_index: dict[str, int]) -> None:
+        spec = world.synthetic
+        assert spec is not None
+        self.world = world
+        self.spec = spec
+        self.vacation = spec.vacations
+        self._vac_rng = streams.stream(world.seed, streams.VACATION)
+        if self.vacation is not None:
+            world.on_idle = self.on_idle
+        s = world.state
+        times, sizes = synthetic_arrivals(
+            spec,
+            base_dir,
+            streams.stream(world.seed, streams.ARRIVALS),
+            streams.stream(world.seed, streams.SIZES),
+        )
+        owner = pool_index.get(spec.target)
+        world.job_owner = [owner if owner is not None else -1 - world.proxy_index[spec.target]]
+        if spec.service == "threads":
+            thread_rate = spec.thread_rate if spec.thread_rate is not None else 1e6
+            for px in world.proxies:
+                world.capacity[px.res_processing] = np.inf
+                px.capacity_bps = px.threads * thread_rate
+            world._limited = np.isfinite(world.capacity)
+        else:
+            thread_rate = spec.thread_rate if spec.thread_rate is not None else np.inf
+        n = times.shape[0]
+        sess = SessionState(job=0, index=0, day=0, id=0, scheduled=0.0, start=0.0)
+        world.sessions.append(sess)
+        ids = world.tasks.reserve(n)
+        s.grow(ids.stop)
+        t = world.tasks
+        t.job[:n] = 0
+        t.session[:n] = 0
+        t.object[:n] = np.arange(n)
+        t.tenant[:n] = -1
+        t.workload[:n] = -1
+        t.otype[:n] = -1
+        t.work_bytes[:n] = sizes
+        t.items[:n] = 1.0
+        t.full[:n] = 1
+        t.ready[:n] = times
+        s.cap[:n] = thread_rate
+        s.res[:n] = 0
+        s.coef[:n] = 0.0
+        s.coef[:n, 0] = 1.0
+        s.coef[:n, 1] = 1.0
+        s.comp[:n] = 1.0
+        s.fixed_rate[:n] = world._fixed_rate_of(slice(0, n))
+        world._set_sids(slice(0, n))
+        sess.first_task = 0
+        sess.n_tasks = n
+        sess.remaining = n
+        sess.done = world.env.event()
+
+    def run(self) -> None:
+        """Run until every synthetic task has finished (or nothing can happen any more)."""
+        world = self.world
+        done = world.sessions[0].done
+        assert done is not None
+        world.lifecycle.schedule_timeline()
+        self._arrivals()
+        if self.spec.interruptions is not None:
+            for px in world.proxies:
+                world.env.process(self._interruptions(px))
+        if self.vacation is not None:
+            for px in world.proxies:
+                self.on_idle(px)
+        try:
+            world.env.run(until=done)
+        except RuntimeError:  # no events left: some task can never finish
+            world.truncated = True
+        world.sessions[0].end = world.env.now
+
+    def _arrivals(self) -> None:
+        """Submit each synthetic task at its arrival time.
+
+        A chain of timeouts with a callback instead of a generator process (a process step costs
+        more than the submission itself); the events are created in the same order as the
+        process did, starting from an urgent event at time 0 like a process's start.
+        """
+        env = self.world.env
+        times: list[float] = self.world.tasks.ready[: self.world.tasks.n].tolist()
+        n = len(times)
+        pos = 0
+        submit = self.world.submit
+
+        def submit_due(_event: object = None) -> None:
+            """Submit every task due by now, then wait for the next one."""
+            nonlocal pos
+            now = env._now  # the clock does not move while callbacks run
+            while pos < n:
+                at = times[pos]
+                if at > now:
+                    call_later(env, at - now, None, arrive)
+                    return
+                pos += 1
+                submit(pos - 1)
+
+        def arrive(_event: object) -> None:
+            """The next task is due: ``submit_due`` with its first task known to be due."""
+            nonlocal pos
+            pos += 1
+            submit(pos - 1)
+            submit_due()
+
+        start = simpy.Event(env)
+        start._ok = True  # what simpy.events.Initialize does for a process
+        start._value = None
+        start.callbacks.append(submit_due)
+        env.schedule(start, simpy.events.URGENT)
+
+    def on_idle(self, px: Proxy) -> None:
+        """Vacations: a proxy with nothing in service and nothing to take leaves."""
+        if px.busy > 0 or px.state != ACTIVE:
+            return
+        spec = self.vacation
+        assert spec is not None
+        px.state = VACATION
+        mean = float(spec.mean)
+        length = self._vac_rng.exponential(mean) if spec.distribution == "exponential" else mean
+        ev = self.world.env.timeout(length, value=px.idx)
+        ev.callbacks.append(self._vacation_over)
+
+    def _vacation_over(self, event: simpy.Event) -> None:
+        world = self.world
+        px = world.proxies[int(event.value)]  # type: ignore[arg-type]
+        px.state = ACTIVE
+        if px.pool >= 0 and world.pools[px.pool].pull is not None:
+            pool = world.pools[px.pool]
+            pool.idle.extend([px.idx] * (px.threads - px.busy))
+            world.serve_pull(pool)
+        else:
+            while px.queue and px.busy < px.threads:
+                world.start_from_local(px)
+        self.on_idle(px)  # nothing arrived meanwhile: another vacation
+
+    def _interruptions(self, px: Proxy) -> Generator[simpy.Event, Any, None]:
+        """Interruptions: up exp(mean_up), down exp(mean_down), independent of load."""
+        spec = self.spec.interruptions
+        assert spec is not None
+        world = self.world
+        rng = streams.stream(world.seed, streams.INTERRUPTION, px.idx)
+        full = world.capacity_of(px.res_processing)
+        while True:
+            yield world.env.timeout(rng.exponential(float(spec.mean_up)))
+            world.sharing.set_capacity(px.res_processing, 0.0)
+            yield world.env.timeout(rng.exponential(float(spec.mean_down)))
+            world.sharing.set_capacity(px.res_processing, full)

@@ -1,0 +1,109 @@
+"""Checks against the simulation horizon: durations that cannot fit in a run, timeline events
+that can never happen, and events after every session they could disturb (warnings).
+
+The simulation horizon is the simulated days plus ``defaults.HORIZON_MARGIN_DAYS``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel
+
+from sim import defaults as d
+from sim.scenario.calendar import DAY_S, Calendar, start_times, timeline_times
+from sim.scenario.schema import Scenario, unit_kind
+from sim.units import format_duration
+
+Loc = tuple[str | int, ...]
+
+
+def horizon_s(spec: Scenario) -> float:
+    """The simulation horizon in seconds: simulated days plus the safety margin."""
+    return (spec.simulation.days + d.HORIZON_MARGIN_DAYS) * DAY_S
+
+
+def _durations(model: BaseModel, loc: Loc) -> list[tuple[Loc, float]]:
+    out: list[tuple[Loc, float]] = []
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        here = (*loc, name)
+        if unit_kind(info) == "duration":
+            if isinstance(value, float):
+                out.append((here, value))
+            elif isinstance(value, dict):
+                out += [((*here, k), v) for k, v in value.items() if isinstance(v, float)]
+            continue
+        if isinstance(value, BaseModel):
+            out += _durations(value, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    out += _durations(item, (*here, i))
+        elif isinstance(value, dict):
+            for k, item in value.items():
+                if isinstance(item, BaseModel):
+                    out += _durations(item, (*here, k))
+    return out
+
+
+def horizon_problems(spec: Scenario) -> list[tuple[Loc, str]]:
+    """Durations longer than the horizon and timeline events after it (errors)."""
+    h = horizon_s(spec)
+    days = spec.simulation.days
+    limit = (
+        f"at most the simulation horizon, {format_duration(h)} ({days} simulated day(s) + "
+        f"{d.HORIZON_MARGIN_DAYS}-day safety margin)"
+    )
+    out: list[tuple[Loc, str]] = []
+    for loc, value in _durations(spec, ()):
+        if value > h:
+            out.append((loc, f"{format_duration(value)} is too long; allowed: {limit}"))
+    for i, ev in enumerate(spec.timeline):
+        if ev.at is not None and ev.day > days + d.HORIZON_MARGIN_DAYS:
+            out.append(
+                (("timeline", i, "day"), f"day {ev.day} is after the horizon; allowed: {limit}")
+            )
+    if out:
+        return out
+    for i, t in enumerate(timeline_times(spec)):
+        if not math.isnan(t) and t >= h:
+            out.append(
+                (
+                    ("timeline", i),
+                    f"the event is at {format_duration(t)}, after the horizon, so it would never "
+                    f"happen; allowed: {limit}",
+                )
+            )
+    return out
+
+
+def horizon_warnings(spec: Scenario) -> list[tuple[Loc, str]]:
+    """Timeline events inside the horizon but after the last scheduled session start: they can
+    only disturb a session that overran (an error under --strict)."""
+    if spec.synthetic is not None or not spec.timeline:
+        return []
+    cal = Calendar(spec.simulation.start_weekday)
+    starts = [
+        t
+        for j in spec.jobs
+        if not j.schedule.after_source
+        for t in start_times(j.schedule, spec.simulation.days, cal)
+    ]
+    last = max(starts, default=-math.inf)
+    out: list[tuple[Loc, str]] = []
+    for i, t in enumerate(timeline_times(spec)):
+        if not math.isnan(t) and t > last:
+            when = (
+                "no session is scheduled"
+                if not starts
+                else (f"the last scheduled session starts at {format_duration(last)}")
+            )
+            out.append(
+                (
+                    ("timeline", i),
+                    f"the event is at {format_duration(t)} but {when}: it can only disturb a "
+                    "session that overran (an error under --strict)",
+                )
+            )
+    return out
