@@ -494,9 +494,11 @@ def plot_size_curve(result: SizeResult, path: Path) -> None:
         low = np.minimum(c["wilson_low"].to_numpy(dtype=float), y)
         high = np.maximum(c["wilson_high"].to_numpy(dtype=float), y)
         err = np.clip(np.vstack([y - low, high - y]), 0.0, None)
-        colours = ["C2" if p else "C3" for p in c["passes"]]
+        ok = c["passes"].to_numpy(dtype=bool)
         ax.errorbar(x, y, yerr=err, fmt="none", ecolor="grey", capsize=4, zorder=1)
-        ax.scatter(x, y, c=colours, zorder=2, s=40, label="compliance (green: passes)")
+        for mask, colour, label in ((ok, "C2", "passes"), (~ok, "C3", "misses")):
+            if mask.any():
+                ax.scatter(x[mask], y[mask], color=colour, zorder=2, s=40, label=label)
         ax.scatter(
             x,
             low,
