@@ -171,7 +171,7 @@ def test_comparison_and_size_titles(figures: list[Figure], tmp_path: Path) -> No
     plots.plot_comparison_throughput(cmp, Path("unused.png"))
     for fig in figures:
         text = _titles(fig)
-        assert "plots (2 replications from seed" in text, text
+        assert "plots (2 replications, first seed" in text, text
         assert "pull_fifo, round_robin" in text
     path = tmp_path / "s.yaml"
     path.write_text(_yaml(result), encoding="utf-8")

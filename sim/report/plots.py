@@ -405,7 +405,7 @@ def plot_metric_bars(comparison: Comparison, path: Path) -> None:
         ax.set_visible(False)
     n = len(comparison.seeds)
     fig.suptitle(
-        f"{comparison.scenario.spec.name} ({n} replications from seed "
+        f"{comparison.scenario.spec.name} ({n} replications, first seed "
         f"{comparison.seeds[0] if comparison.seeds else '-'}; policies {', '.join(pols)}): "
         f"means, {comparison.confidence:.0%} interval whiskers"
     )
@@ -434,7 +434,7 @@ def plot_comparison_proxy_load(comparison: Comparison, path: Path) -> None:
         ax.legend(fontsize="small")
     ax.set_ylabel("GB read per proxy")
     ax.set_title(
-        f"{comparison.scenario.spec.name} ({len(comparison.seeds)} replications from seed "
+        f"{comparison.scenario.spec.name} ({len(comparison.seeds)} replications, first seed "
         f"{comparison.seeds[0] if comparison.seeds else '-'}; policies "
         f"{', '.join(comparison.policies)}): per-proxy load (95 % whiskers)",
         fontsize="medium",
@@ -474,7 +474,7 @@ def plot_comparison_throughput(comparison: Comparison, path: Path) -> None:
         ax.legend(fontsize="small")
     ax.set_ylabel("GB/h read (mean over replications)")
     ax.set_title(
-        f"{comparison.scenario.spec.name} ({len(comparison.seeds)} replications from seed "
+        f"{comparison.scenario.spec.name} ({len(comparison.seeds)} replications, first seed "
         f"{comparison.seeds[0] if comparison.seeds else '-'}; policies "
         f"{', '.join(comparison.policies)}): throughput",
         fontsize="medium",
