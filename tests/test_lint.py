@@ -35,8 +35,13 @@ def _spec(
     members: int = 1,
     pool: bool = True,
     objects: dict[str, Any] | None = None,
+    maintenance: int = 0,
 ) -> sim.Scenario:
-    proxies = [{"name": f"p{i + 1}"} for i in range(members)]
+    """One tenant, ``members`` proxies (the last ``maintenance`` of them starting in
+    maintenance), in a pool or (``pool=False``) the first standalone."""
+    proxies: list[dict[str, Any]] = [{"name": f"p{i + 1}"} for i in range(members)]
+    for p in proxies[members - maintenance :]:
+        p["state"] = "maintenance"
     owner = "pool" if pool else "p1"
     text = scenario_yaml(
         tenants=[tenant_section(users=users, **({"objects": objects} if objects else {}))],
@@ -98,6 +103,10 @@ def test_objects_per_proxy_in_a_pool() -> None:
     assert "about 20,001 objects" in found[0].message
     assert "needs 3 members or more" in found[0].message
     assert PROXY_SIZING_URL in found[0].message and found[0].loc == ("pools", 0, "members")
+    # a member that starts in maintenance takes no work: three members, two of them working
+    objects["mailbox"] = {"count": 40_000}
+    assert _rules(_spec(objects=objects, members=3, maintenance=1)) == []
+    assert _rules(_spec(objects=objects, members=3, maintenance=2)) == ["objects-per-proxy"]
 
 
 def test_objects_per_standalone_proxy_and_teams_count_twice() -> None:

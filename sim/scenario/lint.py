@@ -10,7 +10,7 @@ not fail ``--strict``.
 Object counts are the scenario's own (``count``, or ``users`` x ``per_user`` with the defaults
 of ``sim.defaults``; an inventory CSV's rows), before daily growth, with a team counting as two
 objects (vb365 fact 15). Objects per proxy assume a pool spreads its jobs' objects evenly over
-its members (INFERRED: Veeam does not publish the distribution algorithm).
+its members that start active (INFERRED: Veeam does not publish the distribution algorithm).
 """
 
 from __future__ import annotations
@@ -166,10 +166,12 @@ def lint(spec: Scenario, base_dir: Path | None = None) -> list[Finding]:
         load[owner[job.repository]] = load.get(owner[job.repository], 0) + job_objects(job, c)
     pools = {p.name: (i, p) for i, p in enumerate(spec.pools)}
     proxies = {p.name: i for i, p in enumerate(spec.proxies)}
+    starts_active = {p.name for p in spec.proxies if p.state == "active"}
     for name, objects in load.items():
         if name in pools:
             i, pool = pools[name]
-            members = len(pool.members)
+            # members that start in maintenance take no work until they leave it
+            members = max(1, sum(m in starts_active for m in pool.members))
             per = objects / members if members else float(objects)
             if per > MAX_OBJECTS_PER_PROXY:
                 need = math.ceil(objects / MAX_OBJECTS_PER_PROXY)
