@@ -349,7 +349,7 @@ def plot_lifecycle(result: RunResult, path: Path) -> None:
             va="bottom",
         )
     ax.set_yticks(range(len(names)), names)
-    ax.set_ylim(len(names) - 0.4, -1.8)
+    ax.set_ylim(len(names) - 0.4, -1.8 if len(events) else -0.6)  # room for event labels
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
     handles += [Rectangle((0, 0), 1, 1, color=c) for c in ROLE_COLOURS.values()]
     labels = [*STATE_COLOURS, *(f"role: {r}" for r in ROLE_COLOURS)]
