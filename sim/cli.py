@@ -17,6 +17,7 @@ import typer
 
 from sim.defaults import HORIZON_MARGIN_DAYS
 from sim.errors import ScenarioError
+from sim.units import format_duration
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -135,6 +136,26 @@ class Interrupted(BaseException):
         self.what = what
 
 
+def _version(value: bool) -> None:
+    if value:
+        from sim import __version__
+
+        out.print(f"poolsim {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Simulate Veeam Backup for Microsoft 365 proxy pools."""
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(
         f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True
@@ -205,9 +226,39 @@ def _plugin_raised(exc: BaseException, loaded: LoadedScenario, forced: str | Non
     return None
 
 
+def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> int:
+    """Print Veeam's job-design advice the scenario does not follow (with ``notes``, also the
+    advice the file acknowledges on purpose, docs/lint.md); return how many are not
+    acknowledged (errors under --strict)."""
+    from sim.scenario.lint import lint_scenario, where
+
+    found = lint_scenario(loaded)
+    for f in found:
+        if f.acknowledged is not None:
+            if notes:
+                out.print(
+                    f"note ({f.rule}, acknowledged in the file): {where(loaded, f)}: "
+                    f"{f.message}; reason given: {f.acknowledged}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        else:
+            kind = "[bold red]error[/]" if strict else "[yellow]warning[/]"
+            err.print(
+                f"{kind} ({f.rule}): {where(loaded, f)}: {f.message}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    return sum(f.acknowledged is None for f in found)
+
+
 StrictOpt = Annotated[
     bool,
-    typer.Option("--strict", help="Treat warnings (e.g. events after the last session) as errors."),
+    typer.Option(
+        "--strict",
+        help="Treat warnings (e.g. events after the last session, Veeam's job-design advice) "
+        "as errors.",
+    ),
 ]
 ForceOpt = Annotated[
     bool,
@@ -217,16 +268,16 @@ ForceOpt = Annotated[
 ]
 
 
-def _check_inputs(loaded: LoadedScenario, strict: bool, force: bool) -> object:
-    """What validate checks beyond loading (run does the same): warnings (errors under
-    --strict), every inventory and trace CSV, and the memory estimate (refused unless --force).
-    Returns the InputCheck."""
+def _check_inputs(loaded: LoadedScenario, strict: bool, force: bool, notes: bool = False) -> object:
+    """What validate checks beyond loading (run does the same): warnings and Veeam's job-design
+    advice (errors under --strict), every inventory and trace CSV, and the memory estimate
+    (refused unless --force). Returns the InputCheck."""
     from sim.workload.check import check_inputs, too_big
 
     for warning in loaded.warnings:
         err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
-    if strict and loaded.warnings:
-        n = len(loaded.warnings)
+    n = len(loaded.warnings) + _lint(loaded, strict, notes)
+    if strict and n:
         err.print(
             f"{n} warning{'' if n == 1 else 's'} treated as error{'' if n == 1 else 's'} "
             "(--strict)",
@@ -256,7 +307,7 @@ def validate(
     A 'module:Class' policy is the user's own Python code: validate imports it, and so runs it.
     """
     loaded = _load(file, set_)  # loading also builds every pool's policy with its params
-    check = _check_inputs(loaded, strict, force)
+    check = _check_inputs(loaded, strict, force, notes=True)
     from sim.workload.check import InputCheck
 
     assert isinstance(check, InputCheck)
@@ -353,8 +404,8 @@ def run(
     loaded = _load(file, set_)
     _check_inputs(loaded, strict, force)
     try:
-        with err.status(f"simulating {escape(loaded.spec.name)} ..."):
-            result = simulate(loaded, seed=seed, policy=policy)
+        with _SimClock(loaded) as clock:
+            result = simulate(loaded, seed=seed, policy=policy, on_world=clock.watch)
     except (PolicyError, ScenarioError) as exc:
         raise _fail(f"{file}: {exc}") from None
     except (KeyboardInterrupt, Interrupted) as exc:
@@ -390,6 +441,94 @@ def run(
         raise typer.Exit(EXIT_INCOMPLETE)
     if plots_missing:
         raise typer.Exit(EXIT_PLOTS)
+
+
+def _eta(seconds: float) -> str:
+    if seconds != seconds:
+        return "-"
+    return f"{max(1, round(seconds))}s" if seconds < 60 else format_duration(seconds)
+
+
+class _SimClock:
+    """A run's progress in simulated time with an ETA, on stderr.
+
+    A thread reads the world's clock four times a second: nothing is added to the simulation,
+    so results and the hot path are untouched. A live line on a terminal, shown once the run
+    has taken ``delay_s``; elsewhere (pipes, CI logs) a plain line every ``every_s``.
+    """
+
+    def __init__(self, loaded: LoadedScenario, delay_s: float = 2.0, every_s: float = 10.0) -> None:
+        import threading
+
+        self.name = loaded.spec.name
+        self.days = float(loaded.spec.simulation.days)
+        self.synthetic = loaded.spec.synthetic is not None
+        self.delay_s, self.every_s = delay_s, every_s
+        self.world: object | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="poolsim-progress", daemon=True)
+
+    def watch(self, world: object) -> None:
+        """``simulate(on_world=...)``: remember the world whose clock to read."""
+        self.world = world
+
+    def __enter__(self) -> _SimClock:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def text(self, now_s: float, elapsed_s: float, still_s: float = 0.0) -> str:
+        """The progress line at simulated time ``now_s`` after ``elapsed_s`` of wall time, the
+        clock having stood still for ``still_s`` (the run is over: tables are being built)."""
+        days = now_s / 86_400.0
+        if still_s >= 1.0:
+            return f"{self.name}: simulated {days:.1f} days; building the result tables"
+        if self.synthetic:
+            return f"{self.name}: simulated {now_s / 3600.0:,.1f} h"
+        if days >= self.days:
+            return f"{self.name}: simulated {days:.1f} days; last sessions finishing"
+        eta = (self.days - days) * elapsed_s / days if days > 0 else float("nan")
+        return (
+            f"{self.name}: simulated {days:.1f} of {self.days:.0f} days ({days / self.days:.0%}), "
+            f"ETA {_eta(eta)}"
+        )
+
+    def _loop(self) -> None:
+        import time
+
+        from rich.live import Live
+        from rich.text import Text
+
+        t0 = time.monotonic()
+        last = t0 - self.every_s + 2.5 * self.delay_s  # the first plain line after 5 s
+        live: Live | None = None
+        seen, moved = -1.0, t0
+        try:
+            while not self._stop.wait(0.25):
+                env = getattr(self.world, "env", None)
+                now = time.monotonic()
+                if env is None:
+                    continue
+                sim_now = float(env.now)
+                if sim_now != seen:
+                    seen, moved = sim_now, now
+                if now - t0 < self.delay_s:
+                    continue
+                line = self.text(sim_now, now - t0, now - moved)
+                if err.is_terminal:
+                    if live is None:
+                        live = Live(console=err, transient=True, auto_refresh=False)
+                        live.start()
+                    live.update(Text(line), refresh=True)
+                elif time.monotonic() - last >= self.every_s:
+                    err.print(line, highlight=False, soft_wrap=True)
+                    last = time.monotonic()
+        finally:
+            if live is not None:
+                live.stop()
 
 
 ReplicationsOpt = Annotated[
@@ -900,7 +1039,12 @@ def print_summary(result: object) -> None:
     sc = result.scenario.spec
     s = result.summary
     overall = {r.metric: r.value for r in s[s["scope"] == "overall"].itertuples()}
-    t = Table(title=f"{escape(sc.name)} (seed {result.seed}, {result.wall_s:.1f} s wall)")
+    from sim.report.folders import policy_label
+
+    t = Table(
+        title=f"{escape(sc.name)} (seed {result.seed}, policy {escape(policy_label(result))}, "
+        f"{result.wall_s:.1f} s wall)"
+    )
     t.add_column("metric")
     t.add_column("value", justify="right")
     rows = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,8 +62,10 @@ def simulate(
     seed: int | None = None,
     policy: str | PolicySpec | None = None,
     overrides: list[str] | tuple[str, ...] = (),
+    on_world: Callable[[World], None] | None = None,
 ) -> RunResult:
-    """Run a scenario once. ``policy`` replaces every pool's policy; ``seed`` the scenario's."""
+    """Run a scenario once. ``policy`` replaces every pool's policy; ``seed`` the scenario's.
+    ``on_world`` sees the world before it runs (the CLI's progress reads its clock)."""
     if seed is not None and (not isinstance(seed, int) or seed < 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     loaded = (
@@ -70,6 +73,8 @@ def simulate(
     )
     t0 = time.perf_counter()
     world = World(loaded, seed=seed, policy=policy)
+    if on_world is not None:
+        on_world(world)
     world.run()
     tasks = task_frame(world)
     sessions = session_frame(world, tasks)

@@ -33,10 +33,26 @@ def _parquet(df: pd.DataFrame) -> Callable[[Path], None]:
     return lambda p: df.to_parquet(p, index=False, engine="pyarrow")
 
 
+def policies_used(result: RunResult) -> list[str]:
+    """The distribution policies the run used: the ``--policy`` override, else each pool's own
+    (distinct, in pool order); empty when the scenario has no pool."""
+    if result.policy:
+        return [result.policy]
+    names = [
+        p.policy if isinstance(p.policy, str) else p.policy.name for p in result.scenario.spec.pools
+    ]
+    return list(dict.fromkeys(names))
+
+
+def policy_label(result: RunResult) -> str:
+    """The policies used, for titles: ``pull_fifo``, ``jsq + pull_fifo``, ``no pool``."""
+    return " + ".join(policies_used(result)) or "no pool"
+
+
 def new_run_id(result: RunResult) -> str:
-    """``<UTC time>-s<seed>-<policy>``: sortable and readable."""
+    """``<UTC time>-s<seed>-<policy>``, the policy actually used: sortable and readable."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    pol = result.policy or "scenario"
+    pol = "+".join(policies_used(result)) or "no-pool"
     return f"{stamp}-s{result.seed}-{pol.replace(':', '_').replace('.', '_')}"
 
 
