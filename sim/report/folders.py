@@ -24,6 +24,7 @@ from sim.atomic import PartialFolder, atomic_write, atomic_write_text, remove_ab
 from sim.experiment.compare import Comparison
 from sim.experiment.run import RunResult
 from sim.experiment.sizing import SizeResult
+from sim.report.tables import policies_used
 
 if TYPE_CHECKING:
     from sim.report.plots import PlotFailure
@@ -31,22 +32,6 @@ if TYPE_CHECKING:
 
 def _parquet(df: pd.DataFrame) -> Callable[[Path], None]:
     return lambda p: df.to_parquet(p, index=False, engine="pyarrow")
-
-
-def policies_used(result: RunResult) -> list[str]:
-    """The distribution policies the run used: the ``--policy`` override, else each pool's own
-    (distinct, in pool order); empty when the scenario has no pool."""
-    if result.policy:
-        return [result.policy]
-    names = [
-        p.policy if isinstance(p.policy, str) else p.policy.name for p in result.scenario.spec.pools
-    ]
-    return list(dict.fromkeys(names))
-
-
-def policy_label(result: RunResult) -> str:
-    """The policies used, for titles: ``pull_fifo``, ``jsq + pull_fifo``, ``no pool``."""
-    return " + ".join(policies_used(result)) or "no pool"
 
 
 def new_run_id(result: RunResult) -> str:

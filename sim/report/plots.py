@@ -33,7 +33,7 @@ def _save(fig: Figure, path: Path) -> None:
 
 def run_title(result: RunResult, what: str) -> str:
     """``<scenario> (seed N, policy P): <what>``, the title of every run plot."""
-    from sim.report.folders import policy_label
+    from sim.report.tables import policy_label
 
     return (
         f"{result.scenario.spec.name} (seed {result.seed}, policy {policy_label(result)}): {what}"

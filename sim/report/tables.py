@@ -8,6 +8,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from sim.experiment.compare import Comparison
+    from sim.experiment.run import RunResult
     from sim.experiment.sizing import SizeResult
 
 #: (scope, metric, label) of the bar plot and the headline table, in that order; missing ones skip
@@ -98,3 +99,19 @@ def size_evidence(result: SizeResult) -> list[list[str]]:
         ]
         for r in result.curve.itertuples()
     ]
+
+
+def policies_used(result: RunResult) -> list[str]:
+    """The distribution policies the run used: the ``--policy`` override, else each pool's own
+    (distinct, in pool order); empty when the scenario has no pool."""
+    if result.policy:
+        return [result.policy]
+    names = [
+        p.policy if isinstance(p.policy, str) else p.policy.name for p in result.scenario.spec.pools
+    ]
+    return list(dict.fromkeys(names))
+
+
+def policy_label(result: RunResult) -> str:
+    """The policies used, for titles: ``pull_fifo``, ``jsq + pull_fifo``, ``no pool``."""
+    return " + ".join(policies_used(result)) or "no pool"
