@@ -240,12 +240,13 @@ def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> int:
                     f"note ({f.rule}, acknowledged in the file): {where(loaded, f)}: "
                     f"{f.message}; reason given: {f.acknowledged}",
                     highlight=False,
+                    markup=False,
                     soft_wrap=True,
                 )
         else:
             kind = "[bold red]error[/]" if strict else "[yellow]warning[/]"
             err.print(
-                f"{kind} ({f.rule}): {where(loaded, f)}: {f.message}",
+                f"{kind} ({f.rule}): {escape(where(loaded, f))}: {escape(f.message)}",
                 highlight=False,
                 soft_wrap=True,
             )

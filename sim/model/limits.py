@@ -22,6 +22,17 @@ them yet: it executes them starting with the fidelity issue, and ``validate`` re
 that uses one (``Semantics.executed``), so none can be added by mistake meanwhile.
 
 Adding a limit: docs/architecture.md, "How to add a limit".
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
+vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
+vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targets-standard-account
+vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
+vb365 fact 37: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_threads_and_limit.html
 """
 
 from __future__ import annotations

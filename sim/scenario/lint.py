@@ -11,6 +11,9 @@ Object counts are the scenario's own (``count``, or ``users`` x ``per_user`` wit
 of ``sim.defaults``; an inventory CSV's rows), before daily growth, with a team counting as two
 objects (vb365 fact 15). Objects per proxy assume a pool spreads its jobs' objects evenly over
 its members that start active (INFERRED: Veeam does not publish the distribution algorithm).
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
 """
 
 from __future__ import annotations

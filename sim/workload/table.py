@@ -1,5 +1,9 @@
 """The object table of a tenant (one row per Microsoft 365 object, columnar) and the type and
-workload indices every layer uses."""
+workload indices every layer uses.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
+"""
 
 from __future__ import annotations
 
