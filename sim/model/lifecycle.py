@@ -84,6 +84,10 @@ class Lifecycle:
         """(time, pool, role, holder proxy or -1) at every role change."""
         self._drains: dict[int, dict[str, Any]] = {}
         """Enabling member -> the maintenance request it drains for."""
+        self.drain_timeout_s = float(sc.lifecycle.drain_timeout)
+        self._awaiting: dict[int, list[dict[str, Any]]] = {}
+        """Moved task -> the records of the events that moved it, until it transfers again."""
+        world.resume_watch = {}
         self._ckpt = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float)
         for pool in world.pools:
             active = [m for m in pool.members if world.proxies[m].state == ACTIVE]
@@ -129,6 +133,7 @@ class Lifecycle:
             "redone_bytes": 0.0,
             "crashed": 0,
             "drain_s": math.nan,
+            "resume_delays": [],
         }
         why = self.rules.refusal(action, proxy, pool)
         if why is not None:
@@ -175,8 +180,7 @@ class Lifecycle:
             px.pool = -1
             self._vacate_roles(px, pool)
             self._resubmit(queued, rec)
-            for task in self._running(px):
-                self._evict(task, how, rec)
+            self._evict(self._running(px), how, rec)
             return
         # a mode change
         new = _MODE_TO_STATE[ch.new]
@@ -196,10 +200,11 @@ class Lifecycle:
             if self.in_flight == "drain" and running.size:
                 self._set_state(px, ENABLING)
                 self._drains[px.idx] = rec
+                timer = world.env.timeout(self.drain_timeout_s)
+                timer.callbacks.append(partial(self._drain_timed_out, px, rec))
             else:
                 self._set_state(px, MAINTENANCE)
-                for task in running:
-                    self._evict(task, self.in_flight, rec)
+                self._evict(running, self.in_flight, rec)
                 rec["drain_s"] = 0.0
         else:  # INACTIVE: an upgraded member waits; its running objects finish there
             self._set_state(px, INACTIVE)
@@ -211,6 +216,14 @@ class Lifecycle:
     def drained(self, px: Proxy) -> None:
         """An enabling member's last running object ended: maintenance is enabled."""
         self._close_drain(px)
+        self._set_state(px, MAINTENANCE)
+
+    def _drain_timed_out(self, px: Proxy, rec: dict[str, Any], _event: object) -> None:
+        """The Enabling phase's bound: what still runs on the member is handed off."""
+        if self._drains.get(px.idx) is not rec or px.state != ENABLING:
+            return  # drained, or back in service, before the timeout
+        self._close_drain(px)
+        self._evict(self._running(px), "handoff", rec)
         self._set_state(px, MAINTENANCE)
 
     def _close_drain(self, px: Proxy) -> None:
@@ -282,14 +295,31 @@ class Lifecycle:
         world.tasks.redone_bytes[task] += progress - kept
         rec["redone_bytes"] += progress - kept
 
-    def _evict(self, task: int, how: str, rec: dict[str, Any]) -> None:
-        """Stop a running task and submit it again (handoff: from its last checkpoint)."""
+    def _evict(self, tasks: np.ndarray, how: str, rec: dict[str, Any]) -> None:
+        """Stop running tasks and hand them to the other members before any queued task
+        (``World.hand_off``): from their last checkpoint, or from the start in ``restart``."""
         world = self.world
-        self._stop_at_checkpoint(task, how != "restart", rec)
-        world.tasks.reassignments[task] += 1
-        world.state.phase[task] = QUEUED
-        rec["reassigned"] += 1
-        world.submit(task)
+        moved = [int(task) for task in tasks]
+        for task in moved:
+            self._stop_at_checkpoint(task, how != "restart", rec)
+            world.tasks.reassignments[task] += 1
+            world.state.phase[task] = QUEUED
+            rec["reassigned"] += 1
+            self._await_resume(task, rec)
+        if moved:
+            world.hand_off(moved)
+
+    def _await_resume(self, task: int, rec: dict[str, Any]) -> None:
+        """Measure the resume delay of ``task``, moved by the event of ``rec``: from the event
+        to the start of its next transfer (``World.resume_watch``)."""
+        recs = self._awaiting.setdefault(task, [])
+        recs.append(rec)
+        if len(recs) == 1:
+            self.world.resume_watch[task] = partial(self._resumed, task)
+
+    def _resumed(self, task: int, t_transfer: float) -> None:
+        for rec in self._awaiting.pop(task, []):
+            rec["resume_delays"].append(t_transfer - float(rec["t"]))
 
     def _crash(self, px: Proxy, rec: dict[str, Any]) -> int:
         """A crash: running objects lose the progress since their last checkpoint and fail."""
@@ -302,6 +332,7 @@ class Lifecycle:
             world.tasks.fail_reason[task] = PROXY_CRASH
             world.tasks.end[task] = world.env.now
             world.task_left_session(task)
+            self._await_resume(int(task), rec)  # a retry round may process it again
         return int(tasks.size)
 
     # -- roles ---------------------------------------------------------------------------------

@@ -726,9 +726,21 @@ class LifecycleSpec(Strict):
 
     in_flight: Literal["drain", "handoff", "restart"] = Field(
         "handoff",
-        description="Running objects of a member entering maintenance: 'drain' (finish there, "
-        "no new ones), 'handoff' (continue on another active member from the last checkpoint), "
-        "'restart' (start over elsewhere). Queued work always moves at once.",
+        description="Running objects of a member entering maintenance. 'handoff' (default, the "
+        "product's behaviour, vb365 fact 6: 'continued smoothly by another'): they continue "
+        "from their last checkpoint on another active member, at once on a free thread, else "
+        "on the next thread that frees, before any queued object. 'drain' (the product's "
+        "Enabling phase): they may finish there for at most 'drain_timeout', then what still "
+        "runs is handed off. 'restart' (a what-if, pessimistic, not product behaviour): they "
+        "are handed off like 'handoff' but start over, all progress redone. Queued work always "
+        "moves at once.",
+    )
+    drain_timeout: Duration = Field(
+        d.DRAIN_TIMEOUT_S,
+        gt=0,
+        description="'drain' mode: how long the Enabling phase lets running objects finish "
+        "before the rest is handed off (> 0; INFERRED default 10 min, the product publishes "
+        "none).",
     )
     checkpoint: Size | None = Field(
         None,
