@@ -31,6 +31,7 @@ vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.ht
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ import numpy as np
 import simpy
 
 from sim import defaults as d
+from sim.model import rng as streams
 from sim.model.proxy import ACTIVE, ENABLING, FAILED, INACTIVE, MAINTENANCE, Proxy
 from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER
 from sim.model.trace import FAILED as TASK_FAILED
@@ -45,7 +47,7 @@ from sim.model.trace import PROXY_CRASH
 from sim.scenario import lifecycle_rules as lr
 from sim.scenario.calendar import timeline_times
 from sim.scenario.loader import policy_checker
-from sim.scenario.schema import TimelineEvent
+from sim.scenario.schema import DurationLaw, FailureSpec
 
 if TYPE_CHECKING:
     from sim.model.pool import Pool
@@ -62,6 +64,18 @@ _MODE_TO_STATE = {
     lr.FAILED: FAILED,
     lr.INACTIVE: INACTIVE,
 }
+
+
+def draw_duration(law: DurationLaw, rng: np.random.Generator) -> float:
+    """One duration of ``law`` (seconds): exponential or lognormal with the law's mean (the
+    lognormal's log has standard deviation ``sigma`` and mean ln(mean) - sigma^2 / 2), or
+    the mean itself."""
+    if law.distribution == "exponential":
+        return float(rng.exponential(law.mean))
+    if law.distribution == "lognormal":
+        sigma = float(law.sigma or 0.0)
+        return float(rng.lognormal(math.log(law.mean) - sigma * sigma / 2.0, sigma))
+    return float(law.mean)
 
 
 class Lifecycle:
@@ -98,17 +112,41 @@ class Lifecycle:
 
     # -- the timeline --------------------------------------------------------------------------
     def schedule_timeline(self) -> None:
-        """Turn the scenario's timeline into SimPy timers (validated by the loader)."""
-        env = self.world.env
-        times = timeline_times(self.world.scenario)
-        order = sorted(range(len(times)), key=lambda i: times[i])
-        for i in order:
-            ev = self.world.scenario.timeline[i]
-            timer = env.timeout(max(times[i] - env.now, 0.0))
-            timer.callbacks.append(partial(self._fire, ev))
+        """Turn the scenario's timeline and maintenance rotations into SimPy timers (validated
+        by the loader) and start each proxy's random failures."""
+        world = self.world
+        env = world.env
+        sc = world.scenario
+        times = timeline_times(sc)
+        for req in lr.planned_requests(sc, times, list(range(len(times)))):
+            timer = env.timeout(max(req.t - env.now, 0.0))
+            timer.callbacks.append(partial(self._fire, req))
+        for k, spec in enumerate(sc.failures):
+            names = spec.proxies or [p.name for p in sc.proxies]
+            for name in names:
+                p = world.proxy_index[name]
+                rng = streams.stream(world.seed, streams.PROXY_FAULTS, k, p)
+                env.process(self._failures(spec, name, rng))
 
-    def _fire(self, ev: TimelineEvent, _event: object) -> None:
-        self.request(ev.action, ev.proxy, ev.pool, source="timeline")
+    def _fire(self, req: lr.Planned, _event: object) -> None:
+        self.request(req.action, req.proxy, req.pool, source=req.source)
+
+    def _failures(
+        self, spec: FailureSpec, proxy: str, rng: np.random.Generator
+    ) -> Generator[simpy.Event, None, None]:
+        """One proxy's failures: up time, fail, repair time, recover, again. The two draws of
+        a cycle are made whatever happens, so the times do not depend on the policy."""
+        env = self.world.env
+        while True:
+            up = draw_duration(spec.mtbf, rng)
+            repair = draw_duration(spec.mttr, rng)
+            yield env.timeout(up)
+            failed = self.rules.refusal("fail", proxy, None) is None
+            if failed:  # not when in maintenance (its service is stopped) or already failed
+                self.request("fail", proxy, source="failures")
+            yield env.timeout(repair)
+            if failed and self.rules.refusal("recover", proxy, None) is None:
+                self.request("recover", proxy, source="failures")
 
     # -- requests ------------------------------------------------------------------------------
     def request(
