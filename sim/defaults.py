@@ -222,8 +222,9 @@ ROLE_FAILOVER_S: Final = 30.0
 DRAIN_TIMEOUT_S: Final = 600.0
 """How long a member entering maintenance in 'drain' mode lets its running objects finish
 (MaintenanceModeState Enabling) before it hands off the rest. INFERRED: the product says
-maintenance disables the proxy service and re-assigns execution to another member (vb365
-fact 6) but publishes no Enabling duration; 10 min is a guess (lifecycle.drain_timeout)."""
+maintenance disables the proxy service and re-assigns execution to another member (sources in
+docs/model.md, "Pool lifecycle") but publishes no Enabling duration; 10 min is a guess
+(lifecycle.drain_timeout)."""
 
 RETRY_ATTEMPTS: Final = 3
 RETRY_WAIT_S: Final = 600.0

@@ -8,6 +8,7 @@ limits and tasks' rows (``limits.py``, ``demand.py``), the per-task columns (``t
 jobs and sessions (``job.py``), synthetic mode (``synthetic.py``), lifecycle (``lifecycle.py``).
 
 Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
 vb365 fact 36: https://helpcenter.veeam.com/docs/vbo365/guide/stopping_backup_job.html
 """
 
