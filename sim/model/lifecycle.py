@@ -8,9 +8,11 @@ running :class:`~sim.model.world.World` (vb365 facts 2, 6-8):
   object at once; the objects queued for it move to the other members at once (counted as
   reassignments);
 - its running objects: entering maintenance, by the scenario's ``lifecycle.in_flight`` mode,
-  ``drain`` (finish there; the member is *enabling* until its last one ends, then *enabled*),
-  ``handoff`` (stop, continue on another member from the last checkpoint; the progress since it
-  is redone) or ``restart`` (stop, start over elsewhere; all progress is redone); upgraded
+  ``handoff`` (stop, continue on another member from the last checkpoint, before any queued
+  object: ``World.hand_off``; the progress since the checkpoint is redone), ``drain`` (finish
+  there; the member is *enabling* until its last one ends or ``lifecycle.drain_timeout`` has
+  passed, when the rest is handed off; then *enabled*) or ``restart`` (a pessimistic what-if:
+  handed off but started over; all progress is redone); upgraded
   members waiting for their pool drain ("running operations are not interrupted", fact 8); a
   removed member's work is re-assigned first (fact 7: handoff, or restart in ``restart`` mode);
   a crash loses the progress since the last checkpoint and the object fails with reason
@@ -19,11 +21,17 @@ running :class:`~sim.model.world.World` (vb365 facts 2, 6-8):
   role is every active member's). When a holder leaves, the role is vacant for
   ``lifecycle.role_failover`` seconds, then goes to the active member holding the fewest roles.
   No session of the pool's jobs starts without a Scheduler; no new object starts in the pool
-  without an Orchestrator (running ones go on).
+  without an Orchestrator (running ones go on);
+- the resume delay of each moved object (event -> start of its next transfer) is kept per
+  event (``resume_delays``; the lifecycle frame's ``resume_delay_p50_s``/``_max_s``);
+- requests come from the timeline and the maintenance rotations (one order:
+  ``lifecycle_rules.planned_requests``) and from each proxy's random failures (``failures``:
+  up and repair times drawn from the proxy's own stream).
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
 vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+(and https://helpcenter.veeam.com/docs/vbo365/powershell/set-vboproxymaintenance.html)
 vb365 fact 7: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_edit_proxy_pool.html
 vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.html
 """
