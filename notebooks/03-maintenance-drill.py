@@ -47,16 +47,18 @@ for mode, r in runs.items():
         "redone GB": lc["redone_bytes"].sum() / 1e9,
         "crashed": int(lc["crashed"].sum()),
         "drain (min)": lc.loc["maintenance_on", "drain_s"] / 60,
+        "resume delay max (min)": lc.loc["maintenance_on", "resume_delay_max_s"] / 60,
         "dip at maintenance": lc.loc["maintenance_on", "dip"],
         "dip at crash": lc.loc["fail", "dip"],
     })
 pd.DataFrame(rows).set_index("mode").round(3)
 
 # %% [markdown]
-# `drain` redoes nothing but the member never empties in two hours (drain is NaN: maintenance ended
-# first); `handoff` loses only the bytes since each object's last checkpoint; `restart` redoes
-# every byte its objects had read. Below: states and roles of each proxy over the pool's
-# throughput, in `handoff` mode.
+# `handoff` (the product's behaviour) loses only the bytes since each object's last checkpoint,
+# and the objects resume within minutes, ahead of the queue; `drain` lets them run for the
+# Enabling phase (10 min by default, `lifecycle.drain_timeout`), then hands off what still runs;
+# `restart`, a pessimistic what-if and not product behaviour, redoes every byte its objects had
+# read. Below: states and roles of each proxy over the pool's throughput, in `handoff` mode.
 
 # %%
 r = runs["handoff"]

@@ -12,7 +12,12 @@ import math
 
 import sim
 
-MODES = ("drain", "handoff", "restart")
+MODES = ("handoff", "drain", "restart")
+LABEL = {
+    "handoff": "handoff (default, product)",
+    "drain": "drain (Enabling, 10 min bound)",
+    "restart": "restart (what-if: pessimistic, not product behaviour)",
+}
 
 
 def _fmt(x: float, unit: str = "", nd: int = 1) -> str:
@@ -25,10 +30,11 @@ def main() -> None:
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     args = ap.parse_args()
     print(
-        "| in-flight mode | reassigned objects | redone GB | crashed objects | drain time "
-        "| dip at maintenance | recovery after maintenance | dip at crash | makespan | GB/h |"
+        "| in-flight mode | reassigned objects | resume delay p50 / max | redone GB "
+        "| crashed objects | drain time | dip at maintenance | recovery after maintenance "
+        "| dip at crash | makespan | GB/h |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for mode in MODES:
         res = sim.simulate(
             args.scenario, overrides=[*args.overrides, f"lifecycle.in_flight={mode}"]
@@ -42,7 +48,9 @@ def main() -> None:
         if math.isnan(float(maint["drain_s"])) and len(off):
             drain = f"not drained in {(float(off['t'].iloc[0]) - float(maint['t'])) / 60:.0f} min"
         print(
-            f"| {mode} | {int(lc['reassigned'].sum())} "
+            f"| {LABEL[mode]} | {int(maint['reassigned'])} "
+            f"| {_fmt(float(maint['resume_delay_p50_s']) / 60, '')} / "
+            f"{_fmt(float(maint['resume_delay_max_s']) / 60, ' min')} "
             f"| {_fmt(float(lc['redone_bytes'].sum()) / 1e9, '', 2)} "
             f"| {int(lc['crashed'].sum())} "
             f"| {drain} "

@@ -219,6 +219,13 @@ loaded and resource-consuming" (vb365 fact 17), no per-object figure is publishe
 ROLE_FAILOVER_S: Final = 30.0
 """Role handover delay when a holder leaves (vb365: unknown, use 5-60 s)."""
 
+DRAIN_TIMEOUT_S: Final = 600.0
+"""How long a member entering maintenance in 'drain' mode lets its running objects finish
+(MaintenanceModeState Enabling) before it hands off the rest. INFERRED: the product says
+maintenance disables the proxy service and re-assigns execution to another member (sources in
+docs/model.md, "Pool lifecycle") but publishes no Enabling duration; 10 min is a guess
+(lifecycle.drain_timeout)."""
+
 RETRY_ATTEMPTS: Final = 3
 RETRY_WAIT_S: Final = 600.0
 """Retries of failed objects: 3 attempts, 10 min apart (vb365 fact 35)."""

@@ -382,14 +382,18 @@ def test_user_text_is_escaped_in_report_html(tmp_path: Path) -> None:
 def test_restart_no_longer_looks_faster_than_handoff() -> None:
     """Throughput counted redone bytes, so the `restart` drill (36 GB thrown away) showed a
     higher throughput than `handoff`. Now throughput counts kept bytes; transfer_rate shows the
-    extra work."""
+    extra work. The drill's crash is left out: its objects finish in the retry round, hours
+    later, and which objects it catches depends on the mode, which would decide the comparison."""
+    import yaml
+
     import sim
 
-    drill = ROOT / "scenarios" / "maintenance-drill.yaml"
-    res = {
-        m: sim.simulate(drill, overrides=[f"lifecycle.in_flight={m}"])
-        for m in ("handoff", "restart")
-    }
+    doc = yaml.safe_load((ROOT / "scenarios" / "maintenance-drill.yaml").read_text())
+    doc["timeline"] = [e for e in doc["timeline"] if e["action"].startswith("maintenance")]
+    res = {}
+    for m in ("handoff", "restart"):
+        doc["lifecycle"]["in_flight"] = m
+        res[m] = sim.simulate(sim.load_scenario_text(yaml.safe_dump(doc)))
     assert res["restart"].metric("redone_bytes") > 10 * res["handoff"].metric("redone_bytes")
     assert res["restart"].metric("throughput") <= res["handoff"].metric("throughput") * (1 + 1e-9)
     assert res["restart"].metric("transfer_rate") > res["handoff"].metric("transfer_rate")

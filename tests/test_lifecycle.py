@@ -533,10 +533,111 @@ def test_maintenance_drill_scenario_shows_what_each_mode_costs() -> None:
             int(lc.loc["maintenance_on", "reassigned"]),
             int(lc.loc["fail", "crashed"]),
         )
-    assert out["drain"][:2] == (0.0, 0)
+    # drain: the Enabling phase ends at its 10-minute timeout and hands off what still runs
+    assert 0 < out["drain"][1] < out["handoff"][1]
     assert 0.0 < out["handoff"][0] < out["restart"][0]
     assert out["handoff"][1] == out["restart"][1] > 0
     assert out["drain"][2] == out["handoff"][2] > 0
+
+
+def test_maintenance_drill_hands_off_within_minutes() -> None:
+    # issue 17: "continued smoothly by another" (vb365 fact 6); before the head-of-queue
+    # hand-off the 16 objects waited 3.9 h behind 713 queued ones
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "maintenance-drill.yaml"
+    res = sim.simulate(path)
+    on = res.lifecycle[res.lifecycle["event"] == "maintenance_on"].iloc[0]
+    assert on["reassigned"] == 16
+    assert on["resume_delay_max_s"] <= 600.0
+    assert 0.0 <= on["resume_delay_p50_s"] <= on["resume_delay_max_s"]
+    drained = sim.simulate(path, overrides=["lifecycle.in_flight=drain"])
+    on = drained.lifecycle[drained.lifecycle["event"] == "maintenance_on"].iloc[0]
+    assert on["drain_s"] == pytest.approx(600.0)  # the default Enabling bound
+    assert on["resume_delay_max_s"] >= 600.0
+
+
+# -- hand-off: before any queued object, resume delays ------------------------------------------
+
+
+def test_handed_off_object_goes_before_the_queued_ones() -> None:
+    # pull pool, two members with one thread, four 100 MB objects: p0 runs 0, p1 runs 1, 2 and 3
+    # wait. At 32 s p0 enters maintenance: object 0 (30 MB kept) takes p1's thread when it frees
+    # at 100 s, before 2 and 3 (it used to go behind them and end at 300 s)
+    w = world_of(drill(objects=4, timeline=[{"action": "maintenance_on", "proxy": "p0", **at(32)}]))
+    t = tasks_of(w)
+    assert t["start"].tolist() == pytest.approx([100.0, 0.0, 170.0, 270.0])
+    assert t["end"][0] == pytest.approx(170.0)
+    rec = w.lifecycle.records[0]
+    assert rec["resume_delays"] == pytest.approx([68.0])
+
+
+def test_handed_off_object_takes_a_free_thread_at_once() -> None:
+    w = world_of(
+        drill(
+            n_proxies=3, objects=2, timeline=[{"action": "maintenance_on", "proxy": "p0", **at(32)}]
+        )
+    )
+    t = tasks_of(w)
+    assert t["proxy"][0] == 2 and t["start"][0] == pytest.approx(32.0)
+    assert t["end"][0] == pytest.approx(32.0 + 70.0)
+    assert w.lifecycle.records[0]["resume_delays"] == [0.0]
+
+
+def test_push_pool_puts_the_handed_off_object_at_the_head_of_the_chosen_queue() -> None:
+    # round robin: p0 runs 0 with 2 queued, p1 runs 1 with 3 queued. At 10 s p0 leaves: object 0
+    # goes to the head of p1's queue, then 2 (queued on p0) to its tail: p1 runs 0, 3, 2
+    w = world_of(
+        drill(
+            objects=4,
+            policy="round_robin",
+            timeline=[{"action": "maintenance_on", "proxy": "p0", **at(10)}],
+        )
+    )
+    t = tasks_of(w)
+    assert t["proxy"].tolist() == [1, 1, 1, 1]
+    assert t["start"].tolist() == pytest.approx([100.0, 0.0, 290.0, 190.0])
+    assert w.lifecycle.records[0]["resume_delays"] == pytest.approx([90.0])
+
+
+def test_drain_is_bounded_by_its_timeout_then_hands_off() -> None:
+    # drain with a 20 s Enabling bound: at 52 s object 0 (52 MB, 50 MB kept) is handed off and
+    # waits for p1's thread (free at 100 s)
+    w = world_of(
+        drill(
+            timeline=[{"action": "maintenance_on", "proxy": "p0", **at(32)}],
+            lifecycle={"in_flight": "drain", "drain_timeout": "20s"},
+        )
+    )
+    t = tasks_of(w)
+    assert t["end"][0] == pytest.approx(150.0)
+    assert t["redone_bytes"][0] == pytest.approx(2 * MB)
+    rec = w.lifecycle.records[0]
+    assert rec["drain_s"] == pytest.approx(20.0)
+    assert rec["reassigned"] == 1
+    assert rec["resume_delays"] == pytest.approx([68.0])
+    states = [(round(tt, 6), w.proxies[p].name, s) for tt, p, s in w.lifecycle.state_log if tt > 0]
+    assert states == [(32.0, "p0", "enabling"), (52.0, "p0", "maintenance")]
+
+
+def test_resume_delay_columns_in_lifecycle_csv(tmp_path: Path) -> None:
+    # crash at 32 s with retries: object 0 is processed again in round 2, at 100 + 600 s;
+    # recover moves nothing: empty cells
+    text = drill(
+        timeline=[
+            {"action": "fail", "proxy": "p0", **at(32)},
+            {"action": "recover", "proxy": "p0", **at(50)},
+        ],
+        retry={"attempts": 3, "wait": "10min"},
+    )
+    res = sim.simulate(sim.load_scenario_text(text))
+    lc = res.lifecycle.set_index("event")
+    assert lc.loc["fail", "resume_delay_p50_s"] == pytest.approx(700.0 - 32.0)
+    assert lc.loc["fail", "resume_delay_max_s"] == pytest.approx(700.0 - 32.0)
+    assert np.isnan(lc.loc["recover", "resume_delay_max_s"])
+    folder = write_results(res, tmp_path, run_id="rd")
+    csv = (folder / "lifecycle.csv").read_text().splitlines()
+    header = csv[0].split(",")
+    rec_row = dict(zip(header, csv[2].split(","), strict=True))
+    assert rec_row["resume_delay_p50_s"] == "" and rec_row["resume_delay_max_s"] == ""
 
 
 def test_timeline_acts_in_synthetic_mode() -> None:

@@ -831,3 +831,37 @@ def test_json_schema_ties_each_policy_to_its_params() -> None:
     assert check({"name": "power_of_d", "params": {"dd": 3}})
     assert check({"name": "jsq", "params": {"d": 3}})
     assert check({"name": "mypkg.mod:Mine", "params": {"anything": 1}}) == []
+
+
+# -- hand-off: tasks taken off a member that left go before every queued task -------------------
+
+
+@pytest.mark.parametrize("name", PULL)
+def test_pull_push_front_serves_handed_off_tasks_first(name: str) -> None:
+    # tasks 0-3 queued (jobs 0, 1, 0, 1; sizes 1-4); 10, 11 handed off, then 20 handed off
+    view = FakeView()
+    view.bytes = {0: 1.0, 1: 2.0, 2: 3.0, 3: 4.0, 10: 0.5, 11: 9.0, 20: 5.0}
+    view.job = {0: 0, 1: 1, 2: 0, 3: 1, 10: 1, 11: 0, 20: 0}
+    pol = bound(name, view)
+    for task in range(4):
+        pol.push(task)
+    pol.push_front([10, 11])
+    pol.push_front([20])
+    assert len(pol) == 7
+    served = [pol.next_task(0, view) for _ in range(7)]
+    # the later hand-off first, then the earlier one in its order, then the queue by the rule
+    assert served[:3] == [20, 10, 11], served
+    assert sorted(served[3:]) == [0, 1, 2, 3]
+    assert pol.next_task(0, view) is None
+
+
+def test_a_plug_in_pull_policy_without_push_front_gets_hand_offs_through_push() -> None:
+    class Lifo(PullPolicy):
+        def next_task(self, proxy: int, view: Any) -> int | None:
+            return self._queue.pop() if self._queue else None
+
+    pol = Lifo()
+    pol.bind(FakeView(), np.random.default_rng(0))  # type: ignore[arg-type]
+    pol.push(1)
+    pol.push_front([7])
+    assert [pol.next_task(0, FakeView()), pol.next_task(0, FakeView())] == [7, 1]

@@ -158,6 +158,10 @@ def summarize(
         drains = done_ev["drain_s"].dropna()
         if len(drains):
             add("overall", "drain_time_max", float(drains.max()), "s")
+        if "resume_delay_max_s" in done_ev:
+            resumes = done_ev["resume_delay_max_s"].dropna()
+            if len(resumes):
+                add("overall", "resume_delay_max", float(resumes.max()), "s")
         dips = done_ev["dip"].dropna()
         if len(dips):
             add("overall", "throughput_dip_max", float(dips.max()), "fraction")

@@ -263,6 +263,8 @@ LIFECYCLE_COLUMNS = [
     "redone_bytes",
     "crashed",
     "drain_s",
+    "resume_delay_p50_s",
+    "resume_delay_max_s",
     "throughput_before_bps",
     "throughput_min_after_bps",
     "dip",
@@ -289,6 +291,10 @@ def lifecycle_frame(world: World) -> pd.DataFrame:
     rows = []
     for rec in recs:
         row = dict(rec)
+        delays = np.asarray(row.pop("resume_delays", ()), dtype=float)
+        # moved objects (handed off, or crashed and retried): event -> next transfer start
+        row["resume_delay_p50_s"] = float(np.median(delays)) if delays.size else np.nan
+        row["resume_delay_max_s"] = float(delays.max()) if delays.size else np.nan
         t = float(rec["t"])
         k = int(t // b)  # the bucket holding the event
         nb = max(1, round(DIP_BEFORE_S / b))

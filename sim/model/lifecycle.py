@@ -8,9 +8,11 @@ running :class:`~sim.model.world.World` (vb365 facts 2, 6-8):
   object at once; the objects queued for it move to the other members at once (counted as
   reassignments);
 - its running objects: entering maintenance, by the scenario's ``lifecycle.in_flight`` mode,
-  ``drain`` (finish there; the member is *enabling* until its last one ends, then *enabled*),
-  ``handoff`` (stop, continue on another member from the last checkpoint; the progress since it
-  is redone) or ``restart`` (stop, start over elsewhere; all progress is redone); upgraded
+  ``handoff`` (stop, continue on another member from the last checkpoint, before any queued
+  object: ``World.hand_off``; the progress since the checkpoint is redone), ``drain`` (finish
+  there; the member is *enabling* until its last one ends or ``lifecycle.drain_timeout`` has
+  passed, when the rest is handed off; then *enabled*) or ``restart`` (a pessimistic what-if:
+  handed off but started over; all progress is redone); upgraded
   members waiting for their pool drain ("running operations are not interrupted", fact 8); a
   removed member's work is re-assigned first (fact 7: handoff, or restart in ``restart`` mode);
   a crash loses the progress since the last checkpoint and the object fails with reason
@@ -19,11 +21,17 @@ running :class:`~sim.model.world.World` (vb365 facts 2, 6-8):
   role is every active member's). When a holder leaves, the role is vacant for
   ``lifecycle.role_failover`` seconds, then goes to the active member holding the fewest roles.
   No session of the pool's jobs starts without a Scheduler; no new object starts in the pool
-  without an Orchestrator (running ones go on).
+  without an Orchestrator (running ones go on);
+- the resume delay of each moved object (event -> start of its next transfer) is kept per
+  event (``resume_delays``; the lifecycle frame's ``resume_delay_p50_s``/``_max_s``);
+- requests come from the timeline and the maintenance rotations (one order:
+  ``lifecycle_rules.planned_requests``) and from each proxy's random failures (``failures``:
+  up and repair times drawn from the proxy's own stream).
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
 vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+(and https://helpcenter.veeam.com/docs/vbo365/powershell/set-vboproxymaintenance.html)
 vb365 fact 7: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_edit_proxy_pool.html
 vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.html
 """
@@ -31,6 +39,7 @@ vb365 fact 8: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_upgrade_pool.ht
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +47,7 @@ import numpy as np
 import simpy
 
 from sim import defaults as d
+from sim.model import rng as streams
 from sim.model.proxy import ACTIVE, ENABLING, FAILED, INACTIVE, MAINTENANCE, Proxy
 from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER
 from sim.model.trace import FAILED as TASK_FAILED
@@ -45,7 +55,7 @@ from sim.model.trace import PROXY_CRASH
 from sim.scenario import lifecycle_rules as lr
 from sim.scenario.calendar import timeline_times
 from sim.scenario.loader import policy_checker
-from sim.scenario.schema import TimelineEvent
+from sim.scenario.schema import DurationLaw, FailureSpec
 
 if TYPE_CHECKING:
     from sim.model.pool import Pool
@@ -62,6 +72,18 @@ _MODE_TO_STATE = {
     lr.FAILED: FAILED,
     lr.INACTIVE: INACTIVE,
 }
+
+
+def draw_duration(law: DurationLaw, rng: np.random.Generator) -> float:
+    """One duration of ``law`` (seconds): exponential or lognormal with the law's mean (the
+    lognormal's log has standard deviation ``sigma`` and mean ln(mean) - sigma^2 / 2), or
+    the mean itself."""
+    if law.distribution == "exponential":
+        return float(rng.exponential(law.mean))
+    if law.distribution == "lognormal":
+        sigma = float(law.sigma or 0.0)
+        return float(rng.lognormal(math.log(law.mean) - sigma * sigma / 2.0, sigma))
+    return float(law.mean)
 
 
 class Lifecycle:
@@ -84,6 +106,10 @@ class Lifecycle:
         """(time, pool, role, holder proxy or -1) at every role change."""
         self._drains: dict[int, dict[str, Any]] = {}
         """Enabling member -> the maintenance request it drains for."""
+        self.drain_timeout_s = float(sc.lifecycle.drain_timeout)
+        self._awaiting: dict[int, list[dict[str, Any]]] = {}
+        """Moved task -> the records of the events that moved it, until it transfers again."""
+        world.resume_watch = {}
         self._ckpt = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float)
         for pool in world.pools:
             active = [m for m in pool.members if world.proxies[m].state == ACTIVE]
@@ -94,17 +120,41 @@ class Lifecycle:
 
     # -- the timeline --------------------------------------------------------------------------
     def schedule_timeline(self) -> None:
-        """Turn the scenario's timeline into SimPy timers (validated by the loader)."""
-        env = self.world.env
-        times = timeline_times(self.world.scenario)
-        order = sorted(range(len(times)), key=lambda i: times[i])
-        for i in order:
-            ev = self.world.scenario.timeline[i]
-            timer = env.timeout(max(times[i] - env.now, 0.0))
-            timer.callbacks.append(partial(self._fire, ev))
+        """Turn the scenario's timeline and maintenance rotations into SimPy timers (validated
+        by the loader) and start each proxy's random failures."""
+        world = self.world
+        env = world.env
+        sc = world.scenario
+        times = timeline_times(sc)
+        for req in lr.planned_requests(sc, times, list(range(len(times)))):
+            timer = env.timeout(max(req.t - env.now, 0.0))
+            timer.callbacks.append(partial(self._fire, req))
+        for k, spec in enumerate(sc.failures):
+            names = spec.proxies or [p.name for p in sc.proxies]
+            for name in names:
+                p = world.proxy_index[name]
+                rng = streams.stream(world.seed, streams.PROXY_FAULTS, k, p)
+                env.process(self._failures(spec, name, rng))
 
-    def _fire(self, ev: TimelineEvent, _event: object) -> None:
-        self.request(ev.action, ev.proxy, ev.pool, source="timeline")
+    def _fire(self, req: lr.Planned, _event: object) -> None:
+        self.request(req.action, req.proxy, req.pool, source=req.source)
+
+    def _failures(
+        self, spec: FailureSpec, proxy: str, rng: np.random.Generator
+    ) -> Generator[simpy.Event, None, None]:
+        """One proxy's failures: up time, fail, repair time, recover, again. The two draws of
+        a cycle are made whatever happens, so the times do not depend on the policy."""
+        env = self.world.env
+        while True:
+            up = draw_duration(spec.mtbf, rng)
+            repair = draw_duration(spec.mttr, rng)
+            yield env.timeout(up)
+            failed = self.rules.refusal("fail", proxy, None) is None
+            if failed:  # not when in maintenance (its service is stopped) or already failed
+                self.request("fail", proxy, source="failures")
+            yield env.timeout(repair)
+            if failed and self.rules.refusal("recover", proxy, None) is None:
+                self.request("recover", proxy, source="failures")
 
     # -- requests ------------------------------------------------------------------------------
     def request(
@@ -129,6 +179,7 @@ class Lifecycle:
             "redone_bytes": 0.0,
             "crashed": 0,
             "drain_s": math.nan,
+            "resume_delays": [],
         }
         why = self.rules.refusal(action, proxy, pool)
         if why is not None:
@@ -175,8 +226,7 @@ class Lifecycle:
             px.pool = -1
             self._vacate_roles(px, pool)
             self._resubmit(queued, rec)
-            for task in self._running(px):
-                self._evict(task, how, rec)
+            self._evict(self._running(px), how, rec)
             return
         # a mode change
         new = _MODE_TO_STATE[ch.new]
@@ -196,10 +246,11 @@ class Lifecycle:
             if self.in_flight == "drain" and running.size:
                 self._set_state(px, ENABLING)
                 self._drains[px.idx] = rec
+                timer = world.env.timeout(self.drain_timeout_s)
+                timer.callbacks.append(partial(self._drain_timed_out, px, rec))
             else:
                 self._set_state(px, MAINTENANCE)
-                for task in running:
-                    self._evict(task, self.in_flight, rec)
+                self._evict(running, self.in_flight, rec)
                 rec["drain_s"] = 0.0
         else:  # INACTIVE: an upgraded member waits; its running objects finish there
             self._set_state(px, INACTIVE)
@@ -211,6 +262,14 @@ class Lifecycle:
     def drained(self, px: Proxy) -> None:
         """An enabling member's last running object ended: maintenance is enabled."""
         self._close_drain(px)
+        self._set_state(px, MAINTENANCE)
+
+    def _drain_timed_out(self, px: Proxy, rec: dict[str, Any], _event: object) -> None:
+        """The Enabling phase's bound: what still runs on the member is handed off."""
+        if self._drains.get(px.idx) is not rec or px.state != ENABLING:
+            return  # drained, or back in service, before the timeout
+        self._close_drain(px)
+        self._evict(self._running(px), "handoff", rec)
         self._set_state(px, MAINTENANCE)
 
     def _close_drain(self, px: Proxy) -> None:
@@ -282,14 +341,31 @@ class Lifecycle:
         world.tasks.redone_bytes[task] += progress - kept
         rec["redone_bytes"] += progress - kept
 
-    def _evict(self, task: int, how: str, rec: dict[str, Any]) -> None:
-        """Stop a running task and submit it again (handoff: from its last checkpoint)."""
+    def _evict(self, tasks: np.ndarray, how: str, rec: dict[str, Any]) -> None:
+        """Stop running tasks and hand them to the other members before any queued task
+        (``World.hand_off``): from their last checkpoint, or from the start in ``restart``."""
         world = self.world
-        self._stop_at_checkpoint(task, how != "restart", rec)
-        world.tasks.reassignments[task] += 1
-        world.state.phase[task] = QUEUED
-        rec["reassigned"] += 1
-        world.submit(task)
+        moved = [int(task) for task in tasks]
+        for task in moved:
+            self._stop_at_checkpoint(task, how != "restart", rec)
+            world.tasks.reassignments[task] += 1
+            world.state.phase[task] = QUEUED
+            rec["reassigned"] += 1
+            self._await_resume(task, rec)
+        if moved:
+            world.hand_off(moved)
+
+    def _await_resume(self, task: int, rec: dict[str, Any]) -> None:
+        """Measure the resume delay of ``task``, moved by the event of ``rec``: from the event
+        to the start of its next transfer (``World.resume_watch``)."""
+        recs = self._awaiting.setdefault(task, [])
+        recs.append(rec)
+        if len(recs) == 1:
+            self.world.resume_watch[task] = partial(self._resumed, task)
+
+    def _resumed(self, task: int, t_transfer: float) -> None:
+        for rec in self._awaiting.pop(task, []):
+            rec["resume_delays"].append(t_transfer - float(rec["t"]))
 
     def _crash(self, px: Proxy, rec: dict[str, Any]) -> int:
         """A crash: running objects lose the progress since their last checkpoint and fail."""
@@ -302,6 +378,7 @@ class Lifecycle:
             world.tasks.fail_reason[task] = PROXY_CRASH
             world.tasks.end[task] = world.env.now
             world.task_left_session(task)
+            self._await_resume(int(task), rec)  # a retry round may process it again
         return int(tasks.size)
 
     # -- roles ---------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ WORKLOAD, CHANGE, POLICY, FAILURE, ARRIVALS, SIZES, VACATION, INTERRUPTION = 1, 
 """Stream kinds. VACATION (synthetic vacation lengths) and INTERRUPTION (per proxy: up and down
 times) have their own kinds; they used to borrow FAILURE with magic ids (2_000_000, 1_000_000 +
 proxy), which drew different numbers."""
+PROXY_FAULTS = 9
+"""A scenario's random proxy failures: ids (failures entry, proxy), up and repair times."""
 
 
 def stream(seed: int, kind: int, *ids: int) -> np.random.Generator:

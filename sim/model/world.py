@@ -8,6 +8,7 @@ limits and tasks' rows (``limits.py``, ``demand.py``), the per-task columns (``t
 jobs and sessions (``job.py``), synthetic mode (``synthetic.py``), lifecycle (``lifecycle.py``).
 
 Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
 vb365 fact 36: https://helpcenter.veeam.com/docs/vbo365/guide/stopping_backup_job.html
 """
 
@@ -102,6 +103,9 @@ class World:
     on_idle: Callable[[Proxy], None] | None
     """Called when a thread of a proxy finds no work (synthetic vacations)."""
     lifecycle: Lifecycle
+    resume_watch: dict[int, Callable[[float], None]]
+    """Moved tasks awaiting their next start -> called with the time their transfer begins
+    (the thread start plus the per-object overhead): the lifecycle's resume delays."""
     _limited: np.ndarray
     """Resources with a finite capacity that may bind (never-binding ones excluded)."""
     _never_binding: np.ndarray
@@ -153,6 +157,45 @@ class World:
         proxy = pool.policy.select(task, candidates, pool.policy.view)
         self._enqueue_local(proxy, task)
 
+    def hand_off(self, tasks: Sequence[int]) -> None:
+        """Tasks taken off a member that left continue before any queued task (vb365 fact 6,
+        "continued smoothly by another"): at once on a free thread of an active member, else
+        on the next thread that frees. A pull pool's policy puts them at the head of its queue
+        (``PullPolicy.push_front``); in a push pool each goes, in order, to the member its
+        policy selects, at the head of that member's local queue."""
+        by_owner: dict[int, list[int]] = {}
+        for task in tasks:
+            self.state.v_phase[task] = QUEUED
+            by_owner.setdefault(self.job_owner[self.tasks.v.job[task]], []).append(task)
+        for owner, mine in by_owner.items():
+            if owner < 0:
+                self._enqueue_front(-1 - owner, mine)
+                continue
+            pool = self.pools[owner]
+            if pool.pull is not None:
+                pool.pull.push_front(mine)
+                if pool.idle:
+                    self.serve_pull(pool)
+                continue
+            candidates = [m for m in pool.members if self.proxies[m].can_take_work]
+            if not candidates or pool.paused:
+                pool.parked.extendleft(reversed(mine))
+                continue
+            assert isinstance(pool.policy, PushPolicy)
+            chosen: dict[int, list[int]] = {}
+            for task in mine:
+                proxy = pool.policy.select(task, candidates, pool.policy.view)
+                chosen.setdefault(proxy, []).append(task)
+            for proxy, some in chosen.items():
+                self._enqueue_front(proxy, some)
+
+    def _enqueue_front(self, proxy: int, tasks: list[int]) -> None:
+        px = self.proxies[proxy]
+        px.queue.extendleft(reversed(tasks))
+        px.queued_bytes += sum(self.state.left_bytes(task) for task in tasks)
+        while px.queue and px.busy < px.threads and px.can_take_work and not self._paused(px):
+            self.start_from_local(px)
+
     def _enqueue_local(self, proxy: int, task: int) -> None:
         px = self.proxies[proxy]
         px.queue.append(task)
@@ -203,6 +246,8 @@ class World:
         s = self.state
         t = self.tasks.v
         now = self.env._now
+        if self.resume_watch and task in self.resume_watch:
+            self.resume_watch.pop(task)(now + s.v_overhead[task])
         t.proxy[task] = px.idx
         t.start[task] = now
         attempt = t.attempts[task] + 1

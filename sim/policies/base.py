@@ -131,6 +131,21 @@ class PullPolicy(Policy):
         """A task became ready (or was handed back to the pool)."""
         self._queue.append(task)
 
+    def push_front(self, tasks: Sequence[int]) -> None:
+        """Tasks handed off by a member that left (``lifecycle.in_flight: handoff``): they are
+        served before every task already queued, in the given order (a later hand-off goes
+        ahead of an earlier one still waiting).
+
+        The plain FIFO puts them at the head of its queue; the built-in keyed and fair-jobs
+        queues override this. A plug-in that changes ``push`` or ``next_task`` without
+        overriding ``push_front`` gets them through ``push``, in its own order.
+        """
+        if self.fifo_queue() is not None:
+            self._queue.extendleft(reversed(tasks))
+            return
+        for task in tasks:
+            self.push(task)
+
     def __len__(self) -> int:
         return len(self._queue)
 

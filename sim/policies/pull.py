@@ -9,12 +9,17 @@ members so a burst spreads evenly. Which member asks does not change the task it
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from sim.policies.base import Policy, PullPolicy
 from sim.policies.registry import register
 from sim.policies.view import PoolView
+
+_BATCH = 1 << 32
+"""Room for the tasks of one hand-off in the keyed queue's order numbers."""
 
 
 @register
@@ -39,6 +44,7 @@ class _KeyedPull(PullPolicy):
         Policy.__init__(self, **params)  # the heap replaces PullPolicy's deque
         self._heap: list[tuple[float, int, int]] = []
         self._seq = 0
+        self._front = 0
 
     def key(self, task: int) -> float:
         """The task's priority key (smaller is served first)."""
@@ -47,6 +53,13 @@ class _KeyedPull(PullPolicy):
     def push(self, task: int) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (self.key(task), self._seq, task))
+
+    def push_front(self, tasks: Sequence[int]) -> None:
+        """Handed-off tasks go before every queued one (key minus infinity); a later hand-off
+        before an earlier one still waiting, each in the given order (``PullPolicy``)."""
+        self._front -= 1
+        for k, task in enumerate(tasks):
+            heapq.heappush(self._heap, (-math.inf, self._front * _BATCH + k, task))
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -122,6 +135,22 @@ class PullFairJobs(PullPolicy):
             self._turn.append(job)
         q.append(task)
         self._n += 1
+
+    def push_front(self, tasks: Sequence[int]) -> None:
+        """Handed-off tasks go before every queued one: each at the head of its job's queue
+        (in the given order), and those jobs to the head of the rotation (``PullPolicy``)."""
+        by_job: dict[int, list[int]] = {}
+        for task in tasks:
+            by_job.setdefault(self.view.task_job(task), []).append(task)
+        for job in reversed(list(by_job)):
+            q = self._jobs.get(job)
+            if q is None:
+                self._jobs[job] = q = deque()
+            else:
+                self._turn.remove(job)
+            q.extendleft(reversed(by_job[job]))
+            self._turn.appendleft(job)
+            self._n += len(by_job[job])
 
     def __len__(self) -> int:
         return self._n

@@ -27,6 +27,8 @@ def horizon_s(spec: Scenario) -> float:
 def _durations(model: BaseModel, loc: Loc) -> list[tuple[Loc, float]]:
     out: list[tuple[Loc, float]] = []
     for name, info in type(model).model_fields.items():
+        if not loc and name == "failures":
+            continue  # an MTBF longer than the run is meaningful: few or no failures in it
         value = getattr(model, name)
         here = (*loc, name)
         if unit_kind(info) == "duration":

@@ -22,9 +22,58 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sim.defaults import DAY_S
 from sim.scenario.schema import Scenario
 
 ACTIVE, MAINTENANCE, FAILED, INACTIVE = "active", "maintenance", "failed", "inactive"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A lifecycle request the scenario plans: a timeline event or a rotation's step."""
+
+    t: float
+    action: str
+    proxy: str | None
+    pool: str | None
+    loc: tuple[str | int, ...]
+    """Where the file asks for it: ("timeline", i) or ("maintenance_rotations", i)."""
+    source: str
+    """'timeline' or 'rotation' (the ``source`` of its lifecycle record)."""
+
+
+def rotation_requests(spec: Scenario) -> list[Planned]:
+    """Every rotating-maintenance request: member k of rotation i goes into maintenance at
+    ``(day - 1) x 24 h + at + k x interval`` (k counts on across cycles) for ``duration``."""
+    pools = {p.name: p.members for p in spec.pools}
+    out: list[Planned] = []
+    for i, rot in enumerate(spec.maintenance_rotations):
+        members = rot.members or pools.get(rot.pool, [])
+        t0 = (rot.day - 1) * DAY_S + rot.at
+        loc: tuple[str | int, ...] = ("maintenance_rotations", i)
+        k = 0
+        for _ in range(rot.cycles):
+            for m in members:
+                on = t0 + k * rot.interval
+                out.append(Planned(on, "maintenance_on", m, None, loc, "rotation"))
+                out.append(Planned(on + rot.duration, "maintenance_off", m, None, loc, "rotation"))
+                k += 1
+    return out
+
+
+def planned_requests(spec: Scenario, times: list[float], indices: list[int]) -> list[Planned]:
+    """The timeline events ``indices`` (at ``times``) and every rotation request, in the order
+    they are carried out: by time; at equal times timeline events first (in listing order),
+    then rotation requests, a maintenance_off before a maintenance_on."""
+    keyed: list[tuple[tuple[float, int, int, int], Planned]] = []
+    for i in indices:
+        ev = spec.timeline[i]
+        p = Planned(times[i], ev.action, ev.proxy, ev.pool, ("timeline", i), "timeline")
+        keyed.append(((times[i], 0, 0, i), p))
+    for seq, p in enumerate(rotation_requests(spec)):
+        keyed.append(((p.t, 1, 0 if p.action == "maintenance_off" else 1, seq), p))
+    keyed.sort(key=lambda kp: kp[0])
+    return [p for _, p in keyed]
 
 
 @dataclass

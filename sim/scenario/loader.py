@@ -183,7 +183,8 @@ def policy_checker(spec: Scenario) -> Callable[[str, list[str]], str | None]:
 def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     """Every timeline event must name what it acts on, be placed in time, and be accepted by the
     VB365 lifecycle rules when the timeline is replayed in time order."""
-    from sim.scenario.lifecycle_rules import LifecycleRules
+    from sim.scenario.lifecycle_rules import LifecycleRules, planned_requests
+    from sim.units import format_duration
 
     out: list[tuple[tuple[str | int, ...], str]] = []
     proxies = {p.name for p in spec.proxies}
@@ -221,13 +222,16 @@ def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]
     if out:
         return out
     rules = LifecycleRules.from_scenario(spec, policy_checker(spec))
-    for i in sorted(ok, key=lambda k: times[k]):
-        ev = spec.timeline[i]
-        why = rules.refusal(ev.action, ev.proxy, ev.pool)
+    for req in planned_requests(spec, times, ok):
+        why = rules.refusal(req.action, req.proxy, req.pool)
         if why is not None:
-            out.append((("timeline", i, "action"), f"refused: {why}"))
+            if req.source == "timeline":
+                out.append(((*req.loc, "action"), f"refused: {why}"))
+            else:  # a rotation's step: say which one
+                when = format_duration(req.t)
+                out.append((req.loc, f"refused: {req.action} of {req.proxy} at {when}: {why}"))
             continue
-        rules.apply(ev.action, ev.proxy, ev.pool)
+        rules.apply(req.action, req.proxy, req.pool)
     return out
 
 

@@ -26,6 +26,7 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
     out: list[tuple[Loc, str]] = []
     out += _unique_names(sc)
     out += _mode(sc)
+    out += _incidents(sc)
     proxies = {p.name: p for p in sc.proxies}
     pools = {p.name: p for p in sc.pools}
     tenants = {t.name for t in sc.tenants}
@@ -378,4 +379,80 @@ def _mode(sc: Scenario) -> list[tuple[Loc, str]]:
         out.append((("synthetic", "interruptions"), "mean_up and mean_down must be > 0"))
     if syn.thread_rate is not None and syn.thread_rate <= 0:
         out.append((("synthetic", "thread_rate"), "thread_rate must be > 0"))
+    return out
+
+
+def _incidents(sc: Scenario) -> list[tuple[Loc, str]]:
+    """Random failures and rotating maintenance: names that exist, laws with the parameters
+    they need, rotations that fit in their interval and in the run."""
+    from sim.scenario.horizon import horizon_s
+    from sim.scenario.lifecycle_rules import rotation_requests
+    from sim.units import format_duration
+
+    out: list[tuple[Loc, str]] = []
+    proxies = {p.name for p in sc.proxies}
+    pools = {p.name: p.members for p in sc.pools}
+    for i, f in enumerate(sc.failures):
+        for j, name in enumerate(f.proxies or []):
+            if name not in proxies:
+                out.append(
+                    (
+                        ("failures", i, "proxies", j),
+                        f"unknown proxy '{name}'; proxies are: {_names(dict.fromkeys(proxies))}",
+                    )
+                )
+        for which in ("mtbf", "mttr"):
+            law = getattr(f, which)
+            if law.distribution == "lognormal" and law.sigma is None:
+                out.append(
+                    (
+                        ("failures", i, which, "distribution"),
+                        "a lognormal law needs 'sigma' (standard deviation of the log), e.g. 0.5",
+                    )
+                )
+            if law.distribution != "lognormal" and law.sigma is not None:
+                out.append(
+                    (
+                        ("failures", i, which, "sigma"),
+                        f"'sigma' is for the lognormal law only; this law is '{law.distribution}'",
+                    )
+                )
+    for i, rot in enumerate(sc.maintenance_rotations):
+        loc: Loc = ("maintenance_rotations", i)
+        if rot.pool not in pools:
+            out.append(((*loc, "pool"), f"unknown pool '{rot.pool}'; pools are: {_names(pools)}"))
+            continue
+        for j, name in enumerate(rot.members or []):
+            if name not in pools[rot.pool]:
+                out.append(
+                    (
+                        (*loc, "members", j),
+                        f"'{name}' is not a member of pool '{rot.pool}'; "
+                        f"its members are: {', '.join(pools[rot.pool])}",
+                    )
+                )
+        if rot.duration > rot.interval:
+            out.append(
+                (
+                    (*loc, "duration"),
+                    f"{format_duration(rot.duration)} is longer than the interval "
+                    f"({format_duration(rot.interval)}); a rotation takes one member at a time",
+                )
+            )
+    if out:
+        return out
+    h = horizon_s(sc)
+    late: dict[Loc, float] = {}
+    for req in rotation_requests(sc):
+        if req.t >= h and req.loc not in late:
+            late[req.loc] = req.t
+    for loc, t in late.items():
+        out.append(
+            (
+                loc,
+                f"its request at {format_duration(t)} falls after the simulation horizon "
+                f"({format_duration(h)}: {sc.simulation.days} simulated day(s) + safety margin); "
+                "fewer cycles or a longer run",
+            )
+        )
     return out

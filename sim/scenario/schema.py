@@ -726,9 +726,21 @@ class LifecycleSpec(Strict):
 
     in_flight: Literal["drain", "handoff", "restart"] = Field(
         "handoff",
-        description="Running objects of a member entering maintenance: 'drain' (finish there, "
-        "no new ones), 'handoff' (continue on another active member from the last checkpoint), "
-        "'restart' (start over elsewhere). Queued work always moves at once.",
+        description="Running objects of a member entering maintenance. 'handoff' (default, the "
+        "product's behaviour, vb365 fact 6: 'continued smoothly by another'): they continue "
+        "from their last checkpoint on another active member, at once on a free thread, else "
+        "on the next thread that frees, before any queued object. 'drain' (the product's "
+        "Enabling phase): they may finish there for at most 'drain_timeout', then what still "
+        "runs is handed off. 'restart' (a what-if, pessimistic, not product behaviour): they "
+        "are handed off like 'handoff' but start over, all progress redone. Queued work always "
+        "moves at once.",
+    )
+    drain_timeout: Duration = Field(
+        d.DRAIN_TIMEOUT_S,
+        gt=0,
+        description="'drain' mode: how long the Enabling phase lets running objects finish "
+        "before the rest is handed off (> 0; INFERRED default 10 min, the product publishes "
+        "none).",
     )
     checkpoint: Size | None = Field(
         None,
@@ -741,6 +753,62 @@ class LifecycleSpec(Strict):
         ge=0,
         description="Delay before a role whose holder left is held by another active member.",
     )
+
+
+class DurationLaw(Strict):
+    """A random duration: its law, mean and (lognormal) spread."""
+
+    distribution: Literal["exponential", "lognormal", "deterministic"] = Field(
+        "exponential",
+        description="Law: 'exponential' (memoryless), 'lognormal' (needs sigma) or "
+        "'deterministic' (always the mean).",
+    )
+    mean: Duration = Field(gt=0, description="Mean duration (> 0), e.g. '2000h', '4h'.")
+    sigma: float | None = Field(
+        None,
+        gt=0,
+        le=4,
+        description="'lognormal' only (and needed there): standard deviation of the log of the "
+        "duration, in (0, 4]; the law's mean stays 'mean'.",
+    )
+
+
+class FailureSpec(Strict):
+    """Random crashes of proxies: each proxy named alternates an up time drawn from 'mtbf' and
+    a repair time drawn from 'mttr' (an alternating renewal process from time 0). A failure
+    is a 'fail' request (running objects lose the progress since their last checkpoint and
+    fail with reason proxy_crash; the job's retry processes them again), the repair a
+    'recover'. A failure that falls while the proxy is in maintenance or already failed does
+    not happen (its service is stopped); the next up time counts from the end of that repair
+    time. Draws come from the proxy's own random stream, so every policy compared on a seed
+    sees the same failures (common random numbers)."""
+
+    proxies: list[str] | None = Field(
+        None, min_length=1, description="Proxies that fail (default: every proxy)."
+    )
+    mtbf: DurationLaw = Field(description="Time between failures: from a recovery (or the start).")
+    mttr: DurationLaw = Field(description="Time to repair: from a failure to its recovery.")
+
+
+class MaintenanceRotationSpec(Strict):
+    """Rotating maintenance: each member of a pool in turn goes into maintenance for 'duration'
+    (maintenance_on, then maintenance_off), the next one 'interval' after the previous one
+    started, for 'cycles' passes over the members. The requests follow the same rules as
+    timeline requests (refused ones are errors)."""
+
+    pool: str = Field(description="The pool whose members rotate.")
+    members: list[str] | None = Field(
+        None, min_length=1, description="Members in rotation order (default: the pool's)."
+    )
+    at: Clock = Field(description="Clock time the first member goes into maintenance.")
+    day: int = Field(1, ge=1, description="Day of the first one (1 = the first simulated day).")
+    interval: Duration = Field(
+        gt=0, description="From one member's maintenance start to the next one's (> 0)."
+    )
+    duration: Duration = Field(
+        gt=0, description="Each member's maintenance length (> 0, at most 'interval')."
+    )
+    cycles: int = Field(1, ge=1, le=10_000, description="Passes over the members.")
 
 
 class Scenario(Strict):
@@ -776,6 +844,14 @@ class Scenario(Strict):
         default_factory=list,
         description="Lifecycle requests and faults: maintenance on/off, fail/recover, add/remove "
         "a member, upgrade, delete a pool. A request the product refuses is an error here.",
+    )
+    failures: list[FailureSpec] = Field(
+        default_factory=list,
+        description="Random proxy crashes and repairs (MTBF/MTTR laws), on top of the timeline.",
+    )
+    maintenance_rotations: list[MaintenanceRotationSpec] = Field(
+        default_factory=list,
+        description="Rotating maintenance: each member of a pool in turn, for a duration.",
     )
     simulation: SimulationSpec = Field(
         default_factory=SimulationSpec, description="Run length and recording."
