@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.bench.calibration import Target
+from sim.bench.calibration import Outcome, Target, inferred_defaults, markdown
 
 if TYPE_CHECKING:
     from sim.experiment.run import RunResult
@@ -503,3 +503,15 @@ Reading it honestly:
   only until the tenant budget binds.
 - Memory (32 GB) is not modelled: poolsim knows no RAM cost per object, and no public figure
   exists ([fact 17](https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html))."""
+
+
+def document(outcomes: list[Outcome], wall_s: float | None = None) -> str:
+    """docs/calibration.md: the outcomes, the INFERRED defaults table and the sizing notes."""
+    return markdown(
+        outcomes,
+        inferred_defaults(),
+        INFERRED_CHECKS,
+        intro=INTRO,
+        notes=NOTES,
+        wall_s=wall_s,
+    )
