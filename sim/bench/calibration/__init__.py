@@ -290,10 +290,17 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _measure_doc(target: Target) -> str:
-    doc = target.measure.__doc__ or ""
+def _prose(doc: str) -> str:
+    """A docstring as Markdown: paragraphs joined into lines, ``code`` as `code`, each "fact N"
+    linked to its public source."""
+    from sim.sources import link_facts
+
     paragraphs = [" ".join(p.split()) for p in doc.strip().split("\n\n") if p.strip()]
-    return "\n\n".join(paragraphs)
+    return link_facts("\n\n".join(paragraphs).replace("``", "`"))
+
+
+def _measure_doc(target: Target) -> str:
+    return _prose(target.measure.__doc__ or "")
 
 
 def markdown(
@@ -366,7 +373,7 @@ def markdown(
         ]
         for inf in inferred:
             names = ", ".join(f"`{n}`" for n in inf.names)
-            first = inf.doc.split(". ")[0].rstrip(".") + "."
+            first = _prose(inf.doc)
             by: list[str] = []
             note = ""
             for n in inf.names:

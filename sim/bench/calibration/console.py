@@ -27,7 +27,6 @@ def write_outputs(
     stdout); return the exit status of the outcomes. An unwritable file raises ``OSError``."""
     from sim.atomic import atomic_write_text
 
-    wall = sum(o.wall_s for o in outcomes)
     if json_out is not None:
         text = json.dumps(as_json(outcomes), indent=2) + "\n"
         if json_out == Path("-"):
@@ -37,7 +36,7 @@ def write_outputs(
     if as_markdown:
         from sim.bench.calibration.targets import document
 
-        text = document(list(outcomes), wall_s=wall)
+        text = document(list(outcomes))  # no wall time: the page is deterministic
         if markdown_out is None:
             sys.stdout.write(text)
         else:

@@ -7,12 +7,16 @@ runs each scenario once. Topics add their own ``targets_<topic>.py`` with a list
 and join it to ``TARGETS`` below.
 
 Public sources of the product facts cited here (docs/sources.md has them all):
-vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/powershell/set-vboproxymaintenance.html
+vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
 vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
-vb365 fact 15: https://veeamvcsp.github.io/docs/vbo/blueprint/3_sizing_assumptions.html
+vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
 vb365 fact 16: https://bp.veeam.com/vb365/guide/design/sizing
+vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
 vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
-vb365 fact 21, 27: https://bp.veeam.com/vb365/guide/operate/throttling
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 27: https://bp.veeam.com/vb365/guide/operate/orgconfig
+VCSP blueprint, fact 15's figures per 1,000 users:
+https://veeamvcsp.github.io/docs/vbo/blueprint/3_sizing_assumptions.html
 """
 
 from __future__ import annotations
@@ -128,10 +132,10 @@ def objects_per_1000_users() -> float:
 
     The VCSP blueprint's sizing assumptions give 1,000 users = 1,000 mailboxes, 500 archives, 75
     shared mailboxes, 1,000 OneDrives and 15 sites = 2,590 objects. Counts are users x ratio,
-    rounded per type, with no random draw, so the band is the blueprint's figure exactly: a change
-    of the default mix that moves it by one object fails. (Veeam's BP worked example, 500 users =
-    3,410 objects, counts more sites and teams per user; a tenant that has them sets
-    ``tenants[].objects``.)"""
+    rounded per type, with no random draw, so the band is the blueprint's figure exactly: a
+    change of the default mix that moves it by one object fails. (Veeam's best-practice worked
+    example, 500 users = 3,410 objects, assumes a richer mix, 6.8 objects per user, vb365 fact
+    15; a tenant like it sets ``tenants[].objects``.)"""
     return float(_generated(1000).licence_units)
 
 
