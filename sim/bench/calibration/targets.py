@@ -77,30 +77,29 @@ OneDrive; SharePoint and Teams) from 22:00 with an 8-hour window."""
 @cache
 def _run(name: str) -> RunResult:
     """One run, cached by name: each scenario of the suite runs once per process."""
-    import sim
+    from sim.experiment.run import simulate
+    from sim.scenario import load_scenario_text
 
     if name == "sizing-rule-night":
-        return sim.simulate(
-            SCENARIOS / "sizing-rule.yaml", overrides=["simulation.days=1"], seed=SEED
-        )
+        return simulate(SCENARIOS / "sizing-rule.yaml", overrides=["simulation.days=1"], seed=SEED)
     if name.startswith("sizing-"):  # sizing-<cores>c-<users>u
         cores, users = name.removeprefix("sizing-").split("-")
         text = SIZING_SCENARIO.format(
             cores=int(cores.removesuffix("c")), users=int(users.removesuffix("u")), seed=SEED
         )
-        return sim.simulate(sim.load_scenario_text(text, name=f"<calibration {name}>"))
+        return simulate(load_scenario_text(text, name=f"<calibration {name}>"))
     if name == "enterprise-20k-incremental":
-        return sim.simulate(
+        return simulate(
             SCENARIOS / "enterprise-20k.yaml",
             overrides=["simulation.initial_state=protected", "simulation.days=1"],
         )
     if name == "enterprise-20k-full":
-        return sim.simulate(
+        return simulate(
             SCENARIOS / "enterprise-20k.yaml",
             overrides=["simulation.initial_state=empty", "simulation.days=1"],
         )
     if name == "maintenance-drill":
-        return sim.simulate(SCENARIOS / "maintenance-drill.yaml")
+        return simulate(SCENARIOS / "maintenance-drill.yaml")
     raise KeyError(name)
 
 
