@@ -8,13 +8,16 @@ and join it to ``TARGETS`` below.
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+vb365 fact 10: https://bp.veeam.com/vb365/guide/buildconfig/proxy
 vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
 vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
 vb365 fact 16: https://bp.veeam.com/vb365/guide/design/sizing
 vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
 vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
 vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
 vb365 fact 27: https://bp.veeam.com/vb365/guide/operate/orgconfig
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
 VCSP blueprint, fact 15's figures per 1,000 users:
 https://veeamvcsp.github.io/docs/vbo/blueprint/3_sizing_assumptions.html
 """
@@ -48,14 +51,14 @@ WINDOW_S = 8 * 3600.0
 """The 8-hour nightly window of the sizing rule's scenario."""
 
 SIZING_SCENARIO = """
-name: calibration-sizing-{cores}c
-description: One Windows proxy, {cores} cores / 32 GB, default threads; 40,000 users protected.
+name: calibration-sizing-{cores}c-{os}
+description: One {os} proxy, {cores} cores / 32 GB, default threads; {users} users protected.
 seed: {seed}
 tenants:
   - name: contoso
     users: {users}
 proxies:
-  - {{name: proxy, os: windows, cores: {cores}, ram: 32 GB}}
+  - {{name: proxy, os: {os}, cores: {cores}, ram: 32 GB}}
 repositories:
   - {{name: s3, kind: s3, owner: proxy, write_bandwidth: 5 Gbps}}
 jobs:
@@ -70,8 +73,8 @@ simulation:
   initial_state: protected
 """
 """The sizing rule's scenario (issue 17 item 3): a generated tenant in protected state (the night
-is an incremental), one Windows proxy with 32 GB and default threads, three jobs (Exchange;
-OneDrive; SharePoint and Teams) from 22:00 with an 8-hour window."""
+is an incremental), one proxy (Windows unless said) with 32 GB and default threads, three jobs
+(Exchange; OneDrive; SharePoint and Teams) from 22:00 with an 8-hour window."""
 
 
 @cache
@@ -82,10 +85,13 @@ def _run(name: str) -> RunResult:
 
     if name == "sizing-rule-night":
         return simulate(SCENARIOS / "sizing-rule.yaml", overrides=["simulation.days=1"], seed=SEED)
-    if name.startswith("sizing-"):  # sizing-<cores>c-<users>u
-        cores, users = name.removeprefix("sizing-").split("-")
+    if name.startswith("sizing-"):  # sizing-<cores>c-<users>u[-linux]
+        cores, users, *os_ = name.removeprefix("sizing-").split("-")
         text = SIZING_SCENARIO.format(
-            cores=int(cores.removesuffix("c")), users=int(users.removesuffix("u")), seed=SEED
+            cores=int(cores.removesuffix("c")),
+            users=int(users.removesuffix("u")),
+            os=os_[0] if os_ else "windows",
+            seed=SEED,
         )
         return simulate(load_scenario_text(text, name=f"<calibration {name}>"))
     if name == "enterprise-20k-incremental":
@@ -225,6 +231,61 @@ def sizing_fewer_with_4_cores() -> float:
     return float(eight - four)
 
 
+def linux_over_windows_object_rate() -> float:
+    """Object rate (objects per hour over the night) of a Linux proxy over that of the same
+    Windows proxy, both with 4 cores, on the sizing rule's 40,000-user scenario (seed 17), where
+    the proxy is the bottleneck of most of the transfer time.
+
+    Veeam's QA found Linux proxies "up to 20 % more resource-efficient" than Windows ones (vb365
+    fact 10): on a proxy-bound night the Linux proxy is at most 20 % faster and never slower,
+    band [1.0, 1.2]. Where the source or the target binds instead the ratio tends to 1, so the
+    band holds for any share of proxy-bound time; both runs see the same objects (one seed). The
+    ratio is rounded to 6 decimals: a wholly proxy-bound night gives 1.2 exactly, which floating
+    point may otherwise put a hair above the band."""
+    windows = _run("sizing-4c-40000u").metric("object_rate")
+    linux = _run("sizing-4c-40000u-linux").metric("object_rate")
+    return round(linux / windows, 6)
+
+
+# -- storage (vb365 fact 30) -----------------------------------------------------------------
+
+
+def _stored_over_source(workload: str) -> float:
+    tasks = _run("sizing-8c-40000u").tasks
+    rows = tasks[tasks["workload"] == workload]
+    return float(rows["bytes_written"].sum() / rows["bytes_read"].sum())
+
+
+def exchange_stored_fraction() -> float:
+    """Exchange bytes written to the repository over bytes read from Microsoft 365, on the
+    sizing rule's incremental night (40,000 users, seed 17).
+
+    Veeam's object-storage sizing says compression saves 40-50 % on Exchange data: stored bytes
+    are 0.5-0.6 of the source (vb365 fact 30). Metadata objects are not in these bytes. The
+    ratio is a property of the model's write path, the same for every object, so no sampling
+    margin is needed."""
+    return _stored_over_source("exchange")
+
+
+def onedrive_stored_fraction() -> float:
+    """OneDrive bytes written over bytes read on the same night.
+
+    Compression saves 10-30 % on SharePoint and OneDrive data: stored bytes are 0.7-0.9 of the
+    source (vb365 fact 30)."""
+    return _stored_over_source("onedrive")
+
+
+def sharepoint_ru_per_min_40k() -> float:
+    """The tenant's SharePoint/OneDrive budget (resource units per minute) poolsim applies to the
+    40,000-user tenant of the sizing scenario (its limits table).
+
+    Microsoft's table gives 4,800 RU per minute to a tenant of 15,001-50,000 licences (vb365
+    fact 26). A lookup, exact: a shifted tier edge or a budget in the wrong unit fails."""
+    limits = _run("sizing-8c-40000u").limits
+    row = limits[(limits["owner"] == "tenant") & (limits["limit"] == "sharepoint_ru")]
+    return float(row["capacity_per_s"].iloc[0]) * 60.0
+
+
 # -- maintenance (vb365 fact 6) --------------------------------------------------------------
 
 
@@ -278,6 +339,13 @@ def full_over_incremental_request_share() -> float:
     incremental = _run("enterprise-20k-incremental").metric("throttled_request_share")
     return full / incremental if incremental > 0 else float("nan")
 
+
+LINUX_URL = "https://bp.veeam.com/vb365/guide/buildconfig/proxy"
+OBJECT_STORAGE_URL = "https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html"
+SHAREPOINT_LIMITS_URL = (
+    "https://learn.microsoft.com/sharepoint/dev/general-development/"
+    "how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online"
+)
 
 ITEM1 = "issue 17 item 1: the handoff as documented (resume delay columns) is not built yet"
 ITEM3 = "issue 17 item 3: CPU, scan and change costs of a proxy are not modelled yet"
@@ -351,6 +419,43 @@ TARGETS: list[Target] = [
         source=SIZING_PROXY_URL,
         measure=sizing_fewer_with_4_cores,
         pending=ITEM3,
+    ),
+    Target(
+        name="proxy.linux_over_windows_object_rate",
+        quantity="Object rate of a 4-core Linux proxy over the same Windows proxy "
+        "(40,000-user sizing tenant, proxy-bound)",
+        low=1.0,
+        high=1.2,
+        unit="ratio",
+        source=LINUX_URL,
+        measure=linux_over_windows_object_rate,
+    ),
+    Target(
+        name="storage.exchange_stored_fraction",
+        quantity="Exchange bytes written over bytes read (40,000-user sizing tenant)",
+        low=0.5,
+        high=0.6,
+        unit="fraction",
+        source=OBJECT_STORAGE_URL,
+        measure=exchange_stored_fraction,
+    ),
+    Target(
+        name="storage.onedrive_stored_fraction",
+        quantity="OneDrive bytes written over bytes read (40,000-user sizing tenant)",
+        low=0.7,
+        high=0.9,
+        unit="fraction",
+        source=OBJECT_STORAGE_URL,
+        measure=onedrive_stored_fraction,
+    ),
+    Target(
+        name="throttling.sharepoint_ru_per_min_40k",
+        quantity="SharePoint/OneDrive budget applied to a 40,000-licence tenant",
+        low=4800,
+        high=4800,
+        unit="RU/min",
+        source=SHAREPOINT_LIMITS_URL,
+        measure=sharepoint_ru_per_min_40k,
     ),
     Target(
         name="maintenance.resume_delay_max_s",
