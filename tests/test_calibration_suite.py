@@ -294,3 +294,22 @@ def test_command_only_json_markdown(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 def test_exit_status_is_in_the_table() -> None:
     assert cli.EXIT_OUT_OF_BAND == EXIT_OUT_OF_BAND
     assert EXIT_OUT_OF_BAND in dict(cli.EXIT_STATUSES)
+
+
+def test_topic_modules_join_the_targets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A ``targets_<topic>.py`` beside targets.py adds its ``TARGETS`` without editing it."""
+    import sys
+
+    import sim.bench.calibration as package
+
+    (tmp_path / "targets_zz_probe.py").write_text(
+        "from sim.bench.calibration import Target\n"
+        "TARGETS = [Target('probe.one', 'q', 0, 1, 'x', 'https://e.org', lambda: 0.5)]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    monkeypatch.delitem(sys.modules, "sim.bench.calibration.targets_zz_probe", raising=False)
+    try:
+        assert [t.name for t in registered.topic_targets()][-1] == "probe.one"
+    finally:
+        sys.modules.pop("sim.bench.calibration.targets_zz_probe", None)

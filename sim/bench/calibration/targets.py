@@ -3,8 +3,8 @@
 Each measure function runs what it needs with a fixed seed and returns one number; its docstring
 says what is measured, why the band is what it is and why the tolerance holds (it is printed in
 docs/calibration.md). Runs shared by several targets are cached (``_run``), so the whole suite
-runs each scenario once. Topics add their own ``targets_<topic>.py`` with a list of ``Target``
-and join it to ``TARGETS`` below.
+runs each scenario once. Topics add their own ``targets_<topic>.py`` (in this package) with a
+list ``TARGETS`` of ``Target``; ``topic_targets`` appends them to ``TARGETS`` below.
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
@@ -500,7 +500,26 @@ TARGETS: list[Target] = [
         pending=ITEM4,
     ),
 ]
-"""Every calibration target, in the order the suite runs and reports them."""
+
+
+def topic_targets() -> list[Target]:
+    """The ``TARGETS`` lists of the package's ``targets_<topic>.py`` modules, by module name:
+    feature work adds its targets there without editing this file."""
+    import importlib
+    import pkgutil
+
+    import sim.bench.calibration as package
+
+    found: list[Target] = []
+    for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if module.name.startswith("targets_"):
+            found += importlib.import_module(f"{package.__name__}.{module.name}").TARGETS
+    return found
+
+
+TARGETS += topic_targets()
+"""Every calibration target, in the order the suite runs and reports them: this module's, then
+those of each ``targets_<topic>.py`` (tests/test_calibration_suite.py checks names are unique)."""
 
 
 INFERRED_CHECKS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -562,8 +581,9 @@ make calibration                                       # regenerate this page
 Exit status: 0 when every non-pending target is in band, 5 when one is out of band, 1 when a
 measure raised (a bug), 2 for an unknown `--only` name. CI runs the suite (`CI=true make test`).
 A target is `sim.bench.calibration.Target` (name, quantity, band, unit, source URL, measure,
-pending); the list is `TARGETS` in `sim/bench/calibration/targets.py`; its measure function's
-docstring, printed under each target below, reasons the band and its tolerance."""
+pending); the list is `TARGETS` in `sim/bench/calibration/targets.py`, joined by the `TARGETS` of
+each `targets_<topic>.py` beside it; a target's measure function's docstring, printed under each
+target below, reasons the band and its tolerance."""
 
 
 NOTES = """\
