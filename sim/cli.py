@@ -1433,6 +1433,8 @@ def bench_calibration(
     from sim.bench.calibration.console import render, write_outputs
     from sim.bench.calibration.targets import TARGETS
 
+    if output is not None and not as_markdown:
+        raise _fail("-o/--output is the file of --markdown: add --markdown (or use --json FILE)")
     try:
         chosen = select(TARGETS, only or [])
     except CalibrationError as exc:

@@ -276,6 +276,8 @@ def test_command_exit_statuses(monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 1 and "RuntimeError: boom" in out
     code, out = invoke(monkeypatch, [ok], "--only", "t.nope")
     assert code == 2 and "no such calibration target" in out
+    code, out = invoke(monkeypatch, [ok], "-o", "x.md")
+    assert code == 2 and "add --markdown" in out
 
 
 def test_command_only_json_markdown(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
