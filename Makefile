@@ -1,13 +1,15 @@
 # poolsim: the two commands of the README.
 #   make run   - create .venv, install poolsim, run the quickstart scenario end to end
 #   make test  - create .venv, install poolsim + dev tools, run ruff, mypy and the test suite
-# In CI (CI=true) `make test` also runs the slow statistical tier.
+#   make calibration - run the calibration suite and regenerate docs/calibration.md
+# In CI (CI=true) `make test` also runs the slow statistical tier and the calibration suite
+# (`poolsim bench calibration`: exit 5 when a target is out of its published band).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-all lint typecheck docs notebooks constraints clean
+.PHONY: run test test-fast test-all lint typecheck docs calibration notebooks constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "poolsim needs Python 3.11+"'
@@ -28,6 +30,7 @@ typecheck: $(STAMP)
 test: lint typecheck
 ifeq ($(CI),true)
 	$(BIN)/pytest -m "slow or not slow"
+	$(BIN)/poolsim bench calibration
 else
 	$(BIN)/pytest -m "not slow"
 endif
@@ -39,6 +42,10 @@ test-all: lint typecheck
 
 docs: $(STAMP)
 	$(BIN)/poolsim schema --markdown -o docs/scenario-reference.md
+
+# Measures PENDING targets too (shown in the page, never gating).
+calibration: $(STAMP)
+	$(BIN)/poolsim bench calibration --measure-pending --markdown -o docs/calibration.md
 
 # The notebooks' source is notebooks/*.py (jupytext py:percent, paired by notebooks/jupytext.toml);
 # this writes each stripped .ipynb from its script, keeping the cell ids.

@@ -33,6 +33,7 @@ SAFETY_MARGIN_DAYS = HORIZON_MARGIN_DAYS
 unfinished then makes the run incomplete (exit status 3)."""
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS = 0, 1, 2, 3, 4
+EXIT_OUT_OF_BAND = 5  # == sim.bench.calibration.EXIT_OUT_OF_BAND (tests/test_calibration_suite.py)
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
@@ -44,10 +45,11 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
         f"(simulated days + {SAFETY_MARGIN_DAYS}-day safety margin)",
     ),
     (EXIT_PLOTS, "results written, some plots missing (named on stderr and in manifest.json)"),
+    (EXIT_OUT_OF_BAND, "bench calibration: a calibration target is out of its published band"),
     (EXIT_SIGINT, "interrupted by Ctrl-C (one line says what was kept)"),
     (EXIT_SIGTERM, "terminated by SIGTERM (one line says what was kept)"),
 )
-"""Every command's exit status. When several apply, the first of 1, 3, 4 wins."""
+"""Every command's exit status. When several apply, the first of 1, 3, 4, 5 wins."""
 
 app = typer.Typer(
     add_completion=False,
@@ -56,8 +58,8 @@ app = typer.Typer(
     epilog="Exit status: 0 success · 1 internal error (a bug: report it) · 2 bad input (nothing "
     "simulated) · 3 results written but incomplete (work unfinished at the simulation horizon: "
     f"simulated days + {HORIZON_MARGIN_DAYS}-day safety margin) · 4 results written, some plots "
-    "missing · 130 Ctrl-C, 143 SIGTERM (one line says what was kept). See README.md, "
-    "'Exit statuses'.",
+    "missing · 5 a calibration target out of band (bench calibration) · 130 Ctrl-C, 143 SIGTERM "
+    "(one line says what was kept). See README.md, 'Exit statuses'.",
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: Rich's help panels would double the time of --help
 )
@@ -1399,6 +1401,56 @@ def bench_speed(
         except OSError as exc:
             raise _fail(f"cannot write {json_out}: {exc.strerror or exc}") from None
         out.print(f"wrote {json_out}", markup=False)
+
+
+@bench_app.command("calibration")
+def bench_calibration(
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only", help="Run only this target (repeatable), e.g. inventory.gb_per_user."
+        ),
+    ] = None,
+    measure_pending: Annotated[
+        bool,
+        typer.Option(
+            "--measure-pending", help="Also measure PENDING targets (shown, never gating)."
+        ),
+    ] = False,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the outcomes as JSON to this file (- for stdout)."),
+    ] = None,
+    as_markdown: Annotated[
+        bool,
+        typer.Option("--markdown", help="Write docs/calibration.md's text instead of a table."),
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File for --markdown (default stdout).")
+    ] = None,
+) -> None:
+    """Run the calibration targets (bands from public sources); exit 5 if one is out of band."""
+    from sim.bench.calibration import CalibrationError, run, select
+    from sim.bench.calibration.console import render, write_outputs
+    from sim.bench.calibration.targets import TARGETS
+
+    if output is not None and not as_markdown:
+        raise _fail("-o/--output is the file of --markdown: add --markdown (or use --json FILE)")
+    try:
+        chosen = select(TARGETS, only or [])
+    except CalibrationError as exc:
+        raise _fail(str(exc)) from None
+    outcomes = run(
+        chosen,
+        measure_pending=measure_pending,
+        progress=lambda msg: err.print(msg, highlight=False, markup=False),
+    )
+    try:
+        status = write_outputs(outcomes, json_out, output if as_markdown else None, as_markdown)
+    except OSError as exc:
+        raise _fail(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
+    render(outcomes, out, err, table=json_out != Path("-") and not (as_markdown and output is None))
+    raise typer.Exit(status)
 
 
 def _raise_interrupted(signum: int, _frame: object) -> None:
