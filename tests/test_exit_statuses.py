@@ -409,3 +409,10 @@ def test_validate_prints_a_path_with_markup(tmp_path: Path) -> None:
     code, text = invoke("validate", path)
     assert code == 0, text
     assert "a[/]b" in text
+
+
+def test_simulate_refuses_overrides_it_cannot_apply() -> None:
+    """Overrides given with an already loaded scenario are refused, not silently ignored."""
+    loaded = sim.load_scenario(ROOT / "scenarios" / "quickstart.yaml")
+    with pytest.raises(ValueError, match="overrides apply when a scenario is loaded"):
+        sim.simulate(loaded, overrides=["simulation.days=1"])

@@ -65,9 +65,16 @@ def simulate(
     on_world: Callable[[World], None] | None = None,
 ) -> RunResult:
     """Run a scenario once. ``policy`` replaces every pool's policy; ``seed`` the scenario's.
-    ``on_world`` sees the world before it runs (the CLI's progress reads its clock)."""
+    ``on_world`` sees the world before it runs (the CLI's progress reads its clock).
+    ``overrides`` (``--set`` strings) need a path: with an already loaded scenario they are
+    refused, never ignored."""
     if seed is not None and (not isinstance(seed, int) or seed < 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(scenario, LoadedScenario) and overrides:
+        raise ValueError(
+            "overrides apply when a scenario is loaded: pass its path, or load it with "
+            "load_scenario(path, overrides); a loaded scenario is run as it is"
+        )
     loaded = (
         scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario, overrides)
     )
