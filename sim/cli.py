@@ -1400,6 +1400,60 @@ def bench_speed(
         out.print(f"wrote {json_out}", markup=False)
 
 
+@app.command(name="import")
+def import_(
+    export: Annotated[
+        Path, typer.Argument(help="Folder of VB365 REST or PowerShell JSON exports.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write.")],
+    users: Annotated[
+        list[str] | None,
+        typer.Option(help="Users per tenant: N, or ORGANIZATION=N (repeatable)."),
+    ] = None,
+    inventory: Annotated[
+        list[str] | None,
+        typer.Option(help="Inventory CSV of an organization: ORGANIZATION=FILE (repeatable)."),
+    ] = None,
+    proxy_cores: Annotated[int, typer.Option(help="Cores of every proxy.")] = 8,
+    proxy_ram: Annotated[str, typer.Option(help="RAM of every proxy.")] = "32 GiB",
+    initial_state: Annotated[
+        str, typer.Option(help="empty (day 1 is a full) or protected.")
+    ] = "protected",
+    days: Annotated[int, typer.Option(help="Days to simulate.")] = 7,
+    start: Annotated[
+        str | None, typer.Option(help="simulation.start, e.g. 2026-03-02T00:00:00+01:00.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Scenario name (default: from -o).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+) -> None:
+    """Write a scenario from a VB365 estate's JSON exports (docs/calibrate.md)."""
+    from sim.estate.command import OptionError, import_command
+
+    try:
+        _, report = import_command(
+            export,
+            output,
+            name=name,
+            users=users,
+            inventory=inventory,
+            proxy_cores=proxy_cores,
+            proxy_ram=proxy_ram,
+            initial_state=initial_state,
+            days=days,
+            start=start,
+            overwrite=overwrite,
+        )
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except OptionError as exc:
+        raise _fail(str(exc)) from None
+    for line in report.warnings:
+        err.print(f"warning: {line}", highlight=False, markup=False, soft_wrap=True)
+    for line in report.lines:
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
 def _raise_interrupted(signum: int, _frame: object) -> None:
     if signum == signal.SIGTERM:
         raise Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")
