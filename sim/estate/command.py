@@ -75,6 +75,16 @@ def import_command(
         parse_ram(proxy_ram)
     except ValueError as exc:
         raise OptionError(f"--proxy-ram {proxy_ram!r}: {exc}") from None
+    if start is not None:
+        from pydantic import ValidationError
+
+        from sim.scenario.schema import SimulationSpec
+
+        try:
+            SimulationSpec.model_validate({"start": start})
+        except ValidationError as exc:
+            first = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise OptionError(f"--start: {first}") from None
     if output.exists() and not overwrite:
         raise OptionError(f"{output} exists: give --overwrite to replace it")
     scenario_name = name or _SCENARIO_NAME.sub("-", output.stem).strip("-.") or "imported"

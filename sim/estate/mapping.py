@@ -783,6 +783,8 @@ def _job_workloads(rec: Record, org: list[str]) -> tuple[list[str], str]:
 
 def parse_ram(text: str) -> str:
     """Check a ``--proxy-ram`` value (a size with a unit) and return it as given."""
+    if re.fullmatch(r"\s*[0-9][0-9_.,]*\s*", text):
+        raise ValueError("a size needs a unit, e.g. '32 GiB' or '64 GB'")
     value = parse_size(text)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{text!r} is not a positive size")
