@@ -1454,6 +1454,40 @@ def import_(
         out.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
+@app.command()
+def history(
+    file: FileArg,
+    sessions: Annotated[
+        Path,
+        typer.Option(help="Observed sessions: a GET /JobSessions or Get-VBOJobSession export."),
+    ],
+    set_: SetOpt = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
+    plots: Annotated[bool, typer.Option(help="Write the PNG plot.")] = True,
+) -> None:
+    """Simulated versus observed nights per job: duration, objects, bytes, bottleneck."""
+    from sim.estate.sessions import read_sessions
+    from sim.report.history import compare_history, history_lines, write_history
+
+    loaded = _load(file, set_)
+    _check_inputs(loaded, strict=False, force=False)
+    try:
+        found = compare_history(loaded, read_sessions(sessions), seed)
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    try:
+        folder = write_history(found, results, command=sys.argv, plots=plots)
+    except OSError as exc:
+        raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
+    for line in history_lines(found):
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    out.print(f"results: [bold]{escape(str(folder))}[/]")
+    if _report_plots(folder):
+        raise typer.Exit(EXIT_PLOTS)
+
+
 def _raise_interrupted(signum: int, _frame: object) -> None:
     if signum == signal.SIGTERM:
         raise Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")

@@ -125,7 +125,7 @@ def job_sessions(result: RunResult) -> dict[str, Any]:
     by_session: dict[int, Any] = {}
     if len(tasks) and "session" in tasks:
         for key, group in tasks.groupby("session", sort=False):
-            by_session[int(key)] = group  # type: ignore[call-overload]
+            by_session[int(key)] = group
     results: list[dict[str, Any]] = []
     for i, row in enumerate(result.sessions.itertuples(index=False)):
         if row.skipped or not math.isfinite(row.start):
