@@ -14,6 +14,9 @@ The mapping (docs/calibrate.md, "What import reads"):
 - the VB365 IDs in ``vb365_id``; ``simulation.initial_state: protected`` by default.
 
 Every value the export does not give carries a comment saying where it came from.
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from sim.units import parse_size
 
 DEFAULT_USERS = 1000
 """Users per tenant when ``--users`` does not say (INFERRED placeholder: no export holds user
-counts, vb365-exports fact 8; set it from the licence report)."""
+counts; set it from the licence report)."""
 
 DEFAULT_DAYS = 7
 """Days simulated by an imported scenario: one week of nightly sessions."""

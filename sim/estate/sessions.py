@@ -4,8 +4,8 @@
 Sources: REST v3+ numbers https://helpcenter.veeam.com/archive/vbo365/30/rest/job_sessions.html;
 v1-v2 and PowerShell strings such as ``"832.4 KB/s (52 items/s)"``
 https://helpcenter.veeam.com/docs/vbo365/powershell/vbojobstatistics.html. Timestamps are
-compared in UTC; one without a zone is an error (vb365-exports fact 9: sessions carry the
-server's local offset).
+compared in UTC; one without a zone is an error (sessions carry the server's local offset,
+which differs between sessions across daylight-saving changes).
 
 Which sessions are used (docs/calibrate.md, "Sessions in"):
 
