@@ -191,3 +191,32 @@ def test_written_in_every_run_folder(base: RunResult, tmp_path: Path) -> None:
     folder = write_results(base, tmp_path, run_id="r", plots=False)
     page: dict[str, Any] = json.loads((folder / "jobsessions.json").read_text())
     assert page == json.loads(json.dumps(job_sessions(base)))
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("2026-03-02T00:00:00", "has no time zone"),
+        ("2026-03-02T20:00:00Z", "is not a midnight"),
+        ("Monday", "is not an ISO 8601 date-time"),
+    ],
+)
+def test_bad_simulation_start_names_line_and_field(start: str, message: str) -> None:
+    from sim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(scenario(start=start), "s.yaml")
+    text = str(info.value)
+    assert "s.yaml:" in text and "simulation.start" in text and message in text
+
+
+def test_start_sets_the_weekday_and_must_agree_with_it() -> None:
+    from sim.errors import ScenarioError
+
+    loaded = load_scenario_text(scenario(start="2026-03-04T00:00:00-05:00"))
+    assert loaded.spec.simulation.start_weekday == "wed"
+    clash = scenario(start="2026-03-04T00:00:00Z").replace(
+        "days: 2", "days: 2\n  start_weekday: mon"
+    )
+    with pytest.raises(ScenarioError, match="is a wed, but start_weekday is 'mon'"):
+        load_scenario_text(clash)
