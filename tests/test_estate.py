@@ -395,3 +395,37 @@ def test_timestamps_with_zones_compare_in_utc() -> None:
         parse_time(rec(creationTime="2026-03-02T20:00:00"), "creationTime")
     with pytest.raises(ExportError, match="is not an ISO 8601 date-time"):
         parse_time(rec(creationTime="yesterday"), "creationTime")
+
+
+def test_an_estate_breaking_a_scenario_rule_is_not_written(tmp_path: Path) -> None:
+    folder = copy_export(REST, tmp_path / "rule")
+    proxies = json.loads((folder / "proxies-export.json").read_text())
+    for p in proxies[:3]:
+        p["maintenanceModeState"] = "Enabled"  # the whole pool in maintenance
+    (folder / "proxies-export.json").write_text(json.dumps(proxies))
+    out = tmp_path / "x.yaml"
+    r = runner.invoke(app, ["import", str(folder), "-o", str(out)])
+    assert r.exit_code == 2
+    assert f"{out} (not written):" in r.stderr and "pools[0].members" in r.stderr
+    assert "no active member" in r.stderr
+    assert not out.exists()
+
+
+def test_inventory_option_is_written_relative_to_the_scenario(tmp_path: Path) -> None:
+    inv = tmp_path / "data" / "alder.csv"
+    inv.parent.mkdir()
+    inv.write_text("type,size,items\nmailbox,1 GB,1000\nonedrive,2 GB,500\n")
+    out = tmp_path / "scen" / "x.yaml"
+    out.parent.mkdir()
+    r = runner.invoke(app, ["import", str(REST), "-o", str(out), "--inventory", f"alderbank={inv}"])
+    assert r.exit_code == 0, r.output
+    spec = load_scenario(out).spec
+    assert {t.name: t.inventory for t in spec.tenants}["alderbank"] == "../data/alder.csv"
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+    missing = runner.invoke(
+        app,
+        ["import", str(REST), "-o", str(tmp_path / "y.yaml"), "--inventory", "alderbank=no.csv"],
+    )
+    assert (
+        missing.exit_code == 2 and "--inventory alderbank=no.csv: file not found" in missing.stderr
+    )

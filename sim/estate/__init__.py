@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.errors import Problem, ScenarioError
 from sim.estate.mapping import DEFAULT_DAYS, DEFAULT_USERS, Exclusion, Imported, Options, build
 from sim.estate.read import Export, ExportError, read_export
 from sim.estate.yamltext import dump
@@ -100,7 +101,14 @@ def import_estate(folder: Path | str, output: Path | str, options: Options) -> I
     imported = build(export, options)
     out = Path(output)
     text = render(export, imported, [])
-    loaded = load_scenario_text(text, str(out))
+    try:
+        loaded = load_scenario_text(text, str(out))
+    except ScenarioError as exc:  # the estate breaks a scenario rule: say so, write nothing
+        shown = f"{out} (not written)"
+        raise ScenarioError(
+            [Problem(shown, p.line, p.column, p.path, p.message) for p in exc.problems],
+            shown,
+        ) from None
     findings = lint(loaded.spec, out.parent if str(out.parent) else Path.cwd())
     advice: list[tuple[str, str]] = []
     for f in findings:

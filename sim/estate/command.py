@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,11 +88,18 @@ def import_command(
             raise OptionError(f"--start: {first}") from None
     if output.exists() and not overwrite:
         raise OptionError(f"{output} exists: give --overwrite to replace it")
+    inventories = _pairs(inventory or [], "--inventory", False)
+    for key, value in inventories.items():
+        path = Path(str(value))
+        if not path.is_file():
+            raise OptionError(f"--inventory {key}={value}: file not found")
+        # the scenario names it relative to itself
+        inventories[key] = os.path.relpath(path.resolve(), output.resolve().parent)
     scenario_name = name or _SCENARIO_NAME.sub("-", output.stem).strip("-.") or "imported"
     opts = Options(
         name=scenario_name,
         users=_pairs(users or [], "--users", True),  # type: ignore[arg-type]
-        inventory=_pairs(inventory or [], "--inventory", False),  # type: ignore[arg-type]
+        inventory=inventories,  # type: ignore[arg-type]
         proxy_cores=proxy_cores,
         proxy_ram=proxy_ram,
         initial_state=initial_state,
