@@ -220,3 +220,28 @@ def test_start_sets_the_weekday_and_must_agree_with_it() -> None:
     )
     with pytest.raises(ScenarioError, match="is a wed, but start_weekday is 'mon'"):
         load_scenario_text(clash)
+
+
+def test_busy_seconds_is_the_length_of_the_union() -> None:
+    import numpy as np
+
+    from sim.report.jobsessions import _busy_seconds
+
+    def union(starts: list[float], ends: list[float]) -> float:
+        total, cur = 0.0, None
+        for a, b in sorted((a, b) for a, b in zip(starts, ends, strict=True) if b > a):
+            if cur is None or a > cur[1]:
+                total += 0 if cur is None else cur[1] - cur[0]
+                cur = [a, b]
+            else:
+                cur[1] = max(cur[1], b)
+        return total + (cur[1] - cur[0] if cur else 0.0)
+
+    assert _busy_seconds(np.array([0.0, 1.0, 10.0]), np.array([5.0, 3.0, 12.0])) == 7.0
+    assert _busy_seconds(np.array([np.nan]), np.array([1.0])) == 0.0
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        n = int(rng.integers(1, 40))
+        s = rng.uniform(0, 100, n)
+        e = s + rng.uniform(0, 15, n)
+        assert _busy_seconds(s, e) == pytest.approx(union(list(s), list(e)))

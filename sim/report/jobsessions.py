@@ -76,20 +76,20 @@ def utc_text(start: datetime, seconds: float) -> str:
 
 
 def _busy_seconds(starts: np.ndarray, ends: np.ndarray) -> float:
-    """Length of the union of the [start, end] intervals."""
+    """Length of the union of the [start, end] intervals (vectorised: sort by start, a new
+    stretch begins where a start is past every earlier end)."""
     ok = np.isfinite(starts) & np.isfinite(ends) & (ends > starts)
     if not ok.any():
         return 0.0
-    order = np.argsort(starts[ok])
+    order = np.argsort(starts[ok], kind="stable")
     s, e = starts[ok][order], ends[ok][order]
-    total, cur_s, cur_e = 0.0, float(s[0]), float(e[0])
-    for a, b in zip(s[1:], e[1:], strict=True):
-        if a > cur_e:
-            total += cur_e - cur_s
-            cur_s, cur_e = float(a), float(b)
-        else:
-            cur_e = max(cur_e, float(b))
-    return total + cur_e - cur_s
+    reach = np.maximum.accumulate(e)
+    new = np.empty(len(s), dtype=bool)
+    new[0] = True
+    new[1:] = s[1:] > reach[:-1]
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, len(s) - 1)
+    return float((reach[last] - s[first]).sum())
 
 
 def _rate(amount: float, seconds: float) -> int:
