@@ -67,7 +67,7 @@ def _header(export: Export, imported: Imported, advice: list[tuple[str, str]]) -
     if imported.sessions:
         lines.append(
             f"# The {imported.sessions} job sessions are not part of the scenario: compare them "
-            "with a run's jobsessions.json (docs/calibrate.md)."
+            "with a run: `poolsim history` (docs/calibrate.md)."
         )
     lines.append(
         "# A comment next to a value says where it came from when the export does not hold it."

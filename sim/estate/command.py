@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sim import defaults as d
 from sim.estate import NAMING, ImportResult, Options, import_estate
-from sim.estate.mapping import DEFAULT_USERS, parse_ram
+from sim.estate.mapping import DEFAULT_USERS, parse_ram, plain
 from sim.estate.yamltext import Note
 
 _SCENARIO_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -119,7 +119,7 @@ def _check_keys(opts: Options, result: ImportResult) -> None:
     """An ``ORG=`` of --users or --inventory that names no organization is an error."""
     names = set()
     for t in result.imported.doc["tenants"]:
-        names.add(str(t["name"]).lower())
+        names.add(str(plain(t["name"])).lower())
     raw_names = {
         str(r.get("name", "Name") or "").lower() for r in result.export.records("organization")
     }
@@ -146,14 +146,14 @@ def _report(result: ImportResult, output: Path, opts: Options) -> Report:
     if result.imported.sessions:
         rep.lines.append(
             f"{result.imported.sessions} job sessions found: not part of the scenario "
-            "(compare them with a run's jobsessions.json, docs/calibrate.md)"
+            "(compare them with a run: poolsim history SCENARIO --sessions FILE)"
         )
     if result.imported.exclusions:
         rep.lines.append(f"left out {len(result.imported.exclusions)}:")
         for e in result.imported.exclusions:
             rep.lines.append(f"  {e.what}: {e.why} ({e.where})")
     defaulted = [
-        t["name"]
+        plain(t["name"])
         for t in result.imported.doc["tenants"]
         if isinstance(t["users"], Note) and "placeholder" in t["users"].comment
     ]

@@ -484,11 +484,19 @@ def build(export: Export, opts: Options) -> Imported:
         workloads, _ = _org_workloads(rec)
         org_workloads[name] = workloads
         users, users_note = _users(opts, raw_name, name)
-        spec = {"name": name}
+        inv = _pick(opts.inventory, raw_name, name)
+        spec = {
+            "name": name
+            if inv is not None
+            else Note(
+                name,
+                "objects not in the export: poolsim's generated mix (sizes, items, change "
+                "rates of sim/defaults.py); --inventory ORG=FILE for real ones",
+            )
+        }
         if oid is not None:
             spec["vb365_id"] = rec.get("id", "Id")
         spec["users"] = Note(users, users_note)
-        inv = _pick(opts.inventory, raw_name, name)
         if inv is not None:
             spec["inventory"] = Note(inv, "not in the export: --inventory")
         tenants.append(spec)
@@ -513,7 +521,7 @@ def build(export: Export, opts: Options) -> Imported:
         tenant, key = _lookup(org_ref, org_by_id, org_by_name)
         if tenant is None:
             if org_ref is None and len(tenants) == 1:
-                tenant = tenants[0]["name"]
+                tenant = plain(tenants[0]["name"])
             else:
                 raise ExportError(
                     [
@@ -618,6 +626,11 @@ def build(export: Export, opts: Options) -> Imported:
     counts = Counter({"proxies": len(proxies), "pools": len(pools), "repositories": len(repos)})
     counts.update({"tenants": len(tenants), "jobs": len(jobs)})
     return Imported(doc, excl, dict(counts), len(export.records("session")), export.naming)
+
+
+def plain(value: Any) -> Any:
+    """A document value without its comment."""
+    return value.value if isinstance(value, Note) else value
 
 
 def _folder_problem(export: Export, message: str) -> Problem:

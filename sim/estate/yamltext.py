@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/ ]*[A-Za-z0-9_.)/]$|^[A-Za-z_]$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
 
 
@@ -30,7 +31,12 @@ def scalar(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED and ": " not in text:
+    if (
+        not _GUID.match(text)
+        and _PLAIN.match(text)
+        and text.lower() not in _RESERVED
+        and ": " not in text
+    ):
         return text
     return json.dumps(text)
 
