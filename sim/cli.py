@@ -1453,6 +1453,94 @@ def bench_calibration(
     raise typer.Exit(status)
 
 
+@app.command(name="import")
+def import_(
+    export: Annotated[
+        Path, typer.Argument(help="Folder of VB365 REST or PowerShell JSON exports.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write.")],
+    users: Annotated[
+        list[str] | None,
+        typer.Option(help="Users per tenant: N, or ORGANIZATION=N (repeatable)."),
+    ] = None,
+    inventory: Annotated[
+        list[str] | None,
+        typer.Option(help="Inventory CSV of an organization: ORGANIZATION=FILE (repeatable)."),
+    ] = None,
+    proxy_cores: Annotated[int, typer.Option(help="Cores of every proxy.")] = 8,
+    proxy_ram: Annotated[str, typer.Option(help="RAM of every proxy.")] = "32 GiB",
+    initial_state: Annotated[
+        str, typer.Option(help="empty (day 1 is a full) or protected.")
+    ] = "protected",
+    days: Annotated[int, typer.Option(help="Days to simulate.")] = 7,
+    start: Annotated[
+        str | None, typer.Option(help="simulation.start, e.g. 2026-03-02T00:00:00+01:00.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Scenario name (default: from -o).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+) -> None:
+    """Write a scenario from a VB365 estate's JSON exports (docs/calibrate.md)."""
+    from sim.estate.command import OptionError, import_command
+
+    try:
+        _, report = import_command(
+            export,
+            output,
+            name=name,
+            users=users,
+            inventory=inventory,
+            proxy_cores=proxy_cores,
+            proxy_ram=proxy_ram,
+            initial_state=initial_state,
+            days=days,
+            start=start,
+            overwrite=overwrite,
+        )
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except OptionError as exc:
+        raise _fail(str(exc)) from None
+    for line in report.warnings:
+        err.print(f"warning: {line}", highlight=False, markup=False, soft_wrap=True)
+    for line in report.lines:
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def history(
+    file: FileArg,
+    sessions: Annotated[
+        Path,
+        typer.Option(help="Observed sessions: a GET /JobSessions or Get-VBOJobSession export."),
+    ],
+    set_: SetOpt = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
+    plots: Annotated[bool, typer.Option(help="Write the PNG plot.")] = True,
+) -> None:
+    """Simulated versus observed nights per job: duration, objects, bytes, bottleneck."""
+    from sim.estate.sessions import read_sessions
+    from sim.report.history import compare_history, history_lines, write_history
+
+    loaded = _load(file, set_)
+    _check_inputs(loaded, strict=False, force=False)
+    try:
+        found = compare_history(loaded, read_sessions(sessions), seed)
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    try:
+        folder = write_history(found, results, command=sys.argv, plots=plots)
+    except OSError as exc:
+        raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
+    for line in history_lines(found):
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    out.print(f"results: [bold]{escape(str(folder))}[/]")
+    if _report_plots(folder):
+        raise typer.Exit(EXIT_PLOTS)
+
+
 def _raise_interrupted(signum: int, _frame: object) -> None:
     if signum == signal.SIGTERM:
         raise Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")

@@ -283,6 +283,7 @@ def test_run_writes_every_result_file(tiny_run: tuple[int, str, Path]) -> None:
         "manifest.json",
         "summary.csv",
         "sessions.csv",
+        "jobsessions.json",
         "limits.csv",
         "tasks.parquet",
         "proxies.parquet",
@@ -440,6 +441,7 @@ def test_write_results_without_plots(tiny_result: RunResult, tmp_path: Path) -> 
     assert folder == tmp_path / "tiny" / "r1"
     assert sorted(p.name for p in folder.iterdir()) == [
         "events.csv",
+        "jobsessions.json",
         "lifecycle.csv",
         "limits.csv",
         "manifest.json",

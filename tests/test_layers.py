@@ -19,6 +19,7 @@ FLOORS: list[set[str]] = [
     {"errors", "atomic", "units", "defaults", "provenance", "sources"},  # 0: ground floor
     {"policies"},
     {"scenario"},
+    {"estate"},  # VB365 exports -> scenario YAML; sessions JSON (reads exports, writes scenarios)
     {"workload"},
     {"model"},
     {"metrics"},

@@ -24,6 +24,7 @@ from sim.atomic import PartialFolder, atomic_write, atomic_write_text, remove_ab
 from sim.experiment.compare import Comparison
 from sim.experiment.run import RunResult
 from sim.experiment.sizing import SizeResult
+from sim.report.jobsessions import job_sessions_text
 from sim.report.tables import policies_used
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ def write_results(
     def tables(folder: Path) -> None:
         atomic_write(folder / "summary.csv", lambda p: result.summary.to_csv(p, index=False))
         atomic_write(folder / "sessions.csv", lambda p: result.sessions.to_csv(p, index=False))
+        atomic_write_text(folder / "jobsessions.json", job_sessions_text(result))
         atomic_write(folder / "tasks.parquet", _parquet(result.tasks))
         atomic_write(folder / "proxies.parquet", _parquet(result.proxies))
         atomic_write(folder / "timeseries.parquet", _parquet(result.timeseries))

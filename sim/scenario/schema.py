@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -38,6 +39,7 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 
@@ -289,6 +291,12 @@ class TenantSpec(Strict):
     """A Microsoft 365 organisation: the source side of every job."""
 
     name: str = Field(description="Unique tenant name.")
+    vb365_id: str | None = Field(
+        None,
+        max_length=200,
+        description="The organization's ID in VB365 (REST `id`, PowerShell `Id`), kept by `poolsim "
+        "import` so that exported sessions map back to it. Not used by the model.",
+    )
     users: int = Field(
         ge=1,
         le=MAX_COUNT,
@@ -355,6 +363,12 @@ class ProxySpec(Strict):
     """A backup proxy server."""
 
     name: str = Field(description="Unique proxy name.")
+    vb365_id: str | None = Field(
+        None,
+        max_length=200,
+        description="The proxy's ID in VB365 (REST `id`, PowerShell `Id`), kept by `poolsim "
+        "import` so that exported sessions map back to it. Not used by the model.",
+    )
     dns: str | None = Field(None, description="DNS name (default: the name); unique.")
     os: Literal["windows", "linux"] = Field("windows", description="Linux is ~20 % more efficient.")
     cores: int = Field(d.PROXY_CORES, ge=1, le=256, description="CPU cores.")
@@ -392,6 +406,12 @@ class PoolSpec(Strict):
     """A proxy pool: members and the policy that spreads work over them."""
 
     name: str = Field(description="Unique pool name.")
+    vb365_id: str | None = Field(
+        None,
+        max_length=200,
+        description="The proxy pool's ID in VB365 (REST `id`, PowerShell `Id`), kept by `poolsim "
+        "import` so that exported sessions map back to it. Not used by the model.",
+    )
     members: list[str] = Field(min_length=1, description="Proxy names.")
     policy: str | PolicySpec = Field("pull_fifo", description="Distribution policy.")
 
@@ -420,6 +440,12 @@ class RepositorySpec(Strict):
     """An object-storage repository owned by one pool or one standalone proxy."""
 
     name: str = Field(description="Unique repository name.")
+    vb365_id: str | None = Field(
+        None,
+        max_length=200,
+        description="The repository's ID in VB365 (REST `id`, PowerShell `Id`), kept by `poolsim "
+        "import` so that exported sessions map back to it. Not used by the model.",
+    )
     kind: RepositoryKind = Field(
         "s3", description="Object-storage type, or 'local' disk (standalone proxies only)."
     )
@@ -516,6 +542,12 @@ class JobSpec(Strict):
     (repository → tenant)."""
 
     name: str = Field(description="Unique job name.")
+    vb365_id: str | None = Field(
+        None,
+        max_length=200,
+        description="The job's ID in VB365 (REST `id`, PowerShell `Id`), kept by `poolsim "
+        "import` so that exported sessions map back to it. Not used by the model.",
+    )
     type: Literal["backup", "backup_copy", "restore"] = Field("backup", description="Job type.")
     source_job: str | None = Field(
         None, description="Backup copy: the backup job whose latest restore point is copied."
@@ -583,11 +615,85 @@ class CalibrationSpec(Strict):
     )
 
 
+DEFAULT_START_DATE = date(2024, 1, 1)
+"""A Monday: the default ``simulation.start`` is midnight UTC of the first day on or after it
+that falls on ``start_weekday``."""
+
+
+def _start(v: object) -> str:
+    """An ISO 8601 date-time with a zone, at midnight of its zone (the start of day 1)."""
+    if isinstance(v, datetime):
+        v = v.isoformat()
+    if not isinstance(v, str):
+        raise ValueError(f"{v!r} is not a date-time: use e.g. '2026-03-02T00:00:00+01:00'")
+    try:
+        dt = datetime.fromisoformat(v.strip())
+    except ValueError:
+        raise ValueError(
+            f"{v!r} is not an ISO 8601 date-time: use e.g. '2026-03-02T00:00:00+01:00' or "
+            "'2026-03-02T00:00:00Z'"
+        ) from None
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(
+            f"{v!r} has no time zone: add 'Z' (UTC) or the estate's offset, e.g. '+01:00'"
+        )
+    if dt.timetz().replace(tzinfo=None) != time(0):
+        raise ValueError(
+            f"{v!r} is not a midnight: simulated time 0 is the midnight (in the estate's own "
+            "time zone) that starts day 1, e.g. '2026-03-02T00:00:00+01:00'"
+        )
+    return dt.isoformat()
+
+
+StartTime = Annotated[
+    str,
+    BeforeValidator(_start),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 date-time with a zone at midnight, e.g. "
+            "'2026-03-02T00:00:00+01:00'",
+        }
+    ),
+]
+
+
 class SimulationSpec(Strict):
     """How long to simulate and how to record it."""
 
     days: int = Field(1, ge=1, le=366, description="Days simulated; day 1 is the first full.")
-    start_weekday: Weekday = Field("mon", description="Weekday of day 1.")
+    start_weekday: Weekday = Field(
+        "mon", description="Weekday of day 1 (with `start`: the weekday of its date)."
+    )
+    start: StartTime | None = Field(
+        None,
+        description="The date-time of simulated time 0: the midnight, with the estate's time "
+        "zone, that starts day 1 (e.g. '2026-03-02T00:00:00+01:00'); schedule clock times are "
+        "in that zone. Only the timestamps of jobsessions.json use it (UTC). Default: "
+        "midnight UTC of the first day on or after Monday 2024-01-01 that falls on "
+        "`start_weekday`. Its weekday must be `start_weekday` when both are given.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _weekday_of_start(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("start") is None:
+            return data
+        try:
+            day = WEEKDAYS[datetime.fromisoformat(_start(data["start"])).weekday()]
+        except ValueError:
+            return data  # the field's own validator says what is wrong
+        given = data.get("start_weekday")
+        if given is None:
+            return {**data, "start_weekday": day}
+        if given != day:
+            raise ValueError(
+                f"simulation.start {data['start']!r} is a {day}, but start_weekday is "
+                f"{given!r}: leave start_weekday out or make them agree"
+            )
+        return data
+
     initial_state: Literal["empty", "protected"] = Field(
         "empty",
         description="'empty': day 1 is the initial full. 'protected': every object was backed up "
@@ -856,3 +962,12 @@ class Scenario(Strict):
     simulation: SimulationSpec = Field(
         default_factory=SimulationSpec, description="Run length and recording."
     )
+
+
+def start_instant(sim: SimulationSpec) -> datetime:
+    """The aware date-time of simulated time 0 (``simulation.start`` or its default)."""
+    if sim.start is not None:
+        return datetime.fromisoformat(sim.start)
+    offset = (WEEKDAYS.index(sim.start_weekday) - DEFAULT_START_DATE.weekday()) % 7
+    day = DEFAULT_START_DATE + timedelta(days=offset)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
