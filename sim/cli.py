@@ -193,13 +193,42 @@ def _written(exc: BaseException) -> Path | None:
     return folder if isinstance(folder, Path) else None
 
 
+def _line(text: str, *, to_err: bool = False, head: str = "", color: str | None = None) -> None:
+    """One plain line (``head`` coloured on a terminal only), without Rich: what validate prints
+    goes through here, so that `poolsim validate` does not pay for importing Rich."""
+    if head:
+        typer.secho(head, fg=color, bold=color == "red", err=to_err, nl=False)
+    typer.echo(text, err=to_err)
+
+
+def _scenario_layer() -> None:
+    """Import the scenario layer with pydantic's plug-in discovery off (as typer does for its
+    own adapters): poolsim's schema models need no validation plug-ins, and the discovery
+    reads every installed package's metadata, a large share of `poolsim validate`'s start-up
+    (issue 16). Plug-ins still apply to every model defined later (a user's policy params)."""
+    import os
+
+    if "sim.scenario" in sys.modules:
+        return
+    before = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "1"
+    try:
+        import sim.scenario  # noqa: F401
+    finally:
+        if before is None:
+            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = before
+
+
 def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
+    _scenario_layer()
     from sim.scenario import load_scenario
 
     try:
         return load_scenario(path, overrides or [])
     except ScenarioError as exc:
-        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        _line(str(exc), to_err=True)
         raise typer.Exit(2) from None
 
 
@@ -236,18 +265,16 @@ def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> int:
     for f in found:
         if f.acknowledged is not None:
             if notes:
-                out.print(
+                _line(
                     f"note ({f.rule}, acknowledged in the file): {where(loaded, f)}: "
-                    f"{f.message}; reason given: {f.acknowledged}",
-                    highlight=False,
-                    soft_wrap=True,
+                    f"{f.message}; reason given: {f.acknowledged}"
                 )
         else:
-            kind = "[bold red]error[/]" if strict else "[yellow]warning[/]"
-            err.print(
-                f"{kind} ({f.rule}): {where(loaded, f)}: {f.message}",
-                highlight=False,
-                soft_wrap=True,
+            _line(
+                f" ({f.rule}): {where(loaded, f)}: {f.message}",
+                to_err=True,
+                head="error" if strict else "warning",
+                color="red" if strict else "yellow",
             )
     return sum(f.acknowledged is None for f in found)
 
@@ -275,26 +302,25 @@ def _check_inputs(loaded: LoadedScenario, strict: bool, force: bool, notes: bool
     from sim.workload.check import check_inputs, too_big
 
     for warning in loaded.warnings:
-        err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+        _line(f"warning: {warning}", to_err=True)
     n = len(loaded.warnings) + _lint(loaded, strict, notes)
     if strict and n:
-        err.print(
+        _line(
             f"{n} warning{'' if n == 1 else 's'} treated as error{'' if n == 1 else 's'} "
             "(--strict)",
-            highlight=False,
-            markup=False,
+            to_err=True,
         )
         raise typer.Exit(2)
     try:
         check = check_inputs(loaded)
     except ScenarioError as exc:
-        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        _line(str(exc), to_err=True)
         raise typer.Exit(2) from None
     if not check.fits:
         if not force:
-            err.print(str(too_big(loaded, check)), highlight=False, markup=False, soft_wrap=True)
+            _line(str(too_big(loaded, check)), to_err=True)
             raise typer.Exit(2)
-        err.print(f"warning: {check.summary()}: going on (--force)", highlight=False, markup=False)
+        _line(f"warning: {check.summary()}: going on (--force)", to_err=True)
     return check
 
 
@@ -312,23 +338,20 @@ def validate(
 
     assert isinstance(check, InputCheck)
     for note in loaded.notes:
-        out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+        _line(f"note: {note}")
     for name in check.plugins:
-        out.print(
+        _line(
             f"note: policy '{name}' is user code: validate imported (and so ran) module "
-            f"'{name.split(':', 1)[0]}'",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
+            f"'{name.split(':', 1)[0]}'"
         )
     sc = loaded.spec
-    out.print(
-        f"[green]ok[/] {escape(str(file))}: {len(sc.tenants)} tenant(s), "
+    _line(
+        f" {file}: {len(sc.tenants)} tenant(s), "
         f"{len(sc.proxies)} proxies, "
         f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
         f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
-        soft_wrap=True,
-        highlight=False,
+        head="ok",
+        color="green",
     )
 
 

@@ -11,13 +11,15 @@ import importlib
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from types import UnionType
-from typing import Annotated, Any, TypeAlias, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
 from sim.policies.base import Policy, PullPolicy, PushPolicy
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 _REGISTRY: dict[str, type[Policy]] = {}
 P = TypeVar("P", bound=type[Policy])
@@ -56,6 +58,8 @@ def available() -> dict[str, type[Policy]]:
 
     Raises PolicyError naming the first entry point that cannot be loaded or is not a policy.
     """
+    from importlib.metadata import entry_points
+
     _load_builtins()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name not in _REGISTRY:
@@ -79,6 +83,8 @@ def resolve(name: str) -> type[Policy]:
         return cls  # type: ignore[no-any-return]
     if name in _REGISTRY:
         return _REGISTRY[name]
+    from importlib.metadata import entry_points  # only for a name no built-in policy has
+
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         cls = _load_entry_point(ep)
         _REGISTRY[name] = cls

@@ -263,7 +263,7 @@ BLOCK_KINDS = ("local",)
 class Strict(BaseModel):
     """Base of every scenario section: unknown keys are rejected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class ObjectTypeMix(Strict):
