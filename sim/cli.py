@@ -458,7 +458,7 @@ def run(
             exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
         ) from None
     print_summary(result)
-    out.print(f"results: [bold]{escape(str(folder))}[/]")
+    out.print(f"results: [bold]{escape(str(folder))}[/]", soft_wrap=True)
     plots_missing = _report_plots(folder)
     if result.truncated:
         raise typer.Exit(EXIT_INCOMPLETE)
@@ -1051,6 +1051,36 @@ def size(
         raise typer.Exit(EXIT_PLOTS)
 
 
+def _wrap(line: str, width: int) -> str:
+    """``line`` indented and wrapped at ``width`` between its '; '-separated parts (a part
+    longer than a line is wrapped between words), so that 80 columns cut no figure."""
+    import textwrap
+
+    lead, rest = "  ", "      "
+    rows: list[str] = []
+    current = lead
+    for k, part in enumerate(line.split("; ")):
+        piece = part + ("; " if k < line.count("; ") else "")
+        if len(current) + len(piece.rstrip()) <= width or current.strip() == "":
+            current += piece
+            continue
+        rows.append(current.rstrip())
+        current = rest + piece
+    rows.append(current.rstrip())
+    wrapped: list[str] = []
+    for k, row in enumerate(rows):
+        indent = lead if k == 0 else rest
+        wrapped += textwrap.wrap(
+            row.strip(),
+            width=width,
+            initial_indent=indent,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return "\n".join(wrapped)
+
+
 def print_summary(result: object) -> None:
     """The Rich summary table of one run."""
     from rich.table import Table
@@ -1103,25 +1133,42 @@ def print_summary(result: object) -> None:
     for k, v in rows:
         t.add_row(k, v)
     out.print(t)
-    st = Table(title="Sessions")
-    for col in ("job", "day", "objects", "read", "makespan", "window"):
-        st.add_column(col, justify="right" if col != "job" else "left")
-    for r in result.sessions.itertuples():
-        if r.skipped:
-            verdict = "[yellow]skipped[/] (previous run still going)"
-        elif r.within_window:
+    from sim.report.tables import lifecycle_story, sessions_in_order, skipped_line
+
+    st = Table(title="Sessions (day 1 = the first simulated day)")
+    for col in ("day", "job", "objects", "read", "makespan", "window"):
+        st.add_column(
+            col,
+            justify="left" if col == "job" else "right",
+            overflow="fold",
+            no_wrap=col != "job",
+        )
+    ran = sessions_in_order(result.sessions)
+    for r in ran[~ran["skipped"].astype(bool)].itertuples():
+        if r.within_window:
             verdict = "[green]met[/]"
         else:
             verdict = "[red]missed[/]" + (" (stopped)" if r.terminated else "")
         st.add_row(
+            str(r.day),
             escape(str(r.job)),
-            str(r.day + 1),
-            f"{r.objects_done:,}/{r.objects:,}" if not r.skipped else "-",
-            format_bytes(r.bytes_read) if not r.skipped else "-",
+            f"{r.objects_done:,}/{r.objects:,}",
+            format_bytes(r.bytes_read),
             format_duration(r.makespan_s) if r.makespan_s == r.makespan_s else "-",
             verdict,
         )
-    out.print(st)
+    if st.row_count:
+        out.print(st)
+    skipped = skipped_line(result.sessions)
+    if skipped:
+        out.print(f"[yellow]skipped:[/] {escape(skipped)}", highlight=False)
+    story = lifecycle_story(result)
+    if story:
+        out.print("[bold]Lifecycle[/] (pool throughput around each event)", highlight=False)
+        for line in story:
+            out.print(
+                _wrap(line, max(40, out.width)), highlight=False, markup=False, soft_wrap=True
+            )
     if result.truncated:
         out.print(
             "[yellow]incomplete: work was left unfinished at the simulation horizon "

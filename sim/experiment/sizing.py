@@ -217,7 +217,7 @@ class Blocker:
 
     def describe(self) -> str:
         """One human line."""
-        day = f"day {self.day + 1}"
+        day = f"day {self.day}"  # the sessions table counts days from 1
         if self.kind == "object":
             return (
                 f"{self.job} ({day}): one {self.resource} takes {self.hours:.1f} h on its own, "
