@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -190,7 +191,7 @@ def lifecycle_story(result: RunResult) -> list[str]:
         roles = st[st["kind"] == "role"].sort_values(["pool", "what", "t_start"], kind="stable")
         for (pool, role), g in roles.groupby(["pool", "what"], sort=False):
             rows = list(g.itertuples(index=False))
-            for prev, nxt in zip(rows, rows[1:], strict=False):
+            for prev, nxt in itertools.pairwise(rows):
                 gap = float(nxt.t_start) - float(prev.t_end)
                 moved = f"{role} role of {pool}: {prev.proxy} -> {nxt.proxy}"
                 if gap > 0:
