@@ -32,7 +32,7 @@ SAFETY_MARGIN_DAYS = HORIZON_MARGIN_DAYS
 """The simulation horizon is the simulated days plus this margin (``sim.defaults``): work still
 unfinished then makes the run incomplete (exit status 3)."""
 
-EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS, EXIT_NO = 0, 1, 2, 3, 4, 5
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
@@ -44,10 +44,15 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
         f"(simulated days + {SAFETY_MARGIN_DAYS}-day safety margin)",
     ),
     (EXIT_PLOTS, "results written, some plots missing (named on stderr and in manifest.json)"),
+    (
+        EXIT_NO,
+        "ran to the end and the answer is no: `bench check` found a metric outside its "
+        "tolerance, `size` found no pool size that meets the target",
+    ),
     (EXIT_SIGINT, "interrupted by Ctrl-C (one line says what was kept)"),
     (EXIT_SIGTERM, "terminated by SIGTERM (one line says what was kept)"),
 )
-"""Every command's exit status. When several apply, the first of 1, 3, 4 wins."""
+"""Every command's exit status. When several apply, the first of 1, 3, 5, 4 wins."""
 
 app = typer.Typer(
     add_completion=False,
@@ -56,7 +61,8 @@ app = typer.Typer(
     epilog="Exit status: 0 success · 1 internal error (a bug: report it) · 2 bad input (nothing "
     "simulated) · 3 results written but incomplete (work unfinished at the simulation horizon: "
     f"simulated days + {HORIZON_MARGIN_DAYS}-day safety margin) · 4 results written, some plots "
-    "missing · 130 Ctrl-C, 143 SIGTERM (one line says what was kept). See README.md, "
+    "missing · 5 the answer is no (bench check: a regression; size: no pool size meets the "
+    "target) · 130 Ctrl-C, 143 SIGTERM (one line says what was kept). See README.md, "
     "'Exit statuses'.",
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: Rich's help panels would double the time of --help
@@ -322,6 +328,66 @@ def _check_inputs(loaded: LoadedScenario, strict: bool, force: bool, notes: bool
             raise typer.Exit(2)
         _line(f"warning: {check.summary()}: going on (--force)", to_err=True)
     return check
+
+
+def _check_memory(loaded: LoadedScenario, force: bool, label: str) -> None:
+    """The CSV and memory checks of ``_check_inputs`` for a variant of an already checked
+    scenario (a grid point, a pool size); problems are labelled with ``label``."""
+    from sim.workload.check import check_inputs, too_big
+
+    try:
+        check = check_inputs(loaded)
+    except ScenarioError as exc:
+        _line(f"{exc} ({label})", to_err=True)
+        raise typer.Exit(2) from None
+    if not check.fits:
+        if not force:
+            _line(f"{too_big(loaded, check)} ({label})", to_err=True)
+            raise typer.Exit(2)
+        _line(f"warning: {label}: {check.summary()}: going on (--force)", to_err=True)
+
+
+def _check_points(
+    file: Path, overrides: list[str], grid: list[str], strict: bool, force: bool
+) -> None:
+    """A sweep's input checks before any point runs: the base scenario as `run` checks it,
+    then every grid point's CSVs and memory, and its warnings not already shown for the base
+    (errors under --strict). A point that does not load is left to the sweep, which names it."""
+    from sim.experiment.sweep import grid_points, parse_grid
+    from sim.scenario import load_scenario
+    from sim.scenario.lint import lint_scenario, where
+
+    base = _load(file, overrides)
+    _check_inputs(base, strict, force)
+    try:
+        parsed = parse_grid(grid)
+    except ScenarioError as exc:
+        _line(str(exc), to_err=True)
+        raise typer.Exit(2) from None
+    seen = {f": {w}" for w in base.warnings} | {
+        f" ({f.rule}): {where(base, f)}: {f.message}" for f in lint_scenario(base)
+    }
+    new = 0
+    for pt in grid_points(parsed, ""):
+        label = "grid point " + ", ".join(f"{k}={v}" for k, v in pt.values.items())
+        try:
+            loaded = load_scenario(file, [*overrides, *pt.overrides])
+        except ScenarioError:
+            continue
+        found = [f": {w}" for w in loaded.warnings] + [
+            f" ({f.rule}): {where(loaded, f)}: {f.message}"
+            for f in lint_scenario(loaded)
+            if f.acknowledged is None
+        ]
+        for text in found:
+            if text not in seen:
+                seen.add(text)
+                new += 1
+                _line(f"{text} ({label})", to_err=True, head="warning", color="yellow")
+        _check_memory(loaded, force, label)
+    if strict and new:
+        _line(f"{new} warning(s) of grid points treated as error(s) (--strict)", to_err=True)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -633,6 +699,8 @@ def compare(
     scheduler: SchedulerOpt = None,
     results: ResultsOpt = Path("results"),
     confidence: ConfidenceOpt = 0.95,
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Compare policies over replications (common random numbers); write plots and a report."""
     import time
@@ -649,6 +717,7 @@ def compare(
 
     _check_confidence(confidence)
     loaded = _load(file, set_)
+    _check_inputs(loaded, strict, force)  # what run checks: CSVs, memory, --strict
     names = policies.split(",")
     try:
         names = check_policies(loaded, names)
@@ -755,8 +824,12 @@ def sweep(
         typer.Option("--out", help="Sweep folder (default: results/<scenario>/sweep-<hash>)."),
     ] = None,
     confidence: ConfidenceOpt = 0.95,
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
-    """Run a full-factorial grid of scenario keys; resumable; a failing point is recorded."""
+    """Run a full-factorial grid of scenario keys; resumable; a failing point is recorded.
+
+    Every point is checked as `run` checks its scenario (CSVs, memory, --strict) first."""
     from rich.progress import Progress
 
     from sim.experiment.executors import Executor
@@ -765,7 +838,7 @@ def sweep(
     from sim.policies.registry import PolicyError
 
     _check_confidence(confidence)
-    _load(file, set_)  # the base scenario's own errors first
+    _check_points(file, set_ or [], grid, strict, force)  # the base's own errors first
     if policy is not None:
         loaded = _load(file, set_)
         try:
@@ -933,9 +1006,12 @@ def size(
     executor: ExecutorOpt = "local",
     scheduler: SchedulerOpt = None,
     results: ResultsOpt = Path("results"),
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Find the smallest pool that meets the backup window, decided on a lower confidence bound;
-    stop early, naming the bottleneck, when more proxies cannot help."""
+    stop early, naming the bottleneck, when more proxies cannot help (exit status 5 when no
+    size meets the target). The scenario is checked as `run` checks it first."""
     from rich.progress import Progress
     from rich.table import Table
 
@@ -946,12 +1022,15 @@ def size(
     from sim.report.tables import SIZE_COLUMNS, size_evidence
 
     try:
-        size_problem(file, set_ or [], pool, proxy, job or [], target)
+        prob = size_problem(file, set_ or [], pool, proxy, job or [], target)
         # the option checks (ranges, enough replications) before any worker starts
         check_size_options(compliance, confidence, replications, min_size, max_size)
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    # what run checks (CSVs, memory, --strict) on today's pool; memory again at the largest size
+    _check_inputs(_load(file, set_), strict, force)
+    _check_memory(prob.scenario(max(max_size, prob.current)), force, f"pool size {max_size}")
     ex = _executor(executor, jobs, scheduler)
     assert isinstance(ex, Executor)
     bar = _progress()
@@ -1045,8 +1124,10 @@ def size(
         f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder))}/report.html)"
     )
     plots_missing = _report_plots(folder)
+    if result.error is not None:  # a run raised: a bug (or a plug-in's), as in compare/sweep
+        raise typer.Exit(EXIT_BUG)
     if result.answer is None:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NO)
     if plots_missing:
         raise typer.Exit(EXIT_PLOTS)
 
@@ -1215,7 +1296,7 @@ def bench_check(
     scenario: OnlyOpt = None,
     baselines: BaselinesOpt = None,
 ) -> None:
-    """Run a bench set and compare its metrics with the baselines; exit 1 on a regression."""
+    """Run a bench set and compare its metrics with the baselines; exit 5 on a regression."""
     from rich.table import Table
 
     from sim.bench.regression import (
@@ -1278,7 +1359,7 @@ def bench_check(
             highlight=False,
             soft_wrap=True,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NO)
     n = sum(len(r.checks) for r in results)
     out.print(f"[green]ok[/] {n} metric(s) of {len(results)} scenario(s) within tolerance")
 
