@@ -91,9 +91,20 @@ def resolve(name: str) -> type[Policy]:
         return cls
     known = sorted(_REGISTRY)
     raise PolicyError(
-        f"unknown policy '{name}'; available: {', '.join(known)} (or give 'module.path:ClassName'"
-        " or install a plug-in; `poolsim policies` lists every policy)"
+        f"unknown policy '{name}'{_did_you_mean(name, known)}; available: {', '.join(known)} "
+        "(or give 'module.path:ClassName' or install a plug-in; `poolsim policies` lists every "
+        "policy)"
     )
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    """The nearest policy name (a different case first, then difflib), as in the scenario
+    layer's messages (``sim.scenario.suggest``, a floor above this one)."""
+    import difflib
+
+    same = [k for k in known if k.lower() == name.lower()]
+    close = same or difflib.get_close_matches(name.lower(), known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def make_policy(name: str, params: dict[str, Any]) -> Policy:
