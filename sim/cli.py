@@ -456,10 +456,10 @@ def policies() -> None:
     from sim.policies.registry import PolicyError, available, parameters
 
     table = Table(title="Distribution policies")
-    table.add_column("name")
-    table.add_column("kind")
-    table.add_column("definition")
-    table.add_column("params (default)")
+    table.add_column("name", overflow="fold")
+    table.add_column("kind", overflow="fold")
+    table.add_column("definition", overflow="fold")
+    table.add_column("params (default)", overflow="fold")
     try:
         items = available()
     except PolicyError as exc:
@@ -706,7 +706,6 @@ def compare(
     import time
 
     from rich.progress import Progress
-    from rich.table import Table
 
     from sim.experiment.compare import check_policies
     from sim.experiment.compare import compare as run_compare
@@ -746,15 +745,16 @@ def compare(
         raise _interrupted(exc) from None
     wall = time.perf_counter() - t0
     table = comparison_table(result)
-    t = Table(
-        title=f"{escape(loaded.spec.name)}: {replications} replications per policy, "
+    title = (
+        f"{escape(loaded.spec.name)}: {replications} replications per policy, "
         f"mean ± {confidence:.0%} half-width ({wall:.1f} s wall)"
     )
-    for col in table.columns:
-        t.add_column(escape(str(col)), justify="left" if col == "metric" else "right")
-    for row in table.itertuples(index=False):
-        t.add_row(*(escape(str(v)) for v in row))
-    out.print(t)
+    # as many policies per table as fit the console, each table with the metric column
+    _print_fitting(
+        title,
+        [(escape(str(c)), "left" if c == "metric" else "right") for c in table.columns],
+        [[escape(str(v)) for v in row] for row in table.itertuples(index=False)],
+    )
     diff = result.differences
     if not diff.empty:
         from sim.report.tables import HEADLINE, fmt
@@ -765,10 +765,14 @@ def compare(
             label = heads.get((r.scope, r.metric))
             if label is not None:
                 out.print(
-                    f"  {r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
-                    f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
+                    _wrap(
+                        f"{r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
+                        f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
+                        max(40, out.width),
+                    ),
                     highlight=False,
                     markup=False,
+                    soft_wrap=True,
                 )
     for e in result.errors:
         err.print(f"[yellow]failed run:[/] {escape(e)}", highlight=False, soft_wrap=True)
@@ -788,7 +792,8 @@ def compare(
             exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
         ) from None
     out.print(
-        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder / 'report.html'))})"
+        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder / 'report.html'))})",
+        soft_wrap=True,
     )
     plots_missing = _report_plots(folder)
     if result.errors:  # a run that raised is a bug; the others' numbers are written
@@ -797,6 +802,45 @@ def compare(
         raise typer.Exit(EXIT_INCOMPLETE)
     if plots_missing:
         raise typer.Exit(EXIT_PLOTS)
+
+
+def _print_fitting(
+    title: str | None,
+    columns: list[tuple[str, str]],
+    rows: list[list[str]],
+    lead: int = 1,
+    tail: int = 0,
+) -> None:
+    """Print a table as several tables that each fit the console (80 columns in pipes and CI
+    logs): the first ``lead`` and last ``tail`` columns (what a row is) are repeated in each,
+    the others are shared out in order, so that no header, name or figure is cut or folded.
+    ``columns`` are (header, justify) in Rich markup; cells are Rich markup too."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def need(k: int) -> int:  # the widest cell of column k, with its padding and border
+        cells = [columns[k][0], *(r[k] for r in rows)]
+        return max(Text.from_markup(c).cell_len for c in cells) + 3
+
+    n = len(columns)
+    fixed = [*range(lead), *range(n - tail, n)]
+    base = sum(need(k) for k in fixed) + 1
+    groups: list[list[int]] = [[]]
+    used = base
+    for k in range(lead, n - tail):
+        if groups[-1] and used + need(k) > out.width:
+            groups.append([])
+            used = base
+        groups[-1].append(k)
+        used += need(k)
+    for g, middle in enumerate(groups):
+        t = Table(title=title if g == 0 else None)
+        chosen = [*range(lead), *middle, *range(n - tail, n)]
+        for k in chosen:
+            t.add_column(columns[k][0], justify=columns[k][1], overflow="fold")
+        for r in rows:
+            t.add_row(*(r[k] for k in chosen))
+        out.print(t)
 
 
 @app.command()
@@ -897,7 +941,6 @@ def sweep(
 
 
 def _print_sweep(result: object) -> None:
-    from rich.table import Table
 
     from sim.experiment.sweep import SweepResult
     from sim.report.tables import interval_text
@@ -910,17 +953,16 @@ def _print_sweep(result: object) -> None:
         for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
         if m in set(s["metric"])
     ]
-    t = Table(
-        title=f"sweep: {len(result.points)} points, mean ± 95 % half-width "
-        + escape("(or [low, high])")
+    title = f"sweep: {len(result.points)} points, mean ± 95 % half-width " + escape(
+        "(or [low, high])"
     )
     units = dict(zip(s["metric"], s["unit"], strict=True)) if "unit" in s else {}
-    for k in keys:
-        t.add_column(escape(k))
+    columns = [(escape(k), "left") for k in keys]
     for m in wanted:
         unit = units.get(m, "")
-        t.add_column(escape(f"{m} ({unit})" if unit else m), justify="right")
-    t.add_column("status")
+        columns.append((escape(f"{m} ({unit})" if unit else m), "right"))
+    columns.append(("status", "left"))
+    rows: list[list[str]] = []
     for p in result.points.to_dict("records"):
         row = [escape(str(p[k])) for k in keys]
         for m in wanted:
@@ -942,8 +984,9 @@ def _print_sweep(result: object) -> None:
             row.append(f"[yellow]incomplete ({p['incomplete']})[/]")
         else:
             row.append("ok")
-        t.add_row(*row)
-    out.print(t)
+        rows.append(row)
+    # as many metrics per table as fit the console, each table with the grid keys and status
+    _print_fitting(title, columns, rows, lead=len(keys), tail=1)
     for p in result.points.itertuples(index=False):
         if p.status == "error":
             err.print(
@@ -961,7 +1004,8 @@ def _print_sweep(result: object) -> None:
     out.print(
         f"ran {result.ran} point(s), skipped {result.skipped} already done, "
         f"{result.failed} failed, {result.incomplete} incomplete; "
-        f"results: [bold]{escape(str(result.folder))}[/]"
+        f"results: [bold]{escape(str(result.folder))}[/]",
+        soft_wrap=True,
     )
 
 
@@ -1079,7 +1123,7 @@ def size(
         raise typer.Exit(2) from None
     t = Table(title=f"Evidence: window compliance vs size of pool '{escape(result.pool)}'")
     for col in SIZE_COLUMNS:
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", overflow="fold")
     for row in size_evidence(result):
         verdict = row[-1]
         t.add_row(*row[:-1], f"[green]{verdict}[/]" if verdict == "meets" else f"[red]{verdict}[/]")
@@ -1121,7 +1165,8 @@ def size(
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
     out.print(
-        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder))}/report.html)"
+        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder))}/report.html)",
+        soft_wrap=True,
     )
     plots_missing = _report_plots(folder)
     if result.error is not None:  # a run raised: a bug (or a plug-in's), as in compare/sweep
@@ -1179,8 +1224,8 @@ def print_summary(result: object) -> None:
         title=f"{escape(sc.name)} (seed {result.seed}, policy {escape(policy_label(result))}, "
         f"{result.wall_s:.1f} s wall)"
     )
-    t.add_column("metric")
-    t.add_column("value", justify="right")
+    t.add_column("metric", overflow="fold")
+    t.add_column("value", justify="right", overflow="fold")
     rows = [
         ("objects processed", f"{overall.get('objects_done', 0):,.0f} / {overall['objects']:,.0f}"),
         ("data read", format_bytes(overall["bytes_read"] * 1e9)),
@@ -1325,7 +1370,11 @@ def bench_check(
         raise _fail(str(exc)) from None
     table = Table(title=f"bench check: {bench.spec.name} ({bench_set})")
     for col in ("scenario", "metric", "baseline", "new", "change", "tolerance", ""):
-        table.add_column(col, justify="right" if col in ("baseline", "new", "change") else "left")
+        table.add_column(
+            col,
+            justify="right" if col in ("baseline", "new", "change") else "left",
+            overflow="fold",
+        )
     for res in results:
         for c in res.checks:
             change = f"{c.change * 100:+.3g} %" if c.change == c.change else "-"
@@ -1379,7 +1428,7 @@ def bench_update(
     assert isinstance(bench, LoadedSet)
     table = Table(title=f"bench update: {bench.spec.name} ({bench_set})")
     for col in ("scenario", "metric", "value"):
-        table.add_column(col, justify="right" if col == "value" else "left")
+        table.add_column(col, justify="right" if col == "value" else "left", overflow="fold")
     written = []
     try:
         for sc in bench.select(scenario or []):
@@ -1465,9 +1514,9 @@ def bench_speed(
     def goal(verdict: str, applies: bool) -> str:
         return verdict if applies else "(goal: full size)"
 
-    t.add_column("benchmark")
-    t.add_column("figure", justify="right")
-    t.add_column("goal")
+    t.add_column("benchmark", overflow="fold")
+    t.add_column("figure", justify="right", overflow="fold")
+    t.add_column("goal", overflow="fold")
     syn = report.synthetic
     if syn:
         ok = syn["speedup"] >= 2.0

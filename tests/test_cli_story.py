@@ -129,5 +129,26 @@ def test_skipped_sessions_in_one_line_and_rows_by_day_then_job() -> None:
         (1, "a"), (1, "b"), (2, "a"), (2, "b"), (3, "b")
     ]  # fmt: skip
     line = skipped_line(s)
-    assert line.startswith("2 sessions did not start") and "b 2 (days 2, 3)" in line
+    assert line == "2 sessions (b on days 2, 3): the job's previous session was still running"
     assert skipped_line(s[~s["skipped"]]) == ""
+
+
+def test_compare_and_sweep_tables_cut_nothing_at_80_columns(tmp_path: Path) -> None:
+    """Wide tables fold their cells at 80 columns (pipes, CI logs) instead of cutting names."""
+    pols = "least_loaded_capacity,least_active_threads,weighted_round_robin,pull_fifo"
+    scenario = str(SCENARIOS / "mmc-pool.yaml")
+    env = {"COLUMNS": "80"}
+    res = ["--results", str(tmp_path), "-j", "1"]
+    r = runner.invoke(app, ["compare", scenario, "-p", pols, "-r", "2", *res], env=env)
+    assert r.exit_code == 0, r.output
+    assert "…" not in r.output
+    for name in pols.split(","):
+        assert name in r.output  # whole, on one line: the policies are split over tables
+    assert r.output.count("┃ metric") == 2  # two tables, each with the metric column
+    for line in r.output.splitlines():
+        assert len(line) <= 80 or line.startswith("results: ")
+    assert f"results: {tmp_path}" in r.output  # the folder on one line
+    args = ["sweep", scenario, "--grid", "proxies.0.threads=1,2", "-r", "2", *res]
+    r = runner.invoke(app, args, env=env)
+    assert r.exit_code == 0, r.output
+    assert "…" not in r.output

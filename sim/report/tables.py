@@ -223,9 +223,9 @@ def skipped_line(sessions: pd.DataFrame) -> str:
     for job, g in sk.groupby("job", sort=False, observed=True):
         days = sorted({int(d) for d in g["day"]})
         shown = ", ".join(str(d) for d in days[:6]) + (", ..." if len(days) > 6 else "")
-        per_job.append(f"{job} {len(g)} (day{'s' if len(days) > 1 else ''} {shown})")
+        per_job.append(f"{job} on day{'s' if len(days) > 1 else ''} {shown}")
     n = len(sk)
     return (
-        f"{n} session{'s' if n > 1 else ''} did not start, the job's previous session "
-        f"still running: {'; '.join(per_job)}"
+        f"{n} session{'s' if n > 1 else ''} ({'; '.join(per_job)}): the job's previous "
+        "session was still running"
     )
