@@ -1287,7 +1287,7 @@ def print_summary(result: object) -> None:
         out.print(st)
     skipped = skipped_line(result.sessions)
     if skipped:
-        out.print(f"[yellow]skipped:[/] {escape(skipped)}", highlight=False)
+        out.print(f"[yellow]skipped:[/] {escape(skipped)}", highlight=False, soft_wrap=True)
     story = lifecycle_story(result)
     if story:
         out.print("[bold]Lifecycle[/] (pool throughput around each event)", highlight=False)

@@ -129,7 +129,7 @@ def test_skipped_sessions_in_one_line_and_rows_by_day_then_job() -> None:
         (1, "a"), (1, "b"), (2, "a"), (2, "b"), (3, "b")
     ]  # fmt: skip
     line = skipped_line(s)
-    assert line == "2 sessions (b on days 2, 3): the job's previous session was still running"
+    assert line == "2 sessions (b on days 2, 3): the job's previous one still running"
     assert skipped_line(s[~s["skipped"]]) == ""
 
 

@@ -226,6 +226,6 @@ def skipped_line(sessions: pd.DataFrame) -> str:
         per_job.append(f"{job} on day{'s' if len(days) > 1 else ''} {shown}")
     n = len(sk)
     return (
-        f"{n} session{'s' if n > 1 else ''} ({'; '.join(per_job)}): the job's previous "
-        "session was still running"
+        f"{n} session{'s' if n > 1 else ''} ({'; '.join(per_job)}): the job's previous one "
+        "still running"
     )
