@@ -1487,7 +1487,11 @@ def bench_speed(
     parts = list(only or ["scenario", "synthetic", "sweep", "startup"])
     bad = [p for p in parts if p not in ("scenario", "synthetic", "sweep", "startup")]
     if bad:
-        raise _fail(f"--only {bad[0]!r}: expected scenario, synthetic, sweep or startup")
+        from difflib import get_close_matches
+
+        near = get_close_matches(bad[0], ["scenario", "synthetic", "sweep", "startup"], n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise _fail(f"--only {bad[0]!r}{hint}: expected scenario, synthetic, sweep or startup")
     scenario_set = list(set_ or [])
     if quick and not scenario_set and scenario == Path("scenarios/enterprise-100k.yaml"):
         scenario_set = list(SCENARIO_QUICK_SET)

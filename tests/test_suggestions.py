@@ -122,3 +122,20 @@ def test_nearest() -> None:
     assert nearest("zzz", ["threads", "cores"]) is None
     assert nearest("cores", ["cores"]) is None  # nothing to suggest for a valid value
     assert did_you_mean("zzz", ["a"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"pool": "pool-b"}, "unknown pool 'pool-b' (did you mean 'pool-a'?)"),
+        ({"proxy": "proxy-1"}, "unknown proxy 'proxy-1' (did you mean 'proxy-01'?)"),
+        ({"backup_jobs": ["exchang"]}, "unknown job exchang (did you mean 'exchange'?)"),
+        ({"target": "windw"}, "unknown target 'windw' (did you mean 'window'?)"),
+    ],
+)
+def test_size_options_suggest_the_nearest(options: dict[str, object], expected: str) -> None:
+    from sim.experiment.sizing import size_problem
+
+    with pytest.raises(ScenarioError) as info:
+        size_problem(QUICKSTART, **options)  # type: ignore[arg-type]
+    assert expected in str(info.value)
