@@ -32,8 +32,10 @@ SAFETY_MARGIN_DAYS = HORIZON_MARGIN_DAYS
 """The simulation horizon is the simulated days plus this margin (``sim.defaults``): work still
 unfinished then makes the run incomplete (exit status 3)."""
 
-EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS = 0, 1, 2, 3, 4
-EXIT_OUT_OF_BAND = 5  # == sim.bench.calibration.EXIT_OUT_OF_BAND (tests/test_calibration_suite.py)
+EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS, EXIT_NO = 0, 1, 2, 3, 4, 5
+EXIT_OUT_OF_BAND = (
+    EXIT_NO  # == sim.bench.calibration.EXIT_OUT_OF_BAND (tests/test_calibration_suite.py)
+)
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
@@ -45,11 +47,16 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
         f"(simulated days + {SAFETY_MARGIN_DAYS}-day safety margin)",
     ),
     (EXIT_PLOTS, "results written, some plots missing (named on stderr and in manifest.json)"),
-    (EXIT_OUT_OF_BAND, "bench calibration: a calibration target is out of its published band"),
+    (
+        EXIT_NO,
+        "ran to the end and the answer is no: `bench check` found a metric outside its "
+        "tolerance, `size` found no pool size that meets the target, `bench calibration` a "
+        "target out of its published band",
+    ),
     (EXIT_SIGINT, "interrupted by Ctrl-C (one line says what was kept)"),
     (EXIT_SIGTERM, "terminated by SIGTERM (one line says what was kept)"),
 )
-"""Every command's exit status. When several apply, the first of 1, 3, 4, 5 wins."""
+"""Every command's exit status. When several apply, the first of 1, 3, 5, 4 wins."""
 
 app = typer.Typer(
     add_completion=False,
@@ -58,8 +65,9 @@ app = typer.Typer(
     epilog="Exit status: 0 success · 1 internal error (a bug: report it) · 2 bad input (nothing "
     "simulated) · 3 results written but incomplete (work unfinished at the simulation horizon: "
     f"simulated days + {HORIZON_MARGIN_DAYS}-day safety margin) · 4 results written, some plots "
-    "missing · 5 a calibration target out of band (bench calibration) · 130 Ctrl-C, 143 SIGTERM "
-    "(one line says what was kept). See README.md, 'Exit statuses'.",
+    "missing · 5 the answer is no (bench check: a regression; size: no pool size meets the "
+    "target; bench calibration: a target out of band) · 130 Ctrl-C, 143 SIGTERM (one line says "
+    "what was kept). See README.md, 'Exit statuses'.",
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: Rich's help panels would double the time of --help
 )
@@ -195,13 +203,42 @@ def _written(exc: BaseException) -> Path | None:
     return folder if isinstance(folder, Path) else None
 
 
+def _line(text: str, *, to_err: bool = False, head: str = "", color: str | None = None) -> None:
+    """One plain line (``head`` coloured on a terminal only), without Rich: what validate prints
+    goes through here, so that `poolsim validate` does not pay for importing Rich."""
+    if head:
+        typer.secho(head, fg=color, bold=color == "red", err=to_err, nl=False)
+    typer.echo(text, err=to_err)
+
+
+def _scenario_layer() -> None:
+    """Import the scenario layer with pydantic's plug-in discovery off (as typer does for its
+    own adapters): poolsim's schema models need no validation plug-ins, and the discovery
+    reads every installed package's metadata, a large share of `poolsim validate`'s start-up
+    (issue 16). Plug-ins still apply to every model defined later (a user's policy params)."""
+    import os
+
+    if "sim.scenario" in sys.modules:
+        return
+    before = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "1"
+    try:
+        import sim.scenario  # noqa: F401
+    finally:
+        if before is None:
+            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = before
+
+
 def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
+    _scenario_layer()
     from sim.scenario import load_scenario
 
     try:
         return load_scenario(path, overrides or [])
     except ScenarioError as exc:
-        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        _line(str(exc), to_err=True)
         raise typer.Exit(2) from None
 
 
@@ -238,19 +275,16 @@ def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> int:
     for f in found:
         if f.acknowledged is not None:
             if notes:
-                out.print(
+                _line(
                     f"note ({f.rule}, acknowledged in the file): {where(loaded, f)}: "
-                    f"{f.message}; reason given: {f.acknowledged}",
-                    highlight=False,
-                    markup=False,
-                    soft_wrap=True,
+                    f"{f.message}; reason given: {f.acknowledged}"
                 )
         else:
-            kind = "[bold red]error[/]" if strict else "[yellow]warning[/]"
-            err.print(
-                f"{kind} ({f.rule}): {escape(where(loaded, f))}: {escape(f.message)}",
-                highlight=False,
-                soft_wrap=True,
+            _line(
+                f" ({f.rule}): {where(loaded, f)}: {f.message}",
+                to_err=True,
+                head="error" if strict else "warning",
+                color="red" if strict else "yellow",
             )
     return sum(f.acknowledged is None for f in found)
 
@@ -278,27 +312,86 @@ def _check_inputs(loaded: LoadedScenario, strict: bool, force: bool, notes: bool
     from sim.workload.check import check_inputs, too_big
 
     for warning in loaded.warnings:
-        err.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+        _line(f"warning: {warning}", to_err=True)
     n = len(loaded.warnings) + _lint(loaded, strict, notes)
     if strict and n:
-        err.print(
+        _line(
             f"{n} warning{'' if n == 1 else 's'} treated as error{'' if n == 1 else 's'} "
             "(--strict)",
-            highlight=False,
-            markup=False,
+            to_err=True,
         )
         raise typer.Exit(2)
     try:
         check = check_inputs(loaded)
     except ScenarioError as exc:
-        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        _line(str(exc), to_err=True)
         raise typer.Exit(2) from None
     if not check.fits:
         if not force:
-            err.print(str(too_big(loaded, check)), highlight=False, markup=False, soft_wrap=True)
+            _line(str(too_big(loaded, check)), to_err=True)
             raise typer.Exit(2)
-        err.print(f"warning: {check.summary()}: going on (--force)", highlight=False, markup=False)
+        _line(f"warning: {check.summary()}: going on (--force)", to_err=True)
     return check
+
+
+def _check_memory(loaded: LoadedScenario, force: bool, label: str) -> None:
+    """The CSV and memory checks of ``_check_inputs`` for a variant of an already checked
+    scenario (a grid point, a pool size); problems are labelled with ``label``."""
+    from sim.workload.check import check_inputs, too_big
+
+    try:
+        check = check_inputs(loaded)
+    except ScenarioError as exc:
+        _line(f"{exc} ({label})", to_err=True)
+        raise typer.Exit(2) from None
+    if not check.fits:
+        if not force:
+            _line(f"{too_big(loaded, check)} ({label})", to_err=True)
+            raise typer.Exit(2)
+        _line(f"warning: {label}: {check.summary()}: going on (--force)", to_err=True)
+
+
+def _check_points(
+    file: Path, overrides: list[str], grid: list[str], strict: bool, force: bool
+) -> None:
+    """A sweep's input checks before any point runs: the base scenario as `run` checks it,
+    then every grid point's CSVs and memory, and its warnings not already shown for the base
+    (errors under --strict). A point that does not load is left to the sweep, which names it."""
+    from sim.experiment.sweep import grid_points, parse_grid
+    from sim.scenario import load_scenario
+    from sim.scenario.lint import lint_scenario, where
+
+    base = _load(file, overrides)
+    _check_inputs(base, strict, force)
+    try:
+        parsed = parse_grid(grid)
+    except ScenarioError as exc:
+        _line(str(exc), to_err=True)
+        raise typer.Exit(2) from None
+    seen = {f": {w}" for w in base.warnings} | {
+        f" ({f.rule}): {where(base, f)}: {f.message}" for f in lint_scenario(base)
+    }
+    new = 0
+    for pt in grid_points(parsed, ""):
+        label = "grid point " + ", ".join(f"{k}={v}" for k, v in pt.values.items())
+        try:
+            loaded = load_scenario(file, [*overrides, *pt.overrides])
+        except ScenarioError:
+            continue
+        found = [f": {w}" for w in loaded.warnings] + [
+            f" ({f.rule}): {where(loaded, f)}: {f.message}"
+            for f in lint_scenario(loaded)
+            if f.acknowledged is None
+        ]
+        for text in found:
+            if text not in seen:
+                seen.add(text)
+                new += 1
+                _line(f"{text} ({label})", to_err=True, head="warning", color="yellow")
+        _check_memory(loaded, force, label)
+    if strict and new:
+        _line(f"{new} warning(s) of grid points treated as error(s) (--strict)", to_err=True)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -315,23 +408,20 @@ def validate(
 
     assert isinstance(check, InputCheck)
     for note in loaded.notes:
-        out.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+        _line(f"note: {note}")
     for name in check.plugins:
-        out.print(
+        _line(
             f"note: policy '{name}' is user code: validate imported (and so ran) module "
-            f"'{name.split(':', 1)[0]}'",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
+            f"'{name.split(':', 1)[0]}'"
         )
     sc = loaded.spec
-    out.print(
-        f"[green]ok[/] {escape(str(file))}: {len(sc.tenants)} tenant(s), "
+    _line(
+        f" {file}: {len(sc.tenants)} tenant(s), "
         f"{len(sc.proxies)} proxies, "
         f"{len(sc.pools)} pool(s), {len(sc.repositories)} repositories, {len(sc.jobs)} job(s), "
         f"{sc.simulation.days} day(s); {check.summary()}; sha256 {loaded.digest[:12]}",
-        soft_wrap=True,
-        highlight=False,
+        head="ok",
+        color="green",
     )
 
 
@@ -370,10 +460,10 @@ def policies() -> None:
     from sim.policies.registry import PolicyError, available, parameters
 
     table = Table(title="Distribution policies")
-    table.add_column("name")
-    table.add_column("kind")
-    table.add_column("definition")
-    table.add_column("params (default)")
+    table.add_column("name", overflow="fold")
+    table.add_column("kind", overflow="fold")
+    table.add_column("definition", overflow="fold")
+    table.add_column("params (default)", overflow="fold")
     try:
         items = available()
     except PolicyError as exc:
@@ -438,7 +528,7 @@ def run(
             exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
         ) from None
     print_summary(result)
-    out.print(f"results: [bold]{escape(str(folder))}[/]")
+    out.print(f"results: [bold]{escape(str(folder))}[/]", soft_wrap=True)
     plots_missing = _report_plots(folder)
     if result.truncated:
         raise typer.Exit(EXIT_INCOMPLETE)
@@ -613,12 +703,13 @@ def compare(
     scheduler: SchedulerOpt = None,
     results: ResultsOpt = Path("results"),
     confidence: ConfidenceOpt = 0.95,
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Compare policies over replications (common random numbers); write plots and a report."""
     import time
 
     from rich.progress import Progress
-    from rich.table import Table
 
     from sim.experiment.compare import check_policies
     from sim.experiment.compare import compare as run_compare
@@ -629,6 +720,7 @@ def compare(
 
     _check_confidence(confidence)
     loaded = _load(file, set_)
+    _check_inputs(loaded, strict, force)  # what run checks: CSVs, memory, --strict
     names = policies.split(",")
     try:
         names = check_policies(loaded, names)
@@ -657,15 +749,16 @@ def compare(
         raise _interrupted(exc) from None
     wall = time.perf_counter() - t0
     table = comparison_table(result)
-    t = Table(
-        title=f"{escape(loaded.spec.name)}: {replications} replications per policy, "
+    title = (
+        f"{escape(loaded.spec.name)}: {replications} replications per policy, "
         f"mean ± {confidence:.0%} half-width ({wall:.1f} s wall)"
     )
-    for col in table.columns:
-        t.add_column(escape(str(col)), justify="left" if col == "metric" else "right")
-    for row in table.itertuples(index=False):
-        t.add_row(*(escape(str(v)) for v in row))
-    out.print(t)
+    # as many policies per table as fit the console, each table with the metric column
+    _print_fitting(
+        title,
+        [(escape(str(c)), "left" if c == "metric" else "right") for c in table.columns],
+        [[escape(str(v)) for v in row] for row in table.itertuples(index=False)],
+    )
     diff = result.differences
     if not diff.empty:
         from sim.report.tables import HEADLINE, fmt
@@ -676,10 +769,14 @@ def compare(
             label = heads.get((r.scope, r.metric))
             if label is not None:
                 out.print(
-                    f"  {r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
-                    f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
+                    _wrap(
+                        f"{r.policy} vs {r.baseline}: {label} {fmt(r.mean_diff)} "
+                        f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}] (paired, significant)",
+                        max(40, out.width),
+                    ),
                     highlight=False,
                     markup=False,
+                    soft_wrap=True,
                 )
     for e in result.errors:
         err.print(f"[yellow]failed run:[/] {escape(e)}", highlight=False, soft_wrap=True)
@@ -699,7 +796,8 @@ def compare(
             exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
         ) from None
     out.print(
-        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder / 'report.html'))})"
+        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder / 'report.html'))})",
+        soft_wrap=True,
     )
     plots_missing = _report_plots(folder)
     if result.errors:  # a run that raised is a bug; the others' numbers are written
@@ -708,6 +806,45 @@ def compare(
         raise typer.Exit(EXIT_INCOMPLETE)
     if plots_missing:
         raise typer.Exit(EXIT_PLOTS)
+
+
+def _print_fitting(
+    title: str | None,
+    columns: list[tuple[str, str]],
+    rows: list[list[str]],
+    lead: int = 1,
+    tail: int = 0,
+) -> None:
+    """Print a table as several tables that each fit the console (80 columns in pipes and CI
+    logs): the first ``lead`` and last ``tail`` columns (what a row is) are repeated in each,
+    the others are shared out in order, so that no header, name or figure is cut or folded.
+    ``columns`` are (header, justify) in Rich markup; cells are Rich markup too."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def need(k: int) -> int:  # the widest cell of column k, with its padding and border
+        cells = [columns[k][0], *(r[k] for r in rows)]
+        return max(Text.from_markup(c).cell_len for c in cells) + 3
+
+    n = len(columns)
+    fixed = [*range(lead), *range(n - tail, n)]
+    base = sum(need(k) for k in fixed) + 1
+    groups: list[list[int]] = [[]]
+    used = base
+    for k in range(lead, n - tail):
+        if groups[-1] and used + need(k) > out.width:
+            groups.append([])
+            used = base
+        groups[-1].append(k)
+        used += need(k)
+    for g, middle in enumerate(groups):
+        t = Table(title=title if g == 0 else None)
+        chosen = [*range(lead), *middle, *range(n - tail, n)]
+        for k in chosen:
+            t.add_column(columns[k][0], justify=columns[k][1], overflow="fold")
+        for r in rows:
+            t.add_row(*(r[k] for k in chosen))
+        out.print(t)
 
 
 @app.command()
@@ -735,8 +872,12 @@ def sweep(
         typer.Option("--out", help="Sweep folder (default: results/<scenario>/sweep-<hash>)."),
     ] = None,
     confidence: ConfidenceOpt = 0.95,
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
-    """Run a full-factorial grid of scenario keys; resumable; a failing point is recorded."""
+    """Run a full-factorial grid of scenario keys; resumable; a failing point is recorded.
+
+    Every point is checked as `run` checks its scenario (CSVs, memory, --strict) first."""
     from rich.progress import Progress
 
     from sim.experiment.executors import Executor
@@ -745,7 +886,7 @@ def sweep(
     from sim.policies.registry import PolicyError
 
     _check_confidence(confidence)
-    _load(file, set_)  # the base scenario's own errors first
+    _check_points(file, set_ or [], grid, strict, force)  # the base's own errors first
     if policy is not None:
         loaded = _load(file, set_)
         try:
@@ -804,7 +945,6 @@ def sweep(
 
 
 def _print_sweep(result: object) -> None:
-    from rich.table import Table
 
     from sim.experiment.sweep import SweepResult
     from sim.report.tables import interval_text
@@ -817,17 +957,16 @@ def _print_sweep(result: object) -> None:
         for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
         if m in set(s["metric"])
     ]
-    t = Table(
-        title=f"sweep: {len(result.points)} points, mean ± 95 % half-width "
-        + escape("(or [low, high])")
+    title = f"sweep: {len(result.points)} points, mean ± 95 % half-width " + escape(
+        "(or [low, high])"
     )
     units = dict(zip(s["metric"], s["unit"], strict=True)) if "unit" in s else {}
-    for k in keys:
-        t.add_column(escape(k))
+    columns = [(escape(k), "left") for k in keys]
     for m in wanted:
         unit = units.get(m, "")
-        t.add_column(escape(f"{m} ({unit})" if unit else m), justify="right")
-    t.add_column("status")
+        columns.append((escape(f"{m} ({unit})" if unit else m), "right"))
+    columns.append(("status", "left"))
+    rows: list[list[str]] = []
     for p in result.points.to_dict("records"):
         row = [escape(str(p[k])) for k in keys]
         for m in wanted:
@@ -849,8 +988,9 @@ def _print_sweep(result: object) -> None:
             row.append(f"[yellow]incomplete ({p['incomplete']})[/]")
         else:
             row.append("ok")
-        t.add_row(*row)
-    out.print(t)
+        rows.append(row)
+    # as many metrics per table as fit the console, each table with the grid keys and status
+    _print_fitting(title, columns, rows, lead=len(keys), tail=1)
     for p in result.points.itertuples(index=False):
         if p.status == "error":
             err.print(
@@ -868,7 +1008,8 @@ def _print_sweep(result: object) -> None:
     out.print(
         f"ran {result.ran} point(s), skipped {result.skipped} already done, "
         f"{result.failed} failed, {result.incomplete} incomplete; "
-        f"results: [bold]{escape(str(result.folder))}[/]"
+        f"results: [bold]{escape(str(result.folder))}[/]",
+        soft_wrap=True,
     )
 
 
@@ -913,9 +1054,12 @@ def size(
     executor: ExecutorOpt = "local",
     scheduler: SchedulerOpt = None,
     results: ResultsOpt = Path("results"),
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Find the smallest pool that meets the backup window, decided on a lower confidence bound;
-    stop early, naming the bottleneck, when more proxies cannot help."""
+    stop early, naming the bottleneck, when more proxies cannot help (exit status 5 when no
+    size meets the target). The scenario is checked as `run` checks it first."""
     from rich.progress import Progress
     from rich.table import Table
 
@@ -926,12 +1070,15 @@ def size(
     from sim.report.tables import SIZE_COLUMNS, size_evidence
 
     try:
-        size_problem(file, set_ or [], pool, proxy, job or [], target)
+        prob = size_problem(file, set_ or [], pool, proxy, job or [], target)
         # the option checks (ranges, enough replications) before any worker starts
         check_size_options(compliance, confidence, replications, min_size, max_size)
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    # what run checks (CSVs, memory, --strict) on today's pool; memory again at the largest size
+    _check_inputs(_load(file, set_), strict, force)
+    _check_memory(prob.scenario(max(max_size, prob.current)), force, f"pool size {max_size}")
     ex = _executor(executor, jobs, scheduler)
     assert isinstance(ex, Executor)
     bar = _progress()
@@ -980,7 +1127,7 @@ def size(
         raise typer.Exit(2) from None
     t = Table(title=f"Evidence: window compliance vs size of pool '{escape(result.pool)}'")
     for col in SIZE_COLUMNS:
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", overflow="fold")
     for row in size_evidence(result):
         verdict = row[-1]
         t.add_row(*row[:-1], f"[green]{verdict}[/]" if verdict == "meets" else f"[red]{verdict}[/]")
@@ -1022,13 +1169,46 @@ def size(
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
     out.print(
-        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder))}/report.html)"
+        f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder))}/report.html)",
+        soft_wrap=True,
     )
     plots_missing = _report_plots(folder)
+    if result.error is not None:  # a run raised: a bug (or a plug-in's), as in compare/sweep
+        raise typer.Exit(EXIT_BUG)
     if result.answer is None:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NO)
     if plots_missing:
         raise typer.Exit(EXIT_PLOTS)
+
+
+def _wrap(line: str, width: int) -> str:
+    """``line`` indented and wrapped at ``width`` between its '; '-separated parts (a part
+    longer than a line is wrapped between words), so that 80 columns cut no figure."""
+    import textwrap
+
+    lead, rest = "  ", "      "
+    rows: list[str] = []
+    current = lead
+    for k, part in enumerate(line.split("; ")):
+        piece = part + ("; " if k < line.count("; ") else "")
+        if len(current) + len(piece.rstrip()) <= width or current.strip() == "":
+            current += piece
+            continue
+        rows.append(current.rstrip())
+        current = rest + piece
+    rows.append(current.rstrip())
+    wrapped: list[str] = []
+    for k, row in enumerate(rows):
+        indent = lead if k == 0 else rest
+        wrapped += textwrap.wrap(
+            row.strip(),
+            width=width,
+            initial_indent=indent,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return "\n".join(wrapped)
 
 
 def print_summary(result: object) -> None:
@@ -1048,8 +1228,8 @@ def print_summary(result: object) -> None:
         title=f"{escape(sc.name)} (seed {result.seed}, policy {escape(policy_label(result))}, "
         f"{result.wall_s:.1f} s wall)"
     )
-    t.add_column("metric")
-    t.add_column("value", justify="right")
+    t.add_column("metric", overflow="fold")
+    t.add_column("value", justify="right", overflow="fold")
     rows = [
         ("objects processed", f"{overall.get('objects_done', 0):,.0f} / {overall['objects']:,.0f}"),
         ("data read", format_bytes(overall["bytes_read"] * 1e9)),
@@ -1083,25 +1263,42 @@ def print_summary(result: object) -> None:
     for k, v in rows:
         t.add_row(k, v)
     out.print(t)
-    st = Table(title="Sessions")
-    for col in ("job", "day", "objects", "read", "makespan", "window"):
-        st.add_column(col, justify="right" if col != "job" else "left")
-    for r in result.sessions.itertuples():
-        if r.skipped:
-            verdict = "[yellow]skipped[/] (previous run still going)"
-        elif r.within_window:
+    from sim.report.tables import lifecycle_story, sessions_in_order, skipped_line
+
+    st = Table(title="Sessions (day 1 = the first simulated day)")
+    for col in ("day", "job", "objects", "read", "makespan", "window"):
+        st.add_column(
+            col,
+            justify="left" if col == "job" else "right",
+            overflow="fold",
+            no_wrap=col != "job",
+        )
+    ran = sessions_in_order(result.sessions)
+    for r in ran[~ran["skipped"].astype(bool)].itertuples():
+        if r.within_window:
             verdict = "[green]met[/]"
         else:
             verdict = "[red]missed[/]" + (" (stopped)" if r.terminated else "")
         st.add_row(
+            str(r.day),
             escape(str(r.job)),
-            str(r.day + 1),
-            f"{r.objects_done:,}/{r.objects:,}" if not r.skipped else "-",
-            format_bytes(r.bytes_read) if not r.skipped else "-",
+            f"{r.objects_done:,}/{r.objects:,}",
+            format_bytes(r.bytes_read),
             format_duration(r.makespan_s) if r.makespan_s == r.makespan_s else "-",
             verdict,
         )
-    out.print(st)
+    if st.row_count:
+        out.print(st)
+    skipped = skipped_line(result.sessions)
+    if skipped:
+        out.print(f"[yellow]skipped:[/] {escape(skipped)}", highlight=False, soft_wrap=True)
+    story = lifecycle_story(result)
+    if story:
+        out.print("[bold]Lifecycle[/] (pool throughput around each event)", highlight=False)
+        for line in story:
+            out.print(
+                _wrap(line, max(40, out.width)), highlight=False, markup=False, soft_wrap=True
+            )
     if result.truncated:
         out.print(
             "[yellow]incomplete: work was left unfinished at the simulation horizon "
@@ -1148,7 +1345,7 @@ def bench_check(
     scenario: OnlyOpt = None,
     baselines: BaselinesOpt = None,
 ) -> None:
-    """Run a bench set and compare its metrics with the baselines; exit 1 on a regression."""
+    """Run a bench set and compare its metrics with the baselines; exit 5 on a regression."""
     from rich.table import Table
 
     from sim.bench.regression import (
@@ -1177,7 +1374,11 @@ def bench_check(
         raise _fail(str(exc)) from None
     table = Table(title=f"bench check: {bench.spec.name} ({bench_set})")
     for col in ("scenario", "metric", "baseline", "new", "change", "tolerance", ""):
-        table.add_column(col, justify="right" if col in ("baseline", "new", "change") else "left")
+        table.add_column(
+            col,
+            justify="right" if col in ("baseline", "new", "change") else "left",
+            overflow="fold",
+        )
     for res in results:
         for c in res.checks:
             change = f"{c.change * 100:+.3g} %" if c.change == c.change else "-"
@@ -1211,7 +1412,7 @@ def bench_check(
             highlight=False,
             soft_wrap=True,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NO)
     n = sum(len(r.checks) for r in results)
     out.print(f"[green]ok[/] {n} metric(s) of {len(results)} scenario(s) within tolerance")
 
@@ -1231,7 +1432,7 @@ def bench_update(
     assert isinstance(bench, LoadedSet)
     table = Table(title=f"bench update: {bench.spec.name} ({bench_set})")
     for col in ("scenario", "metric", "value"):
-        table.add_column(col, justify="right" if col == "value" else "left")
+        table.add_column(col, justify="right" if col == "value" else "left", overflow="fold")
     written = []
     try:
         for sc in bench.select(scenario or []):
@@ -1290,7 +1491,11 @@ def bench_speed(
     parts = list(only or ["scenario", "synthetic", "sweep", "startup"])
     bad = [p for p in parts if p not in ("scenario", "synthetic", "sweep", "startup")]
     if bad:
-        raise _fail(f"--only {bad[0]!r}: expected scenario, synthetic, sweep or startup")
+        from difflib import get_close_matches
+
+        near = get_close_matches(bad[0], ["scenario", "synthetic", "sweep", "startup"], n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise _fail(f"--only {bad[0]!r}{hint}: expected scenario, synthetic, sweep or startup")
     scenario_set = list(set_ or [])
     if quick and not scenario_set and scenario == Path("scenarios/enterprise-100k.yaml"):
         scenario_set = list(SCENARIO_QUICK_SET)
@@ -1317,9 +1522,9 @@ def bench_speed(
     def goal(verdict: str, applies: bool) -> str:
         return verdict if applies else "(goal: full size)"
 
-    t.add_column("benchmark")
-    t.add_column("figure", justify="right")
-    t.add_column("goal")
+    t.add_column("benchmark", overflow="fold")
+    t.add_column("figure", justify="right", overflow="fold")
+    t.add_column("goal", overflow="fold")
     syn = report.synthetic
     if syn:
         ok = syn["speedup"] >= 2.0

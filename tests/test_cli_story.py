@@ -61,3 +61,94 @@ def test_progress_lines_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> No
     lines = [ln for ln in capsys.readouterr().err.splitlines() if "simulated" in ln]
     assert any("simulated 1.0 of 4 days" in ln for ln in lines)
     assert any("simulated 3.0 of 4 days (75%)" in ln and "ETA" in ln for ln in lines)
+
+
+def test_run_tells_the_lifecycle_story_at_80_columns(tmp_path: Path) -> None:
+    """Issue 15 §2: each maintenance, fault and role move, objects reassigned, the dip and
+    its recovery; nothing truncated at 80 columns (Rich marks a cut with '…')."""
+    args = ["run", str(SCENARIOS / "maintenance-drill.yaml"), "--no-plots"]
+    r = runner.invoke(app, [*args, "--results", str(tmp_path)], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    text = r.output
+    assert "…" not in text
+    shown = [ln for ln in text.splitlines() if not ln.startswith(("warning", "results:"))]
+    assert max(len(line) for line in shown) <= 80  # warnings are single lines for grep
+    story = text[text.index("Lifecycle") :]
+    assert "day 2 01:00  maintenance_on proxy-03: 16 objects reassigned (handoff)" in story
+    assert "day 2 02:00  fail proxy-02: 16 objects lost in flight" in story
+    assert "orchestrator role of pool-night: proxy-02 -> proxy-04" in story
+    assert "(dip 17%), recovered in 1h 17m 00s" in story
+    assert story.index("maintenance_on") < story.index("fail") < story.index("  recover proxy-02")
+    assert "results: " + str(tmp_path) in text  # the folder on one line, whole
+
+
+def test_story_prints_the_resume_delay_when_the_table_has_it() -> None:
+    from sim.report.tables import lifecycle_story
+
+    result = sim.simulate(SCENARIOS / "maintenance-drill.yaml")
+    assert not any("resume delay" in line for line in lifecycle_story(result))
+    result.lifecycle["resume_delay_p50_s"] = 90.0
+    result.lifecycle["resume_delay_max_s"] = 600.0
+    lines = lifecycle_story(result)
+    assert any("resume delay p50 1m 30s, max 10m 00s" in line for line in lines)
+
+
+def test_one_day_and_session_numbering() -> None:
+    """Days count from 1 everywhere, as the scenario's ``on_day``/``day`` do; a session's
+    number is the same id in the sessions and task tables; ``run`` counts a job's runs from 1
+    as the timeline's ``session: N`` does."""
+    from sim.report.tables import day_clock
+
+    result = sim.simulate(SCENARIOS / "quickstart.yaml")
+    s, t = result.sessions, result.tasks
+    assert s["day"].min() == 1 and s["day"].max() == result.scenario.spec.simulation.days
+    assert (s["day"] == (s["scheduled"] // 86_400).astype(int) + 1).all()
+    ran = s[~s["skipped"]]
+    for row in ran.itertuples():
+        rows = t[t["session"] == row.session]
+        assert len(rows) == row.objects and set(rows["job"]) == {row.job}
+    for _job, g in s.groupby("job"):
+        assert g.sort_values("scheduled")["run"].tolist() == list(range(1, len(g) + 1))
+    assert day_clock(86_400.0 + 3600.0) == "day 2 01:00"
+
+
+def test_skipped_sessions_in_one_line_and_rows_by_day_then_job() -> None:
+    import pandas as pd
+
+    from sim.report.tables import sessions_in_order, skipped_line
+
+    s = pd.DataFrame(
+        {
+            "job": ["b", "a", "b", "a", "b"],
+            "day": [2, 2, 1, 1, 3],
+            "scheduled": [2.0, 2.0, 1.0, 1.0, 3.0],
+            "skipped": [True, False, False, False, True],
+        }
+    )
+    assert list(zip(*(sessions_in_order(s)[c] for c in ("day", "job")), strict=True)) == [
+        (1, "a"), (1, "b"), (2, "a"), (2, "b"), (3, "b")
+    ]  # fmt: skip
+    line = skipped_line(s)
+    assert line == "2 sessions (b on days 2, 3): the job's previous one still running"
+    assert skipped_line(s[~s["skipped"]]) == ""
+
+
+def test_compare_and_sweep_tables_cut_nothing_at_80_columns(tmp_path: Path) -> None:
+    """Wide tables fold their cells at 80 columns (pipes, CI logs) instead of cutting names."""
+    pols = "least_loaded_capacity,least_active_threads,weighted_round_robin,pull_fifo"
+    scenario = str(SCENARIOS / "mmc-pool.yaml")
+    env = {"COLUMNS": "80"}
+    res = ["--results", str(tmp_path), "-j", "1"]
+    r = runner.invoke(app, ["compare", scenario, "-p", pols, "-r", "2", *res], env=env)
+    assert r.exit_code == 0, r.output
+    assert "…" not in r.output
+    for name in pols.split(","):
+        assert name in r.output  # whole, on one line: the policies are split over tables
+    assert r.output.count("┃ metric") == 2  # two tables, each with the metric column
+    for line in r.output.splitlines():
+        assert len(line) <= 80 or line.startswith("results: ")
+    assert f"results: {tmp_path}" in r.output  # the folder on one line
+    args = ["sweep", scenario, "--grid", "proxies.0.threads=1,2", "-r", "2", *res]
+    r = runner.invoke(app, args, env=env)
+    assert r.exit_code == 0, r.output
+    assert "…" not in r.output

@@ -290,7 +290,7 @@ def sessions_of(schedule: dict[str, Any], days: int = 1, **kw: Any) -> pd.DataFr
 
 @pytest.mark.parametrize(
     ("start_weekday", "expected_days"),
-    [("sun", [1, 3, 8, 10, 15]), ("mon", [0, 2, 7, 9, 14]), ("thu", [4, 6, 11, 13])],
+    [("sun", [2, 4, 9, 11, 16]), ("mon", [1, 3, 8, 10, 15]), ("thu", [5, 7, 12, 14])],
 )
 def test_daily_schedule_runs_only_on_its_weekdays(
     start_weekday: str, expected_days: list[int]
@@ -299,7 +299,7 @@ def test_daily_schedule_runs_only_on_its_weekdays(
         {"daily": "22:00", "days": ["mon", "wed"]}, days=16, start_weekday=start_weekday
     )
     assert s["day"].tolist() == expected_days
-    np.testing.assert_allclose(s["scheduled"], [k * DAY + 22 * HOUR for k in expected_days])
+    np.testing.assert_allclose(s["scheduled"], [(k - 1) * DAY + 22 * HOUR for k in expected_days])
     np.testing.assert_allclose(s["start"], s["scheduled"])
     assert not s["skipped"].any()
 
@@ -307,7 +307,7 @@ def test_daily_schedule_runs_only_on_its_weekdays(
 def test_incremental_reads_the_change_since_the_last_backup() -> None:
     # mon and wed: the wednesday session reads two days of change, the next monday five
     s = sessions_of({"daily": "00:00", "days": ["mon", "wed"]}, days=8)
-    assert s["day"].tolist() == [0, 2, 7]
+    assert s["day"].tolist() == [1, 3, 8]
     size = 2 * 10 * MB
     np.testing.assert_allclose(s["bytes_read"], [size, size * 0.01 * 2, size * 0.01 * 5])
 
@@ -317,7 +317,7 @@ def test_periodic_every_4h_with_offset() -> None:
     expected = [600.0 + k * 4 * HOUR for k in range(12)]
     np.testing.assert_allclose(s["scheduled"], expected)
     np.testing.assert_allclose(s["start"], expected)
-    assert s["day"].tolist() == [0] * 6 + [1] * 6
+    assert s["day"].tolist() == [1] * 6 + [2] * 6
     assert (s["end"] > s["start"]).all()
 
 
@@ -341,7 +341,7 @@ def test_once_on_day() -> None:
     s = sessions_of({"once": "13:00", "on_day": 2}, days=3)
     assert len(s) == 1
     assert s.iloc[0]["scheduled"] == DAY + 13 * HOUR
-    assert s.iloc[0]["day"] == 1
+    assert s.iloc[0]["day"] == 2  # the day the scenario names: days count from 1 everywhere
     # a 'once' after the simulated days never runs
     assert sessions_of({"once": "13:00", "on_day": 4}, days=3).empty
 

@@ -69,3 +69,26 @@ def test_public_api_is_lazy_and_complete() -> None:
     assert sim.__version__ == "0.1.0"
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert f'version = "{sim.__version__}"' in text
+
+
+def test_validate_loads_neither_numpy_nor_rich() -> None:
+    """Issue 16: `poolsim validate` of a scenario without CSVs needs no numpy (the workload
+    stage's modules are imported on first use) and prints without Rich."""
+    code = (
+        "import sys\nfrom sim.cli import main\n"
+        "sys.argv = ['poolsim', 'validate', 'scenarios/quickstart.yaml']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (None, 0), e.code"
+    )
+    loaded = loaded_after(code)
+    assert "sim" in loaded and not loaded & {"numpy", "rich"}
+
+
+def test_validate_leaves_pydantic_plugins_on_for_later_models() -> None:
+    """The scenario layer is imported with pydantic's plug-in discovery off; the switch is
+    put back afterwards (a user's own models still see their plug-ins)."""
+    code = (
+        "import os, sys\nfrom sim.cli import _scenario_layer\n_scenario_layer()\n"
+        "assert 'sim.scenario' in sys.modules\n"
+        "assert 'PYDANTIC_DISABLE_PLUGINS' not in os.environ"
+    )
+    loaded_after(code)

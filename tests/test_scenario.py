@@ -223,13 +223,17 @@ def test_unknown_keys_are_located(
 
 
 def test_unknown_map_key_lists_allowed_keys() -> None:
-    text = with_lines(BASE, "    users: 10", "    workload_caps: {Exchange: 1 Gbps}")
+    text = with_lines(BASE, "    users: 10", "    workload_caps: {Exchnage: 1 Gbps}")
     p = only(text)
-    assert p.path == "tenants[0].workload_caps.Exchange"
+    assert p.path == "tenants[0].workload_caps.Exchnage"
     assert (p.line, p.column) == (5, 21)
     assert p.message == (
-        "unknown key 'Exchange'; allowed keys are 'exchange', 'onedrive', 'sharepoint' or 'teams'"
+        "unknown key 'Exchnage' (did you mean 'exchange'?); allowed keys are 'exchange', "
+        "'onedrive', 'sharepoint' or 'teams'"
     )
+    # enum values are case-insensitive, as keys of a map too (issue 15)
+    text = with_lines(BASE, "    users: 10", "    workload_caps: {Exchange: 1 Gbps}")
+    assert load_scenario_text(text).spec.tenants[0].workload_caps == {"exchange": 125e6}
 
 
 def test_unknown_object_type_key() -> None:

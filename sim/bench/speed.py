@@ -223,6 +223,11 @@ def bench_startup(
     and ``poolsim validate``, run in turn in each round so that they see the same machine, and
     the ratios of the CPU medians to ``import typer``. CPU time (user + system of the child) is
     the figure of the goals: on a shared machine wall time carries the others' load."""
+    # poolsim's own bytecode first, as installing a wheel does: with PYTHONDONTWRITEBYTECODE set
+    # (CI, containers) every run would otherwise compile the package's sources again
+    import compileall
+
+    compileall.compile_dir(Path(__file__).resolve().parent.parent, quiet=2)
     commands = {
         "typer": [sys.executable, "-c", "import typer"],
         "help": _cli("--help"),

@@ -48,6 +48,7 @@ from sim.experiment.stats import wilson_interval
 from sim.scenario import LoadedScenario
 from sim.scenario.loader import validate_data
 from sim.scenario.overrides import apply_override
+from sim.scenario.suggest import did_you_mean
 from sim.scenario.yamlsource import load_yaml_file
 
 TARGETS = ("window",)
@@ -134,7 +135,11 @@ def size_problem(
 ) -> SizeProblem:
     """Check what is to be sized and return it; ScenarioError names the problem."""
     if target not in TARGETS:
-        raise _err("--target", f"unknown target '{target}'; allowed: {', '.join(TARGETS)}")
+        raise _err(
+            "--target",
+            f"unknown target '{target}'{did_you_mean(target, TARGETS)}; allowed: "
+            f"{', '.join(TARGETS)}",
+        )
     path = Path(scenario)
     data, positions = load_yaml_file(path)
     if not isinstance(data, dict):
@@ -154,18 +159,30 @@ def size_problem(
             )
         pool = pools[0]
     if pool not in pools:
-        raise _err("--pool", f"unknown pool '{pool}'; pools are: {', '.join(pools)}")
+        raise _err(
+            "--pool",
+            f"unknown pool '{pool}'{did_you_mean(pool, pools)}; pools are: {', '.join(pools)}",
+        )
     spec = next(p for p in sc.pools if p.name == pool)
     template = proxy or spec.members[0]
     if template not in {p.name for p in sc.proxies}:
-        raise _err("--proxy", f"unknown proxy '{template}'")
+        proxy_names = [p.name for p in sc.proxies]
+        raise _err(
+            "--proxy",
+            f"unknown proxy '{template}'{did_you_mean(template, proxy_names)}; proxies are: "
+            f"{', '.join(proxy_names)}",
+        )
     owned = {r.name for r in sc.repositories if r.owner == pool}
     windowed = [j for j in sc.jobs if j.repository in owned and j.schedule.window is not None]
     if backup_jobs:
         known = [j.name for j in sc.jobs]
         bad = [j for j in backup_jobs if j not in known]
         if bad:
-            raise _err("--job", f"unknown job {', '.join(bad)}; jobs are: {', '.join(known)}")
+            raise _err(
+                "--job",
+                f"unknown job {', '.join(bad)}{did_you_mean(bad[0], known)}; jobs are: "
+                f"{', '.join(known)}",
+            )
         chosen = [j for j in sc.jobs if j.name in backup_jobs]
         no_window = [j.name for j in chosen if j.schedule.window is None]
         if no_window:
@@ -217,7 +234,7 @@ class Blocker:
 
     def describe(self) -> str:
         """One human line."""
-        day = f"day {self.day + 1}"
+        day = f"day {self.day}"  # the sessions table counts days from 1
         if self.kind == "object":
             return (
                 f"{self.job} ({day}): one {self.resource} takes {self.hours:.1f} h on its own, "

@@ -67,6 +67,7 @@ SESSION_COLUMNS = [
     "job",
     "type",
     "session",
+    "run",
     "day",
     "scheduled",
     "start",
@@ -122,8 +123,11 @@ def session_frame(world: World, tasks: pd.DataFrame) -> pd.DataFrame:
             {
                 "job": jobs[s.job].name,
                 "type": jobs[s.job].type,
-                "session": s.index,
-                "day": s.day,
+                # the task table's session id; the job's run counted from 1 as a scenario's
+                # timeline counts it ({job: ..., session: N}); days from 1 (docs/model.md)
+                "session": s.id,
+                "run": s.index + 1,
+                "day": s.day + 1,
                 "scheduled": s.scheduled,
                 "start": s.start,
                 "end": s.end,

@@ -11,13 +11,15 @@ import importlib
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from types import UnionType
-from typing import Annotated, Any, TypeAlias, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
 from sim.policies.base import Policy, PullPolicy, PushPolicy
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 _REGISTRY: dict[str, type[Policy]] = {}
 P = TypeVar("P", bound=type[Policy])
@@ -56,6 +58,8 @@ def available() -> dict[str, type[Policy]]:
 
     Raises PolicyError naming the first entry point that cannot be loaded or is not a policy.
     """
+    from importlib.metadata import entry_points
+
     _load_builtins()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name not in _REGISTRY:
@@ -79,15 +83,28 @@ def resolve(name: str) -> type[Policy]:
         return cls  # type: ignore[no-any-return]
     if name in _REGISTRY:
         return _REGISTRY[name]
+    from importlib.metadata import entry_points  # only for a name no built-in policy has
+
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         cls = _load_entry_point(ep)
         _REGISTRY[name] = cls
         return cls
     known = sorted(_REGISTRY)
     raise PolicyError(
-        f"unknown policy '{name}'; available: {', '.join(known)} (or give 'module.path:ClassName'"
-        " or install a plug-in; `poolsim policies` lists every policy)"
+        f"unknown policy '{name}'{_did_you_mean(name, known)}; available: {', '.join(known)} "
+        "(or give 'module.path:ClassName' or install a plug-in; `poolsim policies` lists every "
+        "policy)"
     )
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    """The nearest policy name (a different case first, then difflib), as in the scenario
+    layer's messages (``sim.scenario.suggest``, a floor above this one)."""
+    import difflib
+
+    same = [k for k in known if k.lower() == name.lower()]
+    close = same or difflib.get_close_matches(name.lower(), known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def make_policy(name: str, params: dict[str, Any]) -> Policy:

@@ -277,7 +277,7 @@ def plot_sessions(result: RunResult, path: Path) -> None:
                 lw=2,
                 label=once("end of window"),
             )
-    ax.set_yticks(range(len(s)), [f"{r.job} day {int(r.day) + 1}" for r in s.itertuples()])
+    ax.set_yticks(range(len(s)), [f"{r.job} day {int(r.day)}" for r in s.itertuples()])
     ax.invert_yaxis()
     ax.set_xlabel("simulated time (h)")
     if seen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -115,3 +116,116 @@ def policies_used(result: RunResult) -> list[str]:
 def policy_label(result: RunResult) -> str:
     """The policies used, for titles: ``pull_fifo``, ``jsq + pull_fifo``, ``no pool``."""
     return " + ".join(policies_used(result)) or "no pool"
+
+
+def day_clock(t_s: float) -> str:
+    """``day D HH:MM`` (``:SS`` when not on the minute) of simulated time ``t_s``: days are
+    numbered from 1, as in the scenario's timeline and every table (docs/model.md, "Days")."""
+    day, rest = divmod(float(t_s), 86_400.0)
+    hh, rem = divmod(rest, 3600.0)
+    mm, ss = divmod(rem, 60.0)
+    text = f"day {int(day) + 1} {int(hh):02d}:{int(mm):02d}"
+    return text + (f":{int(ss):02d}" if int(ss) else "")
+
+
+def _num(row: object, name: str) -> float:
+    v = getattr(row, name, float("nan"))
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def lifecycle_story(result: RunResult) -> list[str]:
+    """What happened in the run's lifecycle, one line per event in time order: each
+    maintenance, fault and other request (refused ones with their reason), the objects it
+    reassigned, crashed or redid, the pool's throughput dip around it and its recovery, the
+    resume delay when the lifecycle table has it, and each move of a pool role."""
+    from sim.units import format_bytes, format_duration, format_rate
+
+    lines: list[tuple[float, int, str]] = []
+    lc = result.lifecycle
+    in_flight = result.scenario.spec.lifecycle.in_flight
+    for i, r in enumerate(lc.itertuples(index=False)):
+        who = str(r.proxy) if str(r.proxy) else str(r.pool)
+        head = f"{day_clock(float(r.t))}  {r.event} {who}".rstrip()
+        if str(r.outcome) != "done":
+            lines.append((float(r.t), i, f"{head}: {r.outcome}: {r.reason}"))
+            continue
+        parts: list[str] = []
+        reassigned, crashed = _num(r, "reassigned"), _num(r, "crashed")
+        if reassigned > 0:
+            parts.append(f"{reassigned:,.0f} objects reassigned ({in_flight})")
+        if crashed > 0:
+            parts.append(f"{crashed:,.0f} objects lost in flight (retried)")
+        redone = _num(r, "redone_bytes")
+        if redone > 0:
+            parts.append(f"{format_bytes(redone)} redone")
+        drain = _num(r, "drain_s")
+        if drain > 0:
+            parts.append(f"drained in {format_duration(drain)}")
+        p50, worst = _num(r, "resume_delay_p50_s"), _num(r, "resume_delay_max_s")
+        if p50 == p50 or worst == worst:
+            parts.append(
+                f"resume delay p50 {format_duration(p50) if p50 == p50 else '-'}, "
+                f"max {format_duration(worst) if worst == worst else '-'}"
+            )
+        before, low, dip = (
+            _num(r, "throughput_before_bps"),
+            _num(r, "throughput_min_after_bps"),
+            _num(r, "dip"),
+        )
+        if before > 0 and dip == dip:
+            text = f"throughput {format_rate(before)} -> {format_rate(low)} (dip {dip:.0%})"
+            rec = _num(r, "recovery_s")
+            if rec == 0:
+                text += ", no recovery needed"
+            elif rec == rec:
+                text += f", recovered in {format_duration(rec)}"
+            else:
+                text += ", not recovered by the end of the run"
+            parts.append(text)
+        lines.append((float(r.t), i, head + (": " + "; ".join(parts) if parts else "")))
+    st = result.states
+    if not st.empty:
+        roles = st[st["kind"] == "role"].sort_values(["pool", "what", "t_start"], kind="stable")
+        for (pool, role), g in roles.groupby(["pool", "what"], sort=False):
+            rows = list(g.itertuples(index=False))
+            for prev, nxt in itertools.pairwise(rows):
+                gap = float(nxt.t_start) - float(prev.t_end)
+                moved = f"{role} role of {pool}: {prev.proxy} -> {nxt.proxy}"
+                if gap > 0:
+                    moved += f" (after {format_duration(gap)} without a holder)"
+                lines.append(
+                    (
+                        float(nxt.t_start),
+                        len(lc) + len(lines),
+                        f"{day_clock(float(nxt.t_start))}  {moved}",
+                    )
+                )
+    return [text for _t, _i, text in sorted(lines)]
+
+
+def sessions_in_order(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Sessions ordered by day, then job, then scheduled time (the console's order)."""
+    if sessions.empty:
+        return sessions
+    return sessions.sort_values(["day", "job", "scheduled"], kind="stable")
+
+
+def skipped_line(sessions: pd.DataFrame) -> str:
+    """One line summarising the skipped sessions (runs that could not start because the job's
+    previous session was still running), per job with their days; empty when none."""
+    if sessions.empty or not sessions["skipped"].astype(bool).any():
+        return ""
+    sk = sessions_in_order(sessions[sessions["skipped"].astype(bool)])
+    per_job = []
+    for job, g in sk.groupby("job", sort=False, observed=True):
+        days = sorted({int(d) for d in g["day"]})
+        shown = ", ".join(str(d) for d in days[:6]) + (", ..." if len(days) > 6 else "")
+        per_job.append(f"{job} on day{'s' if len(days) > 1 else ''} {shown}")
+    n = len(sk)
+    return (
+        f"{n} session{'s' if n > 1 else ''} ({'; '.join(per_job)}): the job's previous one "
+        "still running"
+    )

@@ -21,6 +21,7 @@ from sim.scenario.horizon import horizon_problems, horizon_warnings
 from sim.scenario.overrides import apply_override
 from sim.scenario.rules import check_rules
 from sim.scenario.schema import Scenario
+from sim.scenario.suggest import did_you_mean, fields_at
 from sim.scenario.yamlsource import (
     Positions,
     format_path,
@@ -199,16 +200,35 @@ def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]
             if ev.proxy is None:
                 out.append(((*loc, "action"), f"'{ev.action}' needs a proxy"))
             elif ev.proxy not in proxies:
-                out.append(((*loc, "proxy"), f"unknown proxy '{ev.proxy}'"))
+                out.append(
+                    (
+                        (*loc, "proxy"),
+                        f"unknown proxy '{ev.proxy}'{did_you_mean(ev.proxy, proxies)}; proxies "
+                        f"are: {', '.join(sorted(proxies))}",
+                    )
+                )
         if ev.action in ("add", "delete_pool") and ev.pool is None:
             out.append(((*loc, "action"), f"'{ev.action}' needs a pool"))
         if ev.pool is not None and ev.pool not in pools:
-            out.append(((*loc, "pool"), f"unknown pool '{ev.pool}'; pools are: {sorted(pools)}"))
+            out.append(
+                (
+                    (*loc, "pool"),
+                    f"unknown pool '{ev.pool}'{did_you_mean(ev.pool, pools)}; pools are: "
+                    f"{', '.join(sorted(pools)) or '(none)'}",
+                )
+            )
         if (ev.at is None) == (ev.offset is None):
             out.append((loc, "give exactly one of 'at' (with 'day') or 'offset' (with 'job')"))
         elif ev.offset is not None:
             if ev.job is None or ev.job not in jobs:
-                out.append(((*loc, "job"), f"'offset' needs a known job, got {ev.job!r}"))
+                out.append(
+                    (
+                        (*loc, "job"),
+                        f"'offset' needs a known job, got {ev.job!r}"
+                        f"{did_you_mean(ev.job, jobs) if ev.job else ''}; jobs are: "
+                        f"{', '.join(sorted(jobs)) or '(none)'}",
+                    )
+                )
             elif jobs[ev.job].schedule.after_source:
                 out.append(
                     ((*loc, "job"), f"job '{ev.job}' runs after its source: no scheduled start")
@@ -285,29 +305,44 @@ def _schema_errors(exc: ValidationError, data: object) -> list[tuple[tuple[str |
     out: list[tuple[tuple[str | int, ...], str]] = []
     for loc, union, err in entries:
         if union is None or len(loc) > len(union):
-            out.append((loc, _message(err)))
+            out.append((loc, _message(err, loc)))
         elif loc in shallow:  # the first failed branch here stands for all of them
             errs = shallow.pop(loc)
             wants = [re.sub(r" or instance of \w+", "", str(e["msg"])) for e in errs]
             wants = [w.removeprefix("Input should be ") for w in wants]
             merged = dict(errs[0], msg="Input should be " + " or ".join(dict.fromkeys(wants)))
-            out.append((loc, _message(merged)))
+            out.append((loc, _message(merged, loc)))
     return out
 
 
-def _message(err: Any) -> str:
+def _allowed(err: Any) -> list[str]:
+    """The values a literal error allows (from pydantic's 'expected' text)."""
+    return re.findall(r"'((?:[^'\\]|\\.)*)'", str(err.get("ctx", {}).get("expected", "")))
+
+
+def _message(err: Any, loc: tuple[str | int, ...] = ()) -> str:
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if err["loc"][-1:] == ("[key]",) and len(err["loc"]) >= 2:
         key = err["loc"][-2]
         if err["type"] == "literal_error":
-            return f"unknown key {key!r}; " + msg.replace("Input should be", "allowed keys are")
+            return f"unknown key {key!r}{did_you_mean(key, _allowed(err))}; " + msg.replace(
+                "Input should be", "allowed keys are"
+            )
         return f"key {key!r}: {msg}"
     if err["type"] == "extra_forbidden":
-        return "unknown field (not allowed here; check the spelling against the reference)"
+        known = fields_at(Scenario, loc) if loc else []
+        key = loc[-1] if loc else ""
+        hint = did_you_mean(key, known)
+        if known:
+            return f"unknown field {str(key)!r}{hint}; allowed here: {', '.join(known)}"
+        return f"unknown field {str(key)!r}{hint} (not allowed here; see the reference)"
     if err["type"] == "literal_error":
-        return msg.replace("Input should be", "allowed values are")
+        inp = err.get("input")
+        hint = did_you_mean(inp, _allowed(err), "; did you mean {}?")
+        got = f" (got {inp!r}{hint})" if inp is not None else ""
+        return msg.replace("Input should be", "allowed values are") + got
     inp = err.get("input")
     if err["type"] != "missing" and isinstance(inp, (str, int, float, bool)):
         return f"{msg} (got {inp!r})"

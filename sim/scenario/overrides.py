@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.suggest import did_you_mean
 from sim.scenario.yamlsource import format_path, load_yaml
 
 __all__ = ["apply_override", "parse_override"]
@@ -49,7 +50,8 @@ def apply_override(data: dict[str, Any], text: str) -> tuple[str | int, ...]:
                             None,
                             format_path(tuple(walked)),
                             f"no item '{part}' in this list (indices 0..{len(node) - 1}"
-                            + (f", names {', '.join(map(str, names))})" if names else ")"),
+                            + (f", names {', '.join(map(str, names))})" if names else ")")
+                            + did_you_mean(part, [n for n in names if n]),
                         )
                     ]
                 )

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from sim.scenario.calendar import parse_allowed_hours
 from sim.scenario.schema import ARCHIVE_KINDS, BLOCK_KINDS, PERIODS_S, RepositorySpec, Scenario
+from sim.scenario.suggest import did_you_mean
 
 Loc = tuple[str | int, ...]
 
@@ -38,7 +39,13 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
         for j, member in enumerate(pool.members):
             loc: Loc = ("pools", i, "members", j)
             if member not in proxies:
-                out.append((loc, f"unknown proxy '{member}'; proxies are: {_names(proxies)}"))
+                out.append(
+                    (
+                        loc,
+                        f"unknown proxy '{member}'{did_you_mean(member, proxies)}; proxies are: "
+                        f"{_names(proxies)}",
+                    )
+                )
                 continue
             if member in seen:
                 out.append((loc, f"proxy '{member}' is listed twice in pool '{pool.name}'"))
@@ -120,7 +127,8 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
             out.append(
                 (
                     loc,
-                    f"unknown owner '{repo.owner}'; a repository is owned by one pool "
+                    f"unknown owner '{repo.owner}'{did_you_mean(repo.owner, [*pools, *proxies])}"
+                    "; a repository is owned by one pool "
                     f"({_names(pools)}) or one standalone proxy",
                 )
             )
@@ -130,7 +138,8 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
             out.append(
                 (
                     ("jobs", i, "tenant"),
-                    f"unknown tenant '{job.tenant}'; tenants are: {', '.join(sorted(tenants))}",
+                    f"unknown tenant '{job.tenant}'{did_you_mean(job.tenant, tenants)}; "
+                    f"tenants are: {', '.join(sorted(tenants))}",
                 )
             )
         target = repos.get(job.repository)
@@ -138,7 +147,8 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
             out.append(
                 (
                     ("jobs", i, "repository"),
-                    f"unknown repository '{job.repository}'; repositories are: {_names(repos)}",
+                    f"unknown repository '{job.repository}'{did_you_mean(job.repository, repos)}"
+                    f"; repositories are: {_names(repos)}",
                 )
             )
             continue
@@ -201,7 +211,8 @@ def _job_kind(sc: Scenario, i: int, repos: Mapping[str, RepositorySpec]) -> list
             out.append(
                 (
                     ("jobs", i, "source_repository"),
-                    f"unknown repository '{job.source_repository}'; repositories are: "
+                    f"unknown repository '{job.source_repository}'"
+                    f"{did_you_mean(job.source_repository, repos)}; repositories are: "
                     f"{_names(repos)}",
                 )
             )
@@ -332,7 +343,11 @@ def _mode(sc: Scenario) -> list[tuple[Loc, str]]:
     pooled = {m for p in sc.pools for m in p.members}
     if syn.target not in names:
         out.append(
-            (("synthetic", "target"), f"unknown target '{syn.target}'; give a pool or a proxy")
+            (
+                ("synthetic", "target"),
+                f"unknown target '{syn.target}'{did_you_mean(syn.target, names)}; give a pool "
+                "or a proxy",
+            )
         )
     elif syn.target in pooled:
         out.append(

@@ -262,10 +262,78 @@ BLOCK_KINDS = ("local",)
 """Not object storage: a local disk of a standalone proxy; pools cannot own one (vb365 fact 4)."""
 
 
-class Strict(BaseModel):
-    """Base of every scenario section: unknown keys are rejected."""
+def _enum_values(tp: Any) -> tuple[str, ...]:
+    """The lowercase string values of a Literal type (through Annotated and Optional)."""
+    origin = get_origin(tp)
+    if origin is Literal:
+        values = get_args(tp)
+        if all(isinstance(v, str) and v == v.lower() for v in values):
+            return values
+        return ()
+    if origin is Annotated:
+        return _enum_values(get_args(tp)[0])
+    for arg in get_args(tp) if origin is not None and origin not in (list, dict) else ():
+        found = _enum_values(arg)
+        if found:
+            return found
+    return ()
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+def _enum_fields(cls: type[BaseModel]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Fields holding enum values: how ('value', 'list' items or 'keys' of a mapping) and the
+    values."""
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for name, info in cls.model_fields.items():
+        tp = info.annotation
+        for alt in (tp, *get_args(tp)):
+            origin = get_origin(alt)
+            if origin in (list, dict) and _enum_values(get_args(alt)[0]):
+                how = "list" if origin is list else "keys"
+                out[name] = (how, _enum_values(get_args(alt)[0]))
+        if name not in out and _enum_values(tp):
+            out[name] = ("value", _enum_values(tp))
+    return out
+
+
+def _lower(v: object, values: tuple[str, ...]) -> object:
+    """``v`` in lowercase when that is one of ``values``; else as given (the error echoes it)."""
+    return v.lower() if isinstance(v, str) and v.lower() in values else v
+
+
+class Strict(BaseModel):
+    """Base of every scenario section: unknown keys are rejected. Enum values (``os: Linux``,
+    ``workloads: [Exchange]``, ``in_flight: HandOff``, object types as keys) are matched
+    case-insensitively and stored in lowercase; keys, names and policies are case-sensitive."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _enum_case(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fields = _ENUM_FIELDS.get(cls)
+        if fields is None:
+            fields = _ENUM_FIELDS[cls] = _enum_fields(cls)
+        if not fields:
+            return data
+        data = dict(data)
+        for name, (how, values) in fields.items():
+            if name not in data:
+                continue
+            v = data[name]
+            if how == "value":
+                data[name] = _lower(v, values)
+            elif how == "list" and isinstance(v, list):
+                data[name] = [_lower(x, values) for x in v]
+            elif how == "keys" and isinstance(v, dict):
+                lowered = {_lower(k, values): x for k, x in v.items()}
+                if len(lowered) == len(v):  # 'Mailbox' and 'mailbox' both: left to the errors
+                    data[name] = lowered
+        return data
+
+
+_ENUM_FIELDS: dict[type[BaseModel], dict[str, tuple[str, tuple[str, ...]]]] = {}
 
 
 class ObjectTypeMix(Strict):

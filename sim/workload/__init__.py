@@ -10,17 +10,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
-
-from sim.workload.generate import generate_objects, with_growth
-from sim.workload.inventory import read_inventory_csv
-from sim.workload.table import TYPE_INDEX, WORKLOAD_INDEX, ObjectTable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from sim.scenario.loader import LoadedScenario
     from sim.scenario.schema import TenantSpec
+    from sim.workload.generate import generate_objects
+    from sim.workload.inventory import read_inventory_csv
+    from sim.workload.table import TYPE_INDEX, WORKLOAD_INDEX, ObjectTable
+
+# numpy and the stage's modules are imported on first use: `poolsim validate` imports
+# sim.workload.check, which must not pay for numpy (tests/test_lazy_imports.py)
+_LAZY = {
+    "generate_objects": "sim.workload.generate",
+    "read_inventory_csv": "sim.workload.inventory",
+    "TYPE_INDEX": "sim.workload.table",
+    "WORKLOAD_INDEX": "sim.workload.table",
+    "ObjectTable": "sim.workload.table",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "TYPE_INDEX",
@@ -60,6 +78,9 @@ class Workload:
 
 def tenant_objects(spec: TenantSpec, base_dir: Path, rng: np.random.Generator) -> ObjectTable:
     """The tenant's inventory: its CSV if it names one, else generated."""
+    from sim.workload.generate import generate_objects
+    from sim.workload.inventory import read_inventory_csv
+
     if spec.inventory is not None:
         return read_inventory_csv(base_dir / spec.inventory)
     return generate_objects(spec, rng)
@@ -67,6 +88,10 @@ def tenant_objects(spec: TenantSpec, base_dir: Path, rng: np.random.Generator) -
 
 def build_workload(scenario: LoadedScenario, seed: int | None = None) -> Workload:
     """The objects of every tenant of ``scenario`` for ``seed`` (default: the scenario's)."""
+    import numpy as np
+
+    from sim.workload.generate import with_growth
+
     sc = scenario.spec
     root = sc.seed if seed is None else seed
     tenants = []

@@ -21,8 +21,6 @@ from sim.scenario.calendar import Calendar, start_times
 from sim.scenario.horizon import horizon_s
 from sim.scenario.loader import LoadedScenario
 from sim.units import format_bytes
-from sim.workload.inventory import read_inventory_csv
-from sim.workload.synthetic import read_trace
 
 BASE_BYTES = 150e6
 """Memory of the interpreter with numpy, pandas and SimPy loaded: peak RSS of
@@ -104,6 +102,8 @@ def check_inputs(loaded: LoadedScenario) -> InputCheck:
             continue
         path = loaded.base_dir / t.inventory
         files.append(str(path))
+        from sim.workload.inventory import read_inventory_csv  # numpy: only for a CSV
+
         try:
             table = read_inventory_csv(path)
         except ScenarioError as exc:
@@ -119,6 +119,8 @@ def check_inputs(loaded: LoadedScenario) -> InputCheck:
     if syn is not None and syn.arrivals.process == "trace" and syn.arrivals.trace is not None:
         path = loaded.base_dir / syn.arrivals.trace
         files.append(str(path))
+        from sim.workload.synthetic import read_trace  # numpy: only for a trace
+
         try:
             times, _ = read_trace(path, horizon_s(sc))
             trace_rows = len(times)

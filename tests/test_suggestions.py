@@ -1,0 +1,141 @@
+"""Issue 15 §2: enum values are case-insensitive; every error echoes the bad value and suggests
+the nearest valid key, value or name ("did you mean ...") for unknown keys, enum values, policy
+names, references and ``--set`` paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.errors import ScenarioError
+from sim.scenario import load_scenario, load_scenario_text
+from sim.scenario.schema import Scenario
+from sim.scenario.suggest import did_you_mean, fields_at, nearest
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+
+CASES = """\
+name: x
+tenants: [{name: t, users: 10, objects: {Mailbox: {count: 1}}}]
+proxies: [{name: p, os: Linux, threads: 3}, {name: q, os: WINDOWS}]
+pools: [{name: a, members: [p, q], policy: pull_fifo}]
+repositories: [{name: r, kind: S3, owner: a, write_bandwidth: 1 Gbps}]
+jobs:
+  - name: j
+    tenant: t
+    type: Backup
+    workloads: [Exchange]
+    repository: r
+    schedule: {daily: '22:00', days: [Mon, TUE], allowed_hours: ['Mon-Fri 20-06']}
+lifecycle: {in_flight: HandOff}
+timeline: [{at: '01:00', day: 1, action: Maintenance_On, proxy: p}]
+simulation: {start_weekday: Mon, initial_state: Empty}
+"""
+
+
+def test_enum_values_are_case_insensitive_and_stored_in_lowercase() -> None:
+    sc = load_scenario_text(CASES).spec
+    assert [p.os for p in sc.proxies] == ["linux", "windows"]
+    assert list(sc.tenants[0].objects) == ["mailbox"]
+    assert sc.repositories[0].kind == "s3"
+    job = sc.jobs[0]
+    assert (job.type, job.workloads, job.schedule.days) == ("backup", ["exchange"], ["mon", "tue"])
+    assert sc.lifecycle.in_flight == "handoff" and sc.timeline[0].action == "maintenance_on"
+    assert (sc.simulation.start_weekday, sc.simulation.initial_state) == ("mon", "empty")
+    # the same scenario as written in lowercase: one digest
+    lower = CASES.replace("Linux", "linux").replace("WINDOWS", "windows")
+    assert load_scenario_text(lower).digest == load_scenario_text(CASES).digest
+
+
+def problems(text: str, overrides: list[str] | None = None) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(text, "s.yaml", overrides or [])
+    return [f"{p.path}: {p.message}" for p in info.value.problems]
+
+
+def test_a_bad_enum_value_is_echoed_as_given_with_the_nearest() -> None:
+    (msg,) = problems(CASES.replace("os: Linux", "os: Linuxx"))
+    assert msg == (
+        "proxies[0].os: allowed values are 'windows' or 'linux' (got 'Linuxx'; did you mean "
+        "'linux'?)"
+    )
+    (msg,) = problems(CASES.replace("[Exchange]", "[exchnage]"))
+    assert "(got 'exchnage'; did you mean 'exchange'?)" in msg
+
+
+def test_unknown_keys_suggest_the_nearest_field_and_list_the_allowed() -> None:
+    (msg,) = problems(CASES.replace("threads: 3", "thredas: 3"))
+    assert msg.startswith("proxies[0].thredas: unknown field 'thredas' (did you mean 'threads'?)")
+    assert "allowed here: name, dns, os, cores, ram, threads" in msg
+    (msg,) = problems(CASES.replace("simulation:", "simulaton:"))
+    assert "unknown field 'simulaton' (did you mean 'simulation'?)" in msg
+    (msg,) = problems(CASES.replace("{Mailbox:", "{Mailboxes:"))
+    assert "unknown key 'Mailboxes' (did you mean 'mailbox'?)" in msg
+    assert fields_at(Scenario, ("jobs", 0, "schedule", "x"))[:2] == ["daily", "days"]
+    assert fields_at(Scenario, ("nope", "x")) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("members: [p, q]", "members: [p, qq]", "unknown proxy 'qq' (did you mean 'q'?)"),
+        ("tenant: t", "tenant: T", "unknown tenant 'T' (did you mean 't'?)"),
+        ("repository: r", "repository: R", "unknown repository 'R' (did you mean 'r'?)"),
+        ("owner: a", "owner: A", "unknown owner 'A' (did you mean 'a'?)"),
+        ("proxy: p}]", "proxy: P}]", "unknown proxy 'P' (did you mean 'p'?)"),
+        ("policy: pull_fifo", "policy: Pull_Fifo", "unknown policy 'Pull_Fifo' (did you mean"),
+        ("policy: pull_fifo", "policy: pull_fifoo", "(did you mean 'pull_fifo'?)"),
+    ],
+)
+def test_references_and_policies_suggest_the_nearest_name(
+    old: str, new: str, expected: str
+) -> None:
+    found = problems(CASES.replace(old, new))
+    assert any(expected in m for m in found), found
+
+
+def test_set_paths_suggest_the_nearest() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(QUICKSTART, ["proxies.proxy-1.threads=3"])
+    assert "no item 'proxy-1'" in str(info.value) and "(did you mean 'proxy-01'?)" in str(
+        info.value
+    )
+    r = CliRunner().invoke(app, ["validate", str(QUICKSTART), "--set", "simulation.dayz=2"])
+    assert r.exit_code == 2
+    assert "unknown field 'dayz' (did you mean 'days'?)" in r.output
+
+
+def test_run_policy_option_suggests_the_nearest(tmp_path: Path) -> None:
+    args = ["run", str(QUICKSTART), "--policy", "Round_Robin", "--results", str(tmp_path)]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2
+    assert "unknown policy 'Round_Robin' (did you mean 'round_robin'?)" in r.output
+
+
+def test_nearest() -> None:
+    assert nearest("Linux", ["windows", "linux"]) == "linux"  # case first
+    assert nearest("threds", ["threads", "cores"]) == "threads"
+    assert nearest("zzz", ["threads", "cores"]) is None
+    assert nearest("cores", ["cores"]) is None  # nothing to suggest for a valid value
+    assert did_you_mean("zzz", ["a"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"pool": "pool-b"}, "unknown pool 'pool-b' (did you mean 'pool-a'?)"),
+        ({"proxy": "proxy-1"}, "unknown proxy 'proxy-1' (did you mean 'proxy-01'?)"),
+        ({"backup_jobs": ["exchang"]}, "unknown job exchang (did you mean 'exchange'?)"),
+        ({"target": "windw"}, "unknown target 'windw' (did you mean 'window'?)"),
+    ],
+)
+def test_size_options_suggest_the_nearest(options: dict[str, object], expected: str) -> None:
+    from sim.experiment.sizing import size_problem
+
+    with pytest.raises(ScenarioError) as info:
+        size_problem(QUICKSTART, **options)  # type: ignore[arg-type]
+    assert expected in str(info.value)
