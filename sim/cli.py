@@ -33,9 +33,7 @@ SAFETY_MARGIN_DAYS = HORIZON_MARGIN_DAYS
 unfinished then makes the run incomplete (exit status 3)."""
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS, EXIT_NO = 0, 1, 2, 3, 4, 5
-EXIT_OUT_OF_BAND = (
-    EXIT_NO  # == sim.bench.calibration.EXIT_OUT_OF_BAND (tests/test_calibration_suite.py)
-)
+EXIT_OUT_OF_BAND = EXIT_NO  # == sim.bench.calibration.EXIT_OUT_OF_BAND
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
