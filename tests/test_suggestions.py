@@ -70,7 +70,7 @@ def test_a_bad_enum_value_is_echoed_as_given_with_the_nearest() -> None:
 def test_unknown_keys_suggest_the_nearest_field_and_list_the_allowed() -> None:
     (msg,) = problems(CASES.replace("threads: 3", "thredas: 3"))
     assert msg.startswith("proxies[0].thredas: unknown field 'thredas' (did you mean 'threads'?)")
-    assert "allowed here: name, dns, os, cores, ram, threads" in msg
+    assert "allowed here: name, vb365_id, dns, os, cores, ram, threads" in msg
     (msg,) = problems(CASES.replace("simulation:", "simulaton:"))
     assert "unknown field 'simulaton' (did you mean 'simulation'?)" in msg
     (msg,) = problems(CASES.replace("{Mailbox:", "{Mailboxes:"))
