@@ -104,6 +104,12 @@ class Lifecycle:
             timer.callbacks.append(partial(self._fire, ev))
 
     def _fire(self, ev: TimelineEvent, _event: object) -> None:
+        if ev.action == "exchange_api":
+            from sim.model.tenant import switch_exchange_api
+
+            assert ev.tenant is not None and ev.api is not None
+            switch_exchange_api(self.world, ev.tenant, ev.api)
+            return
         self.request(ev.action, ev.proxy, ev.pool, source="timeline")
 
     # -- requests ------------------------------------------------------------------------------

@@ -13,13 +13,16 @@ items and whether the object changed). Everything else reads this table:
 - ``metrics.tables.limits_frame`` lists the records that can reject requests.
 
 **Semantics.** ``FluidRate`` (max-min shared rate) and ``RequestLimit`` (a token bucket that
-answers 429 or 503 with Retry-After, ``throttle.RequestBudget``) run today; ``PerObjectRate``
+answers 429 or 503 with Retry-After, ``throttle.RequestBudget``) run; ``PerObjectRate``
 runs as the task's ceiling (one object is on one thread at a time, so a per-object rate is that
-object's own bound). ``BurstBudget`` (EWS burst/recharge), ``ConcurrencyCap`` (EWS 27 connections
-per account, Graph 4 concurrent requests per mailbox, threads limited by RAM) and ``CpuCost``
-(proxy CPU per byte and per object) are defined and validated here, but the engine does not run
-them yet: it executes them starting with the fidelity issue, and ``validate`` refuses a record
-that uses one (``Semantics.executed``), so none can be added by mistake meanwhile.
+object's own bound). ``BurstBudget`` (EWS burst/recharge) runs as a fluid cap at its recharge
+rate, or, under request-level throttling, as a ``RequestBudget`` whose bucket holds the burst and
+answers ErrorServerBusy with its back-off hint. ``ConcurrencyCap`` (EWS 27 connections per
+account) runs as a gate in front of the transfer (``throttle.EwsGate``): a task holds one
+connection while it transfers, and a thread that finds none free is refused and asks again
+after the back-off; its record has no use in the task rows. ``CpuCost`` (proxy CPU per
+byte and per object) is defined and validated here but not run yet; ``validate`` refuses a
+record that uses it (``Semantics.executed``), so none can be added by mistake meanwhile.
 
 Adding a limit: docs/architecture.md, "How to add a limit".
 """
@@ -128,8 +131,8 @@ class RequestLimit(Semantics):
 
     executed: ClassVar[bool] = True
     status: int
-    burst_s: float
-    """The bucket holds this many seconds of capacity."""
+    burst_s: float | Callable[[Any], float]
+    """The bucket holds this many seconds of capacity (or owner spec -> seconds)."""
     reject_cost: float
     enabled: Callable[[Any], bool]
     """Owner spec -> whether this owner's limit is request-level."""
@@ -145,7 +148,7 @@ class RequestLimit(Semantics):
     def __post_init__(self) -> None:
         if self.status not in (429, 503):
             raise ValueError(f"RequestLimit.status must be 429 or 503, got {self.status}")
-        if not self.burst_s > 0:
+        if not callable(self.burst_s) and not self.burst_s > 0:
             raise ValueError(f"RequestLimit.burst_s must be > 0, got {self.burst_s}")
         if not self.reject_cost >= 0:
             raise ValueError(f"RequestLimit.reject_cost must be >= 0, got {self.reject_cost}")
@@ -155,8 +158,10 @@ class RequestLimit(Semantics):
 class BurstBudget(Semantics):
     """A burst/recharge budget (EWS): a balance of at most ``max_burst`` units spent by
     requests and recharged at ``recharge_per_s``; below ``cutoff`` (negative) requests are
-    refused until it recharges. NOT RUN YET (fidelity issue)."""
+    refused until it recharges. Runs as a fluid cap at the recharge rate, or as the record's
+    ``RequestLimit`` (bucket = the burst) under request-level throttling."""
 
+    executed: ClassVar[bool] = True
     max_burst: float
     recharge_per_s: float
     cutoff: float = 0.0
@@ -171,8 +176,9 @@ class BurstBudget(Semantics):
 @dataclass(frozen=True)
 class ConcurrencyCap(Semantics):
     """At most ``limit`` tasks at once per ``per`` (an account, a mailbox, a proxy's RAM):
-    the next one waits. NOT RUN YET (fidelity issue)."""
+    the next one waits. Runs as a gate in front of the transfer (``throttle.EwsGate``)."""
 
+    executed: ClassVar[bool] = True
     per: Literal["account", "mailbox", "proxy", "tenant"]
     limit: int
 
@@ -317,6 +323,88 @@ def _requests_per_byte_of(workload: int) -> Coefficient:
     return coef
 
 
+def _ru_backup(rows: Rows, _tenant: Any) -> np.ndarray:
+    """SharePoint/OneDrive backup RU per byte by request kind (vb365 fact 26): 1 RU per file
+    download, 1 RU per delta page (one per object and per 1,000 items), 5 RU per permission read
+    on a full (``PERMISSION_REQUESTS_PER_OBJECT``, INFERRED)."""
+    wl = rows.workload
+    is_sp = (wl == _ONEDRIVE) | (wl == _SHAREPOINT)
+    ru = (
+        d.RU_PER_FILE_DOWNLOAD * rows.items
+        + d.RU_PER_DELTA * (1.0 + rows.items / d.DISCOVERY_ITEMS_PER_REQUEST)
+        + d.RU_PER_PERMISSION * d.PERMISSION_REQUESTS_PER_OBJECT * rows.full
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: np.ndarray = np.where(is_sp & (rows.work > 0), ru / rows.work, 0.0)
+    return out
+
+
+def exchange_requests(items: np.ndarray, per_request: float | np.ndarray) -> np.ndarray:
+    """Requests that read ``items`` Exchange items: batches of ``per_request`` items plus item
+    discovery (one request per object and per 1,000 items: FindItem pages, vb365 fact 24)."""
+    out: np.ndarray = np.ceil(items / per_request) + 1.0 + items / d.DISCOVERY_ITEMS_PER_REQUEST
+    return out
+
+
+def _on_path(rows: Rows, tenant: Any, api: str) -> np.ndarray:
+    """Exchange tasks that go through ``api`` (the tenant's path when the tasks were made)."""
+    if tenant is None or tenant.exchange_api != api:
+        return np.zeros(rows.workload.shape[0], dtype=bool)
+    out: np.ndarray = rows.workload == _EXCHANGE
+    return out
+
+
+# The tenant-wide Exchange coefficients are one number per tenant (its mean Exchange item size,
+# ``Tenant.exchange_item_bytes``), not per task: requests are accounted in aggregate, every
+# Exchange task of a tenant shares one resource row (fast), and a thread's most use is bounded
+# (the never-binding analysis can take the resource out when it cannot saturate). Per-object
+# discovery requests are counted by ``throttle.requests_of_tasks``, not charged here.
+def ews_requests_per_byte(tn: Any) -> float:
+    """Batched GetItem requests and FindItem pages per byte read through EWS."""
+    per_item = 1.0 / tn.spec.ews_items_per_request + 1.0 / d.DISCOVERY_ITEMS_PER_REQUEST
+    return float(per_item / tn.exchange_item_bytes)
+
+
+def graph_requests_per_byte(tn: Any, job_type: str) -> float:
+    """exportItems requests (at most 20 items, backups) or one item per request (restores), and
+    delta pages, per byte read through Graph."""
+    batch = tn.spec.graph_items_per_request if job_type == "backup" else 1
+    per_item = 1.0 / batch + 1.0 / d.DISCOVERY_ITEMS_PER_REQUEST
+    return float(per_item / tn.exchange_item_bytes)
+
+
+def _ews_server_ms(rows: Rows, tn: Any) -> np.ndarray:
+    """EWS server time charged per byte: requests per byte x ms per request."""
+    per_byte = ews_requests_per_byte(tn) * tn.spec.ews_server_ms_per_request
+    out: np.ndarray = np.where(_on_path(rows, tn, "ews"), per_byte, 0.0)
+    return out
+
+
+def _graph_requests(rows: Rows, tn: Any) -> np.ndarray:
+    """Graph requests per byte (tenant-wide app limit)."""
+    per_byte = graph_requests_per_byte(tn, rows.job_type)
+    out: np.ndarray = np.where(_on_path(rows, tn, "graph"), per_byte, 0.0)
+    return out
+
+
+def _graph_mailbox_requests(rows: Rows, tn: Any) -> np.ndarray:
+    """Graph requests per byte of each mailbox (its own item count: the per-mailbox cap is the
+    task's ceiling, not a shared resource)."""
+    on = _on_path(rows, tn, "graph") & (rows.work > 0)
+    if not on.any():
+        return np.zeros(rows.workload.shape[0])
+    per = tn.spec.graph_items_per_request if rows.job_type == "backup" else 1
+    req = exchange_requests(rows.items, per)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: np.ndarray = np.where(on, req / rows.work, 0.0)
+    return out
+
+
+def _ews_burst_s(ts: Any) -> float:
+    """Seconds of recharge the EWS bucket holds: EwsMaxBurst / EwsRechargeRate."""
+    return float(ts.ews_max_burst_ms / (ts.ews_recharge_ms_per_h / 3600.0))
+
+
 def _proxy_processing(ps: Any, cal: Any) -> float:
     """Cores x per-core rate x OS efficiency, or the scenario's processing rate."""
     if ps.processing_rate is not None:
@@ -332,6 +420,10 @@ _SPO = (
     "how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online"
 )
 _S3 = "https://repost.aws/knowledge-center/http-5xx-errors-s3"
+_EWS = (
+    "https://learn.microsoft.com/exchange/client-developer/exchange-web-services/"
+    "ews-throttling-in-exchange"
+)
 _ALL_JOBS: tuple[JobType, ...] = JOB_TYPES
 
 #: The table. Order matters twice: resources are created per owner in this order, and a task's
@@ -432,8 +524,84 @@ LIMITS: tuple[Limit, ...] = (
             Use(("restore",), "tenant", _ru_per_byte(d.RU_PER_WRITE)),
         ),
         attr="res_ru",
-        doc="SharePoint/OneDrive resource units per tenant (vb365 fact 26); the daily budget "
-        "is the tenant's daily_ru_budget process.",
+        doc="SharePoint/OneDrive resource units per tenant by request kind (vb365 fact 26); "
+        "the daily budget is the tenant's daily_ru_budget process (window start INFERRED).",
+    ),
+    Limit(
+        name="ews_connections",
+        owner="tenant",
+        unit="connections",
+        source=Source(
+            "tenants[].ews_max_concurrency x tenants[].ews_accounts", "EWS_MAX_CONCURRENCY", _EWS
+        ),
+        capacity=lambda ts, _cal: float(ts.ews_max_concurrency * ts.ews_accounts),
+        semantics=ConcurrencyCap(per="account", limit=d.EWS_MAX_CONCURRENCY),
+        bottleneck=CLS_SOURCE,
+        # not a fluid share: it runs as a gate (``throttle.EwsGate``) in front of the transfer
+        # of every Exchange backup task on the EWS path, so no task row uses it
+        uses=(),
+        attr="res_ews_conn",
+        doc="EWSMaxConcurrency: 27 connections per backup account (vb365 fact 24), times the "
+        "tenant's accounts (INFERRED 8, fact 27); a mailbox finding them all taken is answered "
+        "ErrorServerBusy and retries after the back-off hint with per-thread jitter.",
+    ),
+    Limit(
+        name="ews_budget",
+        owner="tenant",
+        unit="ms/h",
+        source=Source(
+            "tenants[].ews_recharge_ms_per_h x tenants[].ews_accounts",
+            "EWS_RECHARGE_MS_PER_H",
+            _EWS,
+            inferred=True,
+        ),
+        capacity=lambda ts, _cal: float(ts.ews_recharge_ms_per_h * ts.ews_accounts),
+        window_s=3600.0,
+        semantics=BurstBudget(
+            max_burst=d.EWS_MAX_BURST_MS,
+            recharge_per_s=d.EWS_RECHARGE_MS_PER_H / 3600.0,
+            cutoff=-d.EWS_CUTOFF_BALANCE_MS,
+        ),
+        request=RequestLimit(
+            status=503,
+            burst_s=_ews_burst_s,
+            reject_cost=0.0,
+            enabled=lambda ts: ts.throttling == "request",
+            retry_after=lambda ts: float(ts.ews_backoff),
+            counter="throttled_requests",
+            budget_attr="ews_budget",
+        ),
+        bottleneck=CLS_SOURCE,
+        uses=(Use(("backup",), "tenant", _ews_server_ms),),
+        attr="res_ews_budget",
+        skippable=True,
+        doc="EWS burst/recharge budget of server time per account (EwsMaxBurst, "
+        "EwsRechargeRate, EwsCutoffBalance; on-premises defaults, INFERRED for Exchange "
+        "Online, vb365 fact 24); ErrorServerBusy with its back-off hint when spent.",
+    ),
+    Limit(
+        name="graph_app_requests",
+        owner="tenant",
+        unit="requests/10s",
+        source=Source("tenants[].graph_app_requests_per_10s", "GRAPH_APP_REQUESTS_PER_10S", _GRAPH),
+        capacity=lambda ts, _cal: float(ts.graph_app_requests_per_10s),
+        window_s=10.0,
+        semantics=FluidRate(),
+        request=RequestLimit(
+            status=429,
+            burst_s=10.0,
+            reject_cost=1.0,
+            enabled=lambda ts: ts.throttling == "request",
+            retry_after=lambda ts: float(ts.retry_after),
+            counter="throttled_requests",
+            budget_attr="graph_budget",
+        ),
+        bottleneck=CLS_SOURCE,
+        uses=(Use(("backup", "restore"), "tenant", _graph_requests),),
+        attr="res_graph",
+        skippable=True,
+        doc="Microsoft Graph global limit per app, 130,000 requests per 10 s (vb365 fact 25), "
+        "per tenant; Exchange tasks on the Graph path (exportItems, fact 42).",
     ),
     Limit(
         name="teams_requests",
@@ -540,10 +708,11 @@ LIMITS: tuple[Limit, ...] = (
         capacity=lambda _spec, _cal: d.MAILBOX_REQUESTS_PER_S,
         semantics=PerObjectRate(),
         bottleneck=CLS_THREAD,
-        uses=(Use(("backup", "restore"), "object", _requests_per_byte_of(_EXCHANGE)),),
+        uses=(Use(("backup", "restore"), "object", _graph_mailbox_requests),),
         attr="",
-        doc="Graph/Outlook: 10,000 requests per 10 min per app per mailbox, one item per "
-        "request (vb365 fact 25).",
+        doc="Graph/Outlook: 10,000 requests per 10 min per app per mailbox (vb365 fact 25), "
+        "Exchange tasks on the Graph path: exportItems reads up to 20 items per request "
+        "(fact 42, about 333 items/s), restores one item per request.",
     ),
     Limit(
         name="team_requests",
