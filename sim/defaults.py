@@ -24,6 +24,10 @@ vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targ
 vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
 vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
 vb365 fact 42: https://learn.microsoft.com/graph/api/mailbox-exportitems
+vb365 fact 23: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_managing_organizations.html
+vb365 fact 40: https://www.veeam.com/kb4820
+vb365 fact 41: https://www.veeam.com/kb4820
+vb365 fact 43: https://learn.microsoft.com/graph/throttling-limits
 """
 
 from __future__ import annotations
@@ -311,11 +315,13 @@ EWS_MAX_CONCURRENCY: Final = 27
 """EWSMaxConcurrency: 27 concurrent connections per account, the Exchange Online default
 (vb365 fact 24)."""
 
-EWS_ACCOUNTS: Final = 8
-"""Backup accounts (or applications) whose EWS budgets a tenant's Exchange backup spreads over.
-INFERRED: the earlier best practice added 8 accounts per proxy in steps of 8, the VCSP best
-practice "up to 5" on the initial full, and v8 deprecated adding more (vb365 fact 27); 8 is one
-step of that advice. Each account has its own concurrency and burst/recharge budget."""
+EWS_ACCOUNTS: Final = 12
+"""Backup accounts (or applications) whose EWS budgets a tenant's Exchange backup spreads over;
+each has its own concurrency (27 connections) and burst/recharge budget. INFERRED and
+calibrated: the earlier best practice added 8 accounts per proxy in steps of 8, the VCSP one
+"up to 5" on the initial full, and v8 deprecated adding more (vb365 fact 27); 12 makes an
+incremental night of scenarios/enterprise-20k.yaml (384 Exchange threads, 324 connections)
+throttle about 1 % of its Exchange requests, Veeam's log example showing ~1.2-1.4 % (fact 27)."""
 
 EWS_MAX_BURST_MS: Final = 300_000.0
 EWS_RECHARGE_MS_PER_H: Final = 900_000.0

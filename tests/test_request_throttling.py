@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sim import defaults as d
 from helpers.scenario import (
     exact_calibration,
     fixed_objects,
@@ -24,6 +23,7 @@ from helpers.scenario import (
 )
 
 import sim
+from sim import defaults as d
 from sim.model.world import World
 
 MB = 1e6

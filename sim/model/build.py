@@ -178,6 +178,7 @@ def build(
     world.sessions = []
     world.book = JobBook(world)
     world.demand = Demand(world)
+    world._gated = sc.synthetic is None
     world.ews_gate = EwsGate(
         world,
         [int(ts.ews_max_concurrency * ts.ews_accounts) for ts in sc.tenants],

@@ -25,6 +25,20 @@ byte and per object) is defined and validated here but not run yet; ``validate``
 record that uses it (``Semantics.executed``), so none can be added by mistake meanwhile.
 
 Adding a limit: docs/architecture.md, "How to add a limit".
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
+vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 24: https://learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 27: https://bp.veeam.com/vb365/guide/operate/orgconfig
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
+vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targets-standard-account
+vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
+vb365 fact 37: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_threads_and_limit.html
+vb365 fact 42: https://learn.microsoft.com/graph/api/mailbox-exportitems
 """
 
 from __future__ import annotations
@@ -39,6 +53,7 @@ from sim import defaults as d
 from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET, CLS_THREAD
 from sim.model.repository import get_rate_per_s, put_rate_per_s
 from sim.model.tenant import sharepoint_ru_per_min
+from sim.model.throttle import exchange_requests
 from sim.workload.table import WORKLOAD_INDEX
 
 OwnerKind = Literal["proxy", "tenant", "repository", "object"]
@@ -339,13 +354,6 @@ def _ru_backup(rows: Rows, _tenant: Any) -> np.ndarray:
     return out
 
 
-def exchange_requests(items: np.ndarray, per_request: float | np.ndarray) -> np.ndarray:
-    """Requests that read ``items`` Exchange items: batches of ``per_request`` items plus item
-    discovery (one request per object and per 1,000 items: FindItem pages, vb365 fact 24)."""
-    out: np.ndarray = np.ceil(items / per_request) + 1.0 + items / d.DISCOVERY_ITEMS_PER_REQUEST
-    return out
-
-
 def _on_path(rows: Rows, tenant: Any, api: str) -> np.ndarray:
     """Exchange tasks that go through ``api`` (the tenant's path when the tasks were made)."""
     if tenant is None or tenant.exchange_api != api:
@@ -542,7 +550,7 @@ LIMITS: tuple[Limit, ...] = (
         uses=(),
         attr="res_ews_conn",
         doc="EWSMaxConcurrency: 27 connections per backup account (vb365 fact 24), times the "
-        "tenant's accounts (INFERRED 8, fact 27); a mailbox finding them all taken is answered "
+        "tenant's accounts (INFERRED 12, fact 27); a mailbox finding them all taken is answered "
         "ErrorServerBusy and retries after the back-off hint with per-thread jitter.",
     ),
     Limit(

@@ -246,6 +246,13 @@ class RequestBudget:
         return self.closed_s + extra
 
 
+def exchange_requests(items: np.ndarray, per_request: float | np.ndarray) -> np.ndarray:
+    """Requests that read ``items`` Exchange items: batches of ``per_request`` items plus item
+    discovery (one request per object and per 1,000 items: FindItem pages, vb365 fact 24)."""
+    out: np.ndarray = np.ceil(items / per_request) + 1.0 + items / DISCOVERY_ITEMS
+    return out
+
+
 # -- EWS connections: a gate, not a fluid share ------------------------------------------------
 class EwsGate:
     """EWSMaxConcurrency (vb365 fact 24): at most ``limit`` EWS connections per tenant (27 per
@@ -349,8 +356,6 @@ def requests_of_tasks(world: Any) -> tuple[np.ndarray, np.ndarray]:
     source-bound share of it) over the mean back-off: Retry-After x (1 + jitter/2),
     or the ErrorServerBusy hint on the EWS path.
     """
-    from sim.model.limits import exchange_requests
-
     t = world.tasks
     n = t.n
     cols = t.columns()

@@ -23,6 +23,12 @@ vb365 fact 28: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_osr.html
 vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
 vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
 vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
+vb365 fact 23: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_managing_organizations.html
+vb365 fact 24: https://learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
+vb365 fact 27: https://bp.veeam.com/vb365/guide/operate/orgconfig
+vb365 fact 40: https://www.veeam.com/kb4820
+vb365 fact 42: https://learn.microsoft.com/graph/api/mailbox-exportitems
+vb365 fact 43: https://learn.microsoft.com/graph/throttling-limits
 """
 
 from __future__ import annotations
@@ -362,8 +368,8 @@ class TenantSpec(Strict):
         ge=1,
         le=1000,
         description="Backup accounts whose EWS budgets the tenant's Exchange backup spreads over "
-        "(INFERRED default 8, vb365 fact 27); each adds 27 connections and one burst/recharge "
-        "budget.",
+        "(INFERRED default 12, calibrated, vb365 fact 27); each adds 27 connections and one "
+        "burst/recharge budget.",
     )
     ews_max_concurrency: int = Field(
         d.EWS_MAX_CONCURRENCY,
