@@ -61,8 +61,9 @@ def task_frame(world: World) -> pd.DataFrame:
         label, categories=["source", "proxy", "target", "n/a"]
     )
     df["throttled_s"] = cols["source_s"]
-    # Microsoft 365 requests issued and throttled, accounted in aggregate (model/throttle.py)
-    df["requests"], df["throttled_requests"] = requests_of_tasks(world)
+    if world.synthetic is None:  # synthetic tasks issue no Microsoft 365 requests
+        # Microsoft 365 requests issued and throttled, accounted in aggregate (model/throttle.py)
+        df["requests"], df["throttled_requests"] = requests_of_tasks(world)
     return df
 
 
