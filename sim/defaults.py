@@ -14,13 +14,20 @@ vb365 fact 16: https://bp.veeam.com/vb365/guide/design/sizing
 vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
 vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
 vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 24: https://learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
 vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
 vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 27: https://bp.veeam.com/vb365/guide/operate/orgconfig
 vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
 vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
 vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targets-standard-account
 vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
 vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
+vb365 fact 42: https://learn.microsoft.com/graph/api/mailbox-exportitems
+vb365 fact 23: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_managing_organizations.html
+vb365 fact 40: https://www.veeam.com/kb4820
+vb365 fact 41: https://www.veeam.com/kb4820
+vb365 fact 43: https://learn.microsoft.com/graph/throttling-limits
 """
 
 from __future__ import annotations
@@ -304,3 +311,79 @@ HORIZON_MARGIN_DAYS: Final = 7
 """Safety margin after the simulated days: a run stops at (days + 7) days even if sessions are
 still running, and reports them unfinished (the simulation horizon; INFERRED: long enough for the
 slowest shipped scenario's last session to end)."""
+
+
+# -- Exchange through EWS and through Microsoft Graph (issue 17 item 2) ---------------------------
+EXCHANGE_API: Final = "ews"
+"""VB365 8.x backs up Exchange Online through EWS (vb365 fact 23); Graph's mailbox export API is
+the successor (facts 40-43, https://www.veeam.com/kb4820)."""
+
+EWS_MAX_CONCURRENCY: Final = 27
+"""EWSMaxConcurrency: 27 concurrent connections per account, the Exchange Online default
+(vb365 fact 24)."""
+
+EWS_ACCOUNTS: Final = 12
+"""Backup accounts (or applications) whose EWS budgets a tenant's Exchange backup spreads over;
+each has its own concurrency (27 connections) and burst/recharge budget. INFERRED and
+calibrated: the earlier best practice added 8 accounts per proxy in steps of 8, the VCSP one
+"up to 5" on the initial full, and v8 deprecated adding more (vb365 fact 27); 12 makes an
+incremental night of scenarios/enterprise-20k.yaml (384 Exchange threads, 324 connections)
+throttle about 1 % of its Exchange requests, Veeam's log example showing ~1.2-1.4 % (fact 27)."""
+
+EWS_MAX_BURST_MS: Final = 300_000.0
+EWS_RECHARGE_MS_PER_H: Final = 900_000.0
+EWS_CUTOFF_BALANCE_MS: Final = 3_000_000.0
+"""EwsMaxBurst, EwsRechargeRate (per hour) and EwsCutoffBalance, in milliseconds of server time:
+Microsoft's documented on-premises defaults of the default throttling policy (the parameters of
+vb365 fact 24). INFERRED for Exchange Online, whose values are not published."""
+
+EWS_SERVER_MS_PER_REQUEST: Final = 4.0
+"""Server time one batched EWS request charges to the budget. INFERRED (not published): chosen
+so that 8 accounts' recharge (8 x 250 ms/s) sustains about 500 requests/s, the same order as
+their 216 connections at the per-thread ceiling, so neither limit dwarfs the other; calibrate."""
+
+EWS_ITEMS_PER_REQUEST: Final = 10
+"""Items per batched GetItem request. INFERRED: EWS batches many items per request (a batch may
+run at most one minute, vb365 fact 24); Veeam does not publish its batch size."""
+
+EWS_BACKOFF_S: Final = 30.0
+"""Back-off hint of ErrorServerBusy (BackOffMilliseconds). INFERRED: Microsoft publishes the
+field, not typical values; 30 s sits in the 5-60 s range seen for Microsoft 365 429 answers."""
+
+GRAPH_ITEMS_PER_REQUEST: Final = 20
+"""exportItems exports at most 20 items per request (vb365 fact 42)."""
+
+GRAPH_APP_REQUESTS_PER_10S: Final = 130_000.0
+"""Microsoft Graph global limit: 130,000 requests per 10 s per app across all tenants (vb365
+fact 25); poolsim applies it per tenant (one app registration per organisation, fact 27)."""
+
+GRAPH_MAILBOX_CONCURRENCY: Final = 4
+"""Graph/Outlook: at most 4 concurrent requests per app per mailbox (vb365 fact 25). One thread
+processes one mailbox with one request at a time, so it never binds (documented, not a resource)."""
+
+DISCOVERY_ITEMS_PER_REQUEST: Final = 1_000
+"""Item discovery pages (EWS FindItem pages hold at most 1,000 items, vb365 fact 24; Graph delta
+pages INFERRED alike): one discovery request per 1,000 items moved, plus one per object."""
+
+RETRY_JITTER: Final = 0.5
+"""Each throttled thread waits Retry-After x (1 + U(0, jitter)): threads retry apart, not all at
+once. INFERRED (clients add jitter to back-off; no source gives VB365's)."""
+
+THROTTLED_SHARE_OF_EXCESS: Final = 1.0
+"""Fraction of the threads over a request budget that are answered 429 when it runs empty (the
+others' requests fit the recharge). 1.0: exactly the excess. INFERRED."""
+
+RU_PER_DELTA: Final = 1.0
+RU_PER_MULTI_ITEM: Final = 2.0
+RU_PER_PERMISSION: Final = 5.0
+"""SharePoint/OneDrive RU per request kind: a delta with token 1 RU, multi-item queries 2 RU,
+permission operations 5 RU (vb365 fact 26)."""
+
+PERMISSION_REQUESTS_PER_OBJECT: Final = 1.0
+"""Permission reads per OneDrive/SharePoint object and session (5 RU each). INFERRED: VB365 backs up
+item permissions, the request count is not published."""
+
+RU_DAY_START_S: Final = 0.0
+"""When the SharePoint/OneDrive daily RU budget window starts (seconds after midnight, UTC of the
+simulation). INFERRED: Microsoft does not publish whether the daily budget is a calendar day or a
+sliding 24 h; midnight is the assumption, a scenario parameter (tenants[].ru_day_start)."""

@@ -426,27 +426,40 @@ def test_workload_cap_binds_its_workload_only() -> None:
     assert (only(t, workload="onedrive")["throttled_s"] == 0).all()
 
 
+GRAPH_REQUESTS_PER_100 = 100 / 20 + 1 + 100 / 1000  # exportItems batches, discovery (fact 42)
+GRAPH_ITEMS_PER_S = d.MAILBOX_REQUESTS_PER_S * 100 / GRAPH_REQUESTS_PER_100
+
+
 @pytest.mark.parametrize(
     ("items_per_s", "expected_items_per_s"),
-    [(100.0, 10_000 / 600), (HUGE, 10_000 / 600), (10.0, 10.0)],
+    [(HUGE, GRAPH_ITEMS_PER_S), (1000.0, GRAPH_ITEMS_PER_S), (10.0, 10.0)],
 )
 def test_exchange_per_mailbox_graph_limit(items_per_s: float, expected_items_per_s: float) -> None:
-    # one mailbox of 100 items of 1 MB on a 100 MB/s thread: 10,000 requests / 10 min per mailbox
-    # allow 16.67 items/s, whatever higher items_per_s the calibration asks for
+    # one mailbox of 100 items of 1 MB on a 1 GB/s thread, Exchange through Graph: 10,000
+    # requests / 10 min per mailbox at 20 items per exportItems request (plus discovery) allow
+    # ~273 items/s, whatever higher items_per_s the calibration asks for
     objects = fixed_objects({"mailbox": (1, 100 * MB)}, item=1 * MB)
-    cal = exact_calibration(100 * MB, items_per_s={"exchange": items_per_s})
-    t = run(pooled(objects, proxies(1), cal=cal)).tasks
+    cal = exact_calibration(1000 * MB, items_per_s={"exchange": items_per_s})
+    text = pooled(objects, proxies(1), cal=cal, tenant_kw={"exchange_api": "graph"})
+    t = run(text).tasks
     assert pytest.approx(16.6667, rel=1e-4) == d.MAILBOX_REQUESTS_PER_S
     assert rate(t) == pytest.approx(expected_items_per_s * 1 * MB, rel=REL)
     assert t.iloc[0]["end"] == pytest.approx(100 / expected_items_per_s, rel=1e-9)
-    assert t.iloc[0]["bottleneck"] == "source"
+
+
+def test_exchange_per_mailbox_graph_limit_is_not_on_the_ews_path() -> None:
+    objects = fixed_objects({"mailbox": (1, 100 * MB)}, item=1 * MB)
+    cal = exact_calibration(100 * MB, items_per_s={"exchange": HUGE})
+    t = run(pooled(objects, proxies(1), cal=cal)).tasks
+    assert t.iloc[0]["end"] == pytest.approx(1.0, rel=1e-9)  # 100 MB at the thread's 100 MB/s
 
 
 def test_exchange_per_mailbox_limit_is_per_mailbox() -> None:
-    # four mailboxes in parallel each get their own 16.67 items/s
+    # four mailboxes in parallel each get their own ~273 items/s (Graph path)
     objects = fixed_objects({"mailbox": (4, 100 * MB)}, item=1 * MB)
-    t = run(pooled(objects, proxies(1), cal=exact_calibration(100 * MB))).tasks
-    assert rate(t) == pytest.approx(4 * d.MAILBOX_REQUESTS_PER_S * MB, rel=REL)
+    cal = exact_calibration(1000 * MB)
+    t = run(pooled(objects, proxies(1), cal=cal, tenant_kw={"exchange_api": "graph"})).tasks
+    assert rate(t) == pytest.approx(4 * GRAPH_ITEMS_PER_S * MB, rel=REL)
 
 
 def test_teams_per_team_limit() -> None:

@@ -70,8 +70,6 @@ def test_the_shipped_table_is_valid_and_has_no_duplicate_names() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"semantics": ConcurrencyCap(per="account", limit=27)}, "does not run it yet"),
-        ({"semantics": BurstBudget(max_burst=10.0, recharge_per_s=1.0)}, "does not run it yet"),
         ({"semantics": CpuCost(per_byte_s=1e-9, per_object_s=0.01)}, "does not run it yet"),
         ({"source": Source("tenants[].example", None, None)}, "public source URL or INFERRED"),
         ({"source": Source("x", None, "http://example.com")}, "not an https:// URL"),
@@ -121,7 +119,8 @@ def test_semantics_validate_their_fields(make: object, message: str) -> None:
 
 def test_not_yet_run_semantics_say_so() -> None:
     assert FluidRate.executed and RequestLimit.executed
-    assert not (BurstBudget.executed or ConcurrencyCap.executed or CpuCost.executed)
+    assert BurstBudget.executed and ConcurrencyCap.executed  # issue 17 item 2
+    assert not CpuCost.executed
 
 
 def test_build_creates_one_resource_per_record_and_owner_with_its_capacity() -> None:
@@ -169,16 +168,23 @@ def test_demand_rows_follow_the_table() -> None:
         coef[ex, col["sharepoint_ru"]] == 0
     ).all()
     assert (res[:, col["read_bandwidth"]] == 0).all()  # backups do not read the repository
-    # the mailbox request limit caps Exchange ceilings: 10,000 requests per 10 min, one per item
-    per_item = work[ex] / items[ex]
-    assert (w.state.cap[:n][ex] <= d.MAILBOX_REQUESTS_PER_S * per_item * (1 + 1e-12)).all()
+    # on the EWS path (the default) the Graph limits do not apply; the EWS budget is charged
+    # (server ms per byte, one number per tenant) and the connections gate, not a row column
+    assert (coef[:, col["ews_connections"]] == 0).all()
+    assert (coef[ex, col["ews_budget"]] > 0).all() and (coef[od, col["ews_budget"]] == 0).all()
+    assert len(set(coef[ex, col["ews_budget"]].tolist())) == 1
+    assert (coef[ex, col["graph_app_requests"]] == 0).all()
+    assert w.demand.ews[:n][ex].all() and not w.demand.ews[:n][od].any()
 
 
 def test_limits_frame_lists_the_request_capable_records_per_owner() -> None:
     w = world()
     w.run()
     frame = limits_frame(w)
-    expected = [("tenant", "a", "sharepoint_ru"), ("tenant", "a", "teams_requests")]
+    expected = [
+        ("tenant", "a", name)
+        for name in ("sharepoint_ru", "ews_budget", "graph_app_requests", "teams_requests")
+    ]
     expected.append(("repository", "r", "put_requests"))
     assert list(frame[["owner", "name", "limit"]].itertuples(index=False, name=None)) == expected
     assert (frame["semantics"] == "request").all()

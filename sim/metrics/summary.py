@@ -146,6 +146,25 @@ def summarize(
     if "throttled_requests" in tasks:
         add("overall", "throttled_requests", float(tasks["throttled_requests"].sum()), "requests")
         add("overall", "slowdown_requests", float(tasks["slowdown_requests"].sum()), "requests")
+    if "requests" in tasks and float(tasks["requests"].sum()) > 0:
+        # throttled requests / all Microsoft 365 requests issued, retries included (429 and
+        # ErrorServerBusy), overall and per workload, beside throttled_fraction (of time)
+        req = tasks["requests"].to_numpy(dtype=float)
+        thr = tasks["throttled_requests"].to_numpy(dtype=float)
+        add("overall", "requests", float(req.sum()), "requests")
+        add("overall", "throttled_request_share", float(thr.sum() / req.sum()), "fraction")
+        wl = tasks["workload"].to_numpy()
+        for w in pd.unique(wl):
+            mine = wl == w
+            asked = float(req[mine].sum())
+            if asked > 0:
+                add(f"workload:{w}", "requests", asked, "requests")
+                add(
+                    f"workload:{w}",
+                    "throttled_request_share",
+                    float(thr[mine].sum()) / asked,
+                    "fraction",
+                )
     if "reassignments" in tasks:
         add("overall", "reassigned_tasks", float((tasks["reassignments"] > 0).sum()), "tasks")
         add("overall", "reassignments", float(tasks["reassignments"].sum()), "moves")

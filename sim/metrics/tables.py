@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim import defaults as d
 from sim.model.limits import OwnerKind, of_owner
+from sim.model.throttle import requests_of_tasks
 from sim.model.trace import FAIL_REASONS, STATUS_NAMES
 from sim.model.world import World
 
@@ -60,6 +61,9 @@ def task_frame(world: World) -> pd.DataFrame:
         label, categories=["source", "proxy", "target", "n/a"]
     )
     df["throttled_s"] = cols["source_s"]
+    if world.synthetic is None:  # synthetic tasks issue no Microsoft 365 requests
+        # Microsoft 365 requests issued and throttled, accounted in aggregate (model/throttle.py)
+        df["requests"], df["throttled_requests"] = requests_of_tasks(world)
     return df
 
 

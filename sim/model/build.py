@@ -27,7 +27,7 @@ from sim.model.sharing import FluidSharing
 from sim.model.synthetic import SyntheticMode
 from sim.model.tasks import TaskState
 from sim.model.tenant import Tenant, sharepoint_ru_per_day, sharepoint_ru_per_min
-from sim.model.throttle import RequestBudget
+from sim.model.throttle import THROTTLE_STREAM, EwsGate, RequestBudget
 from sim.model.trace import TaskTable, Timeseries, float_view
 from sim.model.view import PoolView
 from sim.policies.registry import make_policy
@@ -119,7 +119,13 @@ def build(
     first = 0
     for i, ts in enumerate(sc.tenants):
         objs = workload.tenants[i].objects
-        tn = Tenant(i, ts.name, objs, first)
+        tn = Tenant(i, ts.name, objs, first, ts)
+        tn.exchange_thread_bps = float(
+            cal.thread_rate.get("exchange", d.THREAD_BPS_OF_WORKLOAD["exchange"])
+        )
+        tn.exchange_items_per_s = float(
+            cal.items_per_s.get("exchange", d.ITEMS_PER_S_OF_WORKLOAD["exchange"])
+        )
         tn.appear_day = workload.tenants[i].appear_day
         first += len(objs)
         resources("tenant", tn, ts)
@@ -172,6 +178,13 @@ def build(
     world.sessions = []
     world.book = JobBook(world)
     world.demand = Demand(world)
+    world._gated = sc.synthetic is None
+    world.ews_gate = EwsGate(
+        world,
+        [int(ts.ews_max_concurrency * ts.ews_accounts) for ts in sc.tenants],
+        [float(ts.ews_backoff) for ts in sc.tenants],
+        [float(ts.retry_jitter) for ts in sc.tenants],
+    )
     world.overhead_s = [
         float(cal.object_overhead.get(w, d.OBJECT_OVERHEAD_S_OF_WORKLOAD[w])) for w in d.WORKLOADS
     ]
@@ -227,15 +240,18 @@ def _request_budgets(world: World, sc: Scenario) -> None:
                 value = rec.capacity(spec, cal)
                 assert isinstance(value, float | int)
                 partitions = getattr(owner, "partitions", 1)
+                burst_s = req.burst_s(spec) if callable(req.burst_s) else req.burst_s
                 budget = RequestBudget(
                     world.env,
                     world.sharing,
                     getattr(owner, rec.attr),
                     refill=value / rec.window_s * partitions,
-                    burst=value * req.burst_s / rec.window_s * partitions,
+                    burst=value * burst_s / rec.window_s * partitions,
                     reject_cost=req.reject_cost,
                     retry_after=req.retry_after(spec),
                     on_rejected=count(req.counter),
+                    jitter=float(getattr(spec, "retry_jitter", 0.0)),
+                    rng=streams.stream(world.seed, THROTTLE_STREAM, getattr(owner, rec.attr)),
                 )
                 setattr(owner, req.budget_attr, budget)
                 if req.repartition:

@@ -17,6 +17,7 @@ from sim import defaults as d
 from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows
 from sim.model.maxmin import pairs_of
 from sim.model.tasks import QUEUED
+from sim.model.trace import bool_view
 from sim.workload.table import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ class Demand:
         self._sid_next = 0
         self._pairs_by: dict[tuple[int, int], dict[int, float]] = {}
         """Resource maps by (``sid``, proxy)."""
+        self.graph = np.zeros(1024, dtype=bool)
+        """Per task: its tenant's Exchange path was Graph when it was made (else EWS)."""
+        self.ews = np.zeros(1024, dtype=bool)
+        """Per task: an Exchange backup on the EWS path (its transfer needs a connection)."""
+        self.v_ews = bool_view(self.ews)
 
     def new_tasks(
         self,
@@ -124,10 +130,14 @@ class Demand:
                 if use is not None:
                     limit = rec.capacity(None, cal)
                     assert isinstance(limit, float)
-                    a = use.coefficient(rows, None)
-                    item_rate = np.where(
-                        a > 0, np.minimum(item_rate, limit / rec.window_s), item_rate
-                    )
+                    a = use.coefficient(rows, tn)  # requests per byte
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        per_item = np.where(items > 0, a * work / items, 0.0)
+                        item_rate = np.where(
+                            per_item > 0,
+                            np.minimum(item_rate, limit / rec.window_s / per_item),
+                            item_rate,
+                        )
             with np.errstate(divide="ignore", invalid="ignore"):
                 item_bps = item_rate * np.where(items > 0, work / items, np.inf)
             if spec.type == "restore":
@@ -139,6 +149,18 @@ class Demand:
                 s.comp[sl] = np.asarray(repo.compression)[wl]
         s.fixed_rate[sl] = self.fixed_rate_of(sl)
         self.set_sids(sl)
+        if self.graph.shape[0] < ids.stop:
+            grown = np.zeros(max(ids.stop, 2 * self.graph.shape[0]), dtype=bool)
+            grown[: self.graph.shape[0]] = self.graph
+            self.graph = grown
+        self.graph[sl] = tn.exchange_api == "graph"
+        if self.ews.shape[0] < ids.stop:
+            grown = np.zeros(self.graph.shape[0], dtype=bool)
+            grown[: self.ews.shape[0]] = self.ews
+            self.ews = grown
+            self.v_ews = bool_view(self.ews)
+        # EWS connections gate the transfer of Exchange backups on the EWS path
+        self.ews[sl] = (tn.exchange_api == "ews") & (spec.type == "backup") & (wl == 0)
         return ids
 
     def fixed_rate_of(self, sl: slice) -> np.ndarray:
@@ -196,7 +218,10 @@ def never_binding(world: World) -> np.ndarray:
     throttle watches it) and exceeds the most that could ever use it at once: every thread of
     every proxy that may serve a job using it (its owner's members; every proxy if the timeline
     can move proxies) at the highest ceiling of that job's kind, times the highest coefficient.
-    Tenant records are never skippable: they are what throttling is about.
+    Tenant records are not skippable (they are what throttling is about), except the Exchange
+    API records (EWS connections and budget, Graph's app limit): their coefficients are one
+    number per tenant, so a thread's most use is bounded, and a tenant with too few Exchange
+    threads to reach them keeps its Exchange tasks out of the fluid.
     """
     sc = world.scenario
     n_res = len(world.capacity)
@@ -236,8 +261,19 @@ def never_binding(world: World) -> np.ndarray:
                 most[p, r] = max(most[p, r], top * a)
     threads = np.asarray([px.threads for px in world.proxies], dtype=float)
     bound = threads @ most
+    # at most the EWS connections of a tenant transfer on its EWS path at once (the gate):
+    # its budget's load is bounded by them too
+    for tn, ts in zip(world.tenants, sc.tenants, strict=True):
+        r = tn.res_ews_budget
+        if r:
+            conns = float(ts.ews_max_concurrency * ts.ews_accounts)
+            bound[r] = min(bound[r], conns * float(most[:, r].max(initial=0.0)))
     candidates = np.zeros(n_res, dtype=bool)
-    owners: dict[str, list[Any]] = {"proxy": world.proxies, "repository": world.repositories}
+    owners: dict[str, list[Any]] = {
+        "proxy": world.proxies,
+        "repository": world.repositories,
+        "tenant": world.tenants,
+    }
     for rec in SHARED:
         if rec.skippable:
             for own in owners[rec.owner]:

@@ -137,6 +137,13 @@ class Lifecycle:
                 env.process(self._failures(spec, name, rng))
 
     def _fire(self, req: lr.Planned, _event: object) -> None:
+        if req.action == "exchange_api":
+            from sim.model.tenant import switch_exchange_api
+
+            ev = self.world.scenario.timeline[int(req.loc[1])]
+            assert ev.tenant is not None and ev.api is not None
+            switch_exchange_api(self.world, ev.tenant, ev.api)
+            return
         self.request(req.action, req.proxy, req.pool, source=req.source)
 
     def _failures(

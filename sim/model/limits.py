@@ -13,26 +13,32 @@ items and whether the object changed). Everything else reads this table:
 - ``metrics.tables.limits_frame`` lists the records that can reject requests.
 
 **Semantics.** ``FluidRate`` (max-min shared rate) and ``RequestLimit`` (a token bucket that
-answers 429 or 503 with Retry-After, ``throttle.RequestBudget``) run today; ``PerObjectRate``
+answers 429 or 503 with Retry-After, ``throttle.RequestBudget``) run; ``PerObjectRate``
 runs as the task's ceiling (one object is on one thread at a time, so a per-object rate is that
-object's own bound). ``BurstBudget`` (EWS burst/recharge), ``ConcurrencyCap`` (EWS 27 connections
-per account, Graph 4 concurrent requests per mailbox, threads limited by RAM) and ``CpuCost``
-(proxy CPU per byte and per object) are defined and validated here, but the engine does not run
-them yet: it executes them starting with the fidelity issue, and ``validate`` refuses a record
-that uses one (``Semantics.executed``), so none can be added by mistake meanwhile.
+object's own bound). ``BurstBudget`` (EWS burst/recharge) runs as a fluid cap at its recharge
+rate, or, under request-level throttling, as a ``RequestBudget`` whose bucket holds the burst and
+answers ErrorServerBusy with its back-off hint. ``ConcurrencyCap`` (EWS 27 connections per
+account) runs as a gate in front of the transfer (``throttle.EwsGate``): a task holds one
+connection while it transfers, and a thread that finds none free is refused and asks again
+after the back-off; its record has no use in the task rows. ``CpuCost`` (proxy CPU per
+byte and per object) is defined and validated here but not run yet; ``validate`` refuses a
+record that uses it (``Semantics.executed``), so none can be added by mistake meanwhile.
 
 Adding a limit: docs/architecture.md, "How to add a limit".
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
 vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 24: https://learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
 vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
 vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 27: https://bp.veeam.com/vb365/guide/operate/orgconfig
 vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
 vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
 vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targets-standard-account
 vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
 vb365 fact 37: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_threads_and_limit.html
+vb365 fact 42: https://learn.microsoft.com/graph/api/mailbox-exportitems
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from sim import defaults as d
 from sim.model.maxmin import CLS_PROXY, CLS_SOURCE, CLS_TARGET, CLS_THREAD
 from sim.model.repository import get_rate_per_s, put_rate_per_s
 from sim.model.tenant import sharepoint_ru_per_min
+from sim.model.throttle import exchange_requests
 from sim.workload.table import WORKLOAD_INDEX
 
 OwnerKind = Literal["proxy", "tenant", "repository", "object"]
@@ -139,8 +146,8 @@ class RequestLimit(Semantics):
 
     executed: ClassVar[bool] = True
     status: int
-    burst_s: float
-    """The bucket holds this many seconds of capacity."""
+    burst_s: float | Callable[[Any], float]
+    """The bucket holds this many seconds of capacity (or owner spec -> seconds)."""
     reject_cost: float
     enabled: Callable[[Any], bool]
     """Owner spec -> whether this owner's limit is request-level."""
@@ -156,7 +163,7 @@ class RequestLimit(Semantics):
     def __post_init__(self) -> None:
         if self.status not in (429, 503):
             raise ValueError(f"RequestLimit.status must be 429 or 503, got {self.status}")
-        if not self.burst_s > 0:
+        if not callable(self.burst_s) and not self.burst_s > 0:
             raise ValueError(f"RequestLimit.burst_s must be > 0, got {self.burst_s}")
         if not self.reject_cost >= 0:
             raise ValueError(f"RequestLimit.reject_cost must be >= 0, got {self.reject_cost}")
@@ -166,8 +173,10 @@ class RequestLimit(Semantics):
 class BurstBudget(Semantics):
     """A burst/recharge budget (EWS): a balance of at most ``max_burst`` units spent by
     requests and recharged at ``recharge_per_s``; below ``cutoff`` (negative) requests are
-    refused until it recharges. NOT RUN YET (fidelity issue)."""
+    refused until it recharges. Runs as a fluid cap at the recharge rate, or as the record's
+    ``RequestLimit`` (bucket = the burst) under request-level throttling."""
 
+    executed: ClassVar[bool] = True
     max_burst: float
     recharge_per_s: float
     cutoff: float = 0.0
@@ -182,8 +191,9 @@ class BurstBudget(Semantics):
 @dataclass(frozen=True)
 class ConcurrencyCap(Semantics):
     """At most ``limit`` tasks at once per ``per`` (an account, a mailbox, a proxy's RAM):
-    the next one waits. NOT RUN YET (fidelity issue)."""
+    the next one waits. Runs as a gate in front of the transfer (``throttle.EwsGate``)."""
 
+    executed: ClassVar[bool] = True
     per: Literal["account", "mailbox", "proxy", "tenant"]
     limit: int
 
@@ -328,6 +338,81 @@ def _requests_per_byte_of(workload: int) -> Coefficient:
     return coef
 
 
+def _ru_backup(rows: Rows, _tenant: Any) -> np.ndarray:
+    """SharePoint/OneDrive backup RU per byte by request kind (vb365 fact 26): 1 RU per file
+    download, 1 RU per delta page (one per object and per 1,000 items), 5 RU per permission read
+    on a full (``PERMISSION_REQUESTS_PER_OBJECT``, INFERRED)."""
+    wl = rows.workload
+    is_sp = (wl == _ONEDRIVE) | (wl == _SHAREPOINT)
+    ru = (
+        d.RU_PER_FILE_DOWNLOAD * rows.items
+        + d.RU_PER_DELTA * (1.0 + rows.items / d.DISCOVERY_ITEMS_PER_REQUEST)
+        + d.RU_PER_PERMISSION * d.PERMISSION_REQUESTS_PER_OBJECT * rows.full
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: np.ndarray = np.where(is_sp & (rows.work > 0), ru / rows.work, 0.0)
+    return out
+
+
+def _on_path(rows: Rows, tenant: Any, api: str) -> np.ndarray:
+    """Exchange tasks that go through ``api`` (the tenant's path when the tasks were made)."""
+    if tenant is None or tenant.exchange_api != api:
+        return np.zeros(rows.workload.shape[0], dtype=bool)
+    out: np.ndarray = rows.workload == _EXCHANGE
+    return out
+
+
+# The tenant-wide Exchange coefficients are one number per tenant (its mean Exchange item size,
+# ``Tenant.exchange_item_bytes``), not per task: requests are accounted in aggregate, every
+# Exchange task of a tenant shares one resource row (fast), and a thread's most use is bounded
+# (the never-binding analysis can take the resource out when it cannot saturate). Per-object
+# discovery requests are counted by ``throttle.requests_of_tasks``, not charged here.
+def ews_requests_per_byte(tn: Any) -> float:
+    """Batched GetItem requests and FindItem pages per byte read through EWS."""
+    per_item = 1.0 / tn.spec.ews_items_per_request + 1.0 / d.DISCOVERY_ITEMS_PER_REQUEST
+    return float(per_item / tn.exchange_item_bytes)
+
+
+def graph_requests_per_byte(tn: Any, job_type: str) -> float:
+    """exportItems requests (at most 20 items, backups) or one item per request (restores), and
+    delta pages, per byte read through Graph."""
+    batch = tn.spec.graph_items_per_request if job_type == "backup" else 1
+    per_item = 1.0 / batch + 1.0 / d.DISCOVERY_ITEMS_PER_REQUEST
+    return float(per_item / tn.exchange_item_bytes)
+
+
+def _ews_server_ms(rows: Rows, tn: Any) -> np.ndarray:
+    """EWS server time charged per byte: requests per byte x ms per request."""
+    per_byte = ews_requests_per_byte(tn) * tn.spec.ews_server_ms_per_request
+    out: np.ndarray = np.where(_on_path(rows, tn, "ews"), per_byte, 0.0)
+    return out
+
+
+def _graph_requests(rows: Rows, tn: Any) -> np.ndarray:
+    """Graph requests per byte (tenant-wide app limit)."""
+    per_byte = graph_requests_per_byte(tn, rows.job_type)
+    out: np.ndarray = np.where(_on_path(rows, tn, "graph"), per_byte, 0.0)
+    return out
+
+
+def _graph_mailbox_requests(rows: Rows, tn: Any) -> np.ndarray:
+    """Graph requests per byte of each mailbox (its own item count: the per-mailbox cap is the
+    task's ceiling, not a shared resource)."""
+    on = _on_path(rows, tn, "graph") & (rows.work > 0)
+    if not on.any():
+        return np.zeros(rows.workload.shape[0])
+    per = tn.spec.graph_items_per_request if rows.job_type == "backup" else 1
+    req = exchange_requests(rows.items, per)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: np.ndarray = np.where(on, req / rows.work, 0.0)
+    return out
+
+
+def _ews_burst_s(ts: Any) -> float:
+    """Seconds of recharge the EWS bucket holds: EwsMaxBurst / EwsRechargeRate."""
+    return float(ts.ews_max_burst_ms / (ts.ews_recharge_ms_per_h / 3600.0))
+
+
 def _proxy_processing(ps: Any, cal: Any) -> float:
     """Cores x per-core rate x OS efficiency, or the scenario's processing rate."""
     if ps.processing_rate is not None:
@@ -343,6 +428,10 @@ _SPO = (
     "how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online"
 )
 _S3 = "https://repost.aws/knowledge-center/http-5xx-errors-s3"
+_EWS = (
+    "https://learn.microsoft.com/exchange/client-developer/exchange-web-services/"
+    "ews-throttling-in-exchange"
+)
 _ALL_JOBS: tuple[JobType, ...] = JOB_TYPES
 
 #: The table. Order matters twice: resources are created per owner in this order, and a task's
@@ -443,8 +532,84 @@ LIMITS: tuple[Limit, ...] = (
             Use(("restore",), "tenant", _ru_per_byte(d.RU_PER_WRITE)),
         ),
         attr="res_ru",
-        doc="SharePoint/OneDrive resource units per tenant (vb365 fact 26); the daily budget "
-        "is the tenant's daily_ru_budget process.",
+        doc="SharePoint/OneDrive resource units per tenant by request kind (vb365 fact 26); "
+        "the daily budget is the tenant's daily_ru_budget process (window start INFERRED).",
+    ),
+    Limit(
+        name="ews_connections",
+        owner="tenant",
+        unit="connections",
+        source=Source(
+            "tenants[].ews_max_concurrency x tenants[].ews_accounts", "EWS_MAX_CONCURRENCY", _EWS
+        ),
+        capacity=lambda ts, _cal: float(ts.ews_max_concurrency * ts.ews_accounts),
+        semantics=ConcurrencyCap(per="account", limit=d.EWS_MAX_CONCURRENCY),
+        bottleneck=CLS_SOURCE,
+        # not a fluid share: it runs as a gate (``throttle.EwsGate``) in front of the transfer
+        # of every Exchange backup task on the EWS path, so no task row uses it
+        uses=(),
+        attr="res_ews_conn",
+        doc="EWSMaxConcurrency: 27 connections per backup account (vb365 fact 24), times the "
+        "tenant's accounts (INFERRED 12, fact 27); a mailbox finding them all taken is answered "
+        "ErrorServerBusy and retries after the back-off hint with per-thread jitter.",
+    ),
+    Limit(
+        name="ews_budget",
+        owner="tenant",
+        unit="ms/h",
+        source=Source(
+            "tenants[].ews_recharge_ms_per_h x tenants[].ews_accounts",
+            "EWS_RECHARGE_MS_PER_H",
+            _EWS,
+            inferred=True,
+        ),
+        capacity=lambda ts, _cal: float(ts.ews_recharge_ms_per_h * ts.ews_accounts),
+        window_s=3600.0,
+        semantics=BurstBudget(
+            max_burst=d.EWS_MAX_BURST_MS,
+            recharge_per_s=d.EWS_RECHARGE_MS_PER_H / 3600.0,
+            cutoff=-d.EWS_CUTOFF_BALANCE_MS,
+        ),
+        request=RequestLimit(
+            status=503,
+            burst_s=_ews_burst_s,
+            reject_cost=0.0,
+            enabled=lambda ts: ts.throttling == "request",
+            retry_after=lambda ts: float(ts.ews_backoff),
+            counter="throttled_requests",
+            budget_attr="ews_budget",
+        ),
+        bottleneck=CLS_SOURCE,
+        uses=(Use(("backup",), "tenant", _ews_server_ms),),
+        attr="res_ews_budget",
+        skippable=True,
+        doc="EWS burst/recharge budget of server time per account (EwsMaxBurst, "
+        "EwsRechargeRate, EwsCutoffBalance; on-premises defaults, INFERRED for Exchange "
+        "Online, vb365 fact 24); ErrorServerBusy with its back-off hint when spent.",
+    ),
+    Limit(
+        name="graph_app_requests",
+        owner="tenant",
+        unit="requests/10s",
+        source=Source("tenants[].graph_app_requests_per_10s", "GRAPH_APP_REQUESTS_PER_10S", _GRAPH),
+        capacity=lambda ts, _cal: float(ts.graph_app_requests_per_10s),
+        window_s=10.0,
+        semantics=FluidRate(),
+        request=RequestLimit(
+            status=429,
+            burst_s=10.0,
+            reject_cost=1.0,
+            enabled=lambda ts: ts.throttling == "request",
+            retry_after=lambda ts: float(ts.retry_after),
+            counter="throttled_requests",
+            budget_attr="graph_budget",
+        ),
+        bottleneck=CLS_SOURCE,
+        uses=(Use(("backup", "restore"), "tenant", _graph_requests),),
+        attr="res_graph",
+        skippable=True,
+        doc="Microsoft Graph global limit per app, 130,000 requests per 10 s (vb365 fact 25), "
+        "per tenant; Exchange tasks on the Graph path (exportItems, fact 42).",
     ),
     Limit(
         name="teams_requests",
@@ -551,10 +716,11 @@ LIMITS: tuple[Limit, ...] = (
         capacity=lambda _spec, _cal: d.MAILBOX_REQUESTS_PER_S,
         semantics=PerObjectRate(),
         bottleneck=CLS_THREAD,
-        uses=(Use(("backup", "restore"), "object", _requests_per_byte_of(_EXCHANGE)),),
+        uses=(Use(("backup", "restore"), "object", _graph_mailbox_requests),),
         attr="",
-        doc="Graph/Outlook: 10,000 requests per 10 min per app per mailbox, one item per "
-        "request (vb365 fact 25).",
+        doc="Graph/Outlook: 10,000 requests per 10 min per app per mailbox (vb365 fact 25), "
+        "Exchange tasks on the Graph path: exportItems reads up to 20 items per request "
+        "(fact 42, about 333 items/s), restores one item per request.",
     ),
     Limit(
         name="team_requests",

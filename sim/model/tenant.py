@@ -1,6 +1,9 @@
-"""A Microsoft 365 tenant: its objects and the source capacities its jobs share.
+"""A Microsoft 365 tenant: its objects, the source capacities its jobs share, its Exchange path
+(EWS or Microsoft Graph, switchable on a date) and its daily RU budget window.
 
 Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 23: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_managing_organizations.html
+vb365 fact 40: https://www.veeam.com/kb4820
 vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
 """
 
@@ -50,11 +53,20 @@ class Tenant:
 
     __slots__ = (
         "appear_day",
+        "ews_budget",
+        "exchange_api",
+        "exchange_item_bytes",
+        "exchange_items_per_s",
+        "exchange_thread_bps",
         "first_object",
+        "graph_budget",
         "idx",
         "name",
         "objects",
         "res_egress",
+        "res_ews_budget",
+        "res_ews_conn",
+        "res_graph",
         "res_ingress",
         "res_ru",
         "res_teams",
@@ -62,11 +74,39 @@ class Tenant:
         "ru_budget",
         "ru_per_day",
         "ru_per_min",
+        "spec",
         "teams_budget",
     )
 
-    def __init__(self, idx: int, name: str, objects: ObjectTable, first_object: int) -> None:
+    def __init__(
+        self,
+        idx: int,
+        name: str,
+        objects: ObjectTable,
+        first_object: int,
+        spec: TenantSpec | None = None,
+    ) -> None:
         self.idx = idx
+        self.spec = spec
+        self.exchange_api: str = spec.exchange_api if spec is not None else d.EXCHANGE_API
+        """The Exchange path of the tasks made from now on ('ews' or 'graph')."""
+        self.exchange_thread_bps = d.THREAD_BPS_OF_WORKLOAD["exchange"]
+        self.exchange_items_per_s = d.ITEMS_PER_S_OF_WORKLOAD["exchange"]
+        """Exchange per-thread ceilings (the calibration's): an EWS connection's worth."""
+        ex = objects.workload == 0  # defaults.WORKLOADS[0] == "exchange"
+        n_items = float(objects.items[ex].sum()) if len(objects) else 0.0
+        self.exchange_item_bytes = (
+            float(objects.size_bytes[ex].sum()) / n_items
+            if n_items > 0
+            else d.MEAN_ITEM_BYTES_OF_TYPE["mailbox"]
+        )
+        """Mean bytes per Exchange item of the tenant's inventory: the tenant-wide Exchange
+        coefficients use it (``limits.ews_requests_per_byte``)."""
+        self.res_ews_conn = 0
+        self.res_ews_budget = 0
+        self.res_graph = 0
+        self.ews_budget: RequestBudget | None = None
+        self.graph_budget: RequestBudget | None = None
         self.name = name
         self.objects = objects
         self.first_object = first_object
@@ -84,20 +124,44 @@ class Tenant:
         """Day (0-based) each object joins the tenant; 0 for the initial inventory."""
 
 
+def switch_exchange_api(world: Any, tenant: str, api: str) -> None:
+    """A timeline event: the tenant's Exchange objects go through ``api`` from now on. Tasks
+    already made keep their path (a running object finishes as it started); the next sessions
+    read through the new one (EWS is turned off tenant by tenant from 1 October 2026, vb365
+    fact 40)."""
+    for tn in world.tenants:
+        if tn.name == tenant:
+            before = tn.exchange_api
+            tn.exchange_api = api
+            world.events.append(
+                {
+                    "t": world.env.now,
+                    "event": "exchange_api",
+                    "tenant": tenant,
+                    "api": api,
+                    "before": before,
+                }
+            )
+            return
+    raise ValueError(f"unknown tenant {tenant!r}")
+
+
 def daily_ru_budget(
     env: simpy.Environment, sharing: FluidSharing, events: list[dict[str, Any]], tn: Tenant
 ) -> Generator[simpy.Event, Any, None]:
     """The SharePoint/OneDrive RU budget per day (vb365 fact 26): checked every minute (the
-    budget's own granularity); once spent, the tenant's RU capacity is 0 until midnight."""
+    budget's own granularity); once spent, the tenant's RU capacity is 0 until the next daily
+    window starts (``tenants[].ru_day_start``, INFERRED midnight)."""
     r = tn.res_ru
     per_s = tn.ru_per_min / 60.0
+    start = float(tn.spec.ru_day_start) if tn.spec is not None else d.RU_DAY_START_S
     day_start_used = 0.0
-    day = 0
+    day = int((env.now - start) // DAY_S)
     spent_today = False
     while True:
         yield env.timeout(60.0)
         sharing._advance()
-        today = int(env.now // DAY_S)
+        today = int((env.now - start) // DAY_S)
         if today != day:
             day = today
             day_start_used = float(sharing.consumed[r])

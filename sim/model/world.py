@@ -48,6 +48,7 @@ from sim.scenario.schema import PolicySpec, Scenario, SyntheticSpec
 
 if TYPE_CHECKING:
     from sim.model.lifecycle import Lifecycle
+    from sim.model.throttle import EwsGate
     from sim.workload import Workload
 
 
@@ -66,6 +67,10 @@ class World:
     state: TaskState
     """The engine's per-task working columns (``tasks.py``)."""
     demand: Demand
+    ews_gate: EwsGate
+    """EWS connections per tenant (issue 17 item 2): gates Exchange transfers on the EWS path."""
+    _gated: bool
+    """Whether tasks may need an EWS connection (never in synthetic mode)."""
     """Tasks' ceilings and resource rows from the table of limits (``demand.py``)."""
     proxies: list[Proxy]
     proxy_index: dict[str, int]
@@ -268,7 +273,8 @@ class World:
             px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
             call_later(self.env, overhead, (task, attempt), self._after_overhead)
             return
-        if frac < 0.0 and s.v_fixed_rate[task] and not px.limited:
+        gated = self._gated and self.demand.v_ews[task]
+        if frac < 0.0 and s.v_fixed_rate[task] and not px.limited and not gated:
             work = t.work_bytes[task] - s.v_resume[task]
             if work > 0.0:
                 # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused
@@ -288,6 +294,8 @@ class World:
         self._begin_transfer(task)
 
     def _begin_transfer(self, task: int) -> None:
+        if self._gated and self.demand.v_ews[task] and not self.ews_gate.admit(task):
+            return  # every EWS connection is taken: ErrorServerBusy, it asks again later
         t = self.tasks.v
         s = self.state
         px = self.proxies[t.proxy[task]]
@@ -335,6 +343,8 @@ class World:
         if work < moved:
             moved = work
         px.direct.discard(task)
+        if self._gated and self.demand.v_ews[task]:
+            self.ews_gate.release(task)
         ts = self.ts
         first = int(start // ts.bucket_s)
         if first < ts.rows and math.ceil(now / ts.bucket_s) - 1 <= first:
@@ -475,6 +485,8 @@ class World:
         px = self.proxies[t.proxy[task]]
         s.v_phase[task] = FINISHED
         t.end[task] = now
+        if self._gated and self.demand.v_ews[task]:
+            self.ews_gate.release(task)
         if s.v_fail_frac[task] >= 0.0:
             t.status[task] = FAILED
             t.fail_reason[task] = OBJECT_ERROR
@@ -568,6 +580,8 @@ class World:
             px.overhead_bytes -= s.left_bytes(task)
         else:
             raise AssertionError(f"task {task} is not on a thread (phase {phase})")
+        if self._gated and self.demand.v_ews[task]:
+            self.ews_gate.release(task, now=False)
         px.bytes_read += moved
         px.busy -= 1
         px.busy_thread_s += self.env.now - float(t.start[task])

@@ -196,7 +196,14 @@ def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]
     for i, ev in enumerate(spec.timeline):
         loc: tuple[str | int, ...] = ("timeline", i)
         bad = len(out)
-        if ev.action != "delete_pool":
+        if ev.action == "exchange_api":  # a tenant's Exchange path (issue 17 item 2)
+            if ev.tenant not in {t.name for t in spec.tenants}:
+                out.append(
+                    ((*loc, "tenant"), f"'exchange_api' needs a known tenant, got {ev.tenant!r}")
+                )
+            if ev.api is None:
+                out.append(((*loc, "api"), "'exchange_api' needs api: ews or graph"))
+        elif ev.action != "delete_pool":
             if ev.proxy is None:
                 out.append(((*loc, "action"), f"'{ev.action}' needs a proxy"))
             elif ev.proxy not in proxies:
@@ -243,6 +250,8 @@ def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]
         return out
     rules = LifecycleRules.from_scenario(spec, policy_checker(spec))
     for req in planned_requests(spec, times, ok):
+        if req.action == "exchange_api":  # a tenant's Exchange path: no lifecycle rule
+            continue
         why = rules.refusal(req.action, req.proxy, req.pool)
         if why is not None:
             if req.source == "timeline":

@@ -23,6 +23,12 @@ vb365 fact 28: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_osr.html
 vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
 vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
 vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
+vb365 fact 23: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_managing_organizations.html
+vb365 fact 24: https://learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
+vb365 fact 27: https://bp.veeam.com/vb365/guide/operate/orgconfig
+vb365 fact 40: https://www.veeam.com/kb4820
+vb365 fact 42: https://learn.microsoft.com/graph/api/mailbox-exportitems
+vb365 fact 43: https://learn.microsoft.com/graph/throttling-limits
 """
 
 from __future__ import annotations
@@ -424,6 +430,83 @@ class TenantSpec(Strict):
         d.RETRY_AFTER_S,
         gt=0,
         description="Retry-After of a 429 answer under 'request' throttling (observed 5-60 s).",
+    )
+    exchange_api: Literal["ews", "graph"] = Field(
+        d.EXCHANGE_API,
+        description="How Exchange is read: 'ews' (VB365 8.x, vb365 fact 23: per-account "
+        "concurrency and burst/recharge budgets, batched GetItem, ErrorServerBusy) or 'graph' "
+        "(the mailbox export API, at most 20 items per request, 10,000 requests per 10 min and "
+        "mailbox, the per-app global limit, 429 with Retry-After; facts 25, 42-43). A timeline "
+        "event 'exchange_api' switches it on a date (EWS is retired from 1 October 2026, fact 40).",
+    )
+    ews_accounts: int = Field(
+        d.EWS_ACCOUNTS,
+        ge=1,
+        le=1000,
+        description="Backup accounts whose EWS budgets the tenant's Exchange backup spreads over "
+        "(INFERRED default 12, calibrated, vb365 fact 27); each adds 27 connections and one "
+        "burst/recharge budget.",
+    )
+    ews_max_concurrency: int = Field(
+        d.EWS_MAX_CONCURRENCY,
+        ge=1,
+        description="EWSMaxConcurrency per account (Exchange Online default 27, vb365 fact 24).",
+    )
+    ews_recharge_ms_per_h: float = Field(
+        d.EWS_RECHARGE_MS_PER_H,
+        gt=0,
+        description="EwsRechargeRate per account, ms of server time per hour (INFERRED: the "
+        "on-premises default 900,000; Exchange Online's is not published).",
+    )
+    ews_max_burst_ms: float = Field(
+        d.EWS_MAX_BURST_MS,
+        gt=0,
+        description="EwsMaxBurst per account, ms of server time (INFERRED: on-premises 300,000).",
+    )
+    ews_cutoff_balance_ms: float = Field(
+        d.EWS_CUTOFF_BALANCE_MS,
+        ge=0,
+        description="EwsCutoffBalance, ms of server time the budget may owe before every request "
+        "is refused (INFERRED: on-premises 3,000,000).",
+    )
+    ews_server_ms_per_request: float = Field(
+        d.EWS_SERVER_MS_PER_REQUEST,
+        gt=0,
+        description="Server time one batched EWS request charges to its account's budget, ms "
+        "(INFERRED).",
+    )
+    ews_items_per_request: int = Field(
+        d.EWS_ITEMS_PER_REQUEST,
+        ge=1,
+        le=1000,
+        description="Items per batched EWS GetItem request (INFERRED).",
+    )
+    ews_backoff: Duration = Field(
+        d.EWS_BACKOFF_S,
+        gt=0,
+        description="Back-off hint of ErrorServerBusy (INFERRED, 5-60 s range).",
+    )
+    graph_items_per_request: int = Field(
+        d.GRAPH_ITEMS_PER_REQUEST,
+        ge=1,
+        le=20,
+        description="Items per exportItems request (at most 20, vb365 fact 42).",
+    )
+    graph_app_requests_per_10s: float = Field(
+        d.GRAPH_APP_REQUESTS_PER_10S,
+        gt=0,
+        description="Microsoft Graph global limit per app, requests per 10 s (130,000, vb365 fact "
+        "25), applied per tenant.",
+    )
+    retry_jitter: Fraction = Field(
+        d.RETRY_JITTER,
+        description="A throttled thread waits Retry-After x (1 + U(0, jitter)), so threads retry "
+        "apart (INFERRED).",
+    )
+    ru_day_start: Clock = Field(
+        d.RU_DAY_START_S,
+        description="Start of the SharePoint/OneDrive daily RU budget window (INFERRED: "
+        "midnight; Microsoft does not say whether the day is a calendar day).",
     )
 
 
@@ -873,6 +956,7 @@ LifecycleAction = Literal[
     "remove",
     "upgrade",
     "delete_pool",
+    "exchange_api",
 ]
 ACTIONS_ON_PROXY = ("maintenance_on", "maintenance_off", "fail", "recover", "upgrade")
 ACTIONS_ON_MEMBER = ("add", "remove")
@@ -893,6 +977,10 @@ class TimelineEvent(Strict):
     )
     job: str | None = Field(None, description="The job whose session ``offset`` counts from.")
     session: int = Field(1, ge=1, description="Which session of ``job`` (1 = its first).")
+    tenant: str | None = Field(None, description="The tenant (exchange_api).")
+    api: Literal["ews", "graph"] | None = Field(
+        None, description="The tenant's Exchange path from then on (exchange_api)."
+    )
 
 
 class LifecycleSpec(Strict):
