@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from sim.bench.reference import erlang_c_sojourn, mmc_simpy
-from sim.bench.speed import sweep_points
+from sim.bench.speed import LONG_POINTS, SWEEP_POINTS, sweep_grid
 from sim.cli import app
 
 
@@ -34,9 +34,13 @@ def test_reference_model_is_an_mmc_queue() -> None:
     assert erlang_c_sojourn(1, 0.5, 1.0) == 2.0
 
 
-def test_sweep_has_32_distinct_points() -> None:
-    points = sweep_points()
-    assert len(points) == 32 and len(set(points)) == 32
+def test_sweeps_have_32_and_16_distinct_points() -> None:
+    from sim.experiment.sweep import parse_grid
+
+    for long, n in ((False, SWEEP_POINTS), (True, LONG_POINTS)):
+        _sets, grid = sweep_grid(long=long)
+        parsed = parse_grid(grid)  # distinct values per key, so distinct points
+        assert len(parsed[0][1]) * len(parsed[1][1]) == n
 
 
 def test_bad_input_exits_2(tmp_path: Path) -> None:
