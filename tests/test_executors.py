@@ -150,11 +150,8 @@ def test_cli_sweep_prints_and_records_the_automatic_choice(tmp_path: Path) -> No
     assert how["runs"] == 6 and how["run_s"] > 0
     # an explicit -j N uses N workers whatever the cost, and says so
     out2 = tmp_path / "sw2"
-    r = CliRunner().invoke(
-        app,
-        ["sweep", str(path), "-g", "proxies.p0.threads=1,2", "-r", "1", "-j", "2"]
-        + ["--out", str(out2)],
-    )
+    args = ["sweep", str(path), "-g", "proxies.p0.threads=1,2", "-r", "1", "-j", "2"]
+    r = CliRunner().invoke(app, [*args, "--out", str(out2)])
     assert r.exit_code == 0, r.output
     assert "(2 local workers)" in " ".join(r.output.split())
     assert json.loads((out2 / "manifest.json").read_text())["execution"] == {
