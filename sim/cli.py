@@ -542,7 +542,11 @@ SeedOpt = Annotated[
 JobsOpt = Annotated[
     int | None,
     typer.Option(
-        "--jobs", "-j", min=1, help="Worker processes (default: the CPUs; 1 runs in-process)."
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes; 1 runs in-process (default: serial or one per CPU, chosen from "
+        "the first run's time and printed).",
     ),
 ]
 ExecutorOpt = Annotated[

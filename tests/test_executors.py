@@ -56,6 +56,22 @@ def test_chunks_follow_the_measured_run_time() -> None:
         ex.close()
 
 
+@pytest.fixture
+def idle_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The automatic choice sees an idle 2-CPU machine (the test machine may be busy)."""
+    monkeypatch.setattr(executors, "machine_share", lambda workers: (2.0, 1.0, 0.5))
+
+
+def test_machine_share_counts_only_idle_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(executors, "default_jobs", lambda: 2)
+    for load, gain, stretch in ((0.2, 2.0, 1.0), (1.0, 2.0, 1.0), (2.0, 1.0, 1.0), (7.0, 1.0, 3.5)):
+        monkeypatch.setattr(executors.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
+        assert executors.machine_share(2) == (gain, stretch, load)
+    monkeypatch.setattr(executors.os, "getloadavg", lambda: (1.5, 0.0, 0.0))
+    assert executors.machine_share(2)[0] == 1.5
+
+
+@pytest.mark.usefixtures("idle_machine")
 def test_shared_objects_reach_every_item_on_every_executor() -> None:
     items = [(k % 3, x) for k, x in enumerate(range(40))]
     shared = [1, 10, 100]
@@ -87,10 +103,12 @@ def test_auto_runs_small_work_serially_and_says_why() -> None:
     assert how["executor"] == "serial" and how["mode"] == "serial"
     assert how["chosen"] == "automatically (no --jobs)"
     assert how["saving_s"] < how["startup_s"] and how["runs"] == 20
+    assert how["expected_speedup"] >= 1.0 and how["load_average_1min"] >= 0.0
     assert len(heard) == 1 and heard[0].startswith("executor: serial (20 runs of")
     assert "set --jobs to choose" in heard[0]
 
 
+@pytest.mark.usefixtures("idle_machine")
 def test_auto_starts_workers_when_they_pay_and_keeps_them() -> None:
     """Runs of 0.2 s: 2 workers save (n - 1) x 0.2 x 1/2 s, more than a start-up of 0.5 s."""
     with AutoExecutor(2, startup_s=0.5) as ex:
@@ -98,6 +116,7 @@ def test_auto_starts_workers_when_they_pay_and_keeps_them() -> None:
         assert got == [0.2] * 8
         how = ex.describe()
         assert how["executor"] == "local" and how["mode"] == "2 local workers"
+        assert how["expected_speedup"] == 2.0 and "(load 0.5)" in how["reason"]
         assert ex.workers == 2
         # a later call reuses the pool it started
         pool = ex._pool
@@ -162,6 +181,7 @@ def test_cli_sweep_prints_and_records_the_automatic_choice(tmp_path: Path) -> No
     assert (first["status"] == "ok").all()
 
 
+@pytest.mark.usefixtures("idle_machine")
 @pytest.mark.parametrize("jobs", [None, 2])
 def test_same_numbers_with_or_without_workers(tmp_path: Path, jobs: int | None) -> None:
     """The automatic executor (forced to start workers) and -j 2 give the serial table."""
