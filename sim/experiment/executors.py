@@ -381,6 +381,8 @@ class AutoExecutor(Executor):
             self._decide("serial", why, runs=float(n))
             yield from super().run_with(fn, shared, items)
             return
+        if machine_share(self.max_workers)[0] > 1.0:
+            start_forkserver()  # an idle CPU imports for the workers while the first run goes
         key, item = items[0]
         t0 = time.perf_counter()
         first = fn(shared[key], item)
