@@ -250,9 +250,9 @@ def bench_sweep(
 MEMORY_OBJECTS = 1_000_000
 MEMORY_OBJECTS_QUICK = 200_000
 OBJECTS_PER_USER = 2.61
-"""enterprise-100k's objects per user: 2.59 (vb365 fact 15,
-https://bp.veeam.com/vb365/guide/design/sizing) plus its 0.02 teams; ``memory_users`` scales
-its tenant to a number of objects."""
+"""enterprise-100k's objects per user: 2.59 by sizing guidance plus its 0.02 teams
+(vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing); ``memory_users`` scales its
+tenant to a number of objects."""
 
 
 def memory_users(objects: int) -> int:
