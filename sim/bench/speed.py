@@ -6,12 +6,17 @@
 2. ``scenario``: a large scenario (``scenarios/enterprise-100k.yaml``): wall and CPU time and
    the process's peak resident memory (``getrusage`` ``ru_maxrss``; it runs first so the peak
    is its own).
-3. ``sweep``: a 32-point sweep run serially and on a ``ProcessPoolExecutor`` of local workers.
-   The sweep command of issue 6 is not on this branch; ``sweep_points`` and ``run_point`` are
-   the seam where it will plug in (a point is a set of ``--set`` overrides plus a policy).
+3. ``sweep``: two sweeps of the quickstart through ``sim.sweep`` (what ``poolsim sweep`` runs):
+   32 tiny points (tens of milliseconds) and 16 points of >= 1 s, each serially, on 2 local
+   workers (``-j 2``) and with the automatic choice (no ``-j``), workers started cold.
 4. ``startup``: ``poolsim --help`` and ``poolsim validate scenarios/quickstart.yaml`` against
    ``python -c "import typer"``, each in a fresh interpreter, interleaved round by round in one
    run; the medians' ratios are the goals of issue 16 (at most 1.5x and 3x).
+5. ``memory`` (on request): the peak RSS of enterprise-100k's tenant scaled to 1,000,000
+   objects, run in a fresh interpreter.
+
+``GOALS`` lists every figure with issue 19's goal and its threshold flag; ``gate`` checks
+thresholds given on the command line.
 
 CPU time (``time.process_time``) is the figure to compare on a shared machine; wall time is
 reported beside it with the load average.
@@ -19,25 +24,29 @@ reported beside it with the load average.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from sim.bench.reference import erlang_c_sojourn, mmc_simpy
 from sim.defaults import MB
+from sim.experiment.executors import AutoExecutor, Executor, ProcessExecutor, stop_forkserver
 from sim.experiment.run import simulate
+from sim.experiment.sweep import sweep as run_sweep
 from sim.provenance import __version__
 from sim.scenario import load_scenario, load_scenario_text
 from sim.scenario.schema import with_units
@@ -51,10 +60,14 @@ SCENARIO_QUICK_SET = ("tenants.contoso.users=20000",)
 """``--quick`` runs enterprise-100k on a fifth of its users (its tenant is named contoso)."""
 
 SWEEP_POINTS = 32
+LONG_POINTS = 16
 SWEEP_WORKERS = 2
 SWEEP_BASE = ("simulation.days=1", "simulation.initial_state=protected")
 SWEEP_USERS = 500
 SWEEP_USERS_QUICK = 100
+LONG_USERS = 30_000
+"""About 1.3 s a point on a 2-core Intel Xeon (0.83 s at 20,000 users)."""
+LONG_USERS_QUICK = 6_000
 SWEEP_THREADS = (16, 32, 48, 64)
 SWEEP_POLICIES = (
     "pull_fifo",
@@ -154,48 +167,132 @@ def bench_scenario(path: Path, overrides: Sequence[str] = ()) -> dict[str, float
     }
 
 
-def sweep_points(quick: bool = False) -> list[tuple[tuple[str, ...], str]]:
-    """The 32 points: quickstart's nightly incremental at 4 thread counts x 8 policies, on a
-    smaller tenant (``SWEEP_USERS``) so a point takes about a second."""
-    users = SWEEP_USERS_QUICK if quick else SWEEP_USERS
-    points = []
-    for threads in SWEEP_THREADS:
-        sets = (
-            *SWEEP_BASE,
-            f"tenants.contoso.users={users}",
-            *(f"proxies[{i}].threads={threads}" for i in range(4)),
-        )
-        for policy in SWEEP_POLICIES:
-            points.append((sets, policy))
-    assert len(points) == SWEEP_POINTS
-    return points
+def sweep_grid(quick: bool = False, long: bool = False) -> tuple[list[str], list[str]]:
+    """``(--set overrides, --grid items)`` of a benchmark sweep of the quickstart's nightly
+    incremental. Tiny: 32 points (4 thread counts x 8 policies) on a ``SWEEP_USERS`` tenant,
+    tens of milliseconds each. Long: 16 points (4 x 4) on a ``LONG_USERS`` tenant, >= 1 s each
+    at full size."""
+    if long:
+        users = LONG_USERS_QUICK if quick else LONG_USERS
+        policies = SWEEP_POLICIES[: LONG_POINTS // len(SWEEP_THREADS)]
+    else:
+        users = SWEEP_USERS_QUICK if quick else SWEEP_USERS
+        policies = SWEEP_POLICIES
+    sets = [*SWEEP_BASE, f"tenants.contoso.users={users}"]
+    grid = [
+        f"proxies.proxy-01.threads={','.join(map(str, SWEEP_THREADS))}",
+        f"pools.pool-a.policy={','.join(policies)}",
+    ]
+    return sets, grid
 
 
-def run_point(scenario: str, sets: tuple[str, ...], policy: str) -> float:
-    """One sweep point: its overall throughput (GB/h). Top level, so workers can pickle it."""
-    return simulate(scenario, policy=policy, overrides=sets).metric("throughput")
+def _timed_sweep(
+    scenario: Path,
+    sets: list[str],
+    grid: list[str],
+    make: Callable[[], Executor],
+    folder: Path,
+) -> tuple[float, pd.DataFrame, dict[str, Any]]:
+    """Wall seconds of one ``sim.sweep`` (one replication per point), executor made and
+    closed inside the timing; its table and the executor's description."""
+    w0 = time.perf_counter()
+    with make() as executor:
+        res = run_sweep(scenario, grid, 1, overrides=sets, executor=executor, folder=folder)
+    wall = time.perf_counter() - w0
+    table = res.table.drop(columns=["point_id"])
+    return wall, table, executor.describe()
 
 
 def bench_sweep(
     scenario: Path, workers: int = SWEEP_WORKERS, quick: bool = False
-) -> dict[str, float]:
-    """The same 32 points serially, then on ``workers`` local processes; same results."""
-    points = sweep_points(quick)
-    path = str(scenario)
-    with timed() as serial:
-        serial_out = [run_point(path, sets, pol) for sets, pol in points]
-    with timed() as parallel, ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run_point, path, sets, pol) for sets, pol in points]
-        parallel_out = [f.result() for f in futures]
-    if serial_out != parallel_out:
-        raise RuntimeError("the parallel sweep gave other numbers than the serial one")
-    return {
-        "points": float(len(points)),
-        "workers": float(workers),
-        "serial_wall_s": serial.wall_s,
-        "parallel_wall_s": parallel.wall_s,
-        "speedup": serial.wall_s / parallel.wall_s,
-    }
+) -> dict[str, Any]:
+    """Two sweeps of the quickstart through ``sim.sweep`` (the path ``poolsim sweep`` takes,
+    writing its folder), each serially (``-j 1``), with ``workers`` local workers (``-j N``)
+    and with the automatic choice (no ``-j``), in one run. Every parallel measurement starts
+    its workers cold (the forkserver is stopped first), as a fresh command does. The tables
+    must be identical."""
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="poolsim-bench-") as tmp:
+        # warm-up, not timed: this process's first sweep pays lazy imports (pyarrow, policies)
+        sets, grid = sweep_grid(quick)
+        _timed_sweep(scenario, sets, grid[:1], Executor, Path(tmp) / "warm-up")
+        for label, long in (("", False), ("long_", True)):
+            sets, grid = sweep_grid(quick, long)
+            makers: dict[str, Callable[[], Executor]] = {
+                "serial": Executor,
+                "parallel": lambda: ProcessExecutor(workers),
+                "auto": lambda: AutoExecutor(workers),
+            }
+            walls: dict[str, float] = {}
+            tables: dict[str, pd.DataFrame] = {}
+            for name, make in makers.items():
+                stop_forkserver()
+                walls[name], tables[name], how = _timed_sweep(
+                    scenario, sets, grid, make, Path(tmp) / f"{label}{name}"
+                )
+                if name == "auto":
+                    out[f"{label}auto_choice"] = how.get("mode", "")
+            for name in ("parallel", "auto"):
+                if not tables[name].equals(tables["serial"]):
+                    raise RuntimeError(f"the {name} sweep gave other numbers than the serial one")
+            n = len(tables["serial"])
+            out[f"{label}points"] = float(n)
+            out[f"{label}point_s"] = walls["serial"] / n
+            out[f"{label}serial_wall_s"] = walls["serial"]
+            out[f"{label}parallel_wall_s"] = walls["parallel"]
+            out[f"{label}speedup"] = walls["serial"] / walls["parallel"]
+            out[f"{label}auto_wall_s"] = walls["auto"]
+            out[f"{label}auto_speedup"] = walls["serial"] / walls["auto"]
+    out["workers"] = float(workers)
+    return out
+
+
+MEMORY_OBJECTS = 1_000_000
+MEMORY_OBJECTS_QUICK = 200_000
+OBJECTS_PER_USER = 2.61
+"""enterprise-100k's objects per user: 2.59 by sizing guidance plus its 0.02 teams
+(vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing); ``memory_users`` scales its
+tenant to a number of objects."""
+
+
+def memory_users(objects: int) -> int:
+    """Users of enterprise-100k's tenant that give about ``objects`` objects."""
+    return round(objects / OBJECTS_PER_USER)
+
+
+_MEMORY_CHILD = """
+import json, resource, sys, time
+from sim.experiment.run import simulate
+from sim.scenario import load_scenario
+loaded = load_scenario(sys.argv[1], sys.argv[2:])
+c0, w0 = time.process_time(), time.perf_counter()
+result = simulate(loaded)
+cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+tasks = result.tasks
+print(json.dumps({
+    "tasks": len(tasks),
+    "cpu_s": cpu,
+    "wall_s": wall,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    "tasks_table_mb": float(tasks.memory_usage(deep=True).sum()) / 2**20,
+    "tasks_columns": len(tasks.columns),
+    "object_columns": int(sum(str(t) == "object" for t in tasks.dtypes)),
+}))
+"""
+
+
+def bench_memory(scenario: Path, objects: int) -> dict[str, float]:
+    """Peak RSS of one run of ``scenario`` (enterprise-100k) with its tenant scaled to
+    ``objects`` objects, in a fresh interpreter so the peak is that run's alone; and the size
+    of its task table, which is columnar (one numpy or categorical column per field, no
+    per-task Python objects: ``object_columns`` counts columns of Python objects)."""
+    users = memory_users(objects)
+    cmd = [sys.executable, "-c", _MEMORY_CHILD, str(scenario), f"tenants.contoso.users={users}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the memory run failed: {done.stderr.strip()[-2000:]}")
+    doc: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"objects_target": float(objects), "users": float(users), **doc}
 
 
 STARTUP_ROUNDS = 9
@@ -260,9 +357,22 @@ class SpeedReport:
     scenario: dict[str, float] = field(default_factory=dict)
     scenario_file: str = ""
     scenario_set: list[str] = field(default_factory=list)
-    sweep: dict[str, float] = field(default_factory=dict)
+    sweep: dict[str, Any] = field(default_factory=dict)
     startup: dict[str, float] = field(default_factory=dict)
+    memory: dict[str, float] = field(default_factory=dict)
     machine: dict[str, Any] = field(default_factory=dict)
+    full_size: bool = True
+    """The default sizes and scenario: the goals are judged only then."""
+
+    def figures(self) -> dict[str, dict[str, Any]]:
+        """The measured parts by their JSON name."""
+        return {
+            "synthetic_mm8": self.synthetic,
+            "scenario": self.scenario,
+            "sweep": self.sweep,
+            "startup": self.startup,
+            "memory": self.memory,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -271,8 +381,147 @@ class SpeedReport:
             "scenario": {"file": self.scenario_file, "set": self.scenario_set, **self.scenario},
             "sweep": self.sweep,
             "startup": self.startup,
+            "memory": self.memory,
             "machine": self.machine,
+            "goals": [g.as_dict() for g in judge(self)],
         }
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A figure with its goal (issue 19) and its command-line threshold flag."""
+
+    flag: str
+    part: str
+    key: str
+    label: str
+    op: str
+    goal: float | None
+    """The issue's goal (None: reported, no goal)."""
+    unit: str = "x"
+
+    def value(self, report: SpeedReport) -> float | None:
+        """The figure in this report (None when its part did not run)."""
+        section = self.key.split(".", 1)
+        doc = report.figures()[section[0]]
+        v = doc.get(section[1])
+        return float(v) if isinstance(v, int | float) else None
+
+    def holds(self, value: float, limit: float) -> bool:
+        """``value`` meets ``limit`` (at least for ``>=``, at most for ``<=``)."""
+        return value >= limit if self.op == ">=" else value <= limit
+
+
+GOALS: tuple[Goal, ...] = (
+    Goal("min-ratio", "synthetic", "synthetic_mm8.speedup", "M/M/8 poolsim / SimPy", ">=", 3.0),
+    Goal(
+        "min-scenario-ratio",
+        "scenario",
+        "scenario.rate_ratio",
+        "enterprise-100k task rate / SimPy M/M/8 rate",
+        ">=",
+        0.7,
+    ),
+    Goal(
+        "max-rss-mb",
+        "scenario",
+        "scenario.peak_rss_mb",
+        "enterprise-100k peak RSS",
+        "<=",
+        1024.0,
+        "MB",
+    ),
+    Goal(
+        "min-tiny-sweep-ratio",
+        "sweep",
+        "sweep.auto_speedup",
+        "tiny sweep: default (no -j) / serial",
+        ">=",
+        0.95,
+    ),
+    Goal(
+        "min-sweep-speedup",
+        "sweep",
+        "sweep.long_speedup",
+        "16 points >= 1 s: -j 2 / serial",
+        ">=",
+        1.8,
+    ),
+    Goal(
+        "max-help-ratio",
+        "startup",
+        "startup.help_ratio",
+        "poolsim --help / import typer",
+        "<=",
+        STARTUP_GOALS["help"],
+    ),
+    Goal(
+        "max-validate-ratio",
+        "startup",
+        "startup.validate_ratio",
+        "poolsim validate / import typer",
+        "<=",
+        STARTUP_GOALS["validate"],
+    ),
+    Goal(
+        "max-memory-rss-mb",
+        "memory",
+        "memory.peak_rss_mb",
+        "1,000,000-object tenant peak RSS",
+        "<=",
+        None,
+        "MB",
+    ),
+)
+"""Every gated figure. The tiny sweep's goal, "never slower than serial", allows 5 % of timing
+noise (two timings of the same serial work on a shared machine differ by that much)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One goal judged on one report."""
+
+    goal: Goal
+    value: float | None
+    met: bool | None
+    """None: not measured, no goal, or not at full size."""
+
+    def as_dict(self) -> dict[str, Any]:
+        g = self.goal
+        return {
+            "key": g.key,
+            "label": g.label,
+            "value": self.value,
+            "goal": None if g.goal is None else f"{g.op} {g.goal:g}",
+            "met": self.met,
+        }
+
+
+def judge(report: SpeedReport) -> list[Verdict]:
+    """Every goal against this report's figures (goals hold for the full sizes only)."""
+    out = []
+    for g in GOALS:
+        v = g.value(report)
+        met = None
+        if v is not None and g.goal is not None and report.full_size and not report.quick:
+            met = g.holds(v, g.goal)
+        out.append(Verdict(g, v, met))
+    return out
+
+
+def gate(report: SpeedReport, thresholds: dict[str, float]) -> list[str]:
+    """The thresholds (flag name -> limit) this report misses, one line each."""
+    missed = []
+    for g in GOALS:
+        if g.flag not in thresholds:
+            continue
+        limit = thresholds[g.flag]
+        v = g.value(report)
+        if v is None:
+            missed.append(f"--{g.flag}: {g.label} was not measured")
+        elif not g.holds(v, limit):
+            missed.append(f"--{g.flag} {limit:g}: {g.label} is {v:,.3g} {g.unit}")
+    return missed
 
 
 def cpu_model() -> str:
@@ -303,18 +552,25 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+PARTS = ("scenario", "synthetic", "sweep", "startup", "memory")
+DEFAULT_PARTS = ("scenario", "synthetic", "sweep", "startup")
+"""``memory`` (a 1,000,000-object run, about 20 s and 2 GB) runs when asked for."""
+
+
 def run_speed(
     scenario: Path,
     sweep_scenario: Path,
     quick: bool = False,
-    parts: Sequence[str] = ("scenario", "synthetic", "sweep", "startup"),
+    parts: Sequence[str] = DEFAULT_PARTS,
     progress: Callable[[str], None] = lambda _msg: None,
     scenario_set: Sequence[str] = (),
+    full_size: bool = True,
 ) -> SpeedReport:
     """Run the chosen parts (the scenario first, so the peak memory is its own);
     ``scenario_set`` are ``--set`` overrides of the scenario part."""
-    report = SpeedReport(quick=quick, scenario_file=str(scenario))
+    report = SpeedReport(quick=quick, scenario_file=str(scenario), full_size=full_size)
     report.scenario_set = list(scenario_set)
+    report.machine = machine_info()  # the load average before the run, and again after
     if "scenario" in parts:
         progress(f"scenario {scenario}")
         report.scenario = bench_scenario(scenario, scenario_set)
@@ -322,12 +578,24 @@ def run_speed(
         n = MM8_TASKS_QUICK if quick else MM8_TASKS
         progress(f"synthetic M/M/8, {n:,} tasks, and the SimPy reference")
         report.synthetic = bench_synthetic(n)
+    if report.scenario and report.synthetic:
+        ref = report.synthetic["reference_tasks_per_cpu_s"]
+        sc = report.scenario
+        sc["tasks_per_cpu_s"] = sc["tasks"] / sc["cpu_s"]
+        sc["rate_ratio"] = sc["tasks_per_cpu_s"] / ref
+        sc["wall_rate_ratio"] = sc["tasks"] / sc["wall_s"] / ref
     if "sweep" in parts:
-        progress(f"{SWEEP_POINTS}-point sweep, serial then {SWEEP_WORKERS} workers")
+        progress(f"sweeps: {SWEEP_POINTS} and {LONG_POINTS} points, serial, -j, automatic")
         report.sweep = bench_sweep(sweep_scenario, quick=quick)
     if "startup" in parts:
         rounds = STARTUP_ROUNDS_QUICK if quick else STARTUP_ROUNDS
         progress(f"startup: --help and validate vs import typer, {rounds} rounds")
         report.startup = bench_startup(sweep_scenario, rounds=rounds)
+    if "memory" in parts:
+        objects = MEMORY_OBJECTS_QUICK if quick else MEMORY_OBJECTS
+        progress(f"memory: {scenario.name} scaled to {objects:,} objects")
+        report.memory = bench_memory(scenario, objects)
+    before = report.machine["load_average"]
     report.machine = machine_info()
+    report.machine["load_average_before"] = before
     return report

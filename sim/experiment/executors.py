@@ -1,26 +1,32 @@
 """Where runs execute: in this process, in local worker processes, or on a Dask cluster.
 
 Every executor runs a module-level function over a list of picklable items and yields
-``(index, result)`` as runs finish. Results are put back in item order by the callers, and each
-run's randomness comes only from its own seed, so the numbers do not depend on the executor.
-Workers are started with ``forkserver`` (``spawn`` where unavailable), never ``fork``: the
-parent may run threads (the progress bar, Dask's event loop).
+``(index, result)`` as runs finish; ``run_with`` also hands each item one of a few shared
+objects (a point's scenario), sent once rather than with every item. Results are put back in
+item order by the callers, and each run's randomness comes only from its own seed, so the
+numbers do not depend on the executor. Workers are started with ``forkserver`` (``spawn`` where
+unavailable), never ``fork``: the parent may run threads (the progress bar, Dask's event loop).
+The forkserver imports poolsim once (``PRELOAD``) and outlives pools, so workers start warm.
+Without ``--jobs``, ``AutoExecutor`` runs serially when workers would not pay their start-up.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib
+import math
 import multiprocessing as mp
 import os
 import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Literal, TypeVar
 
+S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -102,24 +108,124 @@ class Executor:
     def close(self) -> None:
         """Release the workers."""
 
+    def describe(self) -> dict[str, Any]:
+        """Where the runs went, for a manifest: executor name, workers, and how it was chosen."""
+        return {"executor": self.name, "workers": self.workers}
+
     def run(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
-        """Yield ``(index, fn(item))`` as runs finish (here: in order, in this process)."""
-        for i, item in enumerate(items):
-            yield i, fn(item)
+        """Yield ``(index, fn(item))`` as runs finish."""
+        return self.run_with(_Plain(fn), [None], [(0, item) for item in items])
+
+    def run_with(
+        self, fn: Callable[[S, T], R], shared: Sequence[S], items: Sequence[tuple[int, T]]
+    ) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(shared[key], item))`` for every ``(key, item)`` as runs finish.
+
+        ``shared`` holds the large objects many items use (a sweep point's scenario, used by
+        all its replications): each is sent to the workers once per chunk (local processes)
+        or once per cluster (Dask's ``scatter``) instead of once per item. Here: in order, in
+        this process."""
+        for i, (key, item) in enumerate(items):
+            yield i, fn(shared[key], item)
+
+
+class _Plain:
+    """``fn(item)`` called as ``fn(shared, item)`` (picklable when ``fn`` is module-level)."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, _shared: object, item: Any) -> Any:
+        return self.fn(item)
+
+
+def _run_chunk(
+    fn: Callable[[Any, Any], Any], shared: dict[int, Any], chunk: list[tuple[int, int, Any]]
+) -> tuple[list[tuple[int, Any]], float]:
+    """Worker side: run a chunk of items; their results and the chunk's wall seconds."""
+    t0 = time.perf_counter()
+    out = [(i, fn(shared[key], item)) for i, key, item in chunk]
+    return out, time.perf_counter() - t0
+
+
+PRELOAD = ("sim.experiment.replicate",)
+"""Modules the forkserver imports once: every worker forked from it starts with poolsim, SimPy,
+numpy and pandas loaded, instead of importing them itself (about a second each)."""
+
+CHUNK_TARGET_S = 0.25
+"""Aim of a chunk's run time: items estimated below it are sent to a worker together, so the
+per-message cost (pickling, a pipe round trip: about a millisecond) stays below 1 %."""
+
+WORKER_START_S = 1.0
+"""Estimated wall seconds before cold workers deliver: the forkserver importing ``PRELOAD``
+(0.6-1.4 s wall, 0.45 CPU-s measured on a 2-core Intel Xeon, fresh interpreter). INFERRED:
+machine-dependent; the automatic choice records the value it used."""
+
+WARM_START_S = 0.1
+"""The same once this process's forkserver runs (it outlives pools): a fork and a handshake."""
+
+_forkserver_warm = False
+"""Set when a pool of this process has delivered a result: its forkserver is loaded."""
+
+
+def _pool_context() -> Any:
+    """``forkserver`` with ``PRELOAD`` (``spawn`` where there is no forkserver); never ``fork``."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))
+        return ctx
+    return mp.get_context("spawn")  # pragma: no cover - no forkserver (Windows, macOS spawn)
+
+
+def start_forkserver() -> None:
+    """Start the forkserver now (it imports ``PRELOAD`` in the background), so its imports
+    overlap with the caller's own work (loading a sweep's grid) instead of delaying the first
+    runs. Harmless where there is no forkserver or when it already runs."""
+    ctx = _pool_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def stop_forkserver() -> None:
+    """Stop this process's forkserver, so the next pool starts cold (what a fresh ``poolsim``
+    command pays). For benchmarks; uses ``ForkServer._stop``, there since Python 3.8."""
+    global _forkserver_warm
+    _forkserver_warm = False
+    if "forkserver" in mp.get_all_start_methods():
+        from multiprocessing import forkserver
+
+        stop = getattr(forkserver._forkserver, "_stop", None)
+        if stop is not None:
+            stop()
 
 
 class ProcessExecutor(Executor):
-    """A pool of local worker processes (``--jobs N``)."""
+    """A pool of warm local worker processes (``--jobs N``), kept across calls of ``run``.
+
+    Workers fork from a forkserver that has imported poolsim once (``PRELOAD``). Items go out in
+    chunks sized from the measured run time (``CHUNK_TARGET_S``; at most a quarter of a
+    worker's share of what is left, so the end stays balanced), at most ``2 x workers`` chunks
+    in flight. With ``help_start`` (the default), this process runs items itself, one at a
+    time, until the first worker result arrives: the workers' start-up (a second or so of
+    imports in the forkserver) is not time lost.
+    """
 
     name = "local"
 
-    def __init__(self, jobs: int) -> None:
-        methods = mp.get_all_start_methods()
-        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    def __init__(self, jobs: int, help_start: bool = True, point_s: float | None = None) -> None:
         self.workers = jobs
+        self.help_start = help_start
+        self._runs = 0
+        self._run_s = 0.0
+        if point_s is not None:
+            self._runs, self._run_s = 1, point_s
+        self._ready = False
+        start_forkserver()
         self._pool = ProcessPoolExecutor(
             max_workers=jobs,
-            mp_context=ctx,
+            mp_context=_pool_context(),
             initializer=exit_with_parent,
             initargs=(os.getpid(),),
         )
@@ -137,31 +243,192 @@ class ProcessExecutor(Executor):
         for proc in procs:
             proc.join(timeout=5)
 
-    def run(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
-        # at most 2 x workers in flight, so an interrupted sweep has few runs to throw away
-        pending: dict[Future[R], int] = {}
-        it = iter(enumerate(items))
+    @property
+    def point_s(self) -> float | None:
+        """Mean wall seconds of one item so far (None before the first)."""
+        return self._run_s / self._runs if self._runs else None
+
+    def chunk_size(self, left: int) -> int:
+        """Items in the next chunk when ``left`` are still to send."""
+        est = self.point_s
+        if est is None or left <= 0:
+            return 1
+        want = math.ceil(CHUNK_TARGET_S / max(est, 1e-6))
+        balance = max(1, left // (4 * self.workers))
+        return max(1, min(want, balance))
+
+    def run_with(
+        self, fn: Callable[[S, T], R], shared: Sequence[S], items: Sequence[tuple[int, T]]
+    ) -> Iterator[tuple[int, R]]:
+        todo = deque((i, key, item) for i, (key, item) in enumerate(items))
+        pending: dict[Future[tuple[list[tuple[int, R]], float]], int] = {}
         limit = 2 * self.workers
         try:
             while True:
-                while len(pending) < limit:
-                    nxt = next(it, None)
-                    if nxt is None:
-                        break
-                    pending[self._pool.submit(fn, nxt[1])] = nxt[0]
+                while len(pending) < limit and todo:
+                    n = self.chunk_size(len(todo))
+                    chunk = [todo.popleft() for _ in range(min(n, len(todo)))]
+                    needed = {key: shared[key] for _, key, _ in chunk}
+                    pending[self._pool.submit(_run_chunk, fn, needed, chunk)] = len(chunk)
                 if not pending:
                     return
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                if self.help_start and not self._ready and todo:
+                    i, key, item = todo.popleft()
+                    t0 = time.perf_counter()
+                    result = fn(shared[key], item)
+                    self._runs += 1
+                    self._run_s += time.perf_counter() - t0
+                    yield i, result
+                    finished, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+                else:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    yield pending.pop(fut), fut.result()
+                    count = pending.pop(fut)
+                    results, elapsed = fut.result()
+                    self._ready = True
+                    self._runs += count
+                    self._run_s += elapsed
+                    yield from results
         finally:
+            if self._ready:
+                global _forkserver_warm
+                _forkserver_warm = True
             for fut in pending:
                 fut.cancel()
 
 
+def machine_share(workers: int) -> tuple[float, float, float]:
+    """``(speed-up, stretch, load)``: what ``workers`` processes are expected to gain over one
+    on this machine now, how much slower than on an idle machine a process runs, and the
+    1-minute load average both come from.
+
+    ``L = max(0, load - 1)`` other runnable processes (the load counts this one) hold CPUs.
+    Only idle CPUs help: the speed-up is ``min(W, max(1, C - L))`` for ``C`` CPUs. Sharing a
+    busy CPU gains nothing where the kernel shares the CPUs per session (Linux autogroup, on
+    by default): measured on 2 CPUs at load 8, a 16-point sweep of 5 s points took 86 s on 2
+    workers and 81 s serially. The stretch, ``max(1, (L + 1) / C)``, scales the start-up."""
+    cpus = float(default_jobs())
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):  # pragma: no cover - not Unix
+        load = 0.0
+    others = max(0.0, load - 1.0)
+    gain = min(float(workers), max(1.0, cpus - others))
+    return gain, max(1.0, (others + 1.0) / cpus), load
+
+
+class AutoExecutor(Executor):
+    """Local runs without ``--jobs``: serial or ``workers`` warm processes, whichever is
+    estimated faster for the items at hand.
+
+    The first item runs in this process and is timed (``t``). With ``n`` items, the workers
+    would save about ``(n - 1) * t * (1 - 1/g)`` seconds, ``g`` their expected speed-up
+    (``machine_share``: ``W`` on an idle machine, less when other processes hold the CPUs), and
+    cost their start-up (``WORKER_START_S``, or ``WARM_START_S`` once this process's forkserver
+    is loaded, stretched like every run by the machine's load); the cheaper wins. Small points
+    (a point below the start-up cost) therefore run serially unless there are enough of them to
+    pay for the workers. Once started, the pool is kept for later calls. ``choice`` (and
+    ``describe()``) say what was chosen and why; ``announce`` hears it as one line.
+    """
+
+    name = "auto"
+
+    def __init__(
+        self,
+        jobs: int | None = None,
+        announce: Callable[[str], None] | None = None,
+        startup_s: float | None = None,
+    ) -> None:
+        self.max_workers = jobs or default_jobs()
+        self.workers = 1
+        self.announce = announce
+        self.startup_s = startup_s
+        self.choice: dict[str, Any] = {}
+        self._pool: ProcessExecutor | None = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def abort(self) -> None:
+        if self._pool is not None:
+            self._pool.abort()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "executor": "local" if self._pool is not None else "serial",
+            "workers": self.workers,
+            "chosen": "automatically (no --jobs)",
+            **self.choice,
+        }
+
+    def _decide(self, mode: str, reason: str, **figures: float) -> None:
+        self.choice = {"mode": mode, "reason": reason, **figures}
+        if self.announce is not None:
+            self.announce(f"executor: {mode} ({reason}; set --jobs to choose)")
+
+    def run_with(
+        self, fn: Callable[[S, T], R], shared: Sequence[S], items: Sequence[tuple[int, T]]
+    ) -> Iterator[tuple[int, R]]:
+        if self._pool is not None:
+            yield from self._pool.run_with(fn, shared, items)
+            return
+        n = len(items)
+        if n == 0:
+            return
+        if n == 1 or self.max_workers == 1:
+            why = "one run" if n == 1 else "one CPU"
+            self._decide("serial", why, runs=float(n))
+            yield from super().run_with(fn, shared, items)
+            return
+        if machine_share(self.max_workers)[0] > 1.0:
+            start_forkserver()  # an idle CPU imports for the workers while the first run goes
+        key, item = items[0]
+        t0 = time.perf_counter()
+        first = fn(shared[key], item)
+        t = time.perf_counter() - t0
+        yield 0, first
+        w = self.max_workers
+        gain, stretch, load = machine_share(w)
+        start = self.startup_s
+        if start is None:
+            start = (WARM_START_S if _forkserver_warm else WORKER_START_S) * stretch
+        saving = (n - 1) * t * (1.0 - 1.0 / gain)
+        figures = {
+            "runs": float(n),
+            "run_s": t,
+            "startup_s": start,
+            "saving_s": saving,
+            "expected_speedup": gain,
+            "load_average_1min": load,
+        }
+        if saving <= start:
+            self._decide(
+                "serial",
+                f"{n} runs of ~{t:.2g} s: {w} workers would save ~{saving:.2g} s, "
+                f"less than their start-up ~{start:.2g} s (load {load:.1f})",
+                **figures,
+            )
+            for i in range(1, n):
+                k, it = items[i]
+                yield i, fn(shared[k], it)
+            return
+        self._decide(
+            f"{w} local workers",
+            f"{n} runs of ~{t:.2g} s: {w} workers save ~{saving:.2g} s, "
+            f"more than their start-up ~{start:.2g} s (load {load:.1f})",
+            **figures,
+        )
+        self._pool = ProcessExecutor(w, point_s=t)
+        self.workers = w
+        for i, result in self._pool.run_with(fn, shared, items[1:]):
+            yield i + 1, result
+
+
 class DaskExecutor(Executor):
     """A Dask distributed cluster: ``scheduler`` address, or a LocalCluster of ``jobs`` worker
-    processes (one thread each) when no address is given."""
+    processes (one thread each) when no address is given. Shared objects (a point's scenario)
+    are scattered to the cluster once per call, and the runs refer to them."""
 
     name = "dask"
 
@@ -191,14 +458,22 @@ class DaskExecutor(Executor):
             where = scheduler or "a local cluster"
             raise ExecutorError(f"cannot connect to the Dask scheduler {where}: {exc}") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or jobs)
+        self.scattered = 0
+        """Shared objects scattered so far (each once per call of ``run_with``)."""
 
     def close(self) -> None:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
 
-    def run(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
-        futures = [self._client.submit(fn, item, pure=False) for item in items]
+    def run_with(
+        self, fn: Callable[[S, T], R], shared: Sequence[S], items: Sequence[tuple[int, T]]
+    ) -> Iterator[tuple[int, R]]:
+        used = sorted({key for key, _ in items})
+        scattered = self._client.scatter([shared[k] for k in used], hash=False)
+        remote = dict(zip(used, scattered, strict=True))
+        self.scattered += len(used)
+        futures = [self._client.submit(fn, remote[key], item, pure=False) for key, item in items]
         index = {f.key: i for i, f in enumerate(futures)}
         try:
             for fut in self._dist.as_completed(futures):
@@ -210,16 +485,23 @@ class DaskExecutor(Executor):
 
 
 def make_executor(
-    kind: str = "local", jobs: int | None = None, scheduler: str | None = None
+    kind: str = "local",
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> Executor:
-    """The executor named ``kind`` ('local' or 'dask'); ``local`` with one job runs in-process."""
+    """The executor named ``kind`` ('local' or 'dask'). ``local``: one job runs in-process,
+    ``N`` jobs on N warm worker processes, no ``jobs`` an ``AutoExecutor`` that chooses between
+    serial and one worker per CPU from the measured cost of the first run (``announce``
+    hears its choice)."""
     if kind not in EXECUTORS:
         raise ExecutorError(f"unknown executor '{kind}'; allowed: {', '.join(EXECUTORS)}")
     if jobs is not None and jobs < 1:
         raise ExecutorError(f"--jobs must be >= 1, got {jobs}")
     if scheduler and kind != "dask":
         raise ExecutorError("--scheduler needs --executor dask")
-    n = jobs if jobs is not None else default_jobs()
     if kind == "dask":
-        return DaskExecutor(n, scheduler)
-    return Executor() if n == 1 else ProcessExecutor(n)
+        return DaskExecutor(jobs if jobs is not None else default_jobs(), scheduler)
+    if jobs is None:
+        return AutoExecutor(announce=announce)
+    return Executor() if jobs == 1 else ProcessExecutor(jobs)

@@ -66,6 +66,22 @@ class RunSpec:
     keep_series: bool = True
 
 
+@dataclass(frozen=True)
+class RunJob:
+    """A ``RunSpec`` without its scenario: what travels with every run while the scenario,
+    shared by many runs, travels once (``Executor.run_with``)."""
+
+    seed: int
+    policy: str | None = None
+    replication: int = 0
+    keep_series: bool = True
+
+
+def execute_on(scenario: LoadedScenario, job: RunJob) -> RunRecord:
+    """``execute`` of one job on a (shared) scenario."""
+    return execute(RunSpec(scenario, job.seed, job.policy, job.replication, job.keep_series))
+
+
 @dataclass
 class RunRecord:
     """What one run sends back: small tables only (no task table), or the error it raised."""
@@ -180,10 +196,19 @@ def run_all(
     executor: Executor | None = None,
     on_done: Callable[[int, RunRecord], None] | None = None,
 ) -> list[RunRecord]:
-    """Execute specs on ``executor`` (in-process when None); records come back in spec order."""
+    """Execute specs on ``executor`` (in-process when None); records come back in spec order.
+    Specs that share a scenario object send it to the workers once (``Executor.run_with``)."""
     ex = executor or Executor()
     out: list[RunRecord | None] = [None] * len(specs)
-    for i, rec in ex.run(execute, specs):
+    scenarios: list[LoadedScenario] = []
+    keys: dict[int, int] = {}
+    items: list[tuple[int, RunJob]] = []
+    for spec in specs:
+        key = keys.setdefault(id(spec.scenario), len(scenarios))
+        if key == len(scenarios):
+            scenarios.append(spec.scenario)
+        items.append((key, RunJob(spec.seed, spec.policy, spec.replication, spec.keep_series)))
+    for i, rec in ex.run_with(execute_on, scenarios, items):
         out[i] = rec
         if on_done is not None:
             on_done(i, rec)

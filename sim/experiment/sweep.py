@@ -218,6 +218,8 @@ class SweepResult:
     grid: list[tuple[str, list[Any]]] = field(default_factory=list)
     incomplete: int = 0
     """Points with a replication that left work unfinished at the simulation horizon."""
+    execution: dict[str, Any] = field(default_factory=dict)
+    """Where the runs went (``Executor.describe``): also in the manifest as ``execution``."""
 
 
 def _value_column(values: list[Any]) -> pd.Series:
@@ -440,7 +442,8 @@ def sweep(
         if progress is not None:
             progress(state)
 
-    run_all(specs, executor, finished)
+    ex = executor or Executor()
+    run_all(specs, ex, finished)
 
     parts = []
     for pt in points:
@@ -460,6 +463,7 @@ def sweep(
         skipped_points=state.skipped,
         failed_points=int((pts["status"] == "error").sum()),
         incomplete_points=int((pts["status"] == "incomplete").sum()),
+        execution=ex.describe(),
     )
     _commit(
         out,
@@ -481,4 +485,5 @@ def sweep(
         failed=int((pts["status"] == "error").sum()),
         grid=list(parsed),
         incomplete=int((pts["status"] == "incomplete").sum()),
+        execution=ex.describe(),
     )

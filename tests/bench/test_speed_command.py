@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from sim.bench.reference import erlang_c_sojourn, mmc_simpy
-from sim.bench.speed import sweep_points
+from sim.bench.speed import LONG_POINTS, SWEEP_POINTS, sweep_grid
 from sim.cli import app
 
 
@@ -34,9 +34,13 @@ def test_reference_model_is_an_mmc_queue() -> None:
     assert erlang_c_sojourn(1, 0.5, 1.0) == 2.0
 
 
-def test_sweep_has_32_distinct_points() -> None:
-    points = sweep_points()
-    assert len(points) == 32 and len(set(points)) == 32
+def test_sweeps_have_32_and_16_distinct_points() -> None:
+    from sim.experiment.sweep import parse_grid
+
+    for long, n in ((False, SWEEP_POINTS), (True, LONG_POINTS)):
+        _sets, grid = sweep_grid(long=long)
+        parsed = parse_grid(grid)  # distinct values per key, so distinct points
+        assert len(parsed[0][1]) * len(parsed[1][1]) == n
 
 
 def test_bad_input_exits_2(tmp_path: Path) -> None:
@@ -66,3 +70,38 @@ def test_startup_part_reports_both_ratios(tmp_path: Path) -> None:
     # a loose guard (the goal is 1.5x): an eager import of pandas or matplotlib costs > 5x
     assert st["help_ratio"] < 2.5, st
     assert doc["machine"]["cpu_model"]
+
+
+def test_thresholds_gate_with_exit_5_and_goals_are_reported(tmp_path: Path) -> None:
+    """Without threshold flags bench speed exits 0 whatever the figures; a missed threshold
+    exits 5 (README's exit-status table) and is named; a threshold on a part that did not run
+    is bad input (2). The JSON keeps its keys and adds the goals beside them."""
+    runner = CliRunner()
+    out = tmp_path / "s.json"
+    base = ["bench", "speed", "--quick", "--only", "synthetic", "--json", str(out)]
+    result = runner.invoke(app, [*base, "--min-ratio", "1000"])
+    assert result.exit_code == 5, result.output
+    assert "threshold missed: --min-ratio 1000: M/M/8 poolsim / SimPy is" in " ".join(
+        result.output.split()
+    )
+    doc = json.loads(out.read_text())
+    syn = doc["synthetic_mm8"]
+    for key in ("poolsim_tasks_per_cpu_s", "reference_tasks_per_cpu_s", "speedup"):
+        assert syn[key] > 0
+    goal = next(g for g in doc["goals"] if g["key"] == "synthetic_mm8.speedup")
+    assert goal["goal"] == ">= 3" and goal["met"] is None  # --quick: judged at full size only
+    assert goal["value"] == syn["speedup"]
+    assert runner.invoke(app, [*base, "--min-ratio", "0.01"]).exit_code == 0
+    bad = runner.invoke(app, ["bench", "speed", "--only", "synthetic", "--max-rss-mb", "10"])
+    assert bad.exit_code == 2 and "needs the scenario part" in bad.output
+
+
+def test_memory_part_reports_a_fresh_process_peak_and_a_columnar_table() -> None:
+    from sim.bench.speed import bench_memory, memory_users
+
+    assert memory_users(1_000_000) == 383_142
+    mem = bench_memory(Path("scenarios/enterprise-100k.yaml"), 3_000)
+    assert abs(mem["tasks"] - 3_000) < 100, mem  # one task per object, one night
+    assert 50 < mem["peak_rss_mb"] < 2_000
+    assert mem["object_columns"] == 0 and mem["tasks_columns"] > 10
+    assert 0 < mem["tasks_table_mb"] < mem["peak_rss_mb"]
