@@ -1,8 +1,9 @@
 """Intervals cover the true mean at the stated rate (slow: ~1,000 simulated M/M/1 runs).
 
 M/M/1 with lambda = 0.5, mu = 1: the steady-state mean sojourn is 1/(mu - lambda) = 2 s
-(oracles.md §2). Each experiment is R = 5 replications of 1,000 tasks started empty; the
-replication value is the MSER-5-truncated mean sojourn and the interval is Student t with 4
+(Kleinrock, Queueing Systems Vol. 1, 1975, Ch. 3). Each experiment is R = 5 replications of
+1,000 tasks started empty; the replication value is the MSER-5-truncated mean sojourn and the
+interval is Student t with 4
 degrees of freedom. Over K independent experiments the number that cover 2 s is Binomial(K, p);
 the check is that p = 0.95 is not rejected at the 0.1 % level (|covered - 0.95 K| <= 3.29 sd),
 so a correct method fails it once in a thousand seeds, and an interval that is too narrow by a

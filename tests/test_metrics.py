@@ -1,4 +1,7 @@
-"""Tests for sim.metrics: Jain's index (oracles.md 7a), busy time and the summary table."""
+"""Tests for sim.metrics: Jain's index, busy time and the summary table.
+
+Jain's index: Jain, Chiu & Hawe, DEC TR-301 (1984).
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 Every scenario uses ``exact_calibration`` (no per-object overhead, no resolve/metadata/restore
 phases, no change noise, unlimited proxy processing, items and repositories unless a test sets a
 limit), so a task's duration is its work divided by its rate and the oracles are exact: FCFS and
-processor-sharing traces from shared/domain/oracles.md 7c.
+processor-sharing traces (docs/validation.md, Cases, T24; PS: each of k jobs gets 1/k of the
+capacity, Kleinrock, Queueing Systems Vol. 2 (1976) Ch. 4).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def by_task(tasks: pd.DataFrame, col: str) -> list[Any]:
     return list(tasks.sort_values("task")[col])
 
 
-# -- FCFS and PS traces (oracles.md 7c) ---------------------------------------------------------
+# -- FCFS and PS traces (docs/validation.md, Cases, T24) -----------------------------------------
 
 
 def test_pull_fifo_two_threads_is_fcfs() -> None:

@@ -1,7 +1,7 @@
 """Tests for sim.model.sharing: max-min fair rates and the fluid transfer engine.
 
-Oracles: shared/domain/oracles.md 7b (max-min fairness, Bertsekas & Gallager, Data Networks,
-2nd ed., section 6.5.2) and 7c (deterministic processor-sharing traces).
+Oracles: max-min fairness (Bertsekas & Gallager, Data Networks, 2nd ed., 1992, section 6.5.2)
+and deterministic processor-sharing traces (docs/validation.md, Cases, T24).
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def rates(
 
 
 def test_textbook_one_link_example() -> None:
-    # oracles.md 7b: C = 10, demands (2, 2.6, 4, 5) -> (2, 2.6, 2.7, 2.7)
+    # Bertsekas & Gallager §6.5.2 (Keshav 1997's example):
+    # C = 10, demands (2, 2.6, 4, 5) -> (2, 2.6, 2.7, 2.7)
     rate, cls = rates([2, 2.6, 4, 5], [[(1, 1.0)]] * 4, [10.0])
     np.testing.assert_allclose(rate, [2, 2.6, 2.7, 2.7], rtol=0, atol=1e-12)
     assert cls.tolist() == [CLS_THREAD, CLS_THREAD, CLS_PROXY, CLS_PROXY]
@@ -72,7 +73,8 @@ def test_textbook_example_in_any_order() -> None:
 
 @pytest.mark.parametrize("k", [1, 2, 3, 7, 40])
 def test_k_greedy_transfers_share_equally(k: int) -> None:
-    # oracles.md 7b: one PS proxy with bandwidth B and k greedy transfers -> B / k each
+    # max-min (Bertsekas & Gallager §6.5.2): one PS proxy with bandwidth B and k greedy
+    # transfers -> B / k each
     capacity = 100.0
     rate, cls = rates([INF] * k, [[(1, 1.0)]] * k, [capacity], [CLS_TARGET])
     np.testing.assert_allclose(rate, capacity / k, rtol=1e-12)
@@ -337,7 +339,7 @@ def run_fluid(
     ],
 )
 def test_processor_sharing_traces(jobs: list[tuple[float, float]], expected: list[float]) -> None:
-    # oracles.md 7c: capacity 1, exact completions
+    # hand-computed PS traces (docs/validation.md, T24): capacity 1, exact completions
     done, moved, ts = run_fluid(jobs)
     np.testing.assert_allclose(done, expected, rtol=0, atol=1e-9)
     np.testing.assert_allclose(moved, [s for _, s in jobs], rtol=0, atol=1e-9)

@@ -4,7 +4,8 @@ One pure state machine over proxy and pool names, used twice: at validation time
 scenario's timeline and report every request the product would refuse (an error in the file),
 and at run time by the model, which asks it before it acts (refusals are recorded with their
 reason). Sources: vb365 facts 4 (membership), 6 (maintenance), 7 (add, remove, delete),
-8 (upgrade); DESIGN.md "Maintenance and faults".
+8 (upgrade); faults (``fail``/``recover``) are the model's own, INFERRED: docs/model.md "Pool
+lifecycle: maintenance, faults, membership, upgrades, roles".
 
 Modes: ``active`` (takes new work), ``maintenance`` (entering or in maintenance), ``failed``
 (crashed), ``inactive`` (upgraded, waiting for the rest of its pool). Upgrades are versions: an

@@ -1,4 +1,4 @@
-"""The oracle cases of ``shared/domain/oracles.md`` (recommended test table), as harness Cases.
+"""The oracle cases of docs/validation.md "Cases" (recommended test table), as harness Cases.
 
 Units: μ = 1 — exponential sizes of mean 1 MB at 1 MB/s per thread (or a PS proxy of 1 MB/s), so
 every time is in seconds. λ is the total arrival rate into the target. Warm-ups are the table's
@@ -52,19 +52,15 @@ def ps(
 
 
 # -- Case 1/2: one proxy ---------------------------------------------------------------------------
-SRC_MM1 = (
-    "Kleinrock, Queueing Systems Vol. 1 (1975) Ch. 3; Gross et al. (2008) §2.2 (oracles.md §2, 1a)"
-)
+SRC_MM1 = "Kleinrock, Queueing Systems Vol. 1 (1975) Ch. 3; Gross et al. (2008) §2.2"
 SRC_PS = (
     "M/G/1-PS insensitivity: Kleinrock Vol. 2 (1976) Ch. 4; Harchol-Balter (2013) Ch. 30; "
-    "Sakata, Noguchi & Oizumi (1971) (oracles.md §2, 1c)"
+    "Sakata, Noguchi & Oizumi (1971)"
 )
-SRC_ERLANG_C = (
-    "Erlang C: Erlang (1917); Kleinrock Vol. 1 §3.5; Gross et al. §2.3 (oracles.md §3, 2a)"
-)
+SRC_ERLANG_C = "Erlang C: Erlang (1917); Kleinrock Vol. 1 §3.5; Gross et al. §2.3"
 SRC_KELLY = (
     "Kelly, Reversibility and Stochastic Networks (1979) Ch. 3; Cohen, Acta Informatica 12 (1979): "
-    "symmetric M/G/c-PS has the M/M/c number-in-system law (oracles.md §3, 2c)"
+    "symmetric M/G/c-PS has the M/M/c number-in-system law"
 )
 
 T1 = Case(
@@ -188,7 +184,7 @@ T6P = Case(
     m_full=T6.m_full,
     source=SRC_ERLANG_C,
     bug=0.548395,
-    bug_label="JSQ over 4 queues (oracles.md §7 table)",
+    bug_label="JSQ over 4 queues (exact CTMC)",
     kappa_note="table; shares T6's replications (table asks 50k)",
 )
 T7 = Case(
@@ -225,17 +221,17 @@ KELLY = Case(
 )
 
 # -- Cases 3-6: dispatch policies over n single-thread FCFS proxies --------------------------------
-SRC_RANDOM = "Bernoulli splitting → n independent M/M/1 (oracles.md §4, 3a); Kleinrock Vol. 1 Ch. 3"
-SRC_RR = "Eₙ/M/1 = GI/M/1: Kleinrock Vol. 1 §6.4 (oracles.md §5)"
+SRC_RANDOM = "Bernoulli splitting → n independent M/M/1; Kleinrock Vol. 1 Ch. 3"
+SRC_RR = "Eₙ/M/1 = GI/M/1: Kleinrock Vol. 1 §6.4"
 SRC_JSQ_CTMC = (
-    "exact truncated CTMC on sorted queue lengths (oracles.md §7); JSQ optimality Winston (1977), "
+    "exact truncated CTMC on sorted queue lengths; JSQ optimality Winston (1977), "
     "Weber (1978); n=2: Adan, Wessels & Zijm, Stochastic Models 6(4) (1990)"
 )
 SRC_RMF = (
-    "refined mean field, Gast & Van Houdt, POMACS 1(2) 2017 (oracles.md §6, N=100 distinct); "
+    "refined mean field, Gast & Van Houdt, POMACS 1(2) 2017 (N=100 distinct); "
     "mean field: Mitzenmacher, IEEE TPDS 12(10) 2001; Vvedenskaya, Dobrushin & Karpelevich 1996"
 )
-SRC_LWL = "LWL ≡ central M/G/n FCFS (Harchol-Balter 2013, Ch. 24) → Erlang C M/M/4 (oracles.md §7)"
+SRC_LWL = "LWL ≡ central M/G/n FCFS (Harchol-Balter 2013, Ch. 24) → Erlang C M/M/4"
 
 
 def pool(
@@ -360,7 +356,7 @@ T19 = Case(
     build=pool(4, 2.4, "random", maintenance=(3,)),
     m_quick=5_000,
     m_full=500_000,
-    source="static exclusion → 3 independent M/M/1 at ρ=0.8 (oracles.md §9, 8a; §4, 3a)",
+    source="static exclusion → 3 independent M/M/1 at ρ=0.8 (Bernoulli splitting)",
     bug=2.5,
     bug_label="exclusion ignored (4× M/M/1 at ρ=0.6)",
 )

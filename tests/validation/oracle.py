@@ -1,6 +1,7 @@
 """Oracle harness: replicated steady-state runs of synthetic scenarios against queueing theory.
 
-The method is ``shared/domain/oracles.md`` §1, applied literally:
+The method is docs/validation.md "Method" (after Whitt, Management Science 35(11), 1989), applied
+literally:
 
 * R independent replications (seeds 1..R). Each starts empty, discards its own warm-up (the first
   ``warmup_tasks`` arrivals, ``measured == False``) and measures the next m arrivals. The run goes
@@ -132,7 +133,7 @@ class Case:
     source: str
     bug: float | None = None
     bug_label: str = ""
-    kappa_note: str = "oracles.md recommended test table"
+    kappa_note: str = "measured in advance (docs/validation.md, Cases)"
     warmup_time_quick: float | None = None
     """A shorter warm-up for the quick tier (still ≥ 20 relaxation times), if any."""
 

@@ -4,7 +4,7 @@ arrivals and sizes (exact, no statistics; cheap companions of the oracle tests).
 * FCFS with c threads: Kiefer–Wolfowitz recursion (each arrival takes the earliest-free thread).
 * Round robin over single-thread proxies: task k goes to proxy k mod n, Lindley per proxy.
 * Least work left over single-thread proxies: sample-path equal to one central FCFS queue with n
-  servers (Harchol-Balter 2013, Ch. 24; oracles.md §7), i.e. the same Kiefer–Wolfowitz recursion.
+  servers (Harchol-Balter 2013, Ch. 24), i.e. the same Kiefer–Wolfowitz recursion.
 * Single-server processor sharing: an exact event-driven egalitarian PS reference.
 """
 

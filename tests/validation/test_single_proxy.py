@@ -1,4 +1,4 @@
-"""Oracle tests, one proxy: M/M/1, M/G/1-PS, M/M/c, symmetric M/G/c-PS (oracles.md §2–§3).
+"""Oracle tests, one proxy: M/M/1, M/G/1-PS, M/M/c, symmetric M/G/c-PS (docs/validation.md, Cases).
 
 Each test runs R = 10 replications through the harness (``oracle.check``): quick tier by default,
 full tier (the table's m) under ``-m slow``. The oracle's source is in each docstring.

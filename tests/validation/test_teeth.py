@@ -29,7 +29,7 @@ comparison is made with ``evaluate``, the same computation without that guard.)"
 
 
 def test_random_posing_as_jsq_fails_t11() -> None:
-    """Random dispatch gives 4 independent M/M/1 (E[T] = 5), not JSQ's 1.953134 (oracles.md §7):
+    """Random dispatch gives 4 independent M/M/1 (E[T] = 5), not JSQ's 1.953134 (exact CTMC):
     the T11 harness (same oracle, κ, R, warm-up and tolerance formula) must reject it."""
     register(_impostor())
     case = dataclasses.replace(

@@ -1,4 +1,4 @@
-"""T24: exact deterministic PS / FCFS traces (oracles.md §8, 7c), absolute tolerance 1e-9.
+"""T24: exact deterministic PS / FCFS traces (docs/validation.md, Cases), absolute tolerance 1e-9.
 
 Capacity 1 B/s (PS proxy) or 1 B/s per thread (FCFS); sizes in bytes, so times are the textbook
 values. Trace CSVs (columns time,size) are written to tmp_path.
@@ -65,7 +65,8 @@ def test_t24_exact_trace(
 ) -> None:
     """T24: completion times of a deterministic trace equal the hand-computed values.
 
-    Source: oracles.md §8, 7c (PS: k jobs present each get 1/k; FCFS: one job per thread).
+    Source: hand-computed (PS: k jobs present each get 1/k, Bertsekas & Gallager, Data Networks,
+    1992, §6.5.2; FCFS: one job per thread).
     """
     ends = run_trace(tmp_path, jobs, service, threads)
     np.testing.assert_allclose(ends, expected, rtol=0, atol=1e-9)

@@ -1,4 +1,4 @@
-"""Oracle tests with server vacations and load-independent interruptions (oracles.md §9, 8b/8c).
+"""Oracle tests with server vacations and load-independent interruptions (validation.md T20/T21).
 
 Each test runs R = 10 replications through the harness (``oracle.check``): quick tier by default,
 full tier under ``-m slow``. The oracle's source is in each docstring.
@@ -50,7 +50,7 @@ T20 = Case(
     build=_mm1({"vacations": {"distribution": "exponential", "mean": 0.5}}, "threads"),
     m_quick=5_000,
     m_full=50_000,
-    source="Fuhrmann & Cooper, Oper. Res. 33(5), 1985 (oracles.md §9, 8b)",
+    source="Fuhrmann & Cooper, Oper. Res. 33(5), 1985",
     bug=2.0,
     bug_label="no vacations",
 )
@@ -65,7 +65,7 @@ T20D = Case(
     build=_mm1({"vacations": {"distribution": "deterministic", "mean": 1.0}}, "threads"),
     m_quick=5_000,
     m_full=50_000,
-    source="Fuhrmann & Cooper, Oper. Res. 33(5), 1985 (oracles.md §9, 8b)",
+    source="Fuhrmann & Cooper, Oper. Res. 33(5), 1985",
     bug=2.0,
     bug_label="no vacations",
 )
@@ -82,8 +82,7 @@ T21 = Case(
     build=_mm1({"interruptions": {"mean_up": 10.0, "mean_down": 1.0}}, "processor_sharing"),
     m_quick=5_000,
     m_full=50_000,
-    source="Avi-Itzhak & Naor, Oper. Res. 11(3), 1963; Yechiali & Naor, Oper. Res. 19(3), 1971 "
-    "(oracles.md §9, 8c)",
+    source="Avi-Itzhak & Naor, Oper. Res. 11(3), 1963; Yechiali & Naor, Oper. Res. 19(3), 1971",
     bug=2.0,
     bug_label="no interruptions",
 )
@@ -111,7 +110,7 @@ def test_t20_vacations_deterministic(tier: str) -> None:
 @pytest.mark.parametrize("tier", TIERS)
 def test_t21_up_down_interruptions(tier: str) -> None:
     """T21: M/M/1 whose server alternates up exp(α=0.1) and down exp(β=1), preemptive resume,
-    λ=0.5 → E[T] = 2.646465 (closed form of oracles.md §9 8c, cross-checked by CTMC).
+    λ=0.5 → E[T] = 2.646465 (two-phase generating-function closed form, cross-checked by CTMC).
 
     Source: Avi-Itzhak & Naor, Oper. Res. 11(3), 1963; Yechiali & Naor, Oper. Res. 19(3), 1971.
     """
