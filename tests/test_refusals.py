@@ -221,7 +221,8 @@ def test_ram_is_read_and_noted_when_it_limits_threads(tmp_path: Path) -> None:
     assert code == 0
     assert "ram is not used by the model yet" not in output
     path = tmp_path / "s.yaml"
-    path.write_text(MINIMAL.replace("  - name: proxy-01", "  - name: proxy-01\n    ram: 8 GiB", 1), encoding="utf-8")
+    text = MINIMAL.replace("  - name: proxy-01", "  - name: proxy-01\n    ram: 8 GiB", 1)
+    path.write_text(text, encoding="utf-8")
     code, output = cli("validate", str(path))
     assert "ram holds" in output, output
 

@@ -16,6 +16,7 @@ already running.
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
 vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
+vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
 vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
 vb365 fact 34: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_works.html
 vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html

@@ -24,6 +24,18 @@ be added by mistake meanwhile. Threads limited by RAM are not a record: a proxy'
 are fewer when its memory cannot hold them (``scenario.loader.ram_threads``).
 
 Adding a limit: docs/architecture.md, "How to add a limit".
+
+Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 10: https://bp.veeam.com/vb365/guide/buildconfig/proxy
+vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
+vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
+vb365 fact 25: https://learn.microsoft.com/graph/throttling-limits
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
+vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
+vb365 fact 31: https://repost.aws/knowledge-center/http-5xx-errors-s3
+vb365 fact 32: https://learn.microsoft.com/azure/storage/common/scalability-targets-standard-account
+vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
+vb365 fact 37: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_threads_and_limit.html
 """
 
 from __future__ import annotations
@@ -580,14 +592,11 @@ LIMITS: tuple[Limit, ...] = (
 def cpu_costs(cal: Any) -> tuple[float, np.ndarray]:
     """The processing record's CPU costs under a scenario's calibration: (bytes of processing
     per Windows core-second, bytes of processing per object by workload index)."""
-    sem = PROCESSING.semantics
-    assert isinstance(sem, CpuCost)
     bps = float(cal.bps_per_core)
+    # the defaults are read now (not from the record frozen at import), so a test may switch
+    # the per-object cost off by patching sim.defaults (tests/conftest.py)
     per_object = np.asarray(
-        [
-            float(cal.cpu_per_object.get(w, c))
-            for w, c in zip(d.WORKLOADS, sem.per_object_s, strict=True)
-        ]
+        [float(cal.cpu_per_object.get(w, d.CPU_PER_OBJECT_S_OF_WORKLOAD[w])) for w in d.WORKLOADS]
     )
     return bps, per_object * bps
 
