@@ -6,7 +6,9 @@ INFERRED are reasoned assumptions that no public source states; each is a scenar
 never a constant buried in the model.
 
 Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
 vb365 fact 10: https://bp.veeam.com/vb365/guide/buildconfig/proxy
+vb365 fact 12: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
 vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
 vb365 fact 14: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
 vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
@@ -159,6 +161,45 @@ hundred GB/h at most" per proxy (vb365 'Throughput per thread')."""
 
 OS_EFFICIENCY: Final = {"windows": 1.0, "linux": 1.2}
 """Linux proxies are "up to 20 % more resource-efficient" (vb365 fact 10)."""
+
+CPU_PER_OBJECT_S_OF_WORKLOAD: Final = {
+    "exchange": 7.0,
+    "onedrive": 7.0,
+    "sharepoint": 7.0,
+    "teams": 7.0,
+}
+"""CPU seconds (one Windows core) a proxy spends per object in scope, changed or not: connect,
+enumerate folders or lists, compare change state, commit the object's metadata. INFERRED: no
+public per-object figure; calibrated so that one 8-core / 32 GB Windows proxy finishes 20,000-
+40,000 objects of an incremental night within 8 hours, the sizing rule "8 cores and 32 GB RAM
+should be able to handle 20,000 objects" (vb365 fact 13) with the 50-75 % design margin
+(vb365 fact 16). tests/test_proxy_resources.py checks the band."""
+
+PROXY_RAM_BASE_BYTES: Final = 4 * 1024**3
+PROXY_RAM_PER_THREAD_BYTES: Final = 0.4 * 1024**3
+"""Memory a proxy needs besides its threads (OS, proxy service) and per active thread. A proxy
+runs at most (ram - base) / per-thread threads, and never fewer than one. INFERRED: no public
+figure; chosen so that the BP pairing of 8 cores and 32 GB (vb365 fact 13) runs the default 64
+threads (vb365 fact 14) with room to spare, while the 16 GB minimum (vb365 fact 12) runs 30."""
+
+CHANGE_PROBABILITY_OF_TYPE: Final = {
+    "mailbox": 0.9,
+    "archive_mailbox": 0.2,
+    "shared_mailbox": 0.7,
+    "onedrive": 0.3,
+    "site": 0.5,
+    "team": 0.6,
+}
+"""Probability that an object changes at all on a given day. INFERRED (no public figure):
+most mailboxes receive mail every day, archives change only when retention moves items, most
+OneDrives are untouched on a given day. The expected changed bytes stay the daily change rate
+(vb365 fact 21): an object that changed carries rate / probability of its bytes."""
+
+RESOLVE_CPU_PER_OBJECT_S: Final = 0.005
+METADATA_CPU_PER_OBJECT_S: Final = 0.01
+"""CPU seconds the role holder (the pool's Orchestrator, or the standalone proxy) spends per
+object on resolving a session's objects and on synchronising their metadata. INFERRED: the roles
+do this work (vb365 fact 2) but no public figure gives its cost."""
 
 BLOB_BYTES_OF_WORKLOAD: Final = {
     "exchange": 5 * MB,
@@ -322,13 +363,15 @@ EWS_MAX_CONCURRENCY: Final = 27
 """EWSMaxConcurrency: 27 concurrent connections per account, the Exchange Online default
 (vb365 fact 24)."""
 
-EWS_ACCOUNTS: Final = 12
+EWS_ACCOUNTS: Final = 3
 """Backup accounts (or applications) whose EWS budgets a tenant's Exchange backup spreads over;
 each has its own concurrency (27 connections) and burst/recharge budget. INFERRED and
 calibrated: the earlier best practice added 8 accounts per proxy in steps of 8, the VCSP one
-"up to 5" on the initial full, and v8 deprecated adding more (vb365 fact 27); 12 makes an
-incremental night of scenarios/enterprise-20k.yaml (384 Exchange threads, 324 connections)
-throttle about 1 % of its Exchange requests, Veeam's log example showing ~1.2-1.4 % (fact 27)."""
+"up to 5" on the initial full, and v8 deprecated adding more (vb365 fact 27); 3 makes an
+incremental night of scenarios/enterprise-20k.yaml (81 connections; about half the objects
+unchanged, issue 17 item 3) throttle about 1.6 % of its Exchange requests and 1.2 % of all,
+Veeam's log example showing ~1.2-1.4 % (fact 27). (With every object changed, before item 3,
+the same band took 12 accounts.)"""
 
 EWS_MAX_BURST_MS: Final = 300_000.0
 EWS_RECHARGE_MS_PER_H: Final = 900_000.0

@@ -70,7 +70,6 @@ def test_the_shipped_table_is_valid_and_has_no_duplicate_names() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"semantics": CpuCost(per_byte_s=1e-9, per_object_s=0.01)}, "does not run it yet"),
         ({"source": Source("tenants[].example", None, None)}, "public source URL or INFERRED"),
         ({"source": Source("x", None, "http://example.com")}, "not an https:// URL"),
         ({"source": Source("x", "NO_SUCH_DEFAULT", None, True)}, "sim.defaults has no"),
@@ -96,8 +95,9 @@ def test_validate_refuses_a_duplicate_name() -> None:
         (lambda: ConcurrencyCap(per="galaxy", limit=4), "unknown owner"),  # type: ignore[arg-type]
         (lambda: BurstBudget(max_burst=0.0, recharge_per_s=1.0), "max_burst > 0"),
         (lambda: BurstBudget(max_burst=5.0, recharge_per_s=1.0, cutoff=1.0), "cutoff"),
-        (lambda: CpuCost(per_byte_s=0.0, per_object_s=0.0), "limits nothing"),
-        (lambda: CpuCost(per_byte_s=-1.0, per_object_s=0.0), ">= 0"),
+        (lambda: CpuCost(per_byte_s=0.0, per_object_s=(0.0,) * 4), "limits nothing"),
+        (lambda: CpuCost(per_byte_s=-1.0, per_object_s=(0.0,) * 4), ">= 0"),
+        (lambda: CpuCost(per_byte_s=1.0, per_object_s=(1.0,)), "one value per"),
         (
             lambda: RequestLimit(
                 status=418,
@@ -118,9 +118,8 @@ def test_semantics_validate_their_fields(make: object, message: str) -> None:
 
 
 def test_not_yet_run_semantics_say_so() -> None:
-    assert FluidRate.executed and RequestLimit.executed
+    assert FluidRate.executed and RequestLimit.executed and CpuCost.executed  # issue 17
     assert BurstBudget.executed and ConcurrencyCap.executed  # issue 17 item 2
-    assert not CpuCost.executed
 
 
 def test_build_creates_one_resource_per_record_and_owner_with_its_capacity() -> None:

@@ -216,10 +216,15 @@ def test_event_after_the_last_session_warns_and_fails_under_strict(tmp_path: Pat
     assert code == 2 and "--strict" in output
 
 
-def test_ram_is_noted_as_ignored() -> None:
+def test_ram_is_read_and_noted_when_it_limits_threads(tmp_path: Path) -> None:
     code, output = cli("validate", str(ROOT / "scenarios" / "quickstart.yaml"))
     assert code == 0
-    assert "ram is not used by the model yet" in output
+    assert "ram is not used by the model yet" not in output
+    path = tmp_path / "s.yaml"
+    text = MINIMAL.replace("  - name: proxy-01", "  - name: proxy-01\n    ram: 8 GiB", 1)
+    path.write_text(text, encoding="utf-8")
+    code, output = cli("validate", str(path))
+    assert "ram holds" in output, output
 
 
 def test_plugin_import_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,9 +40,11 @@ def task_frame(world: World) -> pd.DataFrame:
     }
     data: dict[str, object] = {"task": np.arange(n)}
     for name, col in cols.items():
+        if name == "changed" and world.synthetic is not None:
+            continue  # synthetic tasks are not objects: no change to speak of
         if name in categories:
             data[name] = pd.Categorical.from_codes(col, categories=categories[name])
-        elif name == "full":
+        elif name in ("full", "changed"):
             data[name] = col.astype(bool)
         else:
             data[name] = col

@@ -31,7 +31,7 @@ from sim.model.throttle import THROTTLE_STREAM, EwsGate, RequestBudget
 from sim.model.trace import TaskTable, Timeseries, float_view
 from sim.model.view import PoolView
 from sim.policies.registry import make_policy
-from sim.scenario.loader import LoadedScenario
+from sim.scenario.loader import LoadedScenario, ram_threads
 from sim.scenario.schema import PolicySpec, Scenario, SlowDownSpec
 from sim.workload import Workload, build_workload
 from sim.workload.table import WORKLOAD_INDEX
@@ -81,9 +81,14 @@ def build(
     world.proxies = []
     world.proxy_index = {}
     for i, ps in enumerate(sc.proxies):
-        px = Proxy(i, ps.name, ps.threads, 0.0)
+        # memory holds a limited number of threads (issue 17; not in synthetic mode)
+        threads = ps.threads if sc.synthetic is not None else ram_threads(ps, cal)
+        px = Proxy(i, ps.name, threads, 0.0)
         resources("proxy", px, ps)
         px.capacity_bps = caps[px.res_processing]
+        px.core_bps = px.capacity_bps / ps.cores
+        px.cores = ps.cores
+        px.cores_free = ps.cores
         px.res_row = tuple(getattr(px, rec.attr) for rec in limits.SHARED[: limits.PROXY_COLUMNS])
         px.state = ps.state
         world.proxies.append(px)
@@ -190,6 +195,10 @@ def build(
     ]
     world.thread_bps = [
         float(cal.thread_rate.get(w, d.THREAD_BPS_OF_WORKLOAD[w])) for w in d.WORKLOADS
+    ]
+    world.change_probability = [
+        float(cal.change_probability.get(t, d.CHANGE_PROBABILITY_OF_TYPE[t]))
+        for t in d.OBJECT_TYPES
     ]
     world.items_per_s = [
         float(cal.items_per_s.get(w, d.ITEMS_PER_S_OF_WORKLOAD[w])) for w in d.WORKLOADS

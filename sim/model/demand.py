@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import defaults as d
-from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows
+from sim.model.clock import call_later
+from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows, cpu_costs
 from sim.model.maxmin import pairs_of
-from sim.model.tasks import QUEUED
+from sim.model.tasks import OVERHEAD, QUEUED
 from sim.model.trace import bool_view
 from sim.workload.table import WORKLOAD_INDEX
 
@@ -53,6 +54,9 @@ class Demand:
 
     def __init__(self, world: World) -> None:
         self.world = world
+        self.core_bps, self.scan_bytes = cpu_costs(world.scenario.calibration)
+        """Bytes of processing per Windows core-second, and per object by workload (its
+        scan's CPU, ``limits.CpuCost``)."""
         self._sid_next = 0
         self._pairs_by: dict[tuple[int, int], dict[int, float]] = {}
         """Resource maps by (``sid``, proxy)."""
@@ -69,10 +73,13 @@ class Demand:
         work: np.ndarray,
         items: np.ndarray,
         full: np.ndarray,
+        changed: np.ndarray | None = None,
     ) -> range:
         """Create the tasks of a session (vectorised): one per object given.
 
-        ``work`` is source bytes for backups and restores and stored bytes for backup copies.
+        ``work`` is source bytes for backups and restores and stored bytes for backup copies;
+        ``changed`` (default: all) marks the objects with something to move: the others are
+        only scanned (their per-object CPU and overhead, no transfer).
         """
         w = self.world
         job = session.job
@@ -95,11 +102,13 @@ class Demand:
         t.work_bytes[sl] = work
         t.items[sl] = items
         t.full[sl] = full
+        t.changed[sl] = 1 if changed is None else changed
         t.ready[sl] = w.env.now
         s.grow(ids.stop)
         s.phase[sl] = QUEUED
         s.resume[sl] = 0.0
         s.overhead[sl] = np.asarray(w.overhead_s)[wl]
+        s.scan[sl] = self.scan_bytes[wl]
         rows = Rows(spec.type, wl, otype, work, items, full)
         res = s.res[sl]
         coef = s.coef[sl]
@@ -185,6 +194,65 @@ class Demand:
         s.sid[sl] = [seen.setdefault(k, base + len(seen)) for k in keys]
         self._sid_next += len(seen)
 
+    def start_scan(self, task: int, px: Proxy, attempt: int) -> None:
+        """Start the scan of a task that just took a thread on ``px`` (phase OVERHEAD): its
+        per-object CPU (``TaskState.scan``) holds one of ``px``'s cores for scan / core_bps
+        seconds, first come first served (a thread runs on one core at a time; a scan finding
+        every core held waits, its wait counts as ``proxy_s``); the rest of its overhead, if
+        longer, follows without a core. Then ``World._begin_transfer`` moves its bytes."""
+        if px.cores_free > 0:
+            px.cores_free -= 1
+            self._hold(task, px, attempt)
+        else:
+            px.scan_wait.append((task, attempt))
+
+    def _hold(self, task: int, px: Proxy, attempt: int) -> None:
+        w = self.world
+        t = w.tasks.v
+        waited = w.env._now - t.start[task]
+        if waited > 0.0:
+            t.proxy_s[task] += waited
+        px.scanning[task] = attempt
+        cpu_s = w.state.v_scan[task] / px.core_bps if px.core_bps > 0.0 else 0.0
+        call_later(w.env, cpu_s, (task, attempt, px.idx, cpu_s), self._cpu_done)
+
+    def _cpu_done(self, event: Any) -> None:
+        task, attempt, p, cpu_s = event._value
+        w = self.world
+        px = w.proxies[p]
+        if px.scanning.get(task) != attempt:
+            return  # stopped meanwhile (its core was released then)
+        del px.scanning[task]
+        self._release(px)
+        rest = w.state.v_overhead[task] - cpu_s
+        if rest > 0.0:
+            call_later(w.env, rest, (task, attempt), w._after_overhead)
+        else:
+            w._begin_transfer(task)
+
+    def _release(self, px: Proxy) -> None:
+        """A core of ``px`` came free: the next waiting scan still on its thread takes it."""
+        w = self.world
+        s = w.state
+        t = w.tasks.v
+        while px.scan_wait:
+            task, attempt = px.scan_wait.popleft()
+            if (
+                s.v_phase[task] == OVERHEAD
+                and t.attempts[task] == attempt
+                and t.proxy[task] == px.idx
+            ):
+                self._hold(task, px, attempt)
+                return
+        px.cores_free += 1
+
+    def stop_scan(self, task: int, px: Proxy) -> None:
+        """A task leaves its thread during its overhead: the core its scan holds is freed (a
+        waiting scan is skipped when its turn comes: its attempt is over)."""
+        if task in px.scanning:
+            del px.scanning[task]
+            self._release(px)
+
     def pairs(self, task: int, px: Proxy) -> dict[int, float]:
         """The resource map of ``task`` on ``px`` (cached: one per distinct row and proxy)."""
         s = self.world.state
@@ -259,6 +327,7 @@ def never_binding(world: World) -> np.ndarray:
             px = world.proxies[p]
             for r, a in [*((getattr(px, attr), a) for attr, a in on_proxy), *uses]:
                 most[p, r] = max(most[p, r], top * a)
+
     threads = np.asarray([px.threads for px in world.proxies], dtype=float)
     bound = threads @ most
     # at most the EWS connections of a tenant transfer on its EWS path at once (the gate):

@@ -16,6 +16,7 @@ already running.
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 2: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_proxy_pools.html
 vb365 fact 17: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
+vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
 vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
 vb365 fact 34: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_works.html
 vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
@@ -285,9 +286,21 @@ def run_session(
         elapsed_days = np.where(full, 0.0, (env.now - np.nan_to_num(last_ok)) / DAY_S)
         sigma = cal_spec.change_sigma
         noise = rng.lognormal(-(sigma**2) / 2, sigma, scope.shape[0]) if sigma > 0 else 1.0
-        frac = np.minimum(1.0, tn.objects.daily_change[local] * elapsed_days * noise)
+        # an object changed since its last backup with probability 1 - (1 - p)^days (p: per
+        # day, INFERRED); one that changed carries rate / p of its bytes per day, so the
+        # expected change stays the daily change rate (vb365 fact 21)
+        p_day = np.asarray(world.change_probability)[tn.objects.otype[local]]
+        p_changed = 1.0 - (1.0 - p_day) ** elapsed_days
+        draw = streams.stream(world.seed, streams.CHANGE, job, sess.index, 1).random(scope.shape[0])
+        changed = full | (draw < p_changed)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_change = np.where(p_changed > 0, elapsed_days / p_changed, 0.0)
+        frac = np.minimum(1.0, tn.objects.daily_change[local] * per_change * noise)
+        frac = np.where(changed, frac, 0.0)
         work = np.where(full, size, size * frac)
-        task_items = np.where(full, items, np.maximum(1.0, np.round(items * frac)))
+        task_items = np.where(
+            full, items, np.where(changed, np.maximum(1.0, np.round(items * frac)), 0.0)
+        )
     elif spec.type == "backup_copy":
         source = world.copy_source[job]
         copied = world.book.copied(job)[scope]
@@ -296,11 +309,15 @@ def run_session(
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(size > 0, np.minimum(1.0, work / size), 1.0)
         task_items = np.maximum(1.0, np.round(items * share))
+        changed = work > 0
     else:  # restore: the latest state of each object
         work = size
         full = np.ones(scope.shape[0], dtype=bool)
         task_items = items
-    ids = world.demand.new_tasks(sess, scope, work, task_items, full.astype(np.int64))
+        changed = full
+    ids = world.demand.new_tasks(
+        sess, scope, work, task_items, full.astype(np.int64), changed.astype(np.int64)
+    )
     sess.first_task = ids.start
     sess.n_tasks = len(ids)
     rounds = 0

@@ -15,18 +15,22 @@ items and whether the object changed). Everything else reads this table:
 **Semantics.** ``FluidRate`` (max-min shared rate) and ``RequestLimit`` (a token bucket that
 answers 429 or 503 with Retry-After, ``throttle.RequestBudget``) run; ``PerObjectRate``
 runs as the task's ceiling (one object is on one thread at a time, so a per-object rate is that
-object's own bound). ``BurstBudget`` (EWS burst/recharge) runs as a fluid cap at its recharge
-rate, or, under request-level throttling, as a ``RequestBudget`` whose bucket holds the burst and
-answers ErrorServerBusy with its back-off hint. ``ConcurrencyCap`` (EWS 27 connections per
-account) runs as a gate in front of the transfer (``throttle.EwsGate``): a task holds one
-connection while it transfers, and a thread that finds none free is refused and asks again
-after the back-off; its record has no use in the task rows. ``CpuCost`` (proxy CPU per
-byte and per object) is defined and validated here but not run yet; ``validate`` refuses a
-record that uses it (``Semantics.executed``), so none can be added by mistake meanwhile.
+object's own bound). ``CpuCost`` (proxy CPU per byte and per object, issue 17) runs as the
+processing resource: per byte in the transfers, per object in each object's scan.
+``BurstBudget`` (EWS burst/recharge) runs as a fluid cap at its recharge rate, or, under
+request-level throttling, as a ``RequestBudget`` whose bucket holds the burst and answers
+ErrorServerBusy with its back-off hint. ``ConcurrencyCap`` (EWS 27 connections per account) runs
+as a gate in front of the transfer (``throttle.EwsGate``): a task holds one connection while it
+transfers, and a thread that finds none free is refused and asks again after the back-off; its
+record has no use in the task rows. Every semantics runs now; ``Semantics.executed`` stays so
+that a new kind of limit cannot be added to the table before the engine runs it (``validate``
+refuses it). Threads limited by RAM are not a record: a proxy's thread slots are fewer when its
+memory cannot hold them (``scenario.loader.ram_threads``).
 
 Adding a limit: docs/architecture.md, "How to add a limit".
 
 Public sources of the product facts cited here (docs/sources.md has them all):
+vb365 fact 10: https://bp.veeam.com/vb365/guide/buildconfig/proxy
 vb365 fact 13: https://bp.veeam.com/vb365/guide/design/sizing/proxy.html
 vb365 fact 22: https://community.veeam.com/blogs-and-podcasts-57
 vb365 fact 24: https://learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
@@ -206,16 +210,26 @@ class ConcurrencyCap(Semantics):
 
 @dataclass(frozen=True)
 class CpuCost(Semantics):
-    """CPU seconds a task costs on its proxy per byte and per object (the proxy's cores are
-    the capacity). NOT RUN YET (fidelity issue)."""
+    """CPU a task costs on its proxy's cores: ``per_byte_s`` CPU seconds per byte moved, and
+    ``per_object_s`` (by workload, in ``defaults.WORKLOADS`` order) per object in scope,
+    changed or not. The capacity is bytes of processing per second (cores x bytes per
+    core-second x OS efficiency), so a byte moved costs 1 and an object ``per_object_s /
+    per_byte_s`` bytes of processing, spent in the object's scan: a row of its own on the
+    proxy's processing resource (``demand.Demand.start_scan``), at most one core per thread,
+    that shares the cores max-min with the transfers. These are the defaults; a scenario's
+    ``calibration.bps_per_core`` and ``calibration.cpu_per_object`` override them
+    (``cpu_costs``)."""
 
+    executed: ClassVar[bool] = True
     per_byte_s: float
-    per_object_s: float
+    per_object_s: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        if not (self.per_byte_s >= 0 and self.per_object_s >= 0):
+        if not (self.per_byte_s >= 0 and all(c >= 0 for c in self.per_object_s)):
             raise ValueError("CpuCost needs per_byte_s >= 0 and per_object_s >= 0")
-        if self.per_byte_s == 0 and self.per_object_s == 0:
+        if len(self.per_object_s) != len(d.WORKLOADS):
+            raise ValueError(f"CpuCost.per_object_s needs one value per {d.WORKLOADS}")
+        if self.per_byte_s == 0 and not any(self.per_object_s):
             raise ValueError("CpuCost with no cost per byte nor per object limits nothing")
 
 
@@ -447,12 +461,16 @@ LIMITS: tuple[Limit, ...] = (
             "https://bp.veeam.com/vb365/guide/design/sizing/proxy.html",
         ),
         capacity=_proxy_processing,
-        semantics=FluidRate(),
+        semantics=CpuCost(
+            per_byte_s=1.0 / d.PROXY_BPS_PER_CORE,
+            per_object_s=tuple(d.CPU_PER_OBJECT_S_OF_WORKLOAD[w] for w in d.WORKLOADS),
+        ),
         bottleneck=CLS_PROXY,
         uses=(Use(_ALL_JOBS, "proxy", _one),),
         attr="res_processing",
         skippable=True,
-        doc="What a proxy's cores can process (vb365 fact 13).",
+        doc="What a proxy's cores can process: bytes moved and, per object in scope, its "
+        "scan's CPU (vb365 facts 10, 13; per-object cost INFERRED, calibrated to fact 13).",
     ),
     Limit(
         name="throttle",
@@ -738,6 +756,18 @@ LIMITS: tuple[Limit, ...] = (
 )
 
 
+def cpu_costs(cal: Any) -> tuple[float, np.ndarray]:
+    """The processing record's CPU costs under a scenario's calibration: (bytes of processing
+    per Windows core-second, bytes of processing per object by workload index)."""
+    bps = float(cal.bps_per_core)
+    # the defaults are read now (not from the record frozen at import), so a test may switch
+    # the per-object cost off by patching sim.defaults (tests/conftest.py)
+    per_object = np.asarray(
+        [float(cal.cpu_per_object.get(w, d.CPU_PER_OBJECT_S_OF_WORKLOAD[w])) for w in d.WORKLOADS]
+    )
+    return bps, per_object * bps
+
+
 def validate(table: Sequence[Limit]) -> None:
     """Refuse a malformed table (ValueError naming the record and what is wrong): duplicate
     names, an owner kind or role that does not exist, a use for an unknown job type or two uses
@@ -792,6 +822,8 @@ PROXY_COLUMNS = sum(1 for rec in SHARED if rec.owner == "proxy")
 """The proxy's records come first in the row: filled when the task starts on a proxy."""
 assert all(rec.owner == "proxy" for rec in SHARED[:PROXY_COLUMNS])
 PER_OBJECT: tuple[Limit, ...] = tuple(rec for rec in LIMITS if rec.owner == "object")
+PROCESSING: Limit = next(rec for rec in LIMITS if rec.name == "processing")
+"""The proxy's cores (``CpuCost``): transfers use it per byte, scans per object."""
 
 
 def of_owner(kind: OwnerKind) -> tuple[Limit, ...]:

@@ -26,13 +26,17 @@ VACATION = "vacation"
 
 
 class Proxy:
-    """One proxy server. ``capacity_bps`` is its nominal processing rate (cores x OS)."""
+    """One proxy server. ``capacity_bps`` is its nominal processing rate (cores x OS);
+    ``threads`` its thread slots, fewer than the scenario's where its memory cannot hold them."""
 
     __slots__ = (
         "busy",
         "busy_thread_s",
         "bytes_read",
         "capacity_bps",
+        "core_bps",
+        "cores",
+        "cores_free",
         "direct",
         "idx",
         "limited",
@@ -44,6 +48,8 @@ class Proxy:
         "res_processing",
         "res_row",
         "res_throttle",
+        "scan_wait",
+        "scanning",
         "state",
         "tasks_done",
         "threads",
@@ -63,6 +69,15 @@ class Proxy:
         self.state = ACTIVE
         self.pool: int = -1
         self.capacity_bps = capacity_bps
+        self.core_bps = capacity_bps
+        """What one of its cores processes, bytes per second (a scan uses at most one)."""
+        self.cores = 1
+        self.cores_free = 1
+        """Cores not held by a scan's per-object CPU (``demand.Demand.start_scan``)."""
+        self.scan_wait: deque[tuple[int, int]] = deque()
+        """Scans (task, attempt) waiting for a core, first come first served."""
+        self.scanning: dict[int, int] = {}
+        """Task -> attempt of the scans holding a core."""
         self.res_processing = 0
         self.res_throttle = 0
         self.res_row: tuple[int, ...] = ()

@@ -30,6 +30,7 @@ _COLUMNS = (
     "resume",
     "fixed_rate",
     "sid",
+    "scan",
 )
 
 
@@ -46,6 +47,7 @@ class TaskState:
         "phase",
         "res",
         "resume",
+        "scan",
         "sid",
         "table",
         "v_cap",
@@ -55,6 +57,7 @@ class TaskState:
         "v_overhead",
         "v_phase",
         "v_resume",
+        "v_scan",
         "v_sid",
         "v_xfer_start",
         "xfer_start",
@@ -82,6 +85,10 @@ class TaskState:
         """Per task: its own resources (all but its proxy's) are unlimited and its ceiling is
         finite, so on a proxy without limits it is a fixed-rate server (``World._begin_transfer``).
         """
+        self.scan = np.zeros(size)
+        """Per-object CPU of the task's scan, in bytes of processing (its proxy's processing
+        resource, ``limits`` record ``processing``): CPU seconds x bytes per core-second. 0: the
+        scan costs no CPU (synthetic mode), so it is a plain timer of ``overhead``."""
         self.sid = np.zeros(size, dtype=np.int64)
         """Per task: the id of its non-proxy resource columns and their coefficients (tasks of
         one session with the same id share one resource map, see ``demand.Demand.pairs``)."""
@@ -99,6 +106,7 @@ class TaskState:
         self.v_resume = float_view(self.resume)
         self.v_fixed_rate = bool_view(self.fixed_rate)
         self.v_sid = int_view(self.sid)
+        self.v_scan = float_view(self.scan)
 
     def grow(self, need: int) -> None:
         """Room for task ids below ``need`` (doubling; new rows are zero, every column is set

@@ -29,6 +29,7 @@ _INT_COLUMNS = (
     "reassignments",
     "status",
     "full",
+    "changed",
     "throttled_requests",
     "slowdown_requests",
     "fail_reason",
@@ -88,6 +89,7 @@ class TaskViews:
     reassignments: memoryview[int]
     status: memoryview[int]
     full: memoryview[int]
+    changed: memoryview[int]
     throttled_requests: memoryview[int]
     slowdown_requests: memoryview[int]
     fail_reason: memoryview[int]
@@ -136,6 +138,9 @@ class TaskTable:
             c["reassignments"],
         )
         self.status, self.full = c["status"], c["full"]
+        self.changed = c["changed"]
+        """1 where the object changed since its last backup (or is read in full), 0 where the
+        session only scanned it: it transfers nothing and is still done."""
         self.throttled_requests = c["throttled_requests"]
         self.slowdown_requests = c["slowdown_requests"]
         self.fail_reason = c["fail_reason"]

@@ -96,6 +96,8 @@ class World:
     overhead_s: list[float]
     thread_bps: list[float]
     items_per_s: list[float]
+    change_probability: list[float]
+    """Per object type (``defaults.OBJECT_TYPES``): probability it changes on a day."""
     sessions: list[SessionState]
     book: JobBook
     """Jobs' book-keeping: sessions run, last successful backups, stored and copied bytes."""
@@ -268,9 +270,12 @@ class World:
             frac = rng.random() if rng.random() < p_fail else -1.0
         s.v_fail_frac[task] = frac
         overhead = s.v_overhead[task]
-        if overhead > 0.0:
+        if overhead > 0.0 or s.v_scan[task] > 0.0:
             s.v_phase[task] = OVERHEAD
             px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
+            if s.v_scan[task] > 0.0:  # the object's scan costs CPU on px's cores
+                self.demand.start_scan(task, px, attempt)
+                return
             call_later(self.env, overhead, (task, attempt), self._after_overhead)
             return
         gated = self._gated and self.demand.v_ews[task]
@@ -578,6 +583,8 @@ class World:
             s.record_bytes(task, moved, bott_direct)
         elif phase == OVERHEAD:
             px.overhead_bytes -= s.left_bytes(task)
+            if px.scanning:  # its scan may hold one of px's cores
+                self.demand.stop_scan(task, px)
         else:
             raise AssertionError(f"task {task} is not on a thread (phase {phase})")
         if self._gated and self.demand.v_ews[task]:

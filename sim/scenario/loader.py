@@ -20,7 +20,7 @@ from sim.scenario.calendar import timeline_times
 from sim.scenario.horizon import horizon_problems, horizon_warnings
 from sim.scenario.overrides import apply_override
 from sim.scenario.rules import check_rules
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import CalibrationSpec, ProxySpec, Scenario
 from sim.scenario.suggest import did_you_mean, fields_at
 from sim.scenario.yamlsource import (
     Positions,
@@ -137,18 +137,28 @@ def validate_data(
     )
 
 
+def ram_threads(proxy: ProxySpec, cal: CalibrationSpec) -> int:
+    """Threads ``proxy`` runs: its thread slots, at most what its memory holds
+    ((ram - ram_base) / ram_per_thread, INFERRED parameters) and at least one."""
+    fit = max(1, int((proxy.ram - cal.ram_base) / cal.ram_per_thread + 1e-9))
+    return min(proxy.threads, fit)
+
+
 def _ignored_fields(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
-    """Fields given in the file that the model does not read yet."""
-    given = [i for i, p in enumerate(spec.proxies) if "ram" in p.model_fields_set]
-    if not given:
-        return []
-    where = f" (and {len(given) - 1} more prox{'y' if len(given) == 2 else 'ies'})"
-    return [
-        (
-            ("proxies", given[0], "ram"),
-            "ram is not used by the model yet: it is ignored" + (where if len(given) > 1 else ""),
-        )
-    ]
+    """Notes on fields the model reads differently from what they say: a proxy whose ``ram``
+    holds fewer threads than its ``threads`` runs fewer (``ram`` is read since issue 17)."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    if spec.synthetic is not None:
+        return out
+    for i, p in enumerate(spec.proxies):
+        runs = ram_threads(p, spec.calibration)
+        if runs < p.threads:
+            msg = (
+                f"ram holds {runs} of the {p.threads} threads of {p.name} "
+                f"(calibration.ram_base, ram_per_thread): it runs {runs}"
+            )
+            out.append((("proxies", i, "ram"), msg))
+    return out
 
 
 def _policy_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:

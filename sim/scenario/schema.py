@@ -444,7 +444,7 @@ class TenantSpec(Strict):
         ge=1,
         le=1000,
         description="Backup accounts whose EWS budgets the tenant's Exchange backup spreads over "
-        "(INFERRED default 12, calibrated, vb365 fact 27); each adds 27 connections and one "
+        "(INFERRED default 3, calibrated, vb365 fact 27); each adds 27 connections and one "
         "burst/recharge budget.",
     )
     ews_max_concurrency: int = Field(
@@ -526,10 +526,14 @@ class ProxySpec(Strict):
     ram: Size = Field(
         float(d.PROXY_RAM_BYTES),
         gt=0,
-        description="Memory (> 0). Not yet used by the model: validate warns that it is ignored.",
+        description="Memory (> 0): the proxy runs at most (ram - calibration.ram_base) / "
+        "calibration.ram_per_thread threads (at least one).",
     )
     threads: int = Field(
-        d.PROXY_THREADS, ge=1, le=4096, description="Thread slots; one object per thread."
+        d.PROXY_THREADS,
+        ge=1,
+        le=4096,
+        description="Thread slots; one object per thread (fewer if ram cannot hold them).",
     )
     throttle: Rate | None = Field(
         None,
@@ -745,6 +749,33 @@ class CalibrationSpec(Strict):
     )
     linux_efficiency: float = Field(
         d.OS_EFFICIENCY["linux"], ge=1.0, le=2.0, description="Linux / Windows throughput."
+    )
+    cpu_per_object: dict[Workload, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="CPU seconds (one Windows core) per object in scope, changed or not "
+        "(>= 0; INFERRED default, calibrated to the sizing rule).",
+    )
+    ram_base: Size = Field(
+        float(d.PROXY_RAM_BASE_BYTES), description="Proxy memory used besides its threads."
+    )
+    ram_per_thread: Size = Field(
+        float(d.PROXY_RAM_PER_THREAD_BYTES),
+        gt=0,
+        description="Proxy memory per active thread (> 0; INFERRED).",
+    )
+    change_probability: dict[ObjectType, Fraction] = Field(
+        default_factory=dict,
+        description="Probability that an object changes on a day (INFERRED defaults); a "
+        "changed object carries daily_change / probability of its bytes.",
+    )
+    resolve_cpu_per_object: Annotated[float, Field(ge=0)] = Field(
+        d.RESOLVE_CPU_PER_OBJECT_S,
+        description="CPU seconds the role holder spends resolving each object in scope (>= 0).",
+    )
+    metadata_cpu_per_object: Annotated[float, Field(ge=0)] = Field(
+        d.METADATA_CPU_PER_OBJECT_S,
+        description="CPU seconds the role holder spends on each processed object's metadata "
+        "(>= 0).",
     )
     resolve_base: Duration = Field(d.RESOLVE_BASE_S, description="Resolve phase, fixed part.")
     resolve_per_object: Duration = Field(

