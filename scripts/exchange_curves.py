@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         ax.set_xlabel("proxies (8 cores, 64 threads each)")
         ax.set_ylabel("Exchange throughput, GB/h (initial full, steady state)")
-        title = "EWS: 27 connections x 12 accounts" if api == "ews" else "Graph exportItems"
+        ews = f"EWS: {d.EWS_MAX_CONCURRENCY} connections x {d.EWS_ACCOUNTS} accounts"
+        title = ews if api == "ews" else "Graph exportItems"
         ax.set_title(f"One 20,000-user tenant through {title}")
         ax.set_ylim(0, max(max(ys), min(bound, 3 * max(ys))) * 1.1)
         ax.legend(loc="lower right")

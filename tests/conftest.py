@@ -5,7 +5,9 @@ cost on the proxy's cores, a per-object change probability and threads limited b
 tests written before them check other mechanisms with exact figures (a 2-second overhead, every
 object changed, 256 threads), so they run with the three switched off (cpu_per_object 0, change
 probability 1, threads as given): the model as it was (``validate`` still notes a proxy whose
-ram holds fewer threads). Test modules listed in FIDELITY run with the shipped defaults.
+ram holds fewer threads). Test modules listed in FIDELITY, and tests marked
+``@pytest.mark.fidelity`` (the calibration bands, which only mean something with the whole
+model), run with the shipped defaults.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ FIDELITY = {"test_proxy_resources"}
 
 @pytest.fixture(autouse=True)
 def _fidelity_defaults(request: pytest.FixtureRequest) -> Iterator[None]:
-    if request.module.__name__.rsplit(".", 1)[-1] in FIDELITY:
+    if (
+        request.module.__name__.rsplit(".", 1)[-1] in FIDELITY
+        or request.node.get_closest_marker("fidelity") is not None
+    ):
         yield
         return
     mp = pytest.MonkeyPatch()

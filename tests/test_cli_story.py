@@ -79,7 +79,8 @@ def test_run_tells_the_lifecycle_story_at_80_columns(tmp_path: Path) -> None:
     assert "day 2 02:00  fail proxy-02: 16 objects lost in flight" in story
     assert "orchestrator role of pool-night: proxy-02 -> proxy-04" in story
     first = story.splitlines()[1:4]  # the maintenance event's lines
-    assert re.search(r"\(dip \d+%\), (recovered in (\d+h )?\d+m \d+s|no recovery needed)", " ".join(first)), first
+    dip = r"\(dip \d+%\), (recovered in (\d+h )?\d+m \d+s|no recovery needed)"
+    assert re.search(dip, " ".join(first)), first
     # the handoff as documented: handed-off objects resume within minutes, not hours
     assert re.search(r"resume delay p50 \d+m \d+s, max \d+m \d+s", " ".join(first)), first
     assert story.index("maintenance_on") < story.index("fail") < story.index("  recover proxy-02")

@@ -20,6 +20,7 @@ vb365 fact 27: https://bp.veeam.com/vb365/guide/operate/orgconfig
 vb365 fact 30: https://bp.veeam.com/vbo/guide/design/sizing/objectstorage.html
 VCSP blueprint, fact 15's figures per 1,000 users:
 https://veeamvcsp.github.io/docs/vbo/blueprint/3_sizing_assumptions.html
+vb365 fact 12: https://helpcenter.veeam.com/docs/vbo365/guide/vbo_system_requirements.html
 """
 
 from __future__ import annotations
