@@ -19,8 +19,9 @@ import pytest
 from sim import defaults as d
 from sim.model import build
 
-FIDELITY = {"test_proxy_resources"}
-"""Modules that test the fidelity defaults themselves."""
+FIDELITY = {"test_proxy_resources", "test_regression_bench"}
+"""Modules that test the fidelity defaults themselves, and the regression baselines (made with
+the shipped defaults)."""
 
 
 @pytest.fixture(autouse=True)
