@@ -11,11 +11,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from helpers.cli import invoke
 
 import sim
 import sim.report.plots
-from sim.cli import app
 from sim.experiment.run import RunResult
 from sim.report.folders import write_results
 from sim.scenario.reference import json_schema, markdown_reference
@@ -62,18 +61,6 @@ PROXY_COLUMNS = {
 }
 TIMESERIES_COLUMNS = {"t_start", "proxy", "bytes", "rate_bps"}
 SESSION_COLUMNS = {"job", "session", "day", "makespan_s", "window_s", "within_window", "objects"}
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-runner = CliRunner()
-
-
-def invoke(*args: str | Path) -> tuple[int, str]:
-    """Run the CLI in-process; returns the exit code and stdout+stderr without colour codes."""
-    result = runner.invoke(app, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, _ANSI.sub("", result.output)
 
 
 def expectation(path: Path) -> tuple[str, int]:

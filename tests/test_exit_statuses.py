@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -16,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from helpers.cli import invoke
 
 import sim.report.plots
 from sim import cli
 from sim.atomic import PartialFolder, remove_abandoned
-from sim.cli import EXIT_STATUSES, app
+from sim.cli import EXIT_STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
@@ -30,15 +29,6 @@ ENTERPRISE = ROOT / "scenarios" / "enterprise-100k.yaml"
 POOLSIM = Path(sys.executable).with_name("poolsim")
 ONE_DAY = ["--set", "simulation.days=1"]
 UNFINISHED = ["--set", "simulation.days=1", "--set", "simulation.initial_state=empty"]
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-runner = CliRunner()
-
-
-def invoke(*args: str | Path) -> tuple[int, str]:
-    r = runner.invoke(app, [str(a) for a in args])
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, _ANSI.sub("", r.output)
 
 
 def folders(root: Path) -> list[Path]:

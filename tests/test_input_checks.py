@@ -8,13 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from helpers.cli import invoke
 
-from sim.cli import EXIT_NO, EXIT_STATUSES, app
+from sim.cli import EXIT_NO, EXIT_STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = str(ROOT / "scenarios" / "quickstart.yaml")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 COMMANDS = {
     "compare": ["compare", "--policies", "round_robin,pull_fifo", "-r", "2", "-j", "1"],
@@ -24,8 +23,7 @@ COMMANDS = {
 
 
 def cli(args: list[str]) -> tuple[int, str]:
-    r = CliRunner().invoke(app, args)
-    return r.exit_code, _ANSI.sub("", r.output)
+    return invoke(*args)
 
 
 def command(name: str, scenario: str, tmp_path: Path, *extra: str) -> list[str]:

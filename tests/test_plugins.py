@@ -10,17 +10,15 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from helpers.cli import invoke
 
 import sim
 import sim.cli
-from sim.cli import app
 from sim.policies import PolicyError, available, make_policy, registry, resolve
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.schema import with_units
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "policies"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def scenario(policy: str | dict[str, Any], tasks: int = 200) -> str:
@@ -71,9 +69,7 @@ def module(root: Path, name: str, text: str, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delitem(sys.modules, name, raising=False)
 
 
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, _ANSI.sub("", result.output)
+cli = invoke
 
 
 # -- (a) dotted path ----------------------------------------------------------------------------

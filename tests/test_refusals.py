@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from helpers.cli import invoke
 
 import sim
-from sim.cli import app
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario, load_scenario_text
 from sim.scenario.schema import PATTERNS, with_units
@@ -28,12 +27,9 @@ from sim.workload.synthetic import read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "data" / "good" / "minimal.yaml").read_text(encoding="utf-8")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, _ANSI.sub("", result.output)
+cli = invoke
 
 
 def with_inventory(tmp_path: Path, csv_bytes: bytes) -> Path:
