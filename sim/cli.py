@@ -28,13 +28,8 @@ if TYPE_CHECKING:
 # loads typer only, and `poolsim validate` loads the scenario layer but not pandas, matplotlib
 # or SimPy (tests/test_lazy_imports.py; `poolsim bench speed --only startup` times both).
 
-SAFETY_MARGIN_DAYS = HORIZON_MARGIN_DAYS
-"""The simulation horizon is the simulated days plus this margin (``sim.defaults``): work still
-unfinished then makes the run incomplete (exit status 3)."""
-
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_PLOTS, EXIT_NO = 0, 1, 2, 3, 4, 5
 EXIT_OUT_OF_BAND = EXIT_NO  # == sim.bench.calibration.EXIT_OUT_OF_BAND
-EXIT_GOAL = EXIT_NO  # bench speed: a figure missed its threshold flag
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
@@ -43,7 +38,7 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (
         EXIT_INCOMPLETE,
         "results written but incomplete: work unfinished at the simulation horizon "
-        f"(simulated days + {SAFETY_MARGIN_DAYS}-day safety margin)",
+        f"(simulated days + {HORIZON_MARGIN_DAYS}-day safety margin)",
     ),
     (EXIT_PLOTS, "results written, some plots missing (named on stderr and in manifest.json)"),
     (
@@ -1312,7 +1307,7 @@ def print_summary(result: object) -> None:
     if result.truncated:
         out.print(
             "[yellow]incomplete: work was left unfinished at the simulation horizon "
-            f"({sc.simulation.days} simulated day(s) + {SAFETY_MARGIN_DAYS}-day safety margin)"
+            f"({sc.simulation.days} simulated day(s) + {HORIZON_MARGIN_DAYS}-day safety margin)"
         )
 
 
@@ -1464,7 +1459,7 @@ def bench_update(
 
 
 def _threshold(flag: str, what: str) -> Any:
-    return typer.Option(f"--{flag}", help=f"Exit {EXIT_GOAL} unless {what}.")
+    return typer.Option(f"--{flag}", help=f"Exit {EXIT_NO} unless {what}.")
 
 
 @bench_app.command("speed")
@@ -1496,7 +1491,7 @@ def bench_speed(
     ] = None,
     goals: Annotated[
         bool,
-        typer.Option("--goals", help=f"Exit {EXIT_GOAL} unless every goal of the table is met."),
+        typer.Option("--goals", help=f"Exit {EXIT_NO} unless every goal of the table is met."),
     ] = False,
     min_ratio: Annotated[
         float | None, _threshold("min-ratio", "M/M/8 poolsim / SimPy is at least this")
@@ -1722,7 +1717,7 @@ def bench_speed(
     for line in missed:
         err.print(f"[red]threshold missed:[/] {escape(line)}", highlight=False, soft_wrap=True)
     if missed:
-        raise typer.Exit(EXIT_GOAL)
+        raise typer.Exit(EXIT_NO)
 
 
 @bench_app.command("calibration")
