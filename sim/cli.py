@@ -498,6 +498,9 @@ def run(
     except (KeyboardInterrupt, Interrupted) as exc:
         raise _interrupted(exc) from None
     except Exception as exc:
+        signalled = _signalled()
+        if signalled is not None:
+            raise _interrupted(signalled) from None
         culprit = _plugin_raised(exc, loaded, policy)
         if culprit is None:
             raise
@@ -1858,10 +1861,29 @@ def history(
         raise typer.Exit(EXIT_PLOTS)
 
 
+_SIGNALLED: list[Interrupted] = []
+"""The first signal this process received (empty until one arrives)."""
+
+
 def _raise_interrupted(signum: int, _frame: object) -> None:
     if signum == signal.SIGTERM:
-        raise Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")
-    raise Interrupted(EXIT_SIGINT, "interrupted (Ctrl-C)")
+        exc = Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")
+    else:
+        exc = Interrupted(EXIT_SIGINT, "interrupted (Ctrl-C)")
+    if not _SIGNALLED:
+        _SIGNALLED.append(exc)
+    raise exc
+
+
+def _signalled() -> Interrupted | None:
+    """The signal that stopped this process, if one arrived.
+
+    A signal raises ``Interrupted`` wherever the main thread is, which may be inside a SimPy
+    process half-way through an update: SimPy turns the exception into a failed process, and
+    another process can meet the half-updated state first and raise something else. Once a
+    signal has arrived, any exception that follows is the interruption, not a bug.
+    """
+    return _SIGNALLED[0] if _SIGNALLED else None
 
 
 def main() -> None:
@@ -1879,6 +1901,10 @@ def main() -> None:
         err.print(f"[yellow]{exc.what}:[/] nothing written", highlight=False)
         sys.exit(exc.status)
     except Exception:
+        signalled = _signalled()
+        if signalled is not None:
+            err.print(f"[yellow]{signalled.what}:[/] nothing written", highlight=False)
+            sys.exit(signalled.status)
         traceback.print_exc()
         err.print(
             "[bold red]internal error:[/] this is a bug in poolsim; please report it with the "
