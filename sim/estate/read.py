@@ -16,7 +16,9 @@ Which resource a file holds is recognised from the fields of its records, never 
 - REST sessions: https://helpcenter.veeam.com/archive/vbo365/30/rest/job_sessions.html
 - PowerShell types: https://helpcenter.veeam.com/docs/vbo365/powershell/vboproxy.html,
   .../vboproxypool.html, .../vborepository.html, .../vboobjectstoragerepository.html,
-  .../vbojob.html, .../vbojobsession.html, .../vbojobstatistics.html
+  .../vbojob.html, .../vbojobsession.html, .../vbojobstatistics.html, .../vbocopyjob.html,
+  .../vbocopyjobschedulepolicy.html, .../vbobackupwindowsettings.html
+- REST copy jobs: https://helpcenter.veeam.com/archive/vbo365/60/rest/get_copyjobs_id.html
 """
 
 from __future__ import annotations
