@@ -585,6 +585,31 @@ def test_copy_jobs_left_out_and_refused(tmp_path: Path) -> None:
     assert any(e.why.startswith("its backup job f8fbc67b-") for e in res.imported.exclusions), (
         res.imported.exclusions
     )
+
+    # a backup job or a target repository the export does not hold is an error
+    def of_unknown_job(data: Any) -> None:
+        data["results"][0]["backupJobId"] = "00000000-1111-2222-3333-444444444444"
+
+    edit_json(folder, "CopyJobs.json", of_unknown_job)
+    assert "CopyJobs.json: results[0].backupJobId: backup job '00000000-1111" in error_of(
+        folder, tmp_path
+    )
+    folder = copy_export(PS, tmp_path / "u")
+
+    def to_unknown_repository(data: Any) -> None:
+        data[0]["Repository"] = {"Id": "00000000-1111-2222-3333-444444444444", "Name": "nowhere"}
+
+    edit_json(folder, "get-vbocopyjob.json", to_unknown_repository)
+    assert "[0].Repository: repository '00000000-1111" in error_of(folder, tmp_path)
+    # a target the import leaves out (a JET repository of a pool) leaves the copy out
+    folder = copy_export(REST, tmp_path / "j")
+
+    def jet(data: Any) -> None:
+        del data["results"][2]["objectStorage"]
+
+    edit_json(folder, "repos.json", jet)
+    res = imported(folder, tmp_path)
+    assert [e.why for e in res.imported.exclusions][-1].startswith("its target repository d4f6")
     # a schedule type is required and must be one VB365 has
     folder = copy_export(REST, tmp_path / "t")
 

@@ -42,6 +42,7 @@ from sim.estate.read import (
     Export,
     ExportError,
     Record,
+    Resource,
     as_bool,
     as_int,
     enum_name,
@@ -587,7 +588,7 @@ def build(export: Export, opts: Options) -> Imported:
         job_by_name[raw_name.lower()] = name
     jobs_of = {plain(j["name"]): j for j in jobs}
     for rec in copies:
-        copy = _copy_job(rec, job_by_id, job_by_name, repo_by_id, repo_by_name, excl)
+        copy = _copy_job(rec, (job_by_id, job_by_name), (repo_by_id, repo_by_name), export, excl)
         if copy is None:
             continue
         source = jobs_of[copy["source_job"]]
@@ -854,16 +855,31 @@ _COPY_KINDS = ("Immediate", "DailyAtTime", "Daily", "Periodically", "Periodic")
 PowerShell ``VBOCopyJobFrequencyType`` ``Immediate``/``Periodically``/``Daily``."""
 
 
+def _exported(export: Export, resource: Resource, exclude: Any = None) -> set[str]:
+    """IDs (lower case) and names (lower case) of every record of a resource in the export."""
+    out: set[str] = set()
+    for r in export.records(resource):
+        if exclude is not None and exclude(r):
+            continue
+        for value in (ident(r.get("id", "Id")), r.get("name", "Name")):
+            if isinstance(value, str) and value:
+                out.add(value.lower())
+    return out
+
+
 def _copy_job(
     rec: Record,
-    job_by_id: dict[str, str],
-    job_by_name: dict[str, str],
-    repo_by_id: dict[str, str],
-    repo_by_name: dict[str, str],
+    jobs: tuple[dict[str, str], dict[str, str]],
+    repos: tuple[dict[str, str], dict[str, str]],
+    export: Export,
     excl: list[Exclusion],
 ) -> dict[str, Any] | None:
     """A backup copy job's source job, target repository and schedule (vb365 fact 33), or None
-    when it is left out (the exclusion appended)."""
+    when it is left out (the exclusion appended). ``jobs`` and ``repos`` map the imported
+    backup jobs and repositories by VB365 ID and by name (lower case). A source or target in
+    the export but left out leaves the copy out; one not in the export is an error."""
+    job_by_id, job_by_name = jobs
+    repo_by_id, repo_by_name = repos
     raw_name = rec.get("name", "Name")
     where = f"{rec.file}: {rec.where}"
     src_ref = rec.get("backupJobId", "BackupJob")
@@ -874,22 +890,38 @@ def _copy_job(
         excl.append(Exclusion(what, where, "the job is disabled"))
         return None
     if source is None:
+        field = rec.field_name("backupJobId", "BackupJob")
         if key is None:
+            raise ExportError([rec.problem(field, "a backup copy job without its backup job")])
+        if key not in _exported(export, "job", exclude=_is_copy):
             raise ExportError(
-                [rec.problem("backupJobId", "a backup copy job without its backup job")]
+                [
+                    rec.problem(
+                        field,
+                        f"backup job {key!r} is not among the exported jobs: export them "
+                        "(GET /v8/Jobs or Get-VBOJob)",
+                    )
+                ]
             )
-        excl.append(
-            Exclusion(
-                what,
-                where,
-                f"its backup job {key} is not imported (left out above, or not in the export)",
-            )
-        )
+        excl.append(Exclusion(what, where, f"its backup job {key} was left out"))
         return None
     repo_ref = rec.get("repositoryId", "Repository")
     repo, rkey = _lookup(repo_ref, repo_by_id, repo_by_name)
     if repo is None:
-        excl.append(Exclusion(what, where, f"its target repository {rkey} is not imported"))
+        field = rec.field_name("repositoryId", "Repository")
+        if rkey is None:
+            raise ExportError([rec.problem(field, "a backup copy job without its target")])
+        if rkey not in _exported(export, "repository"):
+            raise ExportError(
+                [
+                    rec.problem(
+                        field,
+                        f"repository {rkey!r} is not among the exported repositories: export "
+                        "them (GET /v8/BackupRepositories or Get-VBORepository)",
+                    )
+                ]
+            )
+        excl.append(Exclusion(what, where, f"its target repository {rkey} was left out"))
         return None
     pol = rec.sub("schedulePolicy", "SchedulePolicy")
     if pol is None:
