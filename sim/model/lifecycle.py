@@ -432,10 +432,7 @@ class Lifecycle:
             if pool.pull is not None:
                 world.serve_pull(pool)
             else:
-                parked = list(pool.parked)
-                pool.parked.clear()
-                for task in parked:
-                    world.submit(task)
+                world.unpark(pool)
                 for m in pool.members:
                     world.resume_work(world.proxies[m])
 

@@ -187,6 +187,7 @@ class World:
             candidates = [m for m in pool.members if self.proxies[m].can_take_work]
             if not candidates or pool.paused:
                 pool.parked.extendleft(reversed(mine))
+                pool.handed_off.update(mine)  # still ahead of the queued ones when it resumes
                 continue
             assert isinstance(pool.policy, PushPolicy)
             chosen: dict[int, list[int]] = {}
@@ -195,6 +196,20 @@ class World:
                 chosen.setdefault(proxy, []).append(task)
             for proxy, some in chosen.items():
                 self._enqueue_front(proxy, some)
+
+    def unpark(self, pool: Pool) -> None:
+        """A push pool can dispatch again (a member came back, or the Orchestrator did): its
+        parked tasks go out in order, the handed-off ones (``hand_off``) to the head of the
+        chosen member's queue, the others to the tail."""
+        parked = list(pool.parked)
+        pool.parked.clear()
+        handed = pool.handed_off
+        pool.handed_off = set()
+        if handed:
+            self.hand_off([task for task in parked if task in handed])
+        for task in parked:
+            if task not in handed:
+                self.submit(task)
 
     def _enqueue_front(self, proxy: int, tasks: list[int]) -> None:
         px = self.proxies[proxy]
@@ -559,10 +574,7 @@ class World:
                 return
             if pool.paused:
                 return
-            parked = list(pool.parked)
-            pool.parked.clear()
-            for task in parked:
-                self.submit(task)
+            self.unpark(pool)
         while px.queue and px.busy < px.threads and px.state == ACTIVE:
             self.start_from_local(px)
 
@@ -620,6 +632,7 @@ class World:
                 kept_parked = [x for x in pool.parked if x not in in_sess]
                 pool.parked.clear()
                 pool.parked.extend(kept_parked)
+                pool.handed_off.difference_update(in_sess)
         t = self.tasks
         phase = self.state.phase
         freed: list[Proxy] = []
