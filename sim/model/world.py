@@ -30,6 +30,7 @@ from sim.model.job import JobBook, SessionState
 from sim.model.pool import Pool
 from sim.model.proxy import ACTIVE, ENABLING, Proxy
 from sim.model.repository import Repository
+from sim.model.rolework import ConfigDatabase
 from sim.model.sharing import FluidSharing
 from sim.model.synthetic import SyntheticMode
 from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER, Bottleneck, TaskState
@@ -101,7 +102,7 @@ class World:
     sessions: list[SessionState]
     book: JobBook
     """Jobs' book-keeping: sessions run, last successful backups, stored and copied bytes."""
-    config_db: simpy.Resource
+    config_db: ConfigDatabase
     """The PostgreSQL configuration database: metadata phases of sessions share it."""
     events: list[dict[str, Any]]
     truncated: bool
