@@ -34,15 +34,15 @@ from helpers.scenario import (
 
 from sim import defaults as d
 
+MB = 1e6
+DAY = 86_400.0
+REL = 0.01  # the acceptance tolerance: 1 %
+
 
 def transfer_calibration(thread_rate: float = 1e6, **extra: Any) -> dict[str, Any]:
     """``exact_calibration`` without the per-object scan CPU: the rates below are the transfer's
     alone (module docstring)."""
     return exact_calibration(thread_rate, **NO_SCAN_CPU, **extra)
-
-MB = 1e6
-DAY = 86_400.0
-REL = 0.01  # the acceptance tolerance: 1 %
 
 
 def proxies(n: int, threads: int = 8, **kw: Any) -> list[dict[str, Any]]:

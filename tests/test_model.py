@@ -176,7 +176,8 @@ def test_round_robin_ignores_load() -> None:
 
 
 def test_least_active_threads_picks_the_least_busy() -> None:
-    # a: 1 thread, b: 3 threads; six tasks of SCAN + 1 s submitted at once. (active, queued) before each:
+    # a: 1 thread, b: 3 threads; six tasks of SCAN + 1 s submitted at once. (active, queued)
+    # before each:
     # t0 a(0,0) b(0,0) -> a | t1 a(1,0) b(0,0) -> b | t2 a(1,0) b(1,0) -> a (tie: member order)
     # t3 a(1,1) b(1,0) -> b (tie on active, fewer queued) | t4 a(1,1) b(2,0) -> a (queued
     # tasks do not count) | t5 a(1,2) b(2,0) -> a

@@ -8,10 +8,10 @@ proxies, item ceilings and repositories effectively unlimited, so a task's trans
 The proxy's per-object scan CPU (``calibration.cpu_per_object``) and the per-object change
 probability (``calibration.change_probability``) stay at their shipped defaults: a scan holds a
 core for its CPU seconds before the object's bytes move, and an incremental reads only the
-objects that changed that day. A test whose figures are the transfer's alone (a capacity limit's
-exact rate, a bucket's exact refill) adds ``NO_SCAN_CPU`` and/or ``EVERY_OBJECT_CHANGES`` to its
-calibration and says why; a proxy's ``threads`` above what its ``ram`` holds run fewer threads
-(``ram_for``).
+objects that changed since the last backup (a test computes their bytes, or sets
+``change_probability`` itself). A test whose figures are the transfer's alone (a capacity limit's
+exact rate, a bucket's exact refill) adds ``NO_SCAN_CPU`` to its calibration and says why. A
+proxy runs at most the threads its ``ram`` holds (``ram_for`` gives the ram for a thread count).
 """
 
 from __future__ import annotations
@@ -27,17 +27,12 @@ from sim.experiment.run import RunResult
 from sim.scenario.schema import with_units
 
 WORKLOADS = ("exchange", "onedrive", "sharepoint", "teams")
-OBJECT_TYPES = ("mailbox", "archive_mailbox", "shared_mailbox", "onedrive", "site", "team")
 HUGE = 1e15
 """A capacity no test reaches (bytes/s or requests/s); finite, since YAML '.inf' is rejected."""
 
 NO_SCAN_CPU: dict[str, Any] = {"cpu_per_object": dict.fromkeys(WORKLOADS, 0)}
 """Calibration keys for a scan that costs no CPU: an object's bytes start moving the moment it
 takes a thread (shipped: several core-seconds per object, ``sim.defaults``)."""
-
-EVERY_OBJECT_CHANGES: dict[str, Any] = {"change_probability": dict.fromkeys(OBJECT_TYPES, 1)}
-"""Calibration keys for a day on which every object changes by exactly its daily change (shipped:
-a per-type probability, a changed object carrying daily change / probability)."""
 
 
 def ram_for(threads: int) -> float:
