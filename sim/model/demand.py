@@ -188,11 +188,21 @@ class Demand:
         rows = np.concatenate(
             [s.res[sl, PROXY_COLUMNS:], s.coef[sl, PROXY_COLUMNS:].view(np.int64)], axis=1
         )
-        keys = rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
-        seen: dict[object, int] = {}  # the rows as bytes
-        base = self._sid_next
-        s.sid[sl] = [seen.setdefault(k, base + len(seen)) for k in keys]
-        self._sid_next += len(seen)
+        if rows.shape[0] == 0:
+            return
+        # numbered in order of first appearance; columns equal on every row tell no row apart
+        rows = rows[:, (rows != rows[0]).any(axis=0)]
+        if rows.shape[1] == 0:
+            s.sid[sl] = self._sid_next
+            self._sid_next += 1
+            return
+        if rows.shape[1] > 1:  # one key per row (np.unique sorts them: rank the first indices)
+            rows = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1] * 8)))
+        _, first, inverse = np.unique(rows.ravel(), return_index=True, return_inverse=True)
+        rank = np.empty(first.shape[0], dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(first.shape[0])
+        s.sid[sl] = self._sid_next + rank[inverse.ravel()]
+        self._sid_next += int(first.shape[0])
 
     def start_scan(self, task: int, px: Proxy, attempt: int) -> None:
         """Start the scan of a task that just took a thread on ``px`` (phase OVERHEAD): its
