@@ -185,13 +185,14 @@ class Demand:
     def set_sids(self, sl: slice) -> None:
         """Number the distinct (non-proxy columns, coefficients) rows of new tasks."""
         s = self.world.state
-        rows = np.concatenate(
-            [s.res[sl, PROXY_COLUMNS:], s.coef[sl, PROXY_COLUMNS:].view(np.int64)], axis=1
-        )
-        if rows.shape[0] == 0:
+        res = s.res[sl, PROXY_COLUMNS:]
+        coef = s.coef[sl, PROXY_COLUMNS:].view(np.int64)  # the bytes: -0.0 is not 0.0
+        if res.shape[0] == 0:
             return
         # numbered in order of first appearance; columns equal on every row tell no row apart
-        rows = rows[:, (rows != rows[0]).any(axis=0)]
+        rows = np.concatenate(
+            [res[:, (res != res[0]).any(axis=0)], coef[:, (coef != coef[0]).any(axis=0)]], axis=1
+        )
         if rows.shape[1] == 0:
             s.sid[sl] = self._sid_next
             self._sid_next += 1

@@ -11,17 +11,19 @@ policies can be checked against queueing theory (docs/validation.md).
 from __future__ import annotations
 
 from collections.abc import Generator
+from heapq import heappop
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim.model import rng as streams
-from sim.model.clock import call_later
 from sim.model.job import SessionState
 from sim.model.limits import PROXY_COLUMNS
 from sim.model.proxy import ACTIVE, VACATION, Proxy
+from sim.model.tasks import QUEUED
 from sim.workload.synthetic import arrivals as synthetic_arrivals
 
 if TYPE_CHECKING:
@@ -91,58 +93,119 @@ class SyntheticMode:
         done = world.sessions[0].done
         assert done is not None
         world.lifecycle.schedule_timeline()
-        self._arrivals()
+        start = self._arrivals()
         if self.spec.interruptions is not None:
             for px in world.proxies:
                 world.env.process(self._interruptions(px))
         if self.vacation is not None:
             for px in world.proxies:
                 self.on_idle(px)
-        try:
-            world.env.run(until=done)
-        except RuntimeError as exc:  # no events left: some task can never finish
-            if not str(exc).startswith("No scheduled events left"):
-                raise  # anything else (a policy plug-in that raised) is not a result
-            world.truncated = True
+        world.truncated = not self._loop(start, done)
         world.sessions[0].end = world.env.now
 
-    def _arrivals(self) -> None:
-        """Submit each synthetic task at its arrival time.
+    def _arrivals(self) -> simpy.Event:
+        """Schedule the first submissions; ``_loop`` makes the later ones.
 
-        A chain of timeouts with a callback instead of a generator process (a process step costs
-        more than the submission itself); the events are created in the same order as the
-        process did, starting from an urgent event at time 0 like a process's start.
+        Like a process's start, an urgent event at time 0 submits every task due then; each
+        later arrival is an entry of a sorted stream that ``_loop`` merges with SimPy's event
+        queue (``_due``), in the order a chain of timeouts would have had.
         """
         env = self.world.env
-        times: list[float] = self.world.tasks.ready[: self.world.tasks.n].tolist()
-        n = len(times)
-        pos = 0
-        submit = self.world.submit
+        self._times: list[float] = self.world.tasks.ready[: self.world.tasks.n].tolist()
+        self._pos = 0
+        self._due: tuple[float, int, int] | None = None
 
-        def submit_due(_event: object = None) -> None:
-            """Submit every task due by now, then wait for the next one."""
-            nonlocal pos
-            now = env._now  # the clock does not move while callbacks run
-            while pos < n:
-                at = times[pos]
-                if at > now:
-                    call_later(env, at - now, None, arrive)
-                    return
-                pos += 1
-                submit(pos - 1)
-
-        def arrive(_event: object) -> None:
-            """The next task is due: ``submit_due`` with its first task known to be due."""
-            nonlocal pos
-            pos += 1
-            submit(pos - 1)
-            submit_due()
+        def submit_due(_event: object) -> None:
+            self._submit_due(env._now)
 
         start = simpy.Event(env)
         start._ok = True  # what simpy.events.Initialize does for a process
         start._value = None
         start.callbacks.append(submit_due)
         env.schedule(start, simpy.events.URGENT)
+        return start
+
+    def _submit_due(self, now: float) -> None:
+        """Submit every task due by ``now`` from ``_pos`` on; ``_due`` is then the next one's
+        queue entry (or None): the entry ``call_later(env, at - now, ...)`` would push now."""
+        times = self._times
+        n = len(times)
+        pos = self._pos
+        submit = self.world.submit
+        due = None
+        while pos < n:
+            at = times[pos]
+            if at > now:
+                due = (now + (at - now), NORMAL, next(self.world.env._eid))
+                break
+            pos += 1
+            submit(pos - 1)
+        self._pos = pos
+        self._due = due
+
+    def _loop(self, start: simpy.Event, done: simpy.Event) -> bool:
+        """``env.run(until=done)`` with the arrivals merged in; False if the events ran out
+        before ``done`` (a task that can never finish).
+
+        Every event of SimPy's queue is processed by ``env.step``; an arrival is a queue entry
+        ``(time, NORMAL, event id)`` that is never pushed: when it is the smallest, the loop
+        sets the clock and submits the task itself. The ids are drawn when a chain of timeouts
+        would have drawn them, so the order of everything is that of the chain, without an
+        event, a heap push and a pop per arrival.
+        """
+        world = self.world
+        env = world.env
+        queue = env._queue
+        step = env.step
+        while start.callbacks is not None:  # up to the submissions at time 0
+            step()
+        times = self._times
+        n = len(times)
+        pos = self._pos
+        due = self._due
+        eid = env._eid
+        submit = world.submit
+        # World.submit's plain-FIFO pull pool case, inlined below (the one job's owner)
+        owner = world.job_owner[0]
+        pool = world.pools[owner] if owner >= 0 else None
+        fifo = pool.fifo if pool is not None else None
+        idle = pool.idle if pool is not None else None
+        serve_pull = world.serve_pull
+        state = world.state
+        while done.callbacks is not None:  # done not processed yet
+            if due is not None and (not queue or due < queue[0]):
+                now = due[0]
+                env._now = now
+                if fifo is not None:
+                    state.v_phase[pos] = QUEUED
+                    fifo.append(pos)
+                    if idle:
+                        serve_pull(pool)
+                else:
+                    submit(pos)
+                pos += 1
+                due = None
+                while pos < n:  # _submit_due, inlined
+                    at = times[pos]
+                    if at > now:
+                        due = (now + (at - now), NORMAL, next(eid))
+                        break
+                    submit(pos)
+                    pos += 1
+                continue
+            if not queue:
+                return False  # nothing can happen any more
+            # Environment.step (SimPy 4.1), inlined: pop, process the callbacks, crash on a
+            # failed event nobody defused
+            env._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+        return True
 
     def on_idle(self, px: Proxy) -> None:
         """Vacations: a proxy with nothing in service and nothing to take leaves."""

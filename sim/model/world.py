@@ -14,17 +14,18 @@ vb365 fact 36: https://helpcenter.veeam.com/docs/vbo365/guide/stopping_backup_jo
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim.defaults import DAY_S
 from sim.model import rng as streams
 from sim.model.build import build
-from sim.model.clock import call_later
+from sim.model.clock import Timer, call_later
 from sim.model.demand import Demand, never_binding
 from sim.model.job import JobBook, SessionState
 from sim.model.pool import Pool
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
     from sim.model.lifecycle import Lifecycle
     from sim.model.throttle import EwsGate
     from sim.workload import Workload
+
+
+_new_timer = object.__new__
 
 
 class World:
@@ -124,6 +128,7 @@ class World:
     _v_direct_used: memoryview[float]
     _direct_marks: dict[int, float]
     """Running fixed-rate transfers credited up to a time (``_settle_direct``)."""
+    _direct_cbs: tuple[Callable[[Timer], None]]
     _charges_direct: bool
     """Whether fixed-rate transfers use resources whose consumption is reported (not in
     synthetic runs: there they use none)."""
@@ -136,6 +141,9 @@ class World:
         workload: Workload | None = None,
     ) -> None:
         build(self, loaded, seed, policy, workload)
+        self._direct_cbs = (self._after_direct,)
+        """The callbacks of every fixed-rate transfer's end (a tuple: ``step`` only iterates
+        it, and it is never appended to)."""
 
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
@@ -278,15 +286,25 @@ class World:
                 return
             call_later(self.env, overhead, (task, attempt), self._after_overhead)
             return
-        gated = self._gated and self.demand.v_ews[task]
-        if frac < 0.0 and s.v_fixed_rate[task] and not px.limited and not gated:
+        if (
+            frac < 0.0
+            and s.v_fixed_rate[task]
+            and not px.limited
+            and not (self._gated and self.demand.v_ews[task])
+        ):
             work = t.work_bytes[task] - s.v_resume[task]
             if work > 0.0:
-                # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused
+                # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused; its
+                # end is a Timer with call_later's heap entry (nothing else ever sees it)
                 s.v_phase[task] = DIRECT
                 s.v_xfer_start[task] = now
                 px.direct.add(task)
-                call_later(self.env, work / s.v_cap[task], (task, attempt), self._after_direct)
+                ev = _new_timer(Timer)
+                ev._value = (task, attempt)
+                ev.callbacks = self._direct_cbs
+                env = self.env
+                entry = (now + work / s.v_cap[task], NORMAL, next(env._eid), ev)
+                heappush(env._queue, entry)  # type: ignore[misc]  # a Timer, not an Event
                 return
         s.v_phase[task] = OVERHEAD
         px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
@@ -325,7 +343,7 @@ class World:
             return
         self.sharing.add(task, px.idx, work, cap, self.demand.pairs(task, px))
 
-    def _after_direct(self, event: simpy.Event) -> None:
+    def _after_direct(self, event: simpy.Event | Timer) -> None:
         task, attempt = event._value
         t = self.tasks.v
         s = self.state
@@ -351,9 +369,11 @@ class World:
         if self._gated and self.demand.v_ews[task]:
             self.ews_gate.release(task)
         ts = self.ts
-        first = int(start // ts.bucket_s)
-        if first < ts.rows and math.ceil(now / ts.bucket_s) - 1 <= first:
-            ts.cells[first, p] += cap * elapsed  # add_bytes_one's one-bucket case
+        bucket_s = ts.bucket_s
+        first = int(start // bucket_s)
+        # add_bytes_one's one-bucket case (ceil(now / b) - 1 <= first, without the call)
+        if now / bucket_s <= first + 1 and first < ts.rows:
+            ts.cells[first, p] += cap * elapsed
         else:
             ts.add_bytes_one(start, now, p, cap)
         if self._charges_direct:
