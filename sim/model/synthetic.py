@@ -20,6 +20,7 @@ import simpy
 from simpy.events import NORMAL
 
 from sim.model import rng as streams
+from sim.model.clock import call_later
 from sim.model.job import SessionState
 from sim.model.limits import PROXY_COLUMNS
 from sim.model.proxy import ACTIVE, VACATION, Proxy
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 class SyntheticMode:
     """The synthetic workload of one World: its tasks, arrivals, vacations, interruptions."""
+
+    merge_arrivals = True
+    """Arrivals merged into the run loop (``_loop``); False: a chain of SimPy timeouts, the
+    general path that ``tests/test_hot_path.py`` compares it with."""
 
     def __init__(self, world: World, base_dir: Path, pool_index: dict[str, int]) -> None:
         spec = world.synthetic
@@ -93,15 +98,59 @@ class SyntheticMode:
         done = world.sessions[0].done
         assert done is not None
         world.lifecycle.schedule_timeline()
-        start = self._arrivals()
+        start = self._arrivals() if self.merge_arrivals else self._arrival_chain()
         if self.spec.interruptions is not None:
             for px in world.proxies:
                 world.env.process(self._interruptions(px))
         if self.vacation is not None:
             for px in world.proxies:
                 self.on_idle(px)
-        world.truncated = not self._loop(start, done)
+        if self.merge_arrivals:
+            world.truncated = not self._loop(start, done)
+        else:
+            try:
+                world.env.run(until=done)
+            except RuntimeError as exc:  # no events left: some task can never finish
+                if not str(exc).startswith("No scheduled events left"):
+                    raise  # anything else (a policy plug-in that raised) is not a result
+                world.truncated = True
         world.sessions[0].end = world.env.now
+
+    def _arrival_chain(self) -> simpy.Event:
+        """The general path of the arrivals (``merge_arrivals`` False): a chain of timeouts,
+        each submitting the tasks due at its time and scheduling the next; the first is an
+        urgent event at time 0, like a process's start. ``_loop`` gives the same order."""
+        env = self.world.env
+        times: list[float] = self.world.tasks.ready[: self.world.tasks.n].tolist()
+        n = len(times)
+        pos = 0
+        submit = self.world.submit
+
+        def submit_due(_event: object = None) -> None:
+            nonlocal pos
+            now = env._now  # the clock does not move while callbacks run
+            while pos < n:
+                at = times[pos]
+                if at > now:
+                    call_later(env, at - now, None, arrive)
+                    return
+                pos += 1
+                submit(pos - 1)
+
+        def arrive(_event: object) -> None:
+            """The next task is due (its timeout's time is ``now + (at - now)``, which may
+            round below ``at``): submit it, then every other task due."""
+            nonlocal pos
+            pos += 1
+            submit(pos - 1)
+            submit_due()
+
+        start = simpy.Event(env)
+        start._ok = True  # what simpy.events.Initialize does for a process
+        start._value = None
+        start.callbacks.append(submit_due)
+        env.schedule(start, simpy.events.URGENT)
+        return start
 
     def _arrivals(self) -> simpy.Event:
         """Schedule the first submissions; ``_loop`` makes the later ones.
