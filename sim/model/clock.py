@@ -15,7 +15,7 @@ next(env._eid), timer))``, exactly what ``call_later`` pushes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
@@ -61,3 +61,45 @@ def call_later(
     ev._ok = True
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))
     return ev
+
+
+def call_timer(
+    env: simpy.Environment,
+    delay: float,
+    value: Any,
+    callbacks: Sequence[Callable[[Any], None]],
+) -> Timer:
+    """``call_later`` with a ``Timer``: the same heap entry, no ``Timeout`` (for a timer that
+    only its callbacks see). ``callbacks`` may be one tuple shared by many timers: ``step``
+    only iterates it."""
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    ev = _new(Timer)
+    ev._value = value
+    ev.callbacks = callbacks
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))  # type: ignore[misc]
+    return ev
+
+
+def run_until(env: simpy.Environment, until: simpy.Event) -> None:
+    """``env.run(until=until)`` with ``Environment.step`` inlined (SimPy 4.1): the same events
+    in the same order, each popped, its callbacks called, a failed event nobody defused
+    raised; it returns once ``until`` has been processed (all of its callbacks called).
+
+    Raises ``RuntimeError`` like ``env.run`` when the events run out before ``until``.
+    """
+    queue = env._queue
+    while until.callbacks is not None:
+        if not queue:
+            raise RuntimeError(
+                f'No scheduled events left but "until" event was not triggered: {until}'
+            )
+        env._now, _, _, event = heappop(queue)
+        callbacks: Sequence[Callable[[Any], None]] = event.callbacks
+        event.callbacks = None  # type: ignore[assignment]  # what step does: processed
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc

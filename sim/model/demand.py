@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import defaults as d
-from sim.model.clock import call_later
+from sim.model.clock import call_timer
 from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows, cpu_costs
 from sim.model.maxmin import pairs_of
 from sim.model.tasks import OVERHEAD, QUEUED
@@ -58,6 +58,8 @@ class Demand:
         """Bytes of processing per Windows core-second, and per object by workload (its
         scan's CPU, ``limits.CpuCost``)."""
         self._sid_next = 0
+        self._cpu_cbs = (self._cpu_done,)
+        """The callbacks of every scan's end (``call_timer``)."""
         self._pairs_by: dict[tuple[int, int], dict[int, float]] = {}
         """Resource maps by (``sid``, proxy)."""
         self.graph = np.zeros(1024, dtype=bool)
@@ -225,7 +227,7 @@ class Demand:
             t.proxy_s[task] += waited
         px.scanning[task] = attempt
         cpu_s = w.state.v_scan[task] / px.core_bps if px.core_bps > 0.0 else 0.0
-        call_later(w.env, cpu_s, (task, attempt, px.idx, cpu_s), self._cpu_done)
+        call_timer(w.env, cpu_s, (task, attempt, px.idx, cpu_s), self._cpu_cbs)
 
     def _cpu_done(self, event: Any) -> None:
         task, attempt, p, cpu_s = event._value
@@ -237,7 +239,7 @@ class Demand:
         self._release(px)
         rest = w.state.v_overhead[task] - cpu_s
         if rest > 0.0:
-            call_later(w.env, rest, (task, attempt), w._after_overhead)
+            call_timer(w.env, rest, (task, attempt), w._overhead_cbs)
         else:
             w._begin_transfer(task)
 

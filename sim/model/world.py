@@ -25,7 +25,7 @@ from simpy.events import NORMAL
 from sim.defaults import DAY_S
 from sim.model import rng as streams
 from sim.model.build import build
-from sim.model.clock import Timer, call_later
+from sim.model.clock import Timer, call_timer, run_until
 from sim.model.demand import Demand, never_binding
 from sim.model.job import JobBook, SessionState
 from sim.model.pool import Pool
@@ -129,6 +129,7 @@ class World:
     _direct_marks: dict[int, float]
     """Running fixed-rate transfers credited up to a time (``_settle_direct``)."""
     _direct_cbs: tuple[Callable[[Timer], None]]
+    _overhead_cbs: tuple[Callable[[Timer], None]]
     _charges_direct: bool
     """Whether fixed-rate transfers use resources whose consumption is reported (not in
     synthetic runs: there they use none)."""
@@ -144,6 +145,7 @@ class World:
         self._direct_cbs = (self._after_direct,)
         """The callbacks of every fixed-rate transfer's end (a tuple: ``step`` only iterates
         it, and it is never appended to)."""
+        self._overhead_cbs = (self._after_overhead,)
 
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
@@ -284,7 +286,7 @@ class World:
             if s.v_scan[task] > 0.0:  # the object's scan costs CPU on px's cores
                 self.demand.start_scan(task, px, attempt)
                 return
-            call_later(self.env, overhead, (task, attempt), self._after_overhead)
+            call_timer(self.env, overhead, (task, attempt), self._overhead_cbs)
             return
         if (
             frac < 0.0
@@ -310,7 +312,7 @@ class World:
         px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
         self._begin_transfer(task)
 
-    def _after_overhead(self, event: simpy.Event) -> None:
+    def _after_overhead(self, event: simpy.Event | Timer) -> None:
         task, attempt = event._value
         if self.state.v_phase[task] != OVERHEAD or self.tasks.v.attempts[task] != attempt:
             return  # the task was stopped or moved meanwhile
@@ -339,7 +341,7 @@ class World:
             phase[task] = DIRECT
             s.v_xfer_start[task] = self.env._now
             px.direct.add(task)
-            call_later(self.env, work / cap, (task, t.attempts[task]), self._after_direct)
+            call_timer(self.env, work / cap, (task, t.attempts[task]), self._direct_cbs)
             return
         self.sharing.add(task, px.idx, work, cap, self.demand.pairs(task, px))
 
@@ -705,5 +707,5 @@ class World:
         procs = self.start()
         horizon = (self.scenario.simulation.days + 7) * DAY_S
         limit = self.env.timeout(horizon)
-        self.env.run(until=self.env.any_of([self.env.all_of(procs), limit]))
+        run_until(self.env, self.env.any_of([self.env.all_of(procs), limit]))
         self.truncated = not all(p.triggered for p in procs)
