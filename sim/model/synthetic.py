@@ -10,6 +10,8 @@ policies can be checked against queueing theory (docs/validation.md).
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Generator
 from heapq import heappop
 from pathlib import Path
@@ -211,7 +213,8 @@ class SyntheticMode:
         times = self._times
         n = len(times)
         pos = self._pos
-        due = self._due
+        # the next arrival's queue entry (time, NORMAL, id) as two numbers (none: inf, max)
+        due_t, due_id = self._due[0::2] if self._due is not None else (math.inf, sys.maxsize)
         eid = env._eid
         submit = world.submit
         # World.submit's plain-FIFO pull pool case, inlined below (the one job's owner)
@@ -222,8 +225,19 @@ class SyntheticMode:
         serve_pull = world.serve_pull
         state = world.state
         while done.callbacks is not None:  # done not processed yet
-            if due is not None and (not queue or due < queue[0]):
-                now = due[0]
+            if queue:
+                head = queue[0]
+                head_t = head[0]
+                # the entries' order: time, then priority and id (only on a tie)
+                arrival = due_t < head_t or (
+                    due_t == head_t and (NORMAL, due_id) < (head[1], head[2])
+                )
+            elif due_id == sys.maxsize:
+                return False  # nothing can happen any more
+            else:
+                arrival = True
+            if arrival:
+                now = due_t
                 env._now = now
                 if fifo is not None:
                     state.v_phase[pos] = QUEUED
@@ -233,17 +247,15 @@ class SyntheticMode:
                 else:
                     submit(pos)
                 pos += 1
-                due = None
+                due_t, due_id = math.inf, sys.maxsize
                 while pos < n:  # _submit_due, inlined
                     at = times[pos]
                     if at > now:
-                        due = (now + (at - now), NORMAL, next(eid))
+                        due_t, due_id = now + (at - now), next(eid)
                         break
                     submit(pos)
                     pos += 1
                 continue
-            if not queue:
-                return False  # nothing can happen any more
             # Environment.step (SimPy 4.1), inlined: pop, process the callbacks, crash on a
             # failed event nobody defused
             env._now, _, _, event = heappop(queue)
