@@ -262,7 +262,8 @@ class World:
         px.busy += 1
         s = self.state
         t = self.tasks.v
-        now = self.env._now
+        env = self.env
+        now = env._now
         if self.resume_watch and task in self.resume_watch:
             self.resume_watch.pop(task)(now + s.v_overhead[task])
         t.proxy[task] = px.idx
@@ -286,7 +287,7 @@ class World:
             if s.v_scan[task] > 0.0:  # the object's scan costs CPU on px's cores
                 self.demand.start_scan(task, px, attempt)
                 return
-            call_timer(self.env, overhead, (task, attempt), self._overhead_cbs)
+            call_timer(env, overhead, (task, attempt), self._overhead_cbs)
             return
         if (
             frac < 0.0
@@ -304,7 +305,6 @@ class World:
                 ev = _new_timer(Timer)
                 ev._value = (task, attempt)
                 ev.callbacks = self._direct_cbs
-                env = self.env
                 entry = (now + work / s.v_cap[task], NORMAL, next(env._eid), ev)
                 heappush(env._queue, entry)  # type: ignore[misc]  # a Timer, not an Event
                 return
