@@ -72,8 +72,9 @@ class SyntheticMode:
         ids = world.tasks.reserve(n)
         s.grow(ids.stop)
         t = world.tasks
-        t.job[:n] = 0
-        t.session[:n] = 0
+        # the world's first tasks: their rows are fresh zeros (job 0, session 0, no resource
+        # columns), left unwritten so that their memory is not mapped for nothing
+        assert ids.start == 0
         t.object[:n] = np.arange(n)
         t.tenant[:n] = -1
         t.workload[:n] = -1
@@ -83,8 +84,6 @@ class SyntheticMode:
         t.full[:n] = 1
         t.ready[:n] = times
         s.cap[:n] = thread_rate
-        s.res[:n] = 0
-        s.coef[:n] = 0.0
         s.coef[:n, :PROXY_COLUMNS] = 1.0  # only the proxy's resources
         s.comp[:n] = 1.0
         s.fixed_rate[:n] = world.demand.fixed_rate_of(slice(0, n))
