@@ -12,8 +12,8 @@ residuals over the training nights; its square root, the RMS log error, is what 
 
 **Optimiser.** ``scipy.optimize.least_squares`` (trust region reflective, bounded) on the
 coordinates ``x = log(value / start)``, bounded to a factor ``params.BOUND`` either way, with
-forward differences of step ``DIFF_STEP`` (5 %: wide enough to step over the small jumps a
-discrete-event run makes when an event moves past another). Every candidate runs the same seed
+forward differences of an absolute step ``DIFF_STEP`` in ``x`` (5 %: wide enough to step over
+the small jumps a discrete-event run makes when an event moves past another). Every candidate runs the same seed
 (common random numbers), so two candidates differ only by their parameters. Each distinct
 candidate is one simulation of the ``budget``; the optimiser stops when it converges or when the
 budget is spent, keeping the best candidate seen.
@@ -430,13 +430,30 @@ def calibrate(
     before = evaluate(x0, budget, "fit")
     bound = math.log(BOUND)
     converged, stop = False, "budget spent"
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        return residuals(train, evaluate(x, budget - reserve, "fit"))
+
+    def jac(x: np.ndarray, step: float = DIFF_STEP, phase: str = "fit") -> np.ndarray:
+        """Forward differences with an absolute step in log space (a step relative to x, as
+        scipy's own, would be zero at the starting point x = 0)."""
+        limit = budget - reserve if phase == "fit" else budget
+        r = residuals(train, evaluate(x, limit, phase))
+        out = np.zeros((len(r), k))
+        for i in range(k):
+            h = step if x[i] + step <= bound else -step
+            xi = np.array(x, float)
+            xi[i] += h
+            out[:, i] = (residuals(train, evaluate(xi, limit, phase)) - r) / h
+        return out
+
     try:
         res = least_squares(
-            lambda x: residuals(train, evaluate(x, budget - reserve, "fit")),
+            fun,
             x0,
+            jac=jac,  # type: ignore[arg-type]
             bounds=(-bound, bound),
             method="trf",
-            diff_step=DIFF_STEP,
             x_scale=1.0,
             ftol=1e-4,
             xtol=1e-3,
@@ -452,14 +469,9 @@ def calibrate(
     groups: list[list[int]] = []
     notes: list[str] = []
     if reserve:
-        jac = np.zeros((len(r0), k))
-        for i in range(k):
-            step = JAC_STEP if bx[i] + JAC_STEP <= bound else -JAC_STEP
-            xi = bx.copy()
-            xi[i] += step
-            jac[:, i] = (residuals(train, evaluate(xi, budget, "uncertainty")) - r0) / step
-        effect = np.sqrt(np.mean((jac * JAC_STEP) ** 2, axis=0))
-        se, groups = _uncertainty(jac, r0, k)
+        jacobian = jac(bx, JAC_STEP, "uncertainty")
+        effect = np.sqrt(np.mean((jacobian * JAC_STEP) ** 2, axis=0))
+        se, groups = _uncertainty(jacobian, r0, k)
     else:
         notes.append(
             f"no uncertainty ranges: the budget ({budget}) leaves no room for the "
