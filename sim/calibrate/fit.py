@@ -13,10 +13,10 @@ residuals over the training nights; its square root, the RMS log error, is what 
 **Optimiser.** ``scipy.optimize.least_squares`` (trust region reflective, bounded) on the
 coordinates ``x = log(value / start)``, bounded to a factor ``params.BOUND`` either way, with
 forward differences of an absolute step ``DIFF_STEP`` in ``x`` (5 %: wide enough to step over
-the small jumps a discrete-event run makes when an event moves past another). Every candidate runs the same seed
-(common random numbers), so two candidates differ only by their parameters. Each distinct
-candidate is one simulation of the ``budget``; the optimiser stops when it converges or when the
-budget is spent, keeping the best candidate seen.
+the small jumps a discrete-event run makes when an event moves past another). Every candidate
+runs the same seed (common random numbers), so two candidates differ only by their parameters.
+Each distinct candidate is one simulation of the ``budget``; the optimiser stops when it
+converges or when the budget is spent, keeping the best candidate seen.
 
 **Uncertainty.** At the best candidate, one more simulation per parameter (step ``JAC_STEP``,
 10 %) gives the Jacobian ``J`` of the training residuals. The linearised (Gauss-Newton)
@@ -256,8 +256,8 @@ class ParamResult:
         return {k: v * m for k, v in self.start.items()}
 
     def factor_range(self) -> tuple[float, float]:
-        if not math.isfinite(self.se):
-            return (math.nan, math.nan)
+        if not math.isfinite(self.se) or 1.96 * self.se > 50:
+            return (math.nan, math.nan)  # no range worth the name (e^50)
         return (math.exp(self.x - 1.96 * self.se), math.exp(self.x + 1.96 * self.se))
 
 
@@ -367,10 +367,20 @@ def calibrate(
     from sim.provenance import __version__, model_fingerprint
 
     sessions_digest = _digest(
-        [(n.key, n.observed.status, repr(n.observed.creation), repr(n.observed.end),
-          n.observed.processed_objects, n.observed.transferred_bytes, n.observed.read_bps,
-          n.observed.bottleneck) for n in nights]
-    )  # fmt: skip
+        [
+            (
+                n.key,
+                n.observed.status,
+                repr(n.observed.creation),
+                repr(n.observed.end),
+                n.observed.processed_objects,
+                n.observed.transferred_bytes,
+                n.observed.read_bps,
+                n.observed.bottleneck,
+            )
+            for n in nights
+        ]
+    )
     header = {
         "scenario_sha256": loaded.digest,
         "sessions_sha256": sessions_digest,
@@ -451,7 +461,7 @@ def calibrate(
         res = least_squares(
             fun,
             x0,
-            jac=jac,  # type: ignore[arg-type]
+            jac=jac,
             bounds=(-bound, bound),
             method="trf",
             x_scale=1.0,
@@ -489,9 +499,9 @@ def calibrate(
             reasons.append(
                 "flat direction" + (f": trades off with {', '.join(partners)}" if partners else "")
             )
-        elif math.isfinite(se[i]) and math.exp(1.96 * se[i]) > IDENT_FACTOR:
+        elif math.isfinite(se[i]) and 1.96 * se[i] > math.log(IDENT_FACTOR):
             reasons.append(f"range wider than a factor {IDENT_FACTOR:g} either way")
-        if at_bound:
+        if at_bound and not no_effect:
             reasons.append(f"fit ends on its bound (a factor {BOUND:g} from the start)")
         results.append(
             ParamResult(

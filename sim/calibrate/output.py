@@ -192,15 +192,18 @@ def summary_lines(c: Calibration) -> list[str]:
             f"{_pct(r.fit_after, str(r.unit)):>9}"
         )
         if c.holdout_days:
-            line += f" {_pct(r.holdout_before, str(r.unit)):>17} {_pct(r.holdout_after, str(r.unit)):>9}"
+            hb, ha = _pct(r.holdout_before, str(r.unit)), _pct(r.holdout_after, str(r.unit))
+            line += f" {hb:>17} {ha:>9}"
         out.append(line)
-    out.append("(errors: mean absolute error in % of the observed value; bottleneck: share "
-               "of nights that agree)")  # fmt: skip
+    out.append(
+        "(errors: mean absolute error in % of the observed value; bottleneck: share "
+        "of nights that agree)"
+    )
     out.append("")
     out.append(f"{'parameter':<26} {'start':>14} {'fitted':>14} {'95 % range (x)':>16}  note")
     for p in c.params:
         lo, hi = p.factor_range()
-        rng = f"{lo:.2f}-{hi:.2f}" if math.isfinite(lo) else "-"
+        rng = f"{lo:.2f}-{hi:.2f}" if math.isfinite(lo) and p.written_x == p.x else "-"
         note = "identifiable" if p.identifiable else f"NOT IDENTIFIABLE: {p.why}"
         out.append(
             f"{p.param.name:<26} {_value_text(p.start, 1.0, p.param.unit):>14} "
