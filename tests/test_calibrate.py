@@ -454,3 +454,24 @@ def test_identifiability_14_nights(tmp_path: Path) -> None:
     held = metric_errors(c.holdout, c.after)
     assert held["duration"] < 10.0
     assert all(abs(p.written_x) < math.log(BOUND) for p in c.params if p.identifiable)
+
+
+def test_an_interrupted_fit_resumes_where_it_stopped(tmp_path: Path) -> None:
+    """Ctrl-C mid-fit (raised here from the progress callback) keeps the journal: the same call
+    again replays every candidate already simulated and ends where an uninterrupted fit ends."""
+    path = scenario(tmp_path, users=60, days=4)
+    observed = observe(path, tmp_path, cpu(9.1))
+    loaded, sessions = load_scenario(path), read_sessions(observed)
+
+    def stop_at_6(p: F.Progress) -> None:
+        if p.used == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        F.calibrate(
+            loaded, sessions, ["cpu_per_object"], 30, root=tmp_path / "a", progress=stop_at_6
+        )
+    resumed = F.calibrate(loaded, sessions, ["cpu_per_object"], 30, root=tmp_path / "a")
+    assert resumed.replayed == 6 and resumed.simulated == resumed.used - 6
+    fresh = F.calibrate(loaded, sessions, ["cpu_per_object"], 30, root=tmp_path / "b")
+    assert [p.written_x for p in resumed.params] == [p.written_x for p in fresh.params]

@@ -493,7 +493,7 @@ def calibrate(
         reasons = []
         no_effect = math.isfinite(effect[i]) and effect[i] < NO_EFFECT
         if no_effect:
-            reasons.append("no effect on these sessions (flat: kept at its starting value)")
+            reasons.append("no effect on these sessions (kept at its starting value)")
         elif math.isinf(se[i]):
             partners = sorted({params[j].name for g in groups if i in g for j in g if j != i})
             reasons.append(

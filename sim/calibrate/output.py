@@ -298,6 +298,8 @@ def _note(c: Calibration, workload: str, field: str) -> str:
     if p is None:
         return ""
     start = p.start.get(workload, next(iter(p.start.values())))
+    if p.written_x != p.x:
+        return f"kept: {p.why}"
     lo, hi = p.factor_range()
     rng = f", 95 % range {start * lo:.4g}-{start * hi:.4g}" if math.isfinite(lo) else ""
     status = "" if p.identifiable else f"; NOT IDENTIFIABLE: {p.why}"
