@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -475,3 +478,25 @@ def test_an_interrupted_fit_resumes_where_it_stopped(tmp_path: Path) -> None:
     assert resumed.replayed == 6 and resumed.simulated == resumed.used - 6
     fresh = F.calibrate(loaded, sessions, ["cpu_per_object"], 30, root=tmp_path / "b")
     assert [p.written_x for p in resumed.params] == [p.written_x for p in fresh.params]
+
+
+def test_ctrl_c_exits_130_with_one_line_and_keeps_the_journal(tmp_path: Path) -> None:
+    path = scenario(tmp_path, users=300, days=14)
+    observed = observe(path, tmp_path, cpu(9.1))
+    poolsim = Path(sys.executable).parent / "poolsim"
+    proc = subprocess.Popen(
+        [str(poolsim), "calibrate", str(path), "--sessions", str(observed),
+         "--results", str(tmp_path / "res")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    for line in proc.stderr:  # the first progress line: the fit is running
+        if line.startswith("calibrate: "):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130, rest
+    assert "interrupted (Ctrl-C): journal kept" in rest and "Traceback" not in rest
+    assert not list((tmp_path / "res" / "tiny").glob("calibrate-2*"))  # no results folder
+    (journal,) = (tmp_path / "res" / "tiny").glob("calibrate-journal-*.jsonl")
+    assert len(journal.read_text().splitlines()) >= 2  # the header and a candidate
