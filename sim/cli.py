@@ -1888,6 +1888,7 @@ def calibrate(
         int | None, typer.Option(min=0, help="Seed of every candidate (default: the scenario's).")
     ] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
+    set_: SetOpt = None,
 ) -> None:
     """Fit the scenario's INFERRED calibration parameters to observed sessions (docs/calibrate.md).
 
@@ -1901,7 +1902,7 @@ def calibrate(
         raise _fail(f"--budget {budget}: at least 1 simulation")
     if output is not None and output.exists() and not overwrite:
         raise _fail(f"{output} exists: choose another -o, or add --overwrite")
-    loaded = _load(file, None)
+    loaded = _load(file, set_)
     _check_inputs(loaded, strict=False, force=False)
     names = [n for n in (fit or "").split(",") if n.strip()] or None
     t0 = time.monotonic()

@@ -348,7 +348,7 @@ def test_cli_calibrate_writes_folder_and_output(tmp_path: Path) -> None:
     assert code == 0, text
     assert "calibrate: " in text and "ETA" in text  # progress on stderr
     assert "cpu_per_object" in text and "no hold-out" in text
-    folder = next((tmp_path / "res" / "tiny").glob("calibrate-*"))
+    folder = next((tmp_path / "res" / "tiny").glob("calibrate-2*"))
     for name in (
         "fit.csv",
         "parameters.csv",
@@ -500,3 +500,17 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_journal(tmp_path: Path) ->
     assert not list((tmp_path / "res" / "tiny").glob("calibrate-2*"))  # no results folder
     (journal,) = (tmp_path / "res" / "tiny").glob("calibrate-journal-*.jsonl")
     assert len(journal.read_text().splitlines()) >= 2  # the header and a candidate
+
+
+def test_set_overrides_reach_the_written_scenario(tmp_path: Path) -> None:
+    path = scenario(tmp_path, users=40, days=3)
+    observed = observe(path, tmp_path, [], seed=None)
+    out = tmp_path / "c.yaml"
+    code, text = invoke(
+        "calibrate", path, "--sessions", observed, "--fit", "cpu_per_object", "--budget", "3",
+        "--set", "proxies.px.cores=3", "-o", out, "--results", tmp_path / "res",
+    )  # fmt: skip
+    assert code == 0, text
+    written = load_scenario(out)
+    assert written.spec.proxies[0].cores == 3 and written.spec.calibration.restore_point == 20.0
+    assert "--set proxies.px.cores=3" in out.read_text()

@@ -244,11 +244,14 @@ def calibrated_yaml(c: Calibration, sessions_file: str) -> str:
     """The scenario text with the fitted values in its ``calibration:`` section and a comment
     saying they were fitted, from what, with what error."""
     loaded = c.loaded
-    text = (
-        loaded.path.read_text(encoding="utf-8")
-        if loaded.path is not None
-        else _dump_raw(loaded.raw)
-    )
+    if loaded.path is not None and not loaded.overrides:
+        text = loaded.path.read_text(encoding="utf-8")
+    else:  # the --set values must be in the file: written from the data, without its comments
+        text = _dump_raw({k: v for k, v in loaded.raw.items() if k != "calibration"})
+        if loaded.overrides:
+            text = (
+                f"# {loaded.path} with {' '.join('--set ' + o for o in loaded.overrides)}\n" + text
+            )
     base = _strip_section(text, "calibration").rstrip("\n") + "\n"
     data = calibration_data(loaded.spec, loaded.raw, [p.param for p in c.params], c.x)
     notes: dict[str, Any] = {}
