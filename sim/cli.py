@@ -1889,6 +1889,7 @@ def calibrate(
     ] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     set_: SetOpt = None,
+    plots: Annotated[bool, typer.Option(help="Write the PNG plot.")] = True,
 ) -> None:
     """Fit the scenario's INFERRED calibration parameters to observed sessions (docs/calibrate.md).
 
@@ -1941,7 +1942,9 @@ def calibrate(
     lines = summary_lines(found)
     text = calibrated_yaml(found, str(sessions))
     try:
-        folder = write_calibration(found, text, results, command=sys.argv, console=lines)
+        folder = write_calibration(
+            found, text, results, command=sys.argv, console=lines, plots=plots
+        )
         if output is not None:
             from sim.atomic import atomic_write_text
 
@@ -1949,11 +1952,18 @@ def calibrate(
     except OSError as exc:
         where = exc.filename or results
         raise _fail(f"cannot write results: {where}: {exc.strerror or exc}") from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        kept = _written(exc)
+        raise _interrupted(
+            exc, f"tables kept in {kept}, plots unfinished" if kept else journal_note
+        ) from None
     for line in lines:
         out.print(line, highlight=False, markup=False, soft_wrap=True)
     if output is not None:
         out.print(f"calibrated scenario: [bold]{escape(str(output))}[/]")
     out.print(f"results: [bold]{escape(str(folder))}[/]")
+    if _report_plots(folder):
+        raise typer.Exit(EXIT_PLOTS)
 
 
 _SIGNALLED: list[Interrupted] = []

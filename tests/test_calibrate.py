@@ -359,6 +359,7 @@ def test_cli_calibrate_writes_folder_and_output(tmp_path: Path) -> None:
         "manifest.json",
     ):
         assert (folder / name).is_file(), name
+    assert (folder / "plots" / "calibrate.png").is_file()
     assert json.loads((folder / "manifest.json").read_text())["kind"] == "calibrate"
     assert load_scenario(out).spec.calibration.cpu_per_object["exchange"] > 7.0
     code, text = invoke(

@@ -8,7 +8,7 @@ import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -315,17 +315,49 @@ def _dump_raw(raw: dict[str, Any]) -> str:
     return str(yaml.safe_dump(raw, sort_keys=False))
 
 
+def plot_calibration(c: Calibration, path: Path) -> None:
+    """Per job (rows): observed durations (squares), simulated before (dashed) and after (line)
+    by night, the held-out nights shaded."""
+    import matplotlib.pyplot as plt
+
+    t = nights_table(c)
+    jobs = list(dict.fromkeys(t["job"]))
+    fig, axes = plt.subplots(len(jobs), 1, figsize=(9, 2.4 * len(jobs) + 0.6), squeeze=False)
+    for ax, job in zip(axes[:, 0], jobs, strict=True):
+        j = t[t["job"] == job]
+        x = j["day"] + (j["nth"] - 1) * 0.1
+        ax.plot(x, j["observed_duration"] / 60, "s", mfc="none", label="observed")
+        ax.plot(x, j["before_duration"] / 60, "--", alpha=0.7, label="before (start values)")
+        ax.plot(x, j["after_duration"] / 60, "-o", ms=3, label="after (fitted)")
+        if c.holdout_days:
+            ax.axvspan(c.holdout_days[0] - 0.5, c.holdout_days[-1] + 0.5, color="0.9", zorder=0)
+        ax.set_ylabel("duration (min)")
+        ax.set_title(str(job), loc="left", fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[-1][0].set_xlabel("day" + (" (shaded: held out)" if c.holdout_days else ""))
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{c.loaded.spec.name}: calibration (seed {c.seed}, {c.used} simulations)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def write_calibration(
     c: Calibration,
     scenario_text: str,
     root: Path | str = "results",
     command: list[str] | None = None,
     console: list[str] | None = None,
+    plots: bool = True,
 ) -> Path:
     """Write ``root/<scenario>/calibrate-<time>/``: fit.csv, parameters.csv, nights.csv,
-    calibrated.yaml, report.txt, a copy of the journal and a manifest (published at once)."""
+    calibrated.yaml, report.txt, a copy of the journal and a manifest (published at once), then
+    plots/calibrate.png."""
     from sim.atomic import atomic_write, atomic_write_text
     from sim.report.folders import _manifest, _new_id, _write_folder
+
+    if TYPE_CHECKING:
+        from sim.report.plots import PlotFailure
 
     man: dict[str, Any] = _manifest(
         c.loaded,
@@ -357,4 +389,17 @@ def write_calibration(
         if c.journal.exists():
             atomic_write_text(folder / "journal.jsonl", c.journal.read_text(encoding="utf-8"))
 
-    return _write_folder(Path(root) / c.loaded.spec.name, _new_id("calibrate"), man, tables, None)
+    def figures(folder: Path) -> list[PlotFailure]:
+        from sim.report.plots import draw
+
+        (folder / "plots").mkdir(exist_ok=True)
+        path = folder / "plots" / "calibrate.png"
+        return draw([("calibrate.png", lambda: plot_calibration(c, path))])
+
+    return _write_folder(
+        Path(root) / c.loaded.spec.name,
+        _new_id("calibrate"),
+        man,
+        tables,
+        figures if plots else None,
+    )
