@@ -435,7 +435,7 @@ def test_identifiability_14_nights(tmp_path: Path) -> None:
     night, as a real estate's would, and the fit must see through that. The default fit list
     is used, so the parameters that do not bind on a CPU-bound proxy (object_overhead, resolve
     and metadata costs) must be named as not identifiable. Budget 200 (the default); the fit
-    converges in about 50 simulations of about 0.5 s.
+    converges in about 60 simulations of about 0.3 s.
     """
     path = scenario(tmp_path, users=300, days=14)
     truth = [*cpu(9.1), "calibration.bps_per_core=8.75 MB/s"]
@@ -515,3 +515,11 @@ def test_set_overrides_reach_the_written_scenario(tmp_path: Path) -> None:
     written = load_scenario(out)
     assert written.spec.proxies[0].cores == 3 and written.spec.calibration.restore_point == 20.0
     assert "--set proxies.px.cores=3" in out.read_text()
+
+
+def test_the_cli_default_budget_is_the_documented_one() -> None:
+    import inspect
+
+    from sim.cli import calibrate as command
+
+    assert inspect.signature(command).parameters["budget"].default == F.DEFAULT_BUDGET == 200
