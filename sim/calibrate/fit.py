@@ -25,9 +25,9 @@ residuals minus parameters, never below ``NOISE_FLOOR**2``); the range shown is
 ``value x exp(+-1.96 se)``, an approximate 95 % interval. A parameter is **not identifiable**
 when its direction is flat (``J'J`` singular along it: the data do not move when it moves, or
 another parameter compensates exactly), when its range spans more than a factor
-``IDENT_FACTOR`` either way, or when its fit ends on a bound. A parameter that moves no residual
-at all (``no effect``) keeps its starting value in the written scenario; one more simulation
-then evaluates the written values.
+``IDENT_FACTOR`` either way, or when its fit ends on a bound. A parameter whose 10 % step moves
+the residuals by less than ``NO_EFFECT`` (RMS) has no effect on these nights: it keeps its
+starting value in the written scenario, and one more simulation evaluates the written values.
 
 **Hold-out.** With at least ``HOLDOUT_MIN_NIGHTS`` observed nights, the last ``HOLDOUT_NIGHTS``
 are held out: the fit sees only the earlier ones, and the report shows its error on the held-out
@@ -38,7 +38,7 @@ on all and says there is no hold-out.
 ``<results>/<scenario>/calibrate-journal-<key>.jsonl``, ``key`` a digest of the scenario, the
 observed sessions, the fitted names, the seed and the model. The optimiser is deterministic, so
 rerunning the same command replays the journal's candidates without simulating them and goes on
-from where it stopped (a larger ``--budget`` continues a finished fit).
+from where it stopped (a larger ``--budget`` continues a fit that spent its budget).
 """
 
 from __future__ import annotations
