@@ -420,7 +420,8 @@ def test_cli_sessions_of_other_jobs_or_none_exit_2(tmp_path: Path) -> None:
 def test_identifiability_14_nights(tmp_path: Path) -> None:
     """Pick true values, simulate 14 nights, export the sessions, calibrate from the defaults.
 
-    The scenario makes both parameters bind: one Windows proxy with 2 cores serves a 300-user
+    The scenario, ``examples/calibrate/cpu-bound.yaml`` (docs/calibrate.md shows this fit), makes
+    both parameters bind: one Windows proxy with 2 cores serves a 300-user
     tenant in two jobs, so the proxy's CPU is the bottleneck (about 97 % of the transfer time).
     The Exchange job is object-bound (472 objects x 7-9 CPU s, a few GB), the files job
     byte-heavy (OneDrive's daily change raised to 3 %: 20-30 GB a night at 12.5 MB/s per core):
@@ -437,7 +438,7 @@ def test_identifiability_14_nights(tmp_path: Path) -> None:
     and metadata costs) must be named as not identifiable. Budget 200 (the default); the fit
     converges in about 60 simulations of about 0.3 s.
     """
-    path = scenario(tmp_path, users=300, days=14)
+    path = Path(__file__).resolve().parent.parent / "examples" / "calibrate" / "cpu-bound.yaml"
     truth = [*cpu(9.1), "calibration.bps_per_core=8.75 MB/s"]
     observed = observe(path, tmp_path, truth, seed=8)
     c = F.calibrate(
