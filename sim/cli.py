@@ -1877,7 +1877,11 @@ def calibrate(
         ),
     ] = None,
     budget: Annotated[
-        int, typer.Option(help="Simulations at most (the default takes minutes, not hours).")
+        int,
+        typer.Option(
+            help="Simulations at most (>= 1); each candidate is one run of the scenario, so the "
+            "time is at most the budget times one run's."
+        ),
     ] = 200,
     output: Annotated[
         Path | None,
