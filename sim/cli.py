@@ -1678,12 +1678,24 @@ def bench_speed(
             f"{st['typer_cpu_s'] * 1000:,.0f} ms CPU ({st['typer_wall_s'] * 1000:,.0f} wall)",
             "",
         )
+        if "typer_app_cpu_s" in st:
+            t.add_row(
+                "  a minimal typer app, validate's parameters",
+                f"{st['typer_app_cpu_s'] * 1000:,.0f} ms CPU = {st['typer_app_ratio']:.2f}×",
+                "",
+            )
         for key, label in (("help", "poolsim --help"), ("validate", "poolsim validate quickstart")):
             t.add_row(
                 f"  {label}",
                 f"{st[f'{key}_cpu_s'] * 1000:,.0f} ms CPU = {st[f'{key}_ratio']:.2f}× "
                 f"(wall {st[f'{key}_wall_ratio']:.2f}×)",
                 goal(f"startup.{key}_ratio"),
+            )
+        if "validate_app_ratio" in st:
+            t.add_row(
+                "  validate / the minimal typer app",
+                f"{st['validate_app_ratio']:.2f}×",
+                "",
             )
     mem = report.memory
     if mem:

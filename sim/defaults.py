@@ -197,9 +197,13 @@ OneDrives are untouched on a given day. The expected changed bytes stay the dail
 
 RESOLVE_CPU_PER_OBJECT_S: Final = 0.005
 METADATA_CPU_PER_OBJECT_S: Final = 0.01
-"""CPU seconds the role holder (the pool's Orchestrator, or the standalone proxy) spends per
-object on resolving a session's objects and on synchronising their metadata. INFERRED: the roles
-do this work (vb365 fact 2) but no public figure gives its cost."""
+"""CPU seconds (one Windows core) a role holder spends per object resolving a session's objects
+(the pool's Scheduler) and synchronising their metadata (its Orchestrator); on a standalone proxy,
+the proxy itself. The work holds one of the holder's cores (first come first served with the
+objects' scans), so the holder's own objects wait meanwhile. INFERRED: the roles do this work
+(vb365 fact 2) but no public figure gives its cost or which role does which part; 5 ms and 10 ms
+per object are a guess an order of magnitude below the per-object scan (CPU_PER_OBJECT_S), since
+resolving and synchronising touch an object's list entry and metadata, not its content."""
 
 BLOB_BYTES_OF_WORKLOAD: Final = {
     "exchange": 5 * MB,
@@ -257,12 +261,21 @@ RESOLVE_BASE_S: Final = 30.0
 RESOLVE_PER_OBJECT_S: Final = 0.01
 """Resolving objects into a list at session start. INFERRED."""
 
-METADATA_PER_OBJECT_S: Final = 0.002
-DB_CONCURRENT_SESSIONS: Final = 4
+DB_IOPS: Final = 5_000.0
+"""I/O operations per second of the PostgreSQL configuration database: "SSD with at least 5,000
+IOPS" (vb365 fact 17, the system requirements' minimum; a planner sets the real disk's)."""
+
+DB_CONNECTIONS: Final = 1_000
+"""Connections the configuration database accepts: max_connections = 1000, the setting
+Set-VBOPSQLDatabaseServerLimits writes (vb365 fact 17)."""
+
+METADATA_IOS_PER_OBJECT: Final = 10.0
+"""Database I/O operations a session's metadata synchronisation costs per processed object.
+INFERRED: no public figure; 10 makes one session alone on a 5,000-IOPS database sync 500 objects
+per second (2 ms per object, the phase's duration before the database was modelled)."""
+
 RESTORE_POINT_S: Final = 30.0
-"""Metadata sync in the PostgreSQL configuration database and restore point creation at session
-end; at most DB_CONCURRENT_SESSIONS sessions sync at once. INFERRED: the database is "highly
-loaded and resource-consuming" (vb365 fact 17), no per-object figure is published."""
+"""Restore point creation at session end. INFERRED."""
 
 ROLE_FAILOVER_S: Final = 30.0
 """Role handover delay when a holder leaves (vb365: unknown, use 5-60 s)."""

@@ -101,6 +101,9 @@ def shrink(data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(syn, dict):
         syn["tasks"] = min(int(syn.get("tasks", 1000)), 50)
         syn["warmup_tasks"] = 0
+    for rot in data.get("maintenance_rotations") or []:
+        if isinstance(rot, dict):  # one pass, a day apart, inside the one day's horizon
+            rot.update(cycles=1, interval="1d", duration="1h")
     jobs = data.get("jobs") or []
     if len(jobs) > 6:  # keep a backup job and whatever references it
         keep = {j["name"] for j in jobs[:4]}

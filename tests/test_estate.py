@@ -115,6 +115,19 @@ def test_the_mapping_of_the_example_estate(tmp_path: Path) -> None:
     assert jobs["Alderbank Exchange"].retry.wait == 600
     assert jobs["Alderbank OneDrive"].retry is None
     assert {t.name for t in sc.tenants} == {"alderbank", "brookfield-labs"}
+    # the backup window: allowed every night 20:00-07:00, the session stops when it exceeds it
+    brookfield = jobs["Brookfield entire organization"].schedule
+    assert brookfield.allowed_hours == ["mon-sun 20-07"] and brookfield.terminate_on_window
+    assert jobs["Alderbank Exchange"].schedule.allowed_hours is None
+    # the backup copy job: Immediate, into the archive tier of the same pool
+    copy = jobs["Alderbank Exchange copy"]
+    assert (copy.type, copy.source_job, copy.repository) == (
+        "backup_copy",
+        "Alderbank Exchange",
+        "glacier-east",
+    )
+    assert copy.schedule.after_source and copy.tenant == "alderbank"
+    assert (repos["glacier-east"].kind, repos["glacier-east"].owner) == ("s3_glacier", "pool-east")
     # the VB365 IDs are kept
     raw = json.loads((REST / "Jobs.json").read_text())["results"]
     assert jobs["Alderbank Exchange"].vb365_id == raw[0]["id"]
@@ -183,7 +196,7 @@ def test_import_then_validate_then_run(tmp_path: Path) -> None:
         ["import", str(REST), "-o", str(out), "--users", "60", "--days", "2"],
     )
     assert r.exit_code == 0, r.output
-    assert f"wrote {out}: 2 tenant(s), 4 proxies, 1 pool(s), 2 repositories, 4 job(s)" in r.stdout
+    assert f"wrote {out}: 2 tenant(s), 4 proxies, 1 pool(s), 3 repositories, 5 job(s)" in r.stdout
     assert "left out 1:" in r.stdout and "Old test job: the job is disabled" in r.stdout
     assert "4 job sessions found" in r.stdout
     v = runner.invoke(app, ["validate", "--strict", str(out)])
@@ -429,3 +442,206 @@ def test_inventory_option_is_written_relative_to_the_scenario(tmp_path: Path) ->
     assert (
         missing.exit_code == 2 and "--inventory alderbank=no.csv: file not found" in missing.stderr
     )
+
+
+# --- backup windows and backup copy jobs ------------------------------------------------------
+
+NIGHTS = [(h % 24) >= 20 or (h % 24) < 7 for h in range(168)]  # Sunday 00:00 first
+
+
+def edit_json(folder: Path, name: str, edit: Any) -> None:
+    data = json.loads((folder / name).read_text(encoding="utf-8"))
+    edit(data)
+    (folder / name).write_text(json.dumps(data), encoding="utf-8")
+
+
+def jobs_of(folder: Path, tmp_path: Path) -> tuple[dict[str, Any], Any]:
+    res = imported(folder, tmp_path)
+    return {j.name: j for j in spec_of(res, tmp_path).jobs}, res
+
+
+def test_the_window_grid_starts_on_sunday_and_becomes_allowed_hours(tmp_path: Path) -> None:
+    folder = copy_export(REST, tmp_path / "w")
+    grid = [False] * 168
+    for h in range(22, 24):  # Sunday 22:00-24:00 and Monday 00:00-05:00: one block
+        grid[h] = True
+    for h in range(24, 29):
+        grid[h] = True
+    grid[6 * 24 + 9] = True  # Saturday 09:00-10:00
+
+    def window(data: Any) -> None:
+        pol = data["results"][0]["schedulePolicy"]
+        pol["backupWindowEnabled"] = True
+        pol["backupWindowSettings"] = {"backupWindow": grid, "minuteOffset": -300}
+
+    edit_json(folder, "Jobs.json", window)
+    jobs, res = jobs_of(folder, tmp_path)
+    sched = jobs["Alderbank Exchange"].schedule
+    assert sched.allowed_hours == ["sat 09-10", "sun 22-05"]
+    assert sched.terminate_on_window
+    assert "INFERRED order; the server's local time, minuteOffset -300" in res.text
+
+
+@pytest.mark.parametrize(
+    ("settings", "outcome"),
+    [
+        (None, "the backup window is enabled but its settings"),
+        ({"backupWindow": [True] * 24}, "24 values: expected 168 true/false values"),
+        ({"backupWindow": ["yes"] * 168}, "expected 168 true/false values"),
+        ({"backupWindow": [False] * 168}, "excluded: its backup window allows no hour"),
+    ],
+)
+def test_bad_backup_windows(tmp_path: Path, settings: Any, outcome: str) -> None:
+    folder = copy_export(REST, tmp_path / "b")
+
+    def window(data: Any) -> None:
+        pol = data["results"][0]["schedulePolicy"]
+        pol["backupWindowEnabled"] = True
+        if settings is not None:
+            pol["backupWindowSettings"] = settings
+
+    edit_json(folder, "Jobs.json", window)
+    if outcome.startswith("excluded: "):
+        res = imported(folder, tmp_path)
+        why = outcome.removeprefix("excluded: ")
+        assert any(
+            e.what == "job Alderbank Exchange" and e.why.startswith(why)
+            for e in res.imported.exclusions
+        )
+        assert "Alderbank Exchange copy" in res.text  # its copy is then left out too
+        assert "its backup job 350393bf" in res.text
+    else:
+        msg = error_of(folder, tmp_path)
+        assert "Jobs.json: results[0].schedulePolicy" in msg and outcome in msg
+
+
+def test_a_disabled_window_is_not_imported(tmp_path: Path) -> None:
+    folder = copy_export(PS, tmp_path / "d")
+
+    def off(data: Any) -> None:
+        data[3]["SchedulePolicy"]["BackupWindowEnabled"] = False
+
+    edit_json(folder, "get-vbojob.json", off)
+    jobs, _ = jobs_of(folder, tmp_path)
+    sched = jobs["Brookfield entire organization"].schedule
+    assert sched.allowed_hours is None and not sched.terminate_on_window
+
+
+def test_copy_job_schedules_in_both_namings(tmp_path: Path) -> None:
+    rest = copy_export(REST, tmp_path / "rest")
+    ps = copy_export(PS, tmp_path / "ps")
+
+    def rest_daily(data: Any) -> None:
+        pol = data["results"][0]["schedulePolicy"]
+        pol.update(type="DailyAtTime", dailyType="Weekends", dailyTime="06:00:00")
+        pol.update(backupCopyWindowEnabled=True)
+        pol["backupCopyWindowSettings"] = {"backupWindow": NIGHTS, "minuteOffset": 60}
+
+    def ps_daily(data: Any) -> None:
+        pol = data[0]["SchedulePolicy"]
+        pol.update(Type="Daily", DailyType="Weekends")
+        pol["DailyTime"] = {"Hours": 6, "Minutes": 0, "TotalSeconds": 21600.0}
+        pol["BackupWindowSettings"] = {"BackupWindow": NIGHTS, "MinuteOffset": 60}
+
+    edit_json(rest, "CopyJobs.json", rest_daily)
+    edit_json(ps, "get-vbocopyjob.json", ps_daily)
+    assert body(imported(rest, tmp_path).text) == body(imported(ps, tmp_path).text)
+    jobs, _ = jobs_of(rest, tmp_path)
+    sched = jobs["Alderbank Exchange copy"].schedule
+    assert (sched.daily, sched.days, sched.after_source) == (6 * 3600, ["sat", "sun"], False)
+    assert sched.allowed_hours == ["mon-sun 20-07"] and sched.terminate_on_window
+
+    def periodic(data: Any) -> None:
+        data["results"][0]["schedulePolicy"] = {
+            "type": "Periodically",
+            "periodicallyEvery": "Hours4",
+        }
+
+    edit_json(rest, "CopyJobs.json", periodic)
+    jobs, _ = jobs_of(rest, tmp_path)
+    assert jobs["Alderbank Exchange copy"].schedule.periodic == 4 * 3600
+
+
+def test_copy_jobs_left_out_and_refused(tmp_path: Path) -> None:
+    folder = copy_export(REST, tmp_path / "c")
+
+    def disabled(data: Any) -> None:
+        data["results"][0]["isEnabled"] = False
+
+    edit_json(folder, "CopyJobs.json", disabled)
+    res = imported(folder, tmp_path)
+    assert [(e.what, e.why) for e in res.imported.exclusions][-1] == (
+        "backup copy job Alderbank Exchange copy",
+        "the job is disabled",
+    )
+    # the copy of a disabled backup job is left out with it
+    folder = copy_export(REST, tmp_path / "s")
+
+    def of_old_job(data: Any) -> None:
+        data["results"][0]["backupJobId"] = "f8fbc67b-d608-52bc-a1db-ae12b4d4c43d"
+
+    edit_json(folder, "CopyJobs.json", of_old_job)
+    res = imported(folder, tmp_path)
+    assert any(e.why.startswith("its backup job f8fbc67b-") for e in res.imported.exclusions), (
+        res.imported.exclusions
+    )
+
+    # a backup job or a target repository the export does not hold is an error
+    def of_unknown_job(data: Any) -> None:
+        data["results"][0]["backupJobId"] = "00000000-1111-2222-3333-444444444444"
+
+    edit_json(folder, "CopyJobs.json", of_unknown_job)
+    assert "CopyJobs.json: results[0].backupJobId: backup job '00000000-1111" in error_of(
+        folder, tmp_path
+    )
+    folder = copy_export(PS, tmp_path / "u")
+
+    def to_unknown_repository(data: Any) -> None:
+        data[0]["Repository"] = {"Id": "00000000-1111-2222-3333-444444444444", "Name": "nowhere"}
+
+    edit_json(folder, "get-vbocopyjob.json", to_unknown_repository)
+    assert "[0].Repository: repository '00000000-1111" in error_of(folder, tmp_path)
+    # a target the import leaves out (a JET repository of a pool) leaves the copy out
+    folder = copy_export(REST, tmp_path / "j")
+
+    def jet(data: Any) -> None:
+        del data["results"][2]["objectStorage"]
+
+    edit_json(folder, "repos.json", jet)
+    res = imported(folder, tmp_path)
+    assert [e.why for e in res.imported.exclusions][-1].startswith("its target repository d4f6")
+    # a schedule type is required and must be one VB365 has
+    folder = copy_export(REST, tmp_path / "t")
+
+    def no_type(data: Any) -> None:
+        del data["results"][0]["schedulePolicy"]["type"]
+
+    edit_json(folder, "CopyJobs.json", no_type)
+    msg = error_of(folder, tmp_path)
+    assert "CopyJobs.json: results[0].schedulePolicy.type: missing field 'type'" in msg
+
+    def bad_type(data: Any) -> None:
+        data["results"][0]["schedulePolicy"]["type"] = "Hourly"
+
+    edit_json(folder, "CopyJobs.json", bad_type)
+    assert "unknown value 'Hourly'; allowed: Immediate, DailyAtTime" in error_of(folder, tmp_path)
+
+
+def test_allowed_hours_entries_read_back_as_the_grid() -> None:
+    import numpy as np
+
+    from sim.scenario.calendar import allowed_hours_entries, parse_allowed_hours
+
+    rng = np.random.default_rng(18)
+    for trial in range(3000):
+        if trial % 2:
+            grid = rng.random(168) < rng.random()
+        else:  # one block anywhere in the week, up to the whole week
+            grid = np.zeros(168, dtype=bool)
+            grid[(rng.integers(168) + np.arange(rng.integers(1, 169))) % 168] = True
+        entries = allowed_hours_entries(grid.tolist())
+        if grid.any():
+            assert (parse_allowed_hours(entries) == grid).all(), entries
+        else:
+            assert entries == []
+    assert allowed_hours_entries([True] * 168) == ["mon-sun 00-24"]

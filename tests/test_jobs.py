@@ -99,7 +99,7 @@ COPY_OBJECTS = fixed_objects({"mailbox": (4, 100 * MB), "onedrive": (2, 100 * MB
 
 
 def copy_run(kind: str = "s3_glacier", days: int = 3) -> Any:
-    cal = exact_calibration(1 * MB, restore_point=30, metadata_per_object=0.5)
+    cal = exact_calibration(1 * MB, restore_point=30, metadata_ios_per_object=2500)
     text = estate(
         COPY_OBJECTS,
         [backup(), copy_job()],
@@ -624,7 +624,7 @@ def test_incremental_mean_matches_the_daily_change_with_noise() -> None:
     assert eps.std() == pytest.approx(sd, rel=0.25)
 
 
-def _db_scenario(concurrent: int) -> str:
+def _db_scenario(connections: int) -> str:
     return f"""
 name: db
 seed: 1
@@ -646,28 +646,42 @@ calibration:
   object_overhead: {{exchange: 0, onedrive: 0}}
   thread_rate: {{exchange: 1 MB/s, onedrive: 1 MB/s}}
   items_per_s: {{exchange: 100, onedrive: 100}}
-  metadata_per_object: 100s
-  db_concurrent_sessions: {concurrent}
+  resolve_cpu_per_object: 0
+  metadata_cpu_per_object: 0
+  metadata_ios_per_object: 1000
+  db_iops: 10
+  db_connections: {connections}
 """
 
 
-def test_metadata_phases_queue_for_the_configuration_database() -> None:
-    """Sessions whose processing ends together share the database: with one slot the second
-    session's metadata (4 objects x 100 s) starts only after the first's."""
+def test_metadata_phases_share_the_configuration_database() -> None:
+    """Two sessions whose processing ends together sync 4 objects x 1,000 I/Os each on a
+    10-IOPS database (400 s alone). With two connections they share the IOPS (processor
+    sharing) and both end 800 s later; with one, the second waits for the first's connection:
+    400 s and 800 s."""
     one = sim.simulate(sim.load_scenario_text(_db_scenario(1))).sessions
     two = sim.simulate(sim.load_scenario_text(_db_scenario(2))).sessions
     ends_one = sorted(one["end"].tolist())
     ends_two = sorted(two["end"].tolist())
-    assert ends_two[0] == pytest.approx(ends_two[1], abs=1e-9)
+    assert ends_two[0] == pytest.approx(ends_two[1], abs=1e-6)
     assert ends_one[1] - ends_one[0] == pytest.approx(400.0, abs=1e-6)
-    assert ends_one[0] == pytest.approx(ends_two[0], abs=1e-9)
+    assert ends_two[0] - ends_one[0] == pytest.approx(400.0, abs=1e-6)
+    assert ends_two[1] == pytest.approx(ends_one[1], abs=1e-6)
+
+
+def test_removed_database_fields_say_what_replaces_them() -> None:
+    """calibration.db_concurrent_sessions and metadata_per_object were the database model
+    before its IOPS and connections were: a scenario still setting them is told what to set."""
+    text = _db_scenario(1).replace("  db_connections: 1\n", "  db_concurrent_sessions: 4\n")
+    with pytest.raises(Exception, match=r"db_concurrent_sessions was removed.*db_iops"):
+        sim.load_scenario_text(text)
 
 
 def test_first_copy_after_protected_initial_state_copies_the_latest_restore_point() -> None:
     """Issue 14: with ``initial_state: protected`` the copy target already holds the stored
     state, so the first copy moves what the first backup session wrote on top of it (the latest
     restore point); it copied 0 objects because 'already copied' was read after that session."""
-    cal = exact_calibration(1 * MB, restore_point=30, metadata_per_object=0.5)
+    cal = exact_calibration(1 * MB, restore_point=30, metadata_ios_per_object=2500)
     data = yaml.safe_load(
         estate(
             COPY_OBJECTS,

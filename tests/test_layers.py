@@ -16,7 +16,7 @@ from pathlib import Path
 SIM = Path(__file__).resolve().parent.parent / "sim"
 
 FLOORS: list[set[str]] = [
-    {"errors", "atomic", "units", "defaults", "provenance", "sources"},  # 0: ground floor
+    {"errors", "atomic", "units", "defaults", "provenance", "sources", "textfile"},  # 0
     {"policies"},
     {"scenario"},
     {"estate"},  # VB365 exports -> scenario YAML; sessions JSON (reads exports, writes scenarios)

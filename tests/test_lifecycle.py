@@ -667,3 +667,31 @@ def test_timeline_acts_in_synthetic_mode() -> None:
     assert (on_p0 & (t["start"] >= 300)).any()
     assert (t["status"] == "done").all()
     assert res.lifecycle["outcome"].tolist() == ["done", "done"]
+
+
+def test_push_pool_paused_keeps_the_hand_off_at_the_head_of_the_chosen_queue() -> None:
+    # round robin over three one-thread members: p0 runs 0 (3 queued), p1 runs 1 (4 queued),
+    # p2 runs 2 (5 queued); p1 holds the Orchestrator. At 10 s p1 crashes: the pool is paused
+    # until the role fails over (30 s later, to p2). At 20 s p0 enters maintenance: object 0 is
+    # handed off while the pool is paused. When the pool resumes it must still go to the head of
+    # the chosen member's queue (issue: it used to join the tail, behind 5, 4 and 3)
+    w = world_of(
+        drill(
+            n_proxies=3,
+            objects=6,
+            policy="round_robin",
+            timeline=[
+                {"action": "fail", "proxy": "p1", **at(10)},
+                {"action": "maintenance_on", "proxy": "p0", **at(20)},
+            ],
+        )
+    )
+    orchestrator = [(t, p) for t, _pool, role, p in w.lifecycle.role_log if role == "orchestrator"]
+    assert orchestrator == [(0.0, 1), (10.0, -1), (40.0, 2)]  # paused from 10 s to 40 s
+    t = tasks_of(w)
+    assert t["proxy"][0] == 2
+    # object 0 (20 MB kept) starts when p2's thread frees at 100 s, before every queued object
+    assert t["start"][0] == pytest.approx(100.0)
+    assert min(t["start"][k] for k in (3, 4, 5)) >= t["end"][0] - 1e-9
+    rec = next(r for r in w.lifecycle.records if r["event"] == "maintenance_on")
+    assert rec["resume_delays"] == pytest.approx([80.0])

@@ -162,7 +162,11 @@ def test_demand_rows_follow_the_table() -> None:
     )
     np.testing.assert_allclose(coef[:, col["write_bandwidth"]], np.asarray(repo.compression)[wl])
     work, items = tasks.work_bytes[:n], tasks.items[:n]
-    np.testing.assert_allclose(coef[od, col["sharepoint_ru"]], items[od] / work[od])
+    # RU per kind (vb365 fact 26): downloads, delta pages (per object and per 1,000 items) and,
+    # on a full, a permission read of 5 RU
+    full = tasks.full[:n][od]
+    ru = items[od] + 1.0 + items[od] / 1000.0 + 5.0 * full
+    np.testing.assert_allclose(coef[od, col["sharepoint_ru"]], ru / work[od])
     assert (res[ex, col["sharepoint_ru"]] == 0).all() and (
         coef[ex, col["sharepoint_ru"]] == 0
     ).all()

@@ -201,9 +201,13 @@ def test_acknowledged_advice_passes_strict(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_scenarios_pass_or_say_why(path: Path) -> None:
-    """Every shipped scenario follows the advice or gives its reason in a comment."""
+    """Every shipped scenario follows the advice or gives its reason in a comment, and has no
+    warning: it validates (and so runs) under --strict."""
     loaded = sim.load_scenario(path)
     for f in lint_scenario(loaded):
         assert f.acknowledged, f"{path.name}: {f.message}"
         assert len(f.acknowledged) > 20, "a reason, not just the rule"
+    assert [w.message for w in loaded.warnings] == []
+    r = runner.invoke(app, ["validate", str(path), "--strict"])
+    assert r.exit_code == 0, r.output
     assert yaml.safe_load(path.read_text(encoding="utf-8"))  # still plain YAML

@@ -353,10 +353,11 @@ def test_proxy_throttle_caps_its_throughput() -> None:
 
 @pytest.mark.parametrize("n_proxies", [1, 3])
 def test_tenant_ru_budget_caps_onedrive(n_proxies: int) -> None:
-    # 600 RU/min = 10 RU/s; a 10 MB OneDrive of 1 MB items costs 10 RU, so the tenant can read
-    # at most 10 RU/s x 1 MB = 10 MB/s however many proxies and threads it has
-    item = 1 * MB
-    objects = fixed_objects({"onedrive": (40, 10 * MB)}, item=item)
+    # 600 RU/min = 10 RU/s; a 10 MB OneDrive of 1 MB items read in full costs 16.01 RU (10
+    # downloads, 1.01 delta pages, a 5 RU permission read: vb365 fact 26), so the tenant can read
+    # at most 10 RU/s x 10 MB / 16.01 = 6.2 MB/s however many proxies and threads it has
+    item = 10 * MB / (10 + 1 + 0.01 + 5)  # bytes per RU
+    objects = fixed_objects({"onedrive": (40, 10 * MB)}, item=1 * MB)
     proxies = [{"name": f"p{i}", "threads": 8} for i in range(n_proxies)]
     text = one_pool(
         objects,
@@ -375,8 +376,9 @@ def test_tenant_ru_budget_caps_onedrive(n_proxies: int) -> None:
 
 
 def test_ru_budget_default_follows_the_licence_tier() -> None:
-    # 1,500 users -> 2,400 RU/min (vb365 fact 26) = 40 RU/s; 1 MB items -> 40 MB/s, below
-    # the 8 x 10 MB/s the threads could read (40 tasks = 5 full waves of 8)
+    # 1,500 users -> 2,400 RU/min (vb365 fact 26) = 40 RU/s; 10 MB OneDrives of 1 MB items at
+    # 16.01 RU each -> 25 MB/s, below the 8 x 10 MB/s the threads could read (40 tasks = 5 full
+    # waves of 8)
     objects = fixed_objects({"onedrive": (40, 10 * MB)}, item=1 * MB)
     text = one_pool(
         objects,
@@ -387,7 +389,7 @@ def test_ru_budget_default_follows_the_licence_tier() -> None:
     )
     t = run(text).tasks
     rate = t["bytes_read"].sum() / (t["end"].max() - t["start"].min())
-    assert rate == pytest.approx(2400 / 60 * MB, rel=0.01)
+    assert rate == pytest.approx(2400 / 60 * 10 * MB / (10 + 1 + 0.01 + 5), rel=0.01)
 
 
 # -- proxy states -------------------------------------------------------------------------------

@@ -324,3 +324,14 @@ def test_line_100_is_not_an_emoji(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     code, output = cli("validate", str(path))
     assert code == 2 and "s.yaml:100:" in output, output
+
+
+def test_event_while_the_last_nightly_session_still_runs_is_no_warning(tmp_path: Path) -> None:
+    # the session of day 1 starts at 20:00 and may run until the next night's start: an event
+    # at 03:00 on day 2 can disturb it without any overrun (scenarios/maintenance-drill.yaml)
+    text = MINIMAL + 'timeline:\n  - {action: fail, proxy: proxy-01, at: "03:00", day: 2}\n'
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, output = cli("validate", str(path))
+    assert code == 0, output
+    assert "timeline[0]" not in output and "overran" not in output

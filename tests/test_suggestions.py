@@ -13,7 +13,7 @@ from sim.cli import app
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario, load_scenario_text
 from sim.scenario.schema import Scenario
-from sim.scenario.suggest import did_you_mean, fields_at, nearest
+from sim.scenario.suggest import did_you_mean, edits, fields_at, nearest, siblings
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
@@ -127,7 +127,8 @@ def test_nearest() -> None:
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"pool": "pool-b"}, "unknown pool 'pool-b' (did you mean 'pool-a'?)"),
+        ({"pool": "pool-aa"}, "unknown pool 'pool-aa' (did you mean 'pool-a'?)"),
+        ({"pool": "pool-b"}, "unknown pool 'pool-b'; pools are: pool-a"),  # another pool
         ({"proxy": "proxy-1"}, "unknown proxy 'proxy-1' (did you mean 'proxy-01'?)"),
         ({"backup_jobs": ["exchang"]}, "unknown job exchang (did you mean 'exchange'?)"),
         ({"target": "windw"}, "unknown target 'windw' (did you mean 'window'?)"),
@@ -139,3 +140,73 @@ def test_size_options_suggest_the_nearest(options: dict[str, object], expected: 
     with pytest.raises(ScenarioError) as info:
         size_problem(QUICKSTART, **options)  # type: ignore[arg-type]
     assert expected in str(info.value)
+
+
+# --- references: only the right namespace, only likely typos ------------------------------------
+
+DRILL = (ROOT / "scenarios" / "maintenance-drill.yaml").read_text(encoding="utf-8")
+PROXIES = "proxies are: proxy-01, proxy-02, proxy-03, proxy-04, proxy-05, proxy-06"
+
+
+def drill_problems(old: str, new: str) -> list[str]:
+    assert old in DRILL
+    return problems(DRILL.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # another member of the numbered series is no typo: no suggestion, the list instead
+        ("members: [proxy-01,", "members: [proxy-07,", f"unknown proxy 'proxy-07'; {PROXIES}"),
+        ("fail, proxy: proxy-02", "fail, proxy: proxy-09", f"unknown proxy 'proxy-09'; {PROXIES}"),
+        # the same number written differently, and a slip, are
+        ("fail, proxy: proxy-02", "fail, proxy: proxy-2", "(did you mean 'proxy-02'?)"),
+        ("fail, proxy: proxy-02", "fail, proxy: prxy-02", "(did you mean 'proxy-02'?)"),
+        # a pool where a proxy is needed is said to be one, not matched to a proxy
+        (
+            "fail, proxy: proxy-02",
+            "fail, proxy: pool-night",
+            "unknown proxy 'pool-night' ('pool-night' is a pool, not a proxy)",
+        ),
+        (
+            "members: [proxy-01,",
+            "members: [pool-night,",
+            "('pool-night' is a pool, not a proxy)",
+        ),
+        # a repository owner is a pool or a standalone proxy: a pooled proxy is never suggested
+        (
+            "owner: pool-night",
+            "owner: proxy-3",
+            "unknown owner 'proxy-3'; a repository is owned by one pool (pool-night)",
+        ),
+        ("owner: pool-night", "owner: pool-nite", "(did you mean 'pool-night'?)"),
+    ],
+)
+def test_reference_suggestions_come_from_the_right_names(old: str, new: str, expected: str) -> None:
+    msgs = drill_problems(old, new)
+    assert any(expected in m for m in msgs), msgs
+    assert not any("did you mean" in m for m in msgs if "did you mean" not in expected), msgs
+
+
+def test_a_standalone_proxy_is_suggested_as_an_owner_and_a_failure_target() -> None:
+    text = DRILL.replace(
+        "pools:", "  - {name: archive-01, os: linux, cores: 8, ram: 32 GB}\n\npools:", 1
+    )
+    msgs = problems(text.replace("owner: pool-night", "owner: archive-1", 1))
+    assert any("unknown owner 'archive-1' (did you mean 'archive-01'?)" in m for m in msgs)
+    failures = "failures:\n  - {proxies: [proxy-1], mtbf: {mean: 30d}, mttr: {mean: 1h}}\n"
+    msgs = problems(DRILL.replace("timeline:", failures + "\ntimeline:", 1))
+    assert any("unknown proxy 'proxy-1' (did you mean 'proxy-01'?)" in m for m in msgs), msgs
+
+
+def test_siblings_and_edits() -> None:
+    assert siblings("proxy-07", "proxy-06") and siblings("pool-b", "pool-a")
+    assert siblings("Site B", "site a")
+    assert not siblings("proxy-1", "proxy-01") and not siblings("qq", "q")
+    assert not siblings("proxy-07", "proxy-07-old")  # parts differ in number: no series
+    assert edits("thredas", "threads") == 1  # a swap is one edit
+    assert edits("pool-nite", "pool-night") == 3
+    assert nearest("jsq_wait", ["jsq_waiting", "jsq"]) == "jsq_waiting"
+    assert nearest("pool-a", ["proxy-a"]) is None  # 3 edits in 7 characters: another word
+    assert nearest("wset", ["west"]) == "west"  # one slip in a short word stays a typo
+    assert nearest("east", ["west"]) is None

@@ -308,6 +308,30 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+_TYPER_APP = """\
+from pathlib import Path
+from typing import Annotated, Optional
+import typer
+app = typer.Typer()
+@app.command()
+def validate(
+    file: Path,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", "-s")] = None,
+    strict: bool = False,
+    force: bool = False,
+) -> None:
+    print(file)
+@app.command()
+def run() -> None:
+    pass
+app()
+"""
+"""A minimal typer app whose one command takes ``validate``'s kinds of parameters: what typer
+itself costs to parse a command line (typer coerces every parameter through a pydantic
+``TypeAdapter``, so this loads pydantic too). ``validate``'s figure over this one is
+poolsim's own work."""
+
+
 def _child_cpu_s() -> float:
     use = resource.getrusage(resource.RUSAGE_CHILDREN)
     return use.ru_utime + use.ru_stime
@@ -316,10 +340,11 @@ def _child_cpu_s() -> float:
 def bench_startup(
     validate_scenario: Path = Path("scenarios/quickstart.yaml"), rounds: int = STARTUP_ROUNDS
 ) -> dict[str, float]:
-    """CPU and wall seconds (medians over ``rounds``) of ``import typer``, ``poolsim --help``
-    and ``poolsim validate``, run in turn in each round so that they see the same machine, and
-    the ratios of the CPU medians to ``import typer``. CPU time (user + system of the child) is
-    the figure of the goals: on a shared machine wall time carries the others' load."""
+    """CPU and wall seconds (medians over ``rounds``) of ``import typer``, a minimal typer app
+    (``_TYPER_APP``), ``poolsim --help`` and ``poolsim validate``, run in turn in each round
+    so that they see the same machine, and the ratios of the CPU medians to ``import typer``.
+    CPU time (user + system of the child) is the figure of the goals: on a shared machine wall
+    time carries the others' load."""
     # poolsim's own bytecode first, as installing a wheel does: with PYTHONDONTWRITEBYTECODE set
     # (CI, containers) every run would otherwise compile the package's sources again
     import compileall
@@ -327,6 +352,7 @@ def bench_startup(
     compileall.compile_dir(Path(__file__).resolve().parent.parent, quiet=2)
     commands = {
         "typer": [sys.executable, "-c", "import typer"],
+        "typer_app": [sys.executable, "-c", _TYPER_APP, "validate", str(validate_scenario)],
         "help": _cli("--help"),
         "validate": _cli("validate", str(validate_scenario)),
     }
@@ -345,6 +371,8 @@ def bench_startup(
     for key in STARTUP_GOALS:
         out[f"{key}_ratio"] = out[f"{key}_cpu_s"] / out["typer_cpu_s"]
         out[f"{key}_wall_ratio"] = out[f"{key}_wall_s"] / out["typer_wall_s"]
+    out["typer_app_ratio"] = out["typer_app_cpu_s"] / out["typer_cpu_s"]
+    out["validate_app_ratio"] = out["validate_cpu_s"] / out["typer_app_cpu_s"]
     return out
 
 

@@ -8,15 +8,24 @@ The mapping (docs/calibrate.md, "What import reads"):
 - pools and their members (from the pool's ``proxies`` and from each proxy's ``poolId``);
 - repositories: object-storage kind and owner (pool, or standalone proxy);
 - organizations become tenants, users from ``--users`` (the exports have no user counts);
-- backup jobs: schedule, repository, workloads (an ``EntireOrganization`` job or one with no
-  selected items covers every workload its organization has); disabled, unscheduled and
-  non-backup jobs are left out and counted;
+- backup jobs: schedule, backup window (``allowed_hours`` with ``terminate_on_window``),
+  repository, workloads (an ``EntireOrganization`` job or one with no selected items covers
+  every workload its organization has); disabled, unscheduled and other kinds of jobs are left
+  out and counted;
+- backup copy jobs (REST ``/CopyJobs``, PowerShell ``Get-VBOCopyJob``): ``type: backup_copy``,
+  their backup job as ``source_job``, their target repository, schedule (``Immediate`` is
+  ``after_source``) and window; a copy whose backup job or target is left out is left out too;
 - the VB365 IDs in ``vb365_id``; ``simulation.initial_state: protected`` by default.
 
 Every value the export does not give carries a comment saying where it came from.
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 35: https://helpcenter.veeam.com/docs/vbo365/powershell/new-vbojobschedulepolicy.html
+vb365 fact 33: https://helpcenter.veeam.com/docs/vbo365/guide/how_backup_copy_works.html
+Representations: https://helpcenter.veeam.com/docs/vbo365/powershell/vbobackupwindowsettings.html,
+https://helpcenter.veeam.com/docs/vbo365/powershell/vbocopyjob.html,
+https://helpcenter.veeam.com/docs/vbo365/powershell/vbocopyjobschedulepolicy.html,
+https://helpcenter.veeam.com/archive/vbo365/60/rest/get_copyjobs_id.html
 """
 
 from __future__ import annotations
@@ -33,12 +42,14 @@ from sim.estate.read import (
     Export,
     ExportError,
     Record,
+    Resource,
     as_bool,
     as_int,
     enum_name,
     ident,
 )
 from sim.estate.yamltext import Note
+from sim.scenario.calendar import allowed_hours_entries
 from sim.units import parse_size
 
 DEFAULT_USERS = 1000
@@ -503,13 +514,16 @@ def build(export: Export, opts: Options) -> Imported:
 
     # --- jobs ----------------------------------------------------------------------------
     jobs: list[dict[str, Any]] = []
+    job_by_id: dict[str, str] = {}
+    job_by_name: dict[str, str] = {}
+    copies: list[Record] = []
     for rec in export.records("job"):
+        if _is_copy(rec):  # after every backup job: a copy names its source
+            copies.append(rec)
+            continue
         raw_name = str(rec.require("name", "Name"))
         where = f"{rec.file}: {rec.where}"
         what = f"job {raw_name}"
-        if rec.has("backupJobId"):
-            excl.append(Exclusion(what, where, "a backup copy job (not imported yet)"))
-            continue
         jtype = rec.get("jobType", "JobType")
         if isinstance(jtype, str) and jtype.lower() not in ("backup", "backupjob"):
             excl.append(Exclusion(what, where, f"a {jtype} job, not a backup job"))
@@ -568,6 +582,30 @@ def build(export: Export, opts: Options) -> Imported:
         if retry is not None:
             spec["retry"] = retry
         spec["schedule"] = schedule
+        jobs.append(spec)
+        if ident(rec.get("id", "Id")) is not None:
+            job_by_id[str(ident(rec.get("id", "Id")))] = name
+        job_by_name[raw_name.lower()] = name
+    jobs_of = {plain(j["name"]): j for j in jobs}
+    for rec in copies:
+        copy = _copy_job(rec, (job_by_id, job_by_name), (repo_by_id, repo_by_name), export, excl)
+        if copy is None:
+            continue
+        source = jobs_of[copy["source_job"]]
+        raw_name = str(rec.get("name", "Name") or f"{copy['source_job']} copy")
+        spec = {"name": _unique(_label(raw_name, "copy"), used)}
+        if rec.get("name", "Name") is None:
+            spec["name"] = Note(spec["name"], "not in the export: named after its source job")
+        if rec.get("id", "Id") is not None:
+            spec["vb365_id"] = rec.get("id", "Id")
+        spec["type"] = "backup_copy"
+        spec["source_job"] = copy["source_job"]
+        spec["tenant"] = source["tenant"]
+        spec["workloads"] = Note(
+            plain(source["workloads"]), "its source job's (a copy moves what the source stored)"
+        )
+        spec["repository"] = copy["repository"]
+        spec["schedule"] = copy["schedule"]
         jobs.append(spec)
 
     if not tenants:
@@ -732,32 +770,212 @@ def _schedule(rec: Record) -> tuple[dict[str, Any] | None, str]:
         return None, "not scheduled: it runs only when started by hand"
     sched: dict[str, Any] = {}
     if kind in ("Periodically", "Periodic"):
-        every = enum_name(pol, "periodicallyEvery", "PeriodicallyEvery", allowed=_PERIODS)
-        if every is None:
-            raise ExportError(
-                [pol.problem("periodicallyEvery", "a periodic schedule without its interval")]
-            )
-        sched["periodic"] = Note(_PERIODS[every], f"from the export: {every}")
+        sched.update(_periodic(pol))
     else:
-        time = _timespan(pol, "dailyTime") or "15:00"
-        days_name = enum_name(pol, "dailyType", "DailyType", allowed=_DAYS) or "Everyday"
-        sched["daily"] = Note(
+        sched.update(_daily(pol))
+    window, why = _window(pol)
+    if why:
+        return None, why
+    sched.update(window)
+    return sched, ""
+
+
+def _window(pol: Record) -> tuple[dict[str, Any], str]:
+    """A schedule's backup window as ``allowed_hours`` with ``terminate_on_window`` (the
+    product's "terminate the job if it exceeds the allowed backup window", vb365 fact 35), or
+    nothing when it is off; (fields, why the job is left out).
+
+    The window is on when ``backupWindowEnabled`` (a backup job; REST and PowerShell) or
+    ``backupCopyWindowEnabled`` (a REST copy job) is true, or, without either, when the
+    settings are there (a PowerShell copy job's policy carries only ``BackupWindowSettings``).
+    The settings' ``backupWindow`` is 168 booleans, one per hour of the week, true = allowed.
+    Their order is not documented: INFERRED Sunday 00:00 first (.NET's DayOfWeek, the type of
+    New-VBOBackupWindowSettings' -FromDay), in the server's local time like ``dailyTime``.
+    """
+    enabled = as_bool(pol, "backupWindowEnabled", "backupCopyWindowEnabled")
+    settings = pol.sub("backupWindowSettings", "backupCopyWindowSettings")
+    if enabled is None:
+        enabled = settings is not None
+    if not enabled:
+        return {}, ""
+    if settings is None:
+        raise ExportError(
+            [
+                pol.problem(
+                    pol.field_name("backupWindowSettings", "backupCopyWindowSettings"),
+                    "the backup window is enabled but its settings (backupWindow: 168 hours) "
+                    "are missing",
+                )
+            ]
+        )
+    cells = settings.get("backupWindow")
+    if (
+        not isinstance(cells, list)
+        or len(cells) != 168
+        or not all(isinstance(c, bool) for c in cells)
+    ):
+        shown = f"{len(cells)} values" if isinstance(cells, list) else repr(cells)
+        raise ExportError(
+            [
+                settings.problem(
+                    settings.field_name("backupWindow"),
+                    f"{shown}: expected 168 true/false values, one per hour of the week "
+                    "from Sunday 00:00",
+                )
+            ]
+        )
+    grid = cells[24:] + cells[:24]  # Sunday first -> Monday first
+    if not any(grid):
+        return {}, "its backup window allows no hour: it never runs"
+    offset = as_int(settings, "minuteOffset", low=-24 * 60)
+    zone = f", minuteOffset {offset}" if offset is not None else ""
+    return {
+        "allowed_hours": Note(
+            allowed_hours_entries(grid),
+            "from the export: the backup window's allowed hours (168 hours from Sunday 00:00, "
+            f"INFERRED order; the server's local time{zone})",
+        ),
+        "terminate_on_window": Note(
+            True, "from the export: the window is enabled, so a session exceeding it stops"
+        ),
+    }, ""
+
+
+def _is_copy(rec: Record) -> bool:
+    """A backup copy job (REST ``/CopyJobs``: ``backupJobId``; PowerShell ``Get-VBOCopyJob``:
+    ``BackupJob``, ``JobType`` Copy)."""
+    jtype = rec.get("jobType", "JobType")
+    return rec.has("backupJobId", "BackupJob") or (
+        isinstance(jtype, str) and jtype.lower() == "copy"
+    )
+
+
+_COPY_KINDS = ("Immediate", "DailyAtTime", "Daily", "Periodically", "Periodic")
+"""Backup copy schedule types: REST ``Immediate``/``DailyAtTime``/``Periodically``,
+PowerShell ``VBOCopyJobFrequencyType`` ``Immediate``/``Periodically``/``Daily``."""
+
+
+def _exported(export: Export, resource: Resource, exclude: Any = None) -> set[str]:
+    """IDs (lower case) and names (lower case) of every record of a resource in the export."""
+    out: set[str] = set()
+    for r in export.records(resource):
+        if exclude is not None and exclude(r):
+            continue
+        for value in (ident(r.get("id", "Id")), r.get("name", "Name")):
+            if isinstance(value, str) and value:
+                out.add(value.lower())
+    return out
+
+
+def _copy_job(
+    rec: Record,
+    jobs: tuple[dict[str, str], dict[str, str]],
+    repos: tuple[dict[str, str], dict[str, str]],
+    export: Export,
+    excl: list[Exclusion],
+) -> dict[str, Any] | None:
+    """A backup copy job's source job, target repository and schedule (vb365 fact 33), or None
+    when it is left out (the exclusion appended). ``jobs`` and ``repos`` map the imported
+    backup jobs and repositories by VB365 ID and by name (lower case). A source or target in
+    the export but left out leaves the copy out; one not in the export is an error."""
+    job_by_id, job_by_name = jobs
+    repo_by_id, repo_by_name = repos
+    raw_name = rec.get("name", "Name")
+    where = f"{rec.file}: {rec.where}"
+    src_ref = rec.get("backupJobId", "BackupJob")
+    source, key = _lookup(src_ref, job_by_id, job_by_name)
+    shown = raw_name or f"copy of {key}"
+    what = f"backup copy job {shown}"
+    if as_bool(rec, "isEnabled", "IsEnabled") is False:
+        excl.append(Exclusion(what, where, "the job is disabled"))
+        return None
+    if source is None:
+        field = rec.field_name("backupJobId", "BackupJob")
+        if key is None:
+            raise ExportError([rec.problem(field, "a backup copy job without its backup job")])
+        if key not in _exported(export, "job", exclude=_is_copy):
+            raise ExportError(
+                [
+                    rec.problem(
+                        field,
+                        f"backup job {key!r} is not among the exported jobs: export them "
+                        "(GET /v8/Jobs or Get-VBOJob)",
+                    )
+                ]
+            )
+        excl.append(Exclusion(what, where, f"its backup job {key} was left out"))
+        return None
+    repo_ref = rec.get("repositoryId", "Repository")
+    repo, rkey = _lookup(repo_ref, repo_by_id, repo_by_name)
+    if repo is None:
+        field = rec.field_name("repositoryId", "Repository")
+        if rkey is None:
+            raise ExportError([rec.problem(field, "a backup copy job without its target")])
+        if rkey not in _exported(export, "repository"):
+            raise ExportError(
+                [
+                    rec.problem(
+                        field,
+                        f"repository {rkey!r} is not among the exported repositories: export "
+                        "them (GET /v8/BackupRepositories or Get-VBORepository)",
+                    )
+                ]
+            )
+        excl.append(Exclusion(what, where, f"its target repository {rkey} was left out"))
+        return None
+    pol = rec.sub("schedulePolicy", "SchedulePolicy")
+    if pol is None:
+        raise ExportError([rec.problem("schedulePolicy", "a backup copy job without a schedule")])
+    kind = enum_name(pol, "type", "Type", allowed=_COPY_KINDS)
+    if kind is None:
+        raise ExportError(
+            [
+                pol.problem(
+                    "type", "missing field 'type'; allowed: Immediate, DailyAtTime, Periodically"
+                )
+            ]
+        )
+    sched: dict[str, Any] = {}
+    if kind == "Immediate":
+        sched["after_source"] = Note(
+            True, "from the export: Immediate, right after each session of its backup job"
+        )
+    elif kind in ("Periodically", "Periodic"):
+        sched.update(_periodic(pol))
+    else:
+        sched.update(_daily(pol))
+    window, why = _window(pol)
+    if why:
+        excl.append(Exclusion(what, where, why))
+        return None
+    sched.update(window)
+    return {"source_job": source, "repository": repo, "schedule": sched}
+
+
+def _periodic(pol: Record) -> dict[str, Any]:
+    every = enum_name(pol, "periodicallyEvery", "PeriodicallyEvery", allowed=_PERIODS)
+    if every is None:
+        raise ExportError(
+            [pol.problem("periodicallyEvery", "a periodic schedule without its interval")]
+        )
+    return {"periodic": Note(_PERIODS[every], f"from the export: {every}")}
+
+
+def _daily(pol: Record) -> dict[str, Any]:
+    time = _timespan(pol, "dailyTime") or "15:00"
+    days_name = enum_name(pol, "dailyType", "DailyType", allowed=_DAYS) or "Everyday"
+    sched: dict[str, Any] = {
+        "daily": Note(
             time,
             "from the export"
             if pol.has("dailyTime")
             else "not in the export: VB365's default 15:00 (vb365 fact 35)",
         )
-        days = _DAYS[days_name]
-        if days is not None:
-            sched["days"] = Note(days, f"from the export: {days_name}")
-    window = as_bool(pol, "backupWindowEnabled", "BackupWindowEnabled")
-    if window:
-        sched["terminate_on_window"] = Note(
-            False,
-            "the export's backup window (allowed hours) is not imported yet: add "
-            "allowed_hours and terminate_on_window by hand",
-        )
-    return sched, ""
+    }
+    days = _DAYS[days_name]
+    if days is not None:
+        sched["days"] = Note(days, f"from the export: {days_name}")
+    return sched
 
 
 def _retry(rec: Record) -> dict[str, Any] | None:

@@ -16,7 +16,9 @@ Which resource a file holds is recognised from the fields of its records, never 
 - REST sessions: https://helpcenter.veeam.com/archive/vbo365/30/rest/job_sessions.html
 - PowerShell types: https://helpcenter.veeam.com/docs/vbo365/powershell/vboproxy.html,
   .../vboproxypool.html, .../vborepository.html, .../vboobjectstoragerepository.html,
-  .../vbojob.html, .../vbojobsession.html, .../vbojobstatistics.html
+  .../vbojob.html, .../vbojobsession.html, .../vbojobstatistics.html, .../vbocopyjob.html,
+  .../vbocopyjobschedulepolicy.html, .../vbobackupwindowsettings.html
+- REST copy jobs: https://helpcenter.veeam.com/archive/vbo365/60/rest/get_copyjobs_id.html
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sim.errors import Problem, ScenarioError
+from sim.textfile import UndecodableText, decode_text
 
 Resource = Literal["proxy", "pool", "repository", "organization", "job", "session"]
 
@@ -150,24 +153,21 @@ class Export:
 
 
 def _decode(raw: bytes, file: str) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        codec = "utf-16"
-    elif raw.startswith(b"\xef\xbb\xbf"):
-        codec = "utf-8-sig"
-    else:
-        codec = "utf-8"
+    """UTF-8 (BOM optional) or UTF-16 with BOM (``sim.textfile.decode_text``, the rule the
+    inventory CSV reader shares; no other fallback: JSON is Unicode)."""
     try:
-        return raw.decode(codec)
-    except UnicodeDecodeError as exc:
+        return decode_text(raw)[0]
+    except UndecodableText as exc:
         raise ExportError(
             [
                 Problem(
                     file,
-                    None,
+                    exc.line,
                     None,
                     "",
-                    f"not UTF-8 or UTF-16 text (byte {exc.start}): save the export as UTF-8 "
-                    "(PowerShell: `ConvertTo-Json -Depth 5 | Out-File -Encoding utf8 x.json`)",
+                    f"not UTF-8 or UTF-16 text ({exc.byte} at offset {exc.start}): "
+                    "save the export as UTF-8 (PowerShell: `ConvertTo-Json -Depth 5 | Out-File "
+                    "-Encoding utf8 x.json`)",
                 )
             ]
         ) from None

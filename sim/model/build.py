@@ -23,6 +23,7 @@ from sim.model.maxmin import CLS_PROXY
 from sim.model.pool import Pool
 from sim.model.proxy import Proxy
 from sim.model.repository import Repository
+from sim.model.rolework import ConfigDatabase
 from sim.model.sharing import FluidSharing
 from sim.model.synthetic import SyntheticMode
 from sim.model.tasks import TaskState
@@ -205,7 +206,7 @@ def build(
     ]
     world.truncated = False
     world.events = []
-    world.config_db = simpy.Resource(world.env, capacity=cal.db_concurrent_sessions)
+    world.config_db = ConfigDatabase(world.env, float(cal.db_iops), cal.db_connections)
     world.synthetic = sc.synthetic
     world.on_idle = None
     world.synthetic_mode = None

@@ -22,6 +22,8 @@ from sim.model.trace import bool_view
 from sim.workload.table import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
+    import simpy
+
     from sim.model.job import SessionState
     from sim.model.proxy import Proxy
     from sim.model.world import World
@@ -58,6 +60,9 @@ class Demand:
         """Bytes of processing per Windows core-second, and per object by workload (its
         scan's CPU, ``limits.CpuCost``)."""
         self._sid_next = 0
+        self._claims: dict[int, simpy.Event] = {}
+        """Waiting claims of a core by a role's work (``claim_core``), by claim number."""
+        self._claim_next = 0
         self._pairs_by: dict[tuple[int, int], dict[int, float]] = {}
         """Resource maps by (``sid``, proxy)."""
         self.graph = np.zeros(1024, dtype=bool)
@@ -237,6 +242,12 @@ class Demand:
         t = w.tasks.v
         while px.scan_wait:
             task, attempt = px.scan_wait.popleft()
+            if task < 0:  # a role's work (``claim_core``), unless it gave up meanwhile
+                claim = self._claims.pop(attempt, None)
+                if claim is not None:
+                    claim.succeed()
+                    return
+                continue
             if (
                 s.v_phase[task] == OVERHEAD
                 and t.attempts[task] == attempt
@@ -245,6 +256,34 @@ class Demand:
                 self._hold(task, px, attempt)
                 return
         px.cores_free += 1
+
+    def claim_core(self, px: Proxy) -> simpy.Event:
+        """One core of ``px`` for a role's work (``rolework.role_work``): an event that fires
+        when the core is its, first come first served with the scans. Give it back with
+        ``release_core``, or ``cancel_claim`` if it is no longer wanted."""
+        ev = self.world.env.event()
+        if px.cores_free > 0:
+            px.cores_free -= 1
+            ev.succeed()
+        else:
+            self._claim_next += 1
+            self._claims[self._claim_next] = ev
+            px.scan_wait.append((-1, self._claim_next))
+        return ev
+
+    def cancel_claim(self, px: Proxy, ev: simpy.Event) -> None:
+        """A claim still waiting is withdrawn (its turn is skipped); one granted meanwhile
+        gives its core back."""
+        for k, claim in list(self._claims.items()):
+            if claim is ev:
+                del self._claims[k]
+                return
+        if ev.triggered:
+            self._release(px)
+
+    def release_core(self, px: Proxy) -> None:
+        """A role's work gives back the core it claimed."""
+        self._release(px)
 
     def stop_scan(self, task: int, px: Proxy) -> None:
         """A task leaves its thread during its overhead: the core its scan holds is freed (a

@@ -1,7 +1,8 @@
 """Jobs and their sessions (vb365 facts 33-36).
 
-A session: resolve objects -> process objects (one task per object, one object per thread) ->
-retry failed objects -> metadata -> restore point.
+A session: resolve objects (the pool's Scheduler's CPU) -> process objects (one task per object,
+one object per thread) -> retry failed objects -> metadata (the Orchestrator's CPU, then the
+configuration database's IOPS; ``rolework.py``) -> restore point.
 
 - **backup**: an object's first successful backup is a full; later sessions read only the bytes
   changed since its last successful backup. Objects that joined the tenant since are fulls.
@@ -36,6 +37,7 @@ import simpy
 
 from sim.defaults import DAY_S
 from sim.model import rng as streams
+from sim.model.rolework import METADATA_ROLE, RESOLVE_ROLE, role_work
 from sim.model.trace import DONE, FAILED, PENDING
 from sim.scenario.calendar import Calendar, parse_allowed_hours, start_times
 from sim.workload.table import WORKLOAD_INDEX
@@ -269,7 +271,10 @@ def run_session(
         scope = np.flatnonzero(world.book.stored[source] > world.book.copied(job))
     else:
         scope = job_scope(world, job, day)
+    # resolve: the fixed part and the listing's wall time, then the Scheduler's CPU (vb365
+    # fact 2; sim/model/rolework.py)
     yield env.timeout(cal_spec.resolve_base + cal_spec.resolve_per_object * scope.shape[0])
+    yield from role_work(world, job, RESOLVE_ROLE, cal_spec.resolve_cpu_per_object * scope.shape[0])
     if sess.terminated:
         sess.end = env.now
         world.book.end_session(sess)
@@ -351,10 +356,12 @@ def run_session(
     elif spec.type == "backup_copy":
         world.book.copied(job)[objs] += world.tasks.work_bytes[ok]
     if not sess.terminated and spec.type != "restore":
-        # metadata goes through the shared configuration database (fact 17): sessions queue
-        with world.config_db.request() as slot:
-            yield slot
-            yield env.timeout(cal_spec.metadata_per_object * ok.shape[0])
+        # metadata: the Orchestrator's CPU (vb365 fact 2), then the writes to the shared
+        # configuration database (fact 17): its IOPS shared by the sessions syncing at once
+        yield from role_work(
+            world, job, METADATA_ROLE, cal_spec.metadata_cpu_per_object * ok.shape[0]
+        )
+        yield from world.config_db.sync(cal_spec.metadata_ios_per_object * ok.shape[0])
         yield env.timeout(cal_spec.restore_point)
     sess.end = env.now
     world.book.end_session(sess)

@@ -109,6 +109,10 @@ class Lifecycle:
         self.drain_timeout_s = float(sc.lifecycle.drain_timeout)
         self._awaiting: dict[int, list[dict[str, Any]]] = {}
         """Moved task -> the records of the events that moved it, until it transfers again."""
+        self._role_filled: dict[tuple[int, str], simpy.Event] = {}
+        """(pool, role) -> event fired when the vacant role gets a holder (``role_ready``)."""
+        self._role_left: dict[tuple[int, str], simpy.Event] = {}
+        """(pool, role) -> event fired when its holder leaves the role (``role_gone``)."""
         world.resume_watch = {}
         self._ckpt = np.asarray([d.BLOB_BYTES_OF_WORKLOAD[w] for w in d.WORKLOADS], dtype=float)
         for pool in world.pools:
@@ -210,6 +214,7 @@ class Lifecycle:
             for role in ROLES:
                 pool.roles[role] = -1
                 self.role_log.append((world.env.now, pool.idx, role, -1))
+                self._trigger(self._role_left, pool.idx, role)
             return
         assert ch.proxy is not None
         px = world.proxies[world.proxy_index[ch.proxy]]
@@ -394,6 +399,7 @@ class Lifecycle:
             if pool.roles.get(role) == px.idx:
                 pool.roles[role] = -1
                 self.role_log.append((self.world.env.now, pool.idx, role, -1))
+                self._trigger(self._role_left, pool.idx, role)
                 if role == "orchestrator":
                     pool.paused = True
         self._staff_roles(pool)
@@ -420,6 +426,7 @@ class Lifecycle:
         holder = min(active, key=lambda m: (held[m], pool.members.index(m)))
         pool.roles[role] = holder
         self.role_log.append((world.env.now, pool.idx, role, holder))
+        self._trigger(self._role_filled, pool.idx, role)
         if role == "scheduler":
             waiters = list(pool.scheduler_waiters)
             pool.scheduler_waiters.clear()
@@ -432,10 +439,7 @@ class Lifecycle:
             if pool.pull is not None:
                 world.serve_pull(pool)
             else:
-                parked = list(pool.parked)
-                pool.parked.clear()
-                for task in parked:
-                    world.submit(task)
+                world.unpark(pool)
                 for m in pool.members:
                     world.resume_work(world.proxies[m])
 
@@ -448,3 +452,33 @@ class Lifecycle:
         pool.scheduler_waiters.append(ev)
         self._staff_roles(pool)
         return ev
+
+    def role_ready(self, pool_idx: int, role: str) -> simpy.Event | None:
+        """None if ``role`` of the pool has a holder now, else an event that fires when it has
+        one (after the failover delay; ``rolework.role_work`` waits on it)."""
+        pool = self.world.pools[pool_idx]
+        if pool.roles.get(role, -1) >= 0:
+            return None
+        self._staff_roles(pool)
+        return self._event(self._role_filled, pool_idx, role)
+
+    def role_gone(self, pool_idx: int, role: str, holder: int) -> simpy.Event:
+        """An event that fires when ``holder`` stops holding ``role`` of the pool (at once if
+        it does not hold it now)."""
+        if self.world.pools[pool_idx].roles.get(role, -1) != holder:
+            return self.world.env.event().succeed()
+        return self._event(self._role_left, pool_idx, role)
+
+    def _event(
+        self, table: dict[tuple[int, str], simpy.Event], pool_idx: int, role: str
+    ) -> simpy.Event:
+        ev = table.get((pool_idx, role))
+        if ev is None:
+            ev = table[(pool_idx, role)] = self.world.env.event()
+        return ev
+
+    @staticmethod
+    def _trigger(table: dict[tuple[int, str], simpy.Event], pool_idx: int, role: str) -> None:
+        ev = table.pop((pool_idx, role), None)
+        if ev is not None and not ev.triggered:
+            ev.succeed()

@@ -355,7 +355,9 @@ def _requests_per_byte_of(workload: int) -> Coefficient:
 def _ru_backup(rows: Rows, _tenant: Any) -> np.ndarray:
     """SharePoint/OneDrive backup RU per byte by request kind (vb365 fact 26): 1 RU per file
     download, 1 RU per delta page (one per object and per 1,000 items), 5 RU per permission read
-    on a full (``PERMISSION_REQUESTS_PER_OBJECT``, INFERRED)."""
+    on a full (``PERMISSION_REQUESTS_PER_OBJECT``, INFERRED). The object's RU are spread over its
+    bytes, so they are charged at the pace it moves them; an object that moves nothing (unchanged)
+    charges nothing."""
     wl = rows.workload
     is_sp = (wl == _ONEDRIVE) | (wl == _SHAREPOINT)
     ru = (
@@ -546,7 +548,7 @@ LIMITS: tuple[Limit, ...] = (
         ),
         bottleneck=CLS_SOURCE,
         uses=(
-            Use(("backup",), "tenant", _ru_per_byte(d.RU_PER_FILE_DOWNLOAD)),
+            Use(("backup",), "tenant", _ru_backup),
             Use(("restore",), "tenant", _ru_per_byte(d.RU_PER_WRITE)),
         ),
         attr="res_ru",

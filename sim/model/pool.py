@@ -13,6 +13,7 @@ class Pool:
     __slots__ = (
         "deleted",
         "fifo",
+        "handed_off",
         "idle",
         "idx",
         "members",
@@ -41,6 +42,9 @@ class Pool:
         self.parked: deque[int] = deque()
         """Tasks of a push pool that found no active member (or no orchestrator); they are
         submitted again when one comes back."""
+        self.handed_off: set[int] = set()
+        """Parked tasks that were handed off by a member that left: when the pool resumes they
+        go to the head of the chosen member's queue again (``World.unpark``), not its tail."""
         self.paused = False
         """No Orchestrator: no new object starts in the pool (running ones go on)."""
         self.roles: dict[str, int] = {}

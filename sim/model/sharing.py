@@ -878,12 +878,16 @@ class FluidSharing:
         # the tasks whose finish time (fixed) or finish level (bound) has come
         due: list[int] = []
         live = self._live
-        _pop_until(self._h_fixed, self.t_last + _TIME_TOL_S, live, due)
+        # within the tolerance, or within a few units in the last place of the clock: late in
+        # a long run (a year: 3e7 s, one ulp 4 ns) a finish closer than that cannot be waited
+        # for (the clock would not move and the timer would fire again for ever)
+        tol = max(_TIME_TOL_S, 4.0 * math.ulp(self.t_last))
+        _pop_until(self._h_fixed, self.t_last + tol, live, due)
         levels = self._levels
         for lv in levels:
             if lv.n_bound:
                 v = lv.V  # >= 0, never falls
-                _pop_until(lv.h_bound, v * (1.0 + 1e-15) + lv.L * _TIME_TOL_S, live, due)
+                _pop_until(lv.h_bound, v * (1.0 + 1e-15) + lv.L * tol, live, due)
         if not due:
             if not self._dirty:
                 self._schedule_next()

@@ -30,6 +30,7 @@ from sim.model.job import JobBook, SessionState
 from sim.model.pool import Pool
 from sim.model.proxy import ACTIVE, ENABLING, Proxy
 from sim.model.repository import Repository
+from sim.model.rolework import ConfigDatabase
 from sim.model.sharing import FluidSharing
 from sim.model.synthetic import SyntheticMode
 from sim.model.tasks import DIRECT, FINISHED, OVERHEAD, QUEUED, TRANSFER, Bottleneck, TaskState
@@ -101,7 +102,7 @@ class World:
     sessions: list[SessionState]
     book: JobBook
     """Jobs' book-keeping: sessions run, last successful backups, stored and copied bytes."""
-    config_db: simpy.Resource
+    config_db: ConfigDatabase
     """The PostgreSQL configuration database: metadata phases of sessions share it."""
     events: list[dict[str, Any]]
     truncated: bool
@@ -187,6 +188,7 @@ class World:
             candidates = [m for m in pool.members if self.proxies[m].can_take_work]
             if not candidates or pool.paused:
                 pool.parked.extendleft(reversed(mine))
+                pool.handed_off.update(mine)  # still ahead of the queued ones when it resumes
                 continue
             assert isinstance(pool.policy, PushPolicy)
             chosen: dict[int, list[int]] = {}
@@ -195,6 +197,20 @@ class World:
                 chosen.setdefault(proxy, []).append(task)
             for proxy, some in chosen.items():
                 self._enqueue_front(proxy, some)
+
+    def unpark(self, pool: Pool) -> None:
+        """A push pool can dispatch again (a member came back, or the Orchestrator did): its
+        parked tasks go out in order, the handed-off ones (``hand_off``) to the head of the
+        chosen member's queue, the others to the tail."""
+        parked = list(pool.parked)
+        pool.parked.clear()
+        handed = pool.handed_off
+        pool.handed_off = set()
+        if handed:
+            self.hand_off([task for task in parked if task in handed])
+        for task in parked:
+            if task not in handed:
+                self.submit(task)
 
     def _enqueue_front(self, proxy: int, tasks: list[int]) -> None:
         px = self.proxies[proxy]
@@ -559,10 +575,7 @@ class World:
                 return
             if pool.paused:
                 return
-            parked = list(pool.parked)
-            pool.parked.clear()
-            for task in parked:
-                self.submit(task)
+            self.unpark(pool)
         while px.queue and px.busy < px.threads and px.state == ACTIVE:
             self.start_from_local(px)
 
@@ -620,6 +633,7 @@ class World:
                 kept_parked = [x for x in pool.parked if x not in in_sess]
                 pool.parked.clear()
                 pool.parked.extend(kept_parked)
+                pool.handed_off.difference_update(in_sess)
         t = self.tasks
         phase = self.state.phase
         freed: list[Proxy] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sim.defaults import DAY_S, HOUR_S
@@ -52,6 +53,57 @@ def parse_allowed_hours(entries: list[str]) -> np.ndarray:
                 nxt = (day + 1) % 7
                 grid[nxt * 24 : nxt * 24 + h1] = True
     return grid
+
+
+def allowed_hours_entries(grid: Sequence[bool]) -> list[str]:
+    """Entries that ``parse_allowed_hours`` reads back as exactly ``grid`` (168 cells, Monday
+    00:00 first): each run of allowed hours as one entry where it fits in a day or wraps past
+    one midnight ('mon 20-06'), longer runs split at midnights, and the same hours on
+    consecutive days joined ('mon-fri 20-06'). Empty for a grid that allows nothing."""
+    cells = [bool(c) for c in grid]
+    if len(cells) != 168:
+        raise ValueError(f"an allowed-hours grid has 168 cells (7 x 24), not {len(cells)}")
+    if all(cells):
+        return ["mon-sun 00-24"]
+    if not any(cells):
+        return []
+    pieces: list[tuple[int, int, int]] = []  # (day, start hour, end hour) as an entry reads
+    first = cells.index(False)  # walk from a closed hour: no run is cut at the week's end
+    k = 0
+    while k < 168:
+        if not cells[(first + k) % 168]:
+            k += 1
+            continue
+        n = 0
+        while k + n < 168 and cells[(first + k + n) % 168]:
+            n += 1
+        pos, left = (first + k) % 168, n
+        while left > 0:
+            day, h0 = divmod(pos, 24)
+            if h0 + left <= 24:
+                pieces.append((day, h0, h0 + left))
+                break
+            if h0 > 0 and left <= 24:  # past one midnight: an entry that wraps
+                pieces.append((day, h0, h0 + left - 24))
+                break
+            pieces.append((day, h0, 24))
+            pos, left = (pos + 24 - h0) % 168, left - (24 - h0)
+        k += n
+    by_hours: dict[tuple[int, int], list[int]] = {}
+    for day, h0, h1 in pieces:
+        by_hours.setdefault((h0, h1), []).append(day)
+    out: list[tuple[int, str]] = []
+    for (h0, h1), days in by_hours.items():
+        days.sort()
+        i = 0
+        while i < len(days):
+            j = i
+            while j + 1 < len(days) and days[j + 1] == days[j] + 1:
+                j += 1
+            span = WEEKDAYS[days[i]] if i == j else f"{WEEKDAYS[days[i]]}-{WEEKDAYS[days[j]]}"
+            out.append((days[i] * 24 + h0, f"{span} {h0:02d}-{h1:02d}"))
+            i = j + 1
+    return [entry for _, entry in sorted(out)]
 
 
 class Calendar:

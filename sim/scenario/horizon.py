@@ -81,26 +81,48 @@ def horizon_problems(spec: Scenario) -> list[tuple[Loc, str]]:
     return out
 
 
+def _covered_until(spec: Scenario) -> tuple[float, float]:
+    """(the last scheduled session start, the time until which a session may still run
+    without overrunning its schedule): each job's last session runs, at most, until the job's
+    next scheduled start after the run (a nightly full from 22:00 on the last day still runs
+    at 01:00), or until its window ends when ``terminate_on_window`` stops it; a ``once``
+    schedule has no next start and counts one day."""
+    cal = Calendar(spec.simulation.start_weekday)
+    days = spec.simulation.days
+    last = until = -math.inf
+    for j in spec.jobs:
+        s = j.schedule
+        if s.after_source:
+            continue
+        starts = start_times(s, days, cal)
+        if not starts:
+            continue
+        later = [t for t in start_times(s, days + 8, cal) if t > starts[-1]]
+        end = later[0] if later else starts[-1] + DAY_S
+        if s.terminate_on_window and s.window is not None:
+            end = min(end, starts[-1] + s.window)
+        last = max(last, starts[-1])
+        until = max(until, end)
+    return last, until
+
+
 def horizon_warnings(spec: Scenario) -> list[tuple[Loc, str]]:
-    """Timeline events inside the horizon but after the last scheduled session start: they can
-    only disturb a session that overran (an error under --strict)."""
+    """Timeline events inside the horizon but after every scheduled session could still be
+    running (``_covered_until``): they can only disturb a session that overran its schedule
+    (an error under --strict)."""
     if spec.synthetic is not None or not spec.timeline:
         return []
-    cal = Calendar(spec.simulation.start_weekday)
-    starts = [
-        t
-        for j in spec.jobs
-        if not j.schedule.after_source
-        for t in start_times(j.schedule, spec.simulation.days, cal)
-    ]
-    last = max(starts, default=-math.inf)
+    last, until = _covered_until(spec)
     out: list[tuple[Loc, str]] = []
     for i, t in enumerate(timeline_times(spec)):
-        if not math.isnan(t) and t > last:
+        if not math.isnan(t) and t > until:
             when = (
                 "no session is scheduled"
-                if not starts
-                else (f"the last scheduled session starts at {format_duration(last)}")
+                if last == -math.inf
+                else (
+                    f"the last scheduled session starts at {format_duration(last)} and its "
+                    f"schedule's next start (or window end) is at {format_duration(until)}"
+                )
             )
             out.append(
                 (

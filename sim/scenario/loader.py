@@ -217,10 +217,11 @@ def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]
             if ev.proxy is None:
                 out.append(((*loc, "action"), f"'{ev.action}' needs a proxy"))
             elif ev.proxy not in proxies:
+                hint = did_you_mean(ev.proxy, proxies, kind="proxy", elsewhere={"pool": pools})
                 out.append(
                     (
                         (*loc, "proxy"),
-                        f"unknown proxy '{ev.proxy}'{did_you_mean(ev.proxy, proxies)}; proxies "
+                        f"unknown proxy '{ev.proxy}'{hint}; proxies "
                         f"are: {', '.join(sorted(proxies))}",
                     )
                 )
@@ -230,7 +231,9 @@ def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]
             out.append(
                 (
                     (*loc, "pool"),
-                    f"unknown pool '{ev.pool}'{did_you_mean(ev.pool, pools)}; pools are: "
+                    f"unknown pool '{ev.pool}'"
+                    f"{did_you_mean(ev.pool, pools, kind='pool', elsewhere={'proxy': proxies})}"
+                    "; pools are: "
                     f"{', '.join(sorted(pools)) or '(none)'}",
                 )
             )

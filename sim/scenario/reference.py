@@ -22,11 +22,12 @@ rates '3500/s', '1200/min'. The JSON Schema carries one pattern per unit type, s
 **Numbers.** `true`/`false` are not numbers and `1e20` is not an integer. Capacities, rates, mean
 sizes, windows, the bucket and compression ratios must be > 0; a proxy `throttle` of 0 is refused
 (leave the key out for no throttle). No duration may exceed the simulation horizon (the simulated
-days plus a 7-day safety margin); timeline events after it are errors, and events after the last
-session they could disturb are warnings (errors under `--strict`). `validate` also opens and checks
-every inventory and trace CSV, estimates the memory the run needs and refuses a scenario that
-would not fit (`--force` goes on anyway), and says when a `module:Class` policy imports (and so
-runs) the user's own Python code.
+days plus a 7-day safety margin); timeline events after it are errors, and events after every
+session could still be running (each job's last session until its schedule's next start, or its
+window's end with `terminate_on_window`) are warnings (errors under `--strict`). `validate` also
+opens and checks every inventory and trace CSV, estimates the memory the run needs and refuses a
+scenario that would not fit (`--force` goes on anyway), and says when a `module:Class` policy
+imports (and so runs) the user's own Python code.
 
 Unknown keys are errors. Every value can be overridden on the command line with
 `--set dotted.key=value` (list items by index or by name, e.g. `--set proxies.proxy-01.threads=32`).

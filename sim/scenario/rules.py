@@ -42,7 +42,9 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
                 out.append(
                     (
                         loc,
-                        f"unknown proxy '{member}'{did_you_mean(member, proxies)}; proxies are: "
+                        f"unknown proxy '{member}'"
+                        f"{did_you_mean(member, proxies, kind='proxy', elsewhere={'pool': pools})}"
+                        f"; proxies are: "
                         f"{_names(proxies)}",
                     )
                 )
@@ -124,10 +126,11 @@ def check_rules(sc: Scenario) -> list[tuple[Loc, str]]:
                     )
                 )
         else:
+            owners = [*pools, *(p for p in proxies if p not in pool_of)]  # pooled ones cannot
             out.append(
                 (
                     loc,
-                    f"unknown owner '{repo.owner}'{did_you_mean(repo.owner, [*pools, *proxies])}"
+                    f"unknown owner '{repo.owner}'{did_you_mean(repo.owner, owners)}"
                     "; a repository is owned by one pool "
                     f"({_names(pools)}) or one standalone proxy",
                 )
@@ -342,10 +345,11 @@ def _mode(sc: Scenario) -> list[tuple[Loc, str]]:
     names = {p.name for p in sc.proxies} | {p.name for p in sc.pools}
     pooled = {m for p in sc.pools for m in p.members}
     if syn.target not in names:
+        targets = sorted(names - pooled)  # a pooled proxy is no target: its pool is
         out.append(
             (
                 ("synthetic", "target"),
-                f"unknown target '{syn.target}'{did_you_mean(syn.target, names)}; give a pool "
+                f"unknown target '{syn.target}'{did_you_mean(syn.target, targets)}; give a pool "
                 "or a proxy",
             )
         )
@@ -413,7 +417,9 @@ def _incidents(sc: Scenario) -> list[tuple[Loc, str]]:
                 out.append(
                     (
                         ("failures", i, "proxies", j),
-                        f"unknown proxy '{name}'; proxies are: {_names(dict.fromkeys(proxies))}",
+                        f"unknown proxy '{name}'"
+                        f"{did_you_mean(name, proxies, kind='proxy', elsewhere={'pool': pools})}"
+                        f"; proxies are: {_names(dict.fromkeys(proxies))}",
                     )
                 )
         for which in ("mtbf", "mttr"):
@@ -435,7 +441,10 @@ def _incidents(sc: Scenario) -> list[tuple[Loc, str]]:
     for i, rot in enumerate(sc.maintenance_rotations):
         loc: Loc = ("maintenance_rotations", i)
         if rot.pool not in pools:
-            out.append(((*loc, "pool"), f"unknown pool '{rot.pool}'; pools are: {_names(pools)}"))
+            hint = did_you_mean(rot.pool, pools, kind="pool", elsewhere={"proxy": proxies})
+            out.append(
+                ((*loc, "pool"), f"unknown pool '{rot.pool}'{hint}; pools are: {_names(pools)}")
+            )
             continue
         for j, name in enumerate(rot.members or []):
             if name not in pools[rot.pool]:

@@ -770,31 +770,64 @@ class CalibrationSpec(Strict):
     )
     resolve_cpu_per_object: Annotated[float, Field(ge=0)] = Field(
         d.RESOLVE_CPU_PER_OBJECT_S,
-        description="CPU seconds the role holder spends resolving each object in scope (>= 0).",
+        description="CPU seconds (one Windows core) the pool's Scheduler, or the standalone "
+        "proxy, spends resolving each object in scope; the work holds one of its cores, so its "
+        "own objects wait meanwhile (>= 0; INFERRED, 0 turns it off).",
     )
     metadata_cpu_per_object: Annotated[float, Field(ge=0)] = Field(
         d.METADATA_CPU_PER_OBJECT_S,
-        description="CPU seconds the role holder spends on each processed object's metadata "
-        "(>= 0).",
+        description="CPU seconds (one Windows core) the pool's Orchestrator, or the standalone "
+        "proxy, spends on each processed object's metadata; the work holds one of its cores "
+        "(>= 0; INFERRED, 0 turns it off).",
     )
     resolve_base: Duration = Field(d.RESOLVE_BASE_S, description="Resolve phase, fixed part.")
     resolve_per_object: Duration = Field(
-        d.RESOLVE_PER_OBJECT_S, description="Resolve phase, per object in scope."
+        d.RESOLVE_PER_OBJECT_S,
+        description="Resolve phase, wall time per object in scope besides its CPU (listing "
+        "the objects in Microsoft 365).",
     )
-    metadata_per_object: Duration = Field(
-        d.METADATA_PER_OBJECT_S,
-        description="Metadata phase: configuration-database time per processed object.",
+    metadata_ios_per_object: Annotated[float, Field(ge=0)] = Field(
+        d.METADATA_IOS_PER_OBJECT,
+        description="Configuration-database I/O operations per processed object in a "
+        "session's metadata phase (>= 0; INFERRED: 10 is 2 ms per object on a 5,000-IOPS "
+        "database).",
     )
-    db_concurrent_sessions: int = Field(
-        d.DB_CONCURRENT_SESSIONS,
+    db_iops: Annotated[float, Field(gt=0)] = Field(
+        d.DB_IOPS,
+        description="I/O operations per second of the PostgreSQL configuration database, "
+        "shared equally by the sessions syncing metadata at once (> 0; vb365 fact 17: at "
+        "least 5,000).",
+    )
+    db_connections: int = Field(
+        d.DB_CONNECTIONS,
         ge=1,
-        description="Sessions the configuration database serves at once in their metadata "
-        "phase; the others queue (INFERRED; vb365 fact 17 calls the database highly loaded).",
+        description="Connections the configuration database accepts; a session syncing "
+        "metadata holds one, the others queue (vb365 fact 17: max_connections = 1000).",
     )
     restore_point: Duration = Field(d.RESTORE_POINT_S, description="Restore point creation.")
     change_sigma: float = Field(
         0.5, ge=0, le=3, description="Lognormal sigma of each day's change around its mean."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for old, new in _REMOVED_CALIBRATION.items():
+                if old in data:
+                    raise ValueError(f"calibration.{old} was removed: {new}")
+        return data
+
+
+_REMOVED_CALIBRATION = {
+    "metadata_per_object": "the metadata phase now costs calibration.metadata_ios_per_object "
+    "I/O operations per object on a database of calibration.db_iops (default 10 on 5,000 IOPS: "
+    "2 ms per object when one session syncs); set those instead",
+    "db_concurrent_sessions": "the configuration database is modelled from its IOPS "
+    "(calibration.db_iops, shared by the sessions syncing at once) and its connections "
+    "(calibration.db_connections, default 1000); set those instead",
+}
+"""Calibration fields that no longer exist -> what replaces them (a clear error, not 'extra')."""
 
 
 DEFAULT_START_DATE = date(2024, 1, 1)

@@ -16,7 +16,6 @@ vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import math
@@ -30,6 +29,7 @@ import numpy as np
 
 from sim import defaults as d
 from sim.errors import Problem, ScenarioError
+from sim.textfile import UndecodableText, decode_text
 from sim.units import UnitError, parse_size
 from sim.workload.table import TYPE_INDEX, ObjectTable
 
@@ -65,28 +65,18 @@ def regular_file(path: Path, what: str) -> None:
 
 
 def _decode(raw: bytes, file: str) -> tuple[str, str]:
-    """Text and the encoding used: UTF-8 (BOM optional), UTF-16 with BOM, else Windows-1252."""
-    if raw.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "cp1252"]
-    error: UnicodeDecodeError | None = None
-    for encoding in candidates:
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
-            error = error or exc
-    assert error is not None
-    line = raw[: error.start].count(b"\n") + 1
-    raise _fail(
-        file,
-        line,
-        "",
-        f"cannot decode byte {raw[error.start]:#04x} as {' or '.join(candidates)}; save the "
-        "file as UTF-8 (or Windows-1252 CSV from Excel)",
-    )
+    """Text and the encoding used: UTF-8 (BOM optional), UTF-16 with BOM, else Windows-1252
+    (``sim.textfile.decode_text``, the rule every reader of other tools' files shares)."""
+    try:
+        return decode_text(raw, fallbacks=("cp1252",))
+    except UndecodableText as exc:
+        raise _fail(
+            file,
+            exc.line,
+            "",
+            f"cannot decode {exc.byte} as {' or '.join(exc.encodings)}; save the "
+            "file as UTF-8 (or Windows-1252 CSV from Excel)",
+        ) from None
 
 
 def read_csv(path: Path, what: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:

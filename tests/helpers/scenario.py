@@ -1,9 +1,9 @@
 """A tiny scenario builder: plain dicts in, YAML text out (for ``sim.load_scenario_text``).
 
 ``exact_calibration`` removes every source of noise and every fixed cost (per-object overhead,
-resolve, metadata, restore point, change noise) and makes proxies, item ceilings and repositories
-effectively unlimited, so a task's duration is exactly ``work / thread_rate`` unless a test adds a
-limit on purpose.
+resolve and metadata time and CPU, restore point, change noise) and makes proxies, item ceilings
+and repositories effectively unlimited, so a task's duration is exactly ``work / thread_rate``
+unless a test adds a limit on purpose.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def exact_calibration(thread_rate: float = 1e6, **extra: Any) -> dict[str, Any]:
         "bps_per_core": HUGE,
         "resolve_base": 0,
         "resolve_per_object": 0,
-        "metadata_per_object": 0,
+        "resolve_cpu_per_object": 0,
+        "metadata_cpu_per_object": 0,
+        "metadata_ios_per_object": 0,
         "restore_point": 0,
         "change_sigma": 0,
     }

@@ -544,7 +544,11 @@ INFERRED_CHECKS: dict[str, tuple[tuple[str, ...], str]] = {
             ("sizing.rule_tenant_done_fraction", "sizing.objects_in_8h"),
             "indirectly: part of the night the sizing targets count",
         )
-        for name in ("RESOLVE_PER_OBJECT_S", "METADATA_PER_OBJECT_S")
+        for name in (
+            "RESOLVE_PER_OBJECT_S",
+            "RESOLVE_CPU_PER_OBJECT_S",
+            "METADATA_IOS_PER_OBJECT",
+        )
     },
     **{
         name: (

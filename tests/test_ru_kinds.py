@@ -1,0 +1,62 @@
+"""The SharePoint/OneDrive RU budget is charged per request kind (vb365 fact 26): a file
+download 1 RU, a delta page 1 RU (one per object and per 1,000 items), a permission read 5 RU
+(one per object on a full, INFERRED count); a restore's write 2 RU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers.scenario import (
+    exact_calibration,
+    fixed_objects,
+    repository,
+    run,
+    scenario_yaml,
+    tenant,
+)
+
+pytestmark = pytest.mark.fidelity
+
+MB = 1e6
+
+
+def _full(items_per_object: int, n: int = 10) -> Any:
+    """n OneDrives of ``items_per_object`` 1 MB files, read in full on a budget of 1 RU/s."""
+    text = scenario_yaml(
+        tenants=[
+            tenant(
+                objects=fixed_objects({"onedrive": (n, items_per_object * MB)}, item=1 * MB),
+                sharepoint_ru_per_min=60,
+            )
+        ],
+        proxies=[{"name": "p1"}],
+        repositories=[repository("r", "p1")],
+        jobs=[
+            {
+                "name": "od",
+                "tenant": "t",
+                "workloads": ["onedrive"],
+                "repository": "r",
+                "schedule": {"daily": "00:00"},
+            }
+        ],
+        calibration=exact_calibration(
+            1e12, cpu_per_object={"onedrive": 0}, resolve_cpu_per_object=0
+        ),
+    )
+    return run(text)
+
+
+def test_a_permission_read_costs_five_downloads() -> None:
+    """One-file OneDrives on a full: 1 (download) + 1 + 1/1000 (delta) + 5 (permissions) =
+    7.001 RU each. Ten of them share 1 RU/s max-min fairly and all end at 70.01 s, not at the
+    10 s that downloads alone would take."""
+    t = _full(1).tasks
+    assert t["end"].to_numpy() == pytest.approx(70.01, rel=1e-9)
+
+
+def test_the_per_object_requests_weigh_less_on_big_objects() -> None:
+    """100-file OneDrives: 100 + 1.1 + 5 = 106.1 RU each; ten end at 1,061 s."""
+    t = _full(100).tasks
+    assert t["end"].to_numpy() == pytest.approx(1061.0, rel=1e-9)
