@@ -1885,7 +1885,8 @@ def calibrate(
         str | None,
         typer.Option(
             help="Parameters to fit, comma-separated (default: cpu_per_object, bps_per_core, "
-            "object_overhead, thread_rate, resolve_per_object, metadata_per_object)."
+            "object_overhead, thread_rate, items_per_s, resolve_per_object, "
+            "resolve_cpu_per_object, metadata_ios_per_object)."
         ),
     ] = None,
     budget: Annotated[

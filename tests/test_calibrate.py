@@ -452,7 +452,7 @@ def test_identifiability_14_nights(tmp_path: Path) -> None:
     assert got["cpu_per_object"] == pytest.approx(1.3, rel=0.10)
     assert got["bps_per_core"] == pytest.approx(0.7, rel=0.10)
     bad = {p.param.name for p in c.params if not p.identifiable}
-    assert {"object_overhead", "resolve_per_object", "metadata_per_object"} <= bad
+    assert {"object_overhead", "resolve_per_object", "metadata_ios_per_object"} <= bad
     text = "\n".join(summary_lines(c))
     assert "the data cannot identify: " in text and "object_overhead" in text
     assert c.holdout_days == (12, 13, 14)

@@ -42,7 +42,8 @@ _SCALAR: dict[str, tuple[str, str]] = {
     "bps_per_core": ("B/s", "proxy processing per core (1 / the CPU cost per byte)"),
     "resolve_base": ("s", "resolve phase, fixed part"),
     "resolve_per_object": ("s", "resolve phase, per object in scope"),
-    "metadata_per_object": ("s", "metadata phase per processed object (configuration database)"),
+    "metadata_ios_per_object": ("I/O", "configuration-database I/O per processed object"),
+    "db_iops": ("IOPS", "I/O operations per second of the configuration database"),
     "restore_point": ("s", "restore point creation at session end"),
     "resolve_cpu_per_object": ("CPU s", "role holder's CPU per object resolved"),
     "metadata_cpu_per_object": ("CPU s", "role holder's CPU per processed object's metadata"),
@@ -53,14 +54,17 @@ DEFAULT_FIT: tuple[str, ...] = (
     "bps_per_core",
     "object_overhead",
     "thread_rate",
+    "items_per_s",
     "resolve_per_object",
-    "metadata_per_object",
+    "resolve_cpu_per_object",
+    "metadata_ios_per_object",
 )
 """What ``--fit`` defaults to: the ``calibration:`` fields among the INFERRED defaults the
 calibration suite names (sim/bench/calibration/targets.py, INFERRED_CHECKS and its sizing
 notes): per-object CPU (scan) cost, CPU cost per byte, per-object thread overhead, per-thread
-rate, resolve and metadata costs per object. The Microsoft 365 budget rates and Retry-After
-waits are per-tenant fields, not in ``calibration:``; they are not fitted (docs/calibrate.md)."""
+rate and item ceiling, resolve wall time and CPU per object, metadata I/O per object. The
+Microsoft 365 budget rates and Retry-After waits are per-tenant fields, not in ``calibration:``;
+they are not fitted (docs/calibrate.md)."""
 
 
 @dataclass(frozen=True)
