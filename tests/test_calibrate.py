@@ -436,7 +436,7 @@ def test_identifiability_14_nights(tmp_path: Path) -> None:
     night, as a real estate's would, and the fit must see through that. The default fit list
     is used, so the parameters that do not bind on a CPU-bound proxy (object_overhead, resolve
     and metadata costs) must be named as not identifiable. Budget 200 (the default); the fit
-    converges in about 60 simulations of about 0.3 s.
+    converges in about 100 simulations of about 0.4 s.
     """
     path = Path(__file__).resolve().parent.parent / "examples" / "calibrate" / "cpu-bound.yaml"
     truth = [*cpu(9.1), "calibration.bps_per_core=8.75 MB/s"]

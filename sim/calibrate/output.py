@@ -204,6 +204,10 @@ def summary_lines(c: Calibration) -> list[str]:
     for p in c.params:
         lo, hi = p.factor_range()
         rng = f"{lo:.2f}-{hi:.2f}" if math.isfinite(lo) and p.written_x == p.x else "-"
+        if math.isfinite(lo) and (lo < 1e-3 or hi > 1e3):
+            rng = "unbounded"
+        if p.why.startswith("no effect"):
+            rng = "-"
         note = "identifiable" if p.identifiable else f"NOT IDENTIFIABLE: {p.why}"
         out.append(
             f"{p.param.name:<26} {_value_text(p.start, 1.0, p.param.unit):>14} "
@@ -301,7 +305,7 @@ def _note(c: Calibration, workload: str, field: str) -> str:
     if p is None:
         return ""
     start = p.start.get(workload, next(iter(p.start.values())))
-    if p.written_x != p.x:
+    if p.written_x != p.x or p.why.startswith("no effect"):
         return f"kept: {p.why}"
     lo, hi = p.factor_range()
     rng = f", 95 % range {start * lo:.4g}-{start * hi:.4g}" if math.isfinite(lo) else ""
