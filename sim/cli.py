@@ -1986,14 +1986,48 @@ def calibrate(
 _SIGNALLED: list[Interrupted] = []
 """The first signal this process received (empty until one arrives)."""
 
+SIGNAL_GRACE_S = 20.0
+"""Seconds a command has, after a signal, to stop on its own and say what it kept; then the
+process ends anyway (the watchdog of ``_raise_interrupted``)."""
+
+
+def _watchdog(exc: Interrupted, grace_s: float) -> None:
+    """End the process ``grace_s`` after a signal if the command has not stopped by then.
+
+    A signal raises ``Interrupted`` wherever the main thread is; where that is inside a SimPy
+    process (which turns it into a failed process) or a callback whose exceptions Python only
+    reports, the command may not see it and run on, or spin on state the exception left half
+    updated. Results are written through ``sim.atomic`` (a hidden folder published by one
+    rename, removed by the next run once its owner is gone), so ending here loses nothing that
+    looked complete.
+    """
+    import os
+    import threading
+
+    def end() -> None:
+        time.sleep(grace_s)
+        try:
+            sys.stderr.write(f"{exc.what}: nothing written (stopped {grace_s:g} s after it)\n")
+            sys.stderr.flush()
+        finally:
+            os._exit(exc.status)
+
+    threading.Thread(target=end, name="poolsim-signal-watchdog", daemon=True).start()
+
 
 def _raise_interrupted(signum: int, _frame: object) -> None:
     if signum == signal.SIGTERM:
         exc = Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")
     else:
         exc = Interrupted(EXIT_SIGINT, "interrupted (Ctrl-C)")
-    if not _SIGNALLED:
-        _SIGNALLED.append(exc)
+    if _SIGNALLED:  # a second signal: stop now
+        import os
+
+        sys.stderr.write(f"{exc.what} again: nothing more written\n")
+        sys.stderr.flush()
+        os._exit(_SIGNALLED[0].status)
+    _SIGNALLED.append(exc)
+    _watchdog(exc, SIGNAL_GRACE_S)
     raise exc
 
 
