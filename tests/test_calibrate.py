@@ -1,9 +1,6 @@
 """``poolsim calibrate`` (docs/calibrate.md, "Calibrate"): the parameter mapping, the loss, the
 uncertainty, the report, the journal and resume, bad input, a fast end-to-end fit, and (slow
-tier) the identifiability test.
-
-The module runs with the shipped fidelity defaults (``pytest.mark.fidelity``): the per-object
-CPU cost is one of the parameters fitted, and it is 0 under the test-wide switch."""
+tier) the identifiability test."""
 
 from __future__ import annotations
 
@@ -27,8 +24,6 @@ from sim.estate.sessions import Observed, read_sessions
 from sim.experiment.run import simulate
 from sim.report.jobsessions import job_sessions_text
 from sim.scenario import load_scenario, load_scenario_text
-
-pytestmark = pytest.mark.fidelity
 
 TINY = """\
 name: tiny
