@@ -1527,7 +1527,7 @@ def bench_speed(
         _threshold("max-memory-rss-mb", "the 1,000,000-object run's peak RSS is at most this"),
     ] = None,
 ) -> None:
-    """Measure speed against issue 19's goals, with the machine; thresholds gate the exit.
+    """Measure speed against its goals (docs/performance.md); thresholds gate the exit.
 
     Without threshold flags it exits 0 whatever the figures; with them, 5 when a figure misses
     its threshold (each named on stderr)."""
@@ -1613,7 +1613,7 @@ def bench_speed(
     t = Table(title=f"poolsim bench speed{' --quick' if quick else ''}")
     t.add_column("benchmark", overflow="fold")
     t.add_column("figure", justify="right", overflow="fold")
-    t.add_column("goal (issue 19)", overflow="fold")
+    t.add_column("goal", overflow="fold")
     syn = report.synthetic
     if syn:
         t.add_row(

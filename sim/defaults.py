@@ -382,9 +382,9 @@ each has its own concurrency (27 connections) and burst/recharge budget. INFERRE
 calibrated: the earlier best practice added 8 accounts per proxy in steps of 8, the VCSP one
 "up to 5" on the initial full, and v8 deprecated adding more (vb365 fact 27); 3 makes an
 incremental night of scenarios/enterprise-20k.yaml (81 connections; about half the objects
-unchanged, issue 17 item 3) throttle about 1.6 % of its Exchange requests and 1.2 % of all,
-Veeam's log example showing ~1.2-1.4 % (fact 27). (With every object changed, before item 3,
-the same band took 12 accounts.)"""
+unchanged by the change probability) throttle about 1.6 % of its Exchange requests and 1.2 %
+of all, Veeam's log example showing ~1.2-1.4 % (fact 27). (With every object changed, the same
+band took 12 accounts.)"""
 
 EWS_MAX_BURST_MS: Final = 300_000.0
 EWS_RECHARGE_MS_PER_H: Final = 900_000.0

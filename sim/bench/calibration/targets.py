@@ -73,7 +73,7 @@ simulation:
   days: 1
   initial_state: protected
 """
-"""The sizing rule's scenario (issue 17 item 3): a generated tenant in protected state (the night
+"""The sizing rule's scenario: a generated tenant in protected state (the night
 is an incremental), one proxy (Windows unless said) with 32 GB and default threads, three jobs
 (Exchange; OneDrive; SharePoint and Teams) from 22:00 with an 8-hour window."""
 
@@ -225,7 +225,7 @@ def sizing_fewer_with_4_cores() -> float:
     cores, on the sizing rule's 40,000-user scenario (seed 17).
 
     The rule ties 20,000 objects to 8 cores; with half the cores the proxy must do fewer objects
-    in the same night (issue 17 item 3). Counts are integers, so "fewer" is a difference of at
+    in the same night. Counts are integers, so "fewer" is a difference of at
     least one object: the band is >= 1."""
     eight = _objects_done_within(_run("sizing-8c-40000u"), WINDOW_S)
     four = _objects_done_within(_run("sizing-4c-40000u"), WINDOW_S)
@@ -296,7 +296,7 @@ def maintenance_resume_delay_max_s() -> float:
     (lifecycle frame column ``resume_delay_max_s``, largest over the maintenance events).
 
     The product says the tasks of a proxy put into maintenance "will be continued smoothly by
-    another". Smoothly is not a number; issue 17 reads it as within 10 minutes, the smallest
+    another". Smoothly is not a number; poolsim reads it as within 10 minutes, the smallest
     delay a planner would notice against an 8-hour window (before the handoff was built as
     documented, the drill's objects resumed 3.9 hours later, behind the queue). The drill is
     deterministic (fixed seed), so the band needs no statistical margin."""
@@ -327,7 +327,8 @@ def incremental_throttled_fraction() -> float:
     night of ``enterprise-20k``.
 
     Throttling is rare on incrementals (vb365 fact 21): the time spent throttled must stay under
-    15 % of transfer time (issue 17 item 4; today's model spends 29-63 %)."""
+    15 % of transfer time (before request-level throttling was modelled per thread with
+    Retry-After, the model spent 29-63 %)."""
     return _run("enterprise-20k-incremental").metric("throttled_fraction")
 
 
@@ -557,7 +558,7 @@ INFERRED_CHECKS: dict[str, tuple[tuple[str, ...], str]] = {
                 "throttling.incremental_throttled_fraction",
                 "throttling.full_over_incremental_request_share",
             ),
-            "pending issue 17 item 4",
+            "the request-throttling targets",
         )
         for name in ("RETRY_AFTER_S", "REQUEST_BUDGET_BURST_S")
     },
@@ -601,7 +602,7 @@ three jobs from 22:00 with an 8-hour window, for a week.
 .venv/bin/poolsim run scenarios/sizing-rule.yaml --set simulation.initial_state=empty   # from zero
 ```
 
-**What makes the rule bind** (issue 17 item 3): the proxy's CPU per object.
+**What makes the rule bind**: the proxy's CPU per object.
 `calibration.cpu_per_object` = 7 CPU seconds of one Windows core per object in scope, changed or
 not (INFERRED, chosen for the band of `sizing.objects_in_8h` above; no public per-object figure
 exists). An 8-core proxy therefore clears about 8 / 7, 1.1 objects/s (about 4,100 per hour) on
