@@ -22,8 +22,8 @@ from sim.calibrate.fit import (
     rms,
     sim_value,
 )
-from sim.calibrate.params import calibration_data
-from sim.estate.yamltext import Note, dump
+from sim.calibrate.params import calibration_data, tenant_data
+from sim.estate.yamltext import Note, dump, scalar
 
 LABELS = {
     "duration": "duration",
@@ -95,7 +95,7 @@ def param_table(c: Calibration) -> pd.DataFrame:
             rows.append(
                 {
                     "parameter": p.param.name,
-                    "field": f"calibration.{p.param.field}" + (f".{w}" if w else ""),
+                    "field": p.param.where(w),
                     "unit": p.param.unit,
                     "start": start,
                     "fitted": fitted,
@@ -257,10 +257,20 @@ def calibrated_yaml(c: Calibration, sessions_file: str) -> str:
                 f"# {loaded.path} with {' '.join('--set ' + o for o in loaded.overrides)}\n" + text
             )
     base = _strip_section(text, "calibration").rstrip("\n") + "\n"
+    edits = tenant_data(loaded.spec, [p.param for p in c.params], c.x)
+    if edits:
+        base = set_tenant_fields(
+            base,
+            loaded.raw,
+            {
+                t: {f: Note(v, _tenant_note(c, t, f)) for f, v in fields.items()}
+                for t, fields in edits.items()
+            },
+        )
     data = calibration_data(loaded.spec, loaded.raw, [p.param for p in c.params], c.x)
     notes: dict[str, Any] = {}
     for key, value in data.items():
-        p = next((r for r in c.params if r.param.field == key), None)
+        p = next((r for r in c.params if r.param.field == key and not r.param.tenants), None)
         if p is None:
             notes[key] = value
         elif isinstance(value, dict):
@@ -298,19 +308,146 @@ def _note(c: Calibration, workload: str, field: str) -> str:
         (
             r
             for r in c.params
-            if r.param.field == field and (not workload or workload in r.param.workloads)
+            if r.param.field == field
+            and not r.param.tenants
+            and (not workload or workload in r.param.workloads)
         ),
         None,
     )
     if p is None:
         return ""
-    start = p.start.get(workload, next(iter(p.start.values())))
+    return _fitted_note(p, p.start.get(workload, next(iter(p.start.values()))))
+
+
+def _tenant_note(c: Calibration, tenant: str, field: str) -> str:
+    p = next(r for r in c.params if r.param.field == field and r.param.tenants)
+    return "calibrated by poolsim calibrate: " + _fitted_note(p, p.start[tenant])
+
+
+def _fitted_note(p: Any, start: float) -> str:
     if p.written_x != p.x or p.why.startswith("no effect"):
         return f"kept: {p.why}"
     lo, hi = p.factor_range()
     rng = f", 95 % range {start * lo:.4g}-{start * hi:.4g}" if math.isfinite(lo) else ""
     status = "" if p.identifiable else f"; NOT IDENTIFIABLE: {p.why}"
     return f"fitted x{math.exp(p.written_x):.3f} from {start:.4g}{rng}{status}"
+
+
+def _section_bounds(lines: list[str], key: str) -> tuple[int, int] | None:
+    """[start, end) of the top-level ``key:`` block of YAML lines (its trailing blank and
+    comment lines excluded)."""
+    start = next((i for i, ln in enumerate(lines) if re.match(rf"^{key}\s*:", ln)), None)
+    if start is None:
+        return None
+    end = start + 1
+    while end < len(lines) and not re.match(r"^[^\s#-]|^-\S", lines[end]):
+        end += 1  # a block sequence may start at column 0 ("- name: x")
+    while end > start + 1 and (
+        not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+    ):
+        end -= 1
+    return start, end
+
+
+def _edit_item(item: list[str], fields: dict[str, Note]) -> list[str] | None:
+    """The lines of one block-sequence item (``- name: x`` and its keys, or a one-line
+    ``- {name: x, ...}``) with ``fields`` set; None when the item has another shape."""
+    first = item[0]
+    m = re.match(r"^(\s*)-\s+(\S)", first)
+    if m is None:
+        return None
+    key_pad = " " * m.start(2)
+    if m.group(2) == "{":  # a one-line flow mapping
+        body = re.match(r"^(\s*-\s*\{)(.*)\}\s*(#.*)?$", first)
+        rest = [ln for ln in item[1:] if ln.strip() and not ln.lstrip().startswith("#")]
+        if body is None or rest:
+            return None
+        inner = body.group(2)
+        for f, n in fields.items():
+            val = scalar(n.value)
+            inner, k = re.subn(rf"(\b{f}\s*:\s*)[^,}}]+", lambda mm, v=val: mm.group(1) + v, inner)
+            if not k:
+                inner = inner.rstrip() + f", {f}: {val}"
+        notes = [body.group(3)[1:].strip()] if body.group(3) else []
+        notes += [f"{f} {n.comment}" for f, n in fields.items()]
+        return [f"{body.group(1)}{inner}}}  # " + " ".join("; ".join(notes).split()), *item[1:]]
+    out = list(item)
+    for f, n in fields.items():
+        line = f"{key_pad}{f}: {scalar(n.value)}  # " + " ".join(n.comment.split())
+        at = next(
+            (i for i, ln in enumerate(out) if re.match(rf"^{key_pad}{f}\s*:", ln)),
+            None,
+        )
+        if at is None and re.match(rf"^\s*-\s+{f}\s*:", out[0]):
+            return None  # the field starts the item: leave it to the re-dump
+        if at is not None:
+            out[at] = line
+        else:
+            out.insert(1, line)
+    return out
+
+
+def set_tenant_fields(text: str, raw: dict[str, Any], edits: dict[str, dict[str, Note]]) -> str:
+    """The YAML text with each tenant's fields of ``edits`` set, a comment on each line.
+
+    Edits the ``tenants:`` block in place where it is a block sequence of mappings (keeping its
+    comments and layout), checked by reading the result back; else writes the block again from
+    the scenario's data (comments inside it are then lost)."""
+    import yaml
+
+    lines = text.splitlines()
+    bounds = _section_bounds(lines, "tenants")
+    names = [t.get("name") for t in raw.get("tenants") or []]
+    if bounds is not None:
+        start, end = bounds
+        body = lines[start + 1 : end]
+        heads = [i for i, ln in enumerate(body) if re.match(r"^\s*-(\s|$)", ln)]
+        pads = {len(body[i]) - len(body[i].lstrip()) for i in heads}
+        heads = [i for i in heads if len(body[i]) - len(body[i].lstrip()) == min(pads, default=0)]
+        if len(heads) == len(names):
+            new: list[str] = body[: heads[0]] if heads else list(body)
+            ok = True
+            for k, i in enumerate(heads):
+                item = body[i : heads[k + 1] if k + 1 < len(heads) else len(body)]
+                fields = edits.get(str(names[k]), {})
+                edited = _edit_item(item, fields) if fields else item
+                if edited is None:
+                    ok = False
+                    break
+                new += edited
+            if ok:
+                out = "\n".join(lines[: start + 1] + new + lines[end:]) + "\n"
+                if _tenants_hold(yaml.safe_load(out), raw, names, edits):
+                    return out
+    # rewrite the block from the data
+    tenants = []
+    for t in raw.get("tenants") or []:
+        row: dict[str, Any] = dict(t)
+        row.update(edits.get(str(t.get("name")), {}))
+        tenants.append(row)
+    block = dump({"tenants": tenants})
+    if bounds is None:
+        return text.rstrip("\n") + "\n" + "\n".join(block) + "\n"
+    start, end = bounds
+    return "\n".join(lines[:start] + block + lines[end:]) + "\n"
+
+
+def _tenants_hold(
+    doc: Any, raw: dict[str, Any], names: list[Any], edits: dict[str, dict[str, Note]]
+) -> bool:
+    """The edited text reads back as the scenario's tenants with the edited fields set."""
+    try:
+        got = doc["tenants"]
+        if [t.get("name") for t in got] != names:
+            return False
+        for t, before in zip(got, raw.get("tenants") or [], strict=True):
+            fields = edits.get(str(t.get("name")), {})
+            want = {**before, **{f: n.value for f, n in fields.items()}}
+            if t != want:
+                return False
+        return True
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return False
 
 
 def _dump_raw(raw: dict[str, Any]) -> str:
