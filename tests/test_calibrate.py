@@ -18,8 +18,19 @@ from helpers.cli import invoke
 
 from sim.calibrate import fit as F
 from sim.calibrate.output import calibrated_yaml, metric_errors, summary_lines
-from sim.calibrate.params import BOUND, DEFAULT_FIT, apply, calibration_data, resolve
+from sim.calibrate.output import set_tenant_fields
+from sim.calibrate.params import (
+    BOUND,
+    DEFAULT_FIT,
+    apply,
+    calibration_data,
+    TENANT_DEFAULT_FIT,
+    default_fit,
+    resolve,
+    tenant_data,
+)
 from sim.errors import ScenarioError
+from sim.estate.yamltext import Note as Note
 from sim.estate.sessions import Observed, read_sessions
 from sim.experiment.run import simulate
 from sim.report.jobsessions import job_sessions_text
@@ -82,8 +93,13 @@ def cpu(value: float) -> list[str]:
 def test_default_fit_names_fields_of_the_calibration_section(tmp_path: Path) -> None:
     spec = load_scenario(scenario(tmp_path)).spec
     params = resolve(spec, None)
-    assert [p.name for p in params] == list(DEFAULT_FIT)
-    for p in params:
+    # TINY backs up Exchange through EWS and OneDrive/SharePoint, under fluid throttling
+    assert [p.name for p in params] == [
+        *DEFAULT_FIT,
+        "tenants.ews_recharge_ms_per_h",
+        "tenants.sharepoint_ru_per_min",
+    ]
+    for p in params[: len(DEFAULT_FIT)]:
         assert hasattr(spec.calibration, p.field)
     cpu_p = params[0]
     assert cpu_p.workloads == ("exchange", "onedrive", "sharepoint")  # the jobs' workloads
@@ -123,12 +139,149 @@ def test_calibration_data_writes_units_the_schema_reads(tmp_path: Path) -> None:
         (["cpu_per_object.teams"], "no job of the scenario backs up teams"),
         (["bps_per_core", "bps_per_core"], "named twice"),
         (["cpu_per_object", "cpu_per_object.exchange"], "fit one or the other"),
+        (["tenants.retry_afer"], "did you mean 'tenants.retry_after'"),
+        (["retry_after"], "did you mean 'tenants.retry_after'"),
+        (["ews_recharge_ms_per_h"], "did you mean 'tenants.ews_recharge_ms_per_h'"),
+        (["tenants.retry_after"], "no backed-up tenant has throttling: request"),
     ],
 )
 def test_bad_fit_names_are_refused(tmp_path: Path, names: list[str], says: str) -> None:
     spec = load_scenario(scenario(tmp_path)).spec
     with pytest.raises(ScenarioError, match=says.replace("(", r"\(")):
         resolve(spec, names)
+
+
+TWO = """\
+name: two
+seed: 3
+tenants:
+  # Contoso: its mail, block style, one budget set by hand
+  - name: contoso
+    users: 40
+    ews_recharge_ms_per_h: 600000  # by hand
+    objects:
+      mailbox: {size_sigma: 0}
+      archive_mailbox: {size_sigma: 0}
+      shared_mailbox: {size_sigma: 0}
+  - {name: fabrikam, users: 30, throttling: request}  # files, flow style
+proxies:
+  - {name: px, os: windows, cores: 2, ram: 32 GB}
+repositories:
+  - {name: s3, kind: s3, owner: px}
+jobs:
+  - {name: mail, tenant: contoso, workloads: [exchange], repository: s3,
+     schedule: {daily: "20:00", window: 10h}}
+  - {name: files, tenant: fabrikam, workloads: [onedrive], repository: s3,
+     schedule: {daily: "22:00", window: 10h}}
+simulation: {days: 1, initial_state: protected}
+"""
+
+TENANT_FIELDS = ["tenants." + f for f in ("ews_recharge_ms_per_h", "sharepoint_ru_per_min")]
+
+
+def test_tenant_fields_multiply_every_tenant_from_its_own_or_default_value() -> None:
+    spec = load_scenario_text(TWO).spec
+    params = resolve(spec, [*TENANT_FIELDS, "tenants.retry_after", "tenants.ews_backoff"])
+    assert [p.tenants for p in params] == [("contoso", "fabrikam")] * 4
+    ews, ru, wait, backoff = params
+    assert ews.start(spec) == {"contoso": 600_000.0, "fabrikam": 900_000.0}  # own, default
+    assert ru.start(spec) == {"contoso": 1200.0, "fabrikam": 1200.0}  # by licence tier
+    assert wait.start(spec) == {"contoso": 20.0, "fabrikam": 20.0}
+    new = apply(spec, params, [math.log(2), math.log(0.5), math.log(1.5), 0.0])
+    a, b = new.tenants
+    assert (a.ews_recharge_ms_per_h, b.ews_recharge_ms_per_h) == (1_200_000.0, 1_800_000.0)
+    assert (a.sharepoint_ru_per_min, b.sharepoint_ru_per_min) == (600.0, 600.0)
+    assert (a.retry_after, b.retry_after) == pytest.approx((30.0, 30.0))
+    assert spec.tenants[0].ews_recharge_ms_per_h == 600_000.0  # a copy
+    assert ews.where("contoso") == "tenants[contoso].ews_recharge_ms_per_h"
+
+
+def test_tenant_fields_are_written_into_every_tenant_and_the_file_runs() -> None:
+    loaded = load_scenario_text(TWO)
+    params = resolve(loaded.spec, [*TENANT_FIELDS, "tenants.retry_after"])
+    x = [math.log(2), math.log(0.5), math.log(1.5)]
+    edits = tenant_data(loaded.spec, params, x)
+    assert edits["fabrikam"] == {
+        "ews_recharge_ms_per_h": 1_800_000.0,  # the default, now explicit
+        "sharepoint_ru_per_min": 600.0,
+        "retry_after": "30s",
+    }
+    notes = {t: {f: Note(v, f"fitted {f}") for f, v in fs.items()} for t, fs in edits.items()}
+    text = set_tenant_fields(TWO, loaded.raw, notes)
+    assert "# Contoso: its mail, block style" in text  # edited in place: comments kept
+    assert "ews_recharge_ms_per_h: 1200000.0  # fitted ews_recharge_ms_per_h" in text
+    assert "# by hand" not in text  # the replaced line
+    lines = text.splitlines()
+    assert sum(ln.strip().startswith("ews_recharge_ms_per_h:") for ln in lines) == 1  # replaced
+    assert lines[4:7] == [
+        "  - name: contoso",
+        "    sharepoint_ru_per_min: 600.0  # fitted sharepoint_ru_per_min",
+        '    retry_after: "30s"  # fitted retry_after',
+    ]
+    assert "# files, flow style; ews_recharge_ms_per_h fitted" in text
+    written = load_scenario_text(text).spec
+    assert written.tenants == apply(loaded.spec, params, x).tenants
+    simulate(load_scenario_text(text))
+    # a layout the in-place edit does not know is written again from the data
+    odd = TWO.replace("  - name: contoso\n", "  -\n    name: contoso\n")
+    again = load_scenario_text(set_tenant_fields(odd, load_scenario_text(odd).raw, notes)).spec
+    assert again.tenants == written.tenants
+
+
+@pytest.mark.parametrize(
+    ("sets", "added"),
+    [
+        ([], ["ews_recharge_ms_per_h", "sharepoint_ru_per_min"]),
+        (
+            ["tenants.fabrikam.throttling=request"],
+            [n.removeprefix("tenants.") for n in TENANT_DEFAULT_FIT],
+        ),
+        (["tenants.fabrikam.exchange_api=graph"], ["sharepoint_ru_per_min"]),
+        (
+            ["tenants.fabrikam.exchange_api=graph", "jobs.files.workloads=[teams]"],
+            [],
+        ),
+        (
+            [
+                "tenants.fabrikam.exchange_api=graph",
+                "tenants.fabrikam.throttling=request",
+                "jobs.files.workloads=[teams]",
+            ],
+            ["retry_after"],  # Teams and Graph answer 429 with Retry-After
+        ),
+    ],
+)
+def test_the_default_adds_tenant_fields_only_where_they_can_matter(
+    tmp_path: Path, sets: list[str], added: list[str]
+) -> None:
+    spec = load_scenario(scenario(tmp_path), sets).spec
+    assert default_fit(spec) == [*DEFAULT_FIT, *("tenants." + f for f in added)]
+
+
+def test_a_throttling_bound_budget_rate_is_recovered(tmp_path: Path) -> None:
+    """The files job of TINY at 60 RU/min is bound by the SharePoint/OneDrive budget (bottleneck
+    Source, 46 min where the unbounded night takes 5); the truth is 45 RU/min (x0.75)."""
+    path = scenario(tmp_path, users=60, days=4)
+    text = path.read_text().replace(
+        "    users: 60\n", "    users: 60\n    sharepoint_ru_per_min: 60  # a guess\n"
+    )
+    path.write_text(text)
+    observed = observe(path, tmp_path, ["tenants.fabrikam.sharepoint_ru_per_min=45"])
+    c = F.calibrate(
+        load_scenario(path),
+        read_sessions(observed),
+        ["tenants.sharepoint_ru_per_min", "cpu_per_object"],
+        40,
+        root=tmp_path / "results",
+    )
+    ru = c.params[0]
+    assert math.exp(ru.written_x) == pytest.approx(0.75, rel=0.05) and ru.identifiable
+    yaml_text = calibrated_yaml(c, str(observed))
+    assert "# calibrated by poolsim calibrate: fitted x0.7" in yaml_text
+    written = load_scenario_text(yaml_text)
+    assert written.spec.tenants[0].sharepoint_ru_per_min == pytest.approx(
+        60 * math.exp(ru.written_x), rel=1e-4
+    )
 
 
 def test_a_zero_start_cannot_be_multiplied(tmp_path: Path) -> None:

@@ -371,7 +371,7 @@ def _edit_item(item: list[str], fields: dict[str, Note]) -> list[str] | None:
         notes = [body.group(3)[1:].strip()] if body.group(3) else []
         notes += [f"{f} {n.comment}" for f, n in fields.items()]
         return [f"{body.group(1)}{inner}}}  # " + " ".join("; ".join(notes).split()), *item[1:]]
-    out = list(item)
+    out, added = list(item), 0
     for f, n in fields.items():
         line = f"{key_pad}{f}: {scalar(n.value)}  # " + " ".join(n.comment.split())
         at = next(
@@ -383,7 +383,8 @@ def _edit_item(item: list[str], fields: dict[str, Note]) -> list[str] | None:
         if at is not None:
             out[at] = line
         else:
-            out.insert(1, line)
+            added += 1
+            out.insert(added, line)  # after the item's first line, in the fields' order
     return out
 
 

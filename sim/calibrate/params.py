@@ -230,7 +230,11 @@ def resolve(spec: Scenario, wanted: Sequence[str] | None) -> list[FitParam]:
                     None,
                     name,
                     "not a parameter calibrate can fit"
-                    + did_you_mean(name, names())
+                    + (
+                        f" (did you mean '{TENANT_PREFIX}{name}'? a per-tenant field)"
+                        if name in _PER_TENANT
+                        else did_you_mean(name, names())
+                    )
                     + f"; allowed: {', '.join(names())}",
                 )
             )
