@@ -1886,7 +1886,8 @@ def calibrate(
         typer.Option(
             help="Parameters to fit, comma-separated (default: cpu_per_object, bps_per_core, "
             "object_overhead, thread_rate, items_per_s, resolve_per_object, "
-            "resolve_cpu_per_object, metadata_ios_per_object)."
+            "resolve_cpu_per_object, metadata_ios_per_object, and where they can bind "
+            "tenants.ews_recharge_ms_per_h, tenants.sharepoint_ru_per_min, tenants.retry_after)."
         ),
     ] = None,
     budget: Annotated[
