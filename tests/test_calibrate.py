@@ -17,21 +17,20 @@ import pytest
 from helpers.cli import invoke
 
 from sim.calibrate import fit as F
-from sim.calibrate.output import calibrated_yaml, metric_errors, summary_lines
-from sim.calibrate.output import set_tenant_fields
+from sim.calibrate.output import calibrated_yaml, metric_errors, set_tenant_fields, summary_lines
 from sim.calibrate.params import (
     BOUND,
     DEFAULT_FIT,
+    TENANT_DEFAULT_FIT,
     apply,
     calibration_data,
-    TENANT_DEFAULT_FIT,
     default_fit,
     resolve,
     tenant_data,
 )
 from sim.errors import ScenarioError
-from sim.estate.yamltext import Note as Note
 from sim.estate.sessions import Observed, read_sessions
+from sim.estate.yamltext import Note
 from sim.experiment.run import simulate
 from sim.report.jobsessions import job_sessions_text
 from sim.scenario import load_scenario, load_scenario_text
@@ -184,6 +183,7 @@ def test_tenant_fields_multiply_every_tenant_from_its_own_or_default_value() -> 
     params = resolve(spec, [*TENANT_FIELDS, "tenants.retry_after", "tenants.ews_backoff"])
     assert [p.tenants for p in params] == [("contoso", "fabrikam")] * 4
     ews, ru, wait, backoff = params
+    assert backoff.start(spec) == {"contoso": 30.0, "fabrikam": 30.0}
     assert ews.start(spec) == {"contoso": 600_000.0, "fabrikam": 900_000.0}  # own, default
     assert ru.start(spec) == {"contoso": 1200.0, "fabrikam": 1200.0}  # by licence tier
     assert wait.start(spec) == {"contoso": 20.0, "fabrikam": 20.0}

@@ -200,7 +200,8 @@ def summary_lines(c: Calibration) -> list[str]:
         "of nights that agree)"
     )
     out.append("")
-    out.append(f"{'parameter':<26} {'start':>14} {'fitted':>14} {'95 % range (x)':>16}  note")
+    wide = max([26, *(len(p.param.name) for p in c.params)])
+    out.append(f"{'parameter':<{wide}} {'start':>14} {'fitted':>14} {'95 % range (x)':>16}  note")
     for p in c.params:
         lo, hi = p.factor_range()
         rng = f"{lo:.2f}-{hi:.2f}" if math.isfinite(lo) and p.written_x == p.x else "-"
@@ -210,7 +211,7 @@ def summary_lines(c: Calibration) -> list[str]:
             rng = "-"
         note = "identifiable" if p.identifiable else f"NOT IDENTIFIABLE: {p.why}"
         out.append(
-            f"{p.param.name:<26} {_value_text(p.start, 1.0, p.param.unit):>14} "
+            f"{p.param.name:<{wide}} {_value_text(p.start, 1.0, p.param.unit):>14} "
             f"{_value_text(p.start, math.exp(p.written_x), p.param.unit):>14} {rng:>16}  {note}"
         )
     bad = [p.param.name for p in c.params if not p.identifiable]
