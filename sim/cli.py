@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -1879,8 +1880,145 @@ def history(
         raise typer.Exit(EXIT_PLOTS)
 
 
+@app.command()
+def calibrate(
+    file: FileArg,
+    sessions: Annotated[
+        Path,
+        typer.Option(help="Observed sessions: a GET /JobSessions or Get-VBOJobSession export."),
+    ],
+    fit: Annotated[
+        str | None,
+        typer.Option(
+            help="Parameters to fit, comma-separated (default: cpu_per_object, bps_per_core, "
+            "object_overhead, thread_rate, items_per_s, resolve_per_object, "
+            "resolve_cpu_per_object, metadata_ios_per_object)."
+        ),
+    ] = None,
+    budget: Annotated[
+        int,
+        typer.Option(
+            help="Simulations at most (>= 1); each candidate is one run of the scenario, so the "
+            "time is at most the budget times one run's."
+        ),
+    ] = 200,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Also write the calibrated scenario here."),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing -o file.")] = False,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Seed of every candidate (default: the scenario's).")
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
+    set_: SetOpt = None,
+    plots: Annotated[bool, typer.Option(help="Write the PNG plot.")] = True,
+) -> None:
+    """Fit the scenario's INFERRED calibration parameters to observed sessions (docs/calibrate.md).
+
+    Interrupted (Ctrl-C), it keeps its journal: the same command again continues the fit."""
+    from sim.calibrate.fit import Progress
+    from sim.calibrate.fit import calibrate as fit_sessions
+    from sim.calibrate.output import calibrated_yaml, summary_lines, write_calibration
+    from sim.estate.sessions import read_sessions
+
+    if budget < 1:
+        raise _fail(f"--budget {budget}: at least 1 simulation")
+    if output is not None and output.exists() and not overwrite:
+        raise _fail(f"{output} exists: choose another -o, or add --overwrite")
+    loaded = _load(file, set_)
+    _check_inputs(loaded, strict=False, force=False)
+    names = [n for n in (fit or "").split(",") if n.strip()] or None
+    t0 = time.monotonic()
+    last = [0.0]
+
+    def show(p: Progress) -> None:
+        now = time.monotonic()
+        if now - last[0] < 1.0 and p.used < p.budget:
+            return
+        last[0] = now
+        left = max(p.budget - p.used, 0) * p.sim_wall_s
+        err.print(
+            f"calibrate: {p.used}/{p.budget} simulations ({p.phase}; {p.replayed} replayed), "
+            f"loss {p.loss:.4f}, best {p.best:.4f}, {now - t0:.0f} s, "
+            f"ETA at most {_eta(left)}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+    journal_note = "journal kept: the same command again continues the fit"
+    try:
+        found = fit_sessions(
+            loaded, read_sessions(sessions), names, budget, seed, results, progress=show
+        )
+    except ScenarioError as exc:
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        raise _interrupted(exc, journal_note) from None
+    except Exception:
+        signalled = _signalled()
+        if signalled is not None:
+            raise _interrupted(signalled, journal_note) from None
+        raise
+    lines = summary_lines(found)
+    text = calibrated_yaml(found, str(sessions))
+    try:
+        folder = write_calibration(
+            found, text, results, command=sys.argv, console=lines, plots=plots
+        )
+        if output is not None:
+            from sim.atomic import atomic_write_text
+
+            atomic_write_text(output, text)
+    except OSError as exc:
+        where = exc.filename or results
+        raise _fail(f"cannot write results: {where}: {exc.strerror or exc}") from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        kept = _written(exc)
+        raise _interrupted(
+            exc, f"tables kept in {kept}, plots unfinished" if kept else journal_note
+        ) from None
+    for line in lines:
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    if output is not None:
+        out.print(f"calibrated scenario: [bold]{escape(str(output))}[/]")
+    out.print(f"results: [bold]{escape(str(folder))}[/]")
+    if _report_plots(folder):
+        raise typer.Exit(EXIT_PLOTS)
+
+
 _SIGNALLED: list[Interrupted] = []
 """The first signal this process received (empty until one arrives)."""
+
+SIGNAL_GRACE_S = 20.0
+"""Seconds a command has, after a signal, to stop on its own and say what it kept; then the
+process ends anyway (the watchdog of ``_raise_interrupted``)."""
+
+
+def _watchdog(exc: Interrupted, grace_s: float) -> None:
+    """End the process ``grace_s`` after a signal if the command has not stopped by then.
+
+    A signal raises ``Interrupted`` wherever the main thread is; where that is inside a SimPy
+    process (which turns it into a failed process) or a callback whose exceptions Python only
+    reports, the command may not see it and run on, or spin on state the exception left half
+    updated. Results are written through ``sim.atomic`` (a hidden folder published by one
+    rename, removed by the next run once its owner is gone), so ending here loses nothing that
+    looked complete.
+    """
+    import os
+    import threading
+
+    def end() -> None:
+        time.sleep(grace_s)
+        try:
+            sys.stderr.write(f"{exc.what}: nothing written (stopped {grace_s:g} s after it)\n")
+            sys.stderr.flush()
+        finally:
+            os._exit(exc.status)
+
+    threading.Thread(target=end, name="poolsim-signal-watchdog", daemon=True).start()
 
 
 def _raise_interrupted(signum: int, _frame: object) -> None:
@@ -1888,8 +2026,14 @@ def _raise_interrupted(signum: int, _frame: object) -> None:
         exc = Interrupted(EXIT_SIGTERM, "terminated (SIGTERM)")
     else:
         exc = Interrupted(EXIT_SIGINT, "interrupted (Ctrl-C)")
-    if not _SIGNALLED:
-        _SIGNALLED.append(exc)
+    if _SIGNALLED:  # a second signal: stop now
+        import os
+
+        sys.stderr.write(f"{exc.what} again: nothing more written\n")
+        sys.stderr.flush()
+        os._exit(_SIGNALLED[0].status)
+    _SIGNALLED.append(exc)
+    _watchdog(exc, SIGNAL_GRACE_S)
     # inside a section that must not be cut (sim.atomic.uninterrupted: only open once that
     # module is loaded, which ``import sim.cli`` does not do), the exception waits for its end
     atomic = sys.modules.get("sim.atomic")

@@ -291,7 +291,9 @@ def test_a_signal_half_way_through_an_update_is_still_the_interruption(
         self.overhead[np.arange(need)] = 0.0  # the half-grown columns: IndexError
 
     monkeypatch.setattr(tasks.TaskState, "grow", grow_then_signal)
-    monkeypatch.setattr(cli, "_SIGNALLED", [], raising=False)
+    monkeypatch.setattr(cli, "_SIGNALLED", [])
+    watched: list[int] = []  # in-process: the watchdog would end pytest itself
+    monkeypatch.setattr(cli, "_watchdog", lambda exc, grace: watched.append(exc.status))
     monkeypatch.setattr(
         sys,
         "argv",
@@ -304,11 +306,61 @@ def test_a_signal_half_way_through_an_update_is_still_the_interruption(
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
-    assert fired
+    assert fired and watched == [143]
     stderr = capsys.readouterr().err
     assert stop.value.code == 143, stderr
     assert "terminated (SIGTERM): nothing written" in " ".join(stderr.split())
     assert "Traceback" not in stderr
+    assert folders(tmp_path) == []
+
+
+_SWALLOWED = """
+import sys, time
+import sim.cli
+import sim.experiment.run
+
+sim.cli.SIGNAL_GRACE_S = {grace}
+
+def swallow(*args, **kwargs):  # a command that never sees the signal: it catches everything
+    while True:
+        try:
+            print("simulating", flush=True)
+            while True:
+                time.sleep(0.01)
+        except BaseException:
+            pass
+
+sim.experiment.run.simulate = swallow
+sys.argv = ["poolsim", "run", {scenario!r}, "--results", {results!r}]
+sim.cli.main()
+"""
+
+
+@pytest.mark.parametrize("signals", [1, 2])
+def test_a_signal_ends_the_process_even_when_the_command_swallows_it(
+    tmp_path: Path, signals: int
+) -> None:
+    """The last line of defence: a command that never sees the signal (here one that catches
+    everything) still ends: after ``SIGNAL_GRACE_S`` with the first signal's status and one
+    line, or at once on a second signal."""
+    code = _SWALLOWED.format(
+        grace=1.0 if signals == 1 else 60.0, scenario=str(QUICKSTART), results=str(tmp_path)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "simulating"
+    for _ in range(signals):
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    if signals == 1:
+        assert "terminated (SIGTERM): nothing written (stopped 1 s after it)" in stderr
+    else:
+        assert "terminated (SIGTERM) again: nothing more written" in stderr
     assert folders(tmp_path) == []
 
 

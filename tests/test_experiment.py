@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from validation.oracle import synthetic_scenario
 
 import sim
+from sim import defaults as d
 from sim.cli import app
 from sim.experiment import replication_seeds
 from sim.experiment.executors import DaskExecutor, Executor, ProcessExecutor
@@ -230,14 +231,16 @@ def test_sweep_records_a_broken_point(tmp_path: Path) -> None:
 # -- capacity search -------------------------------------------------------------------------------
 def test_size_finds_the_known_answer(tmp_path: Path) -> None:
     """12 one-hour mailboxes on one-thread proxies, 3.5 h window: n proxies finish in
-    ceil(12/n) hours, so 4 is the smallest pool that meets it (3 needs 4 h)."""
+    ceil(12/n) x (1 h + the scan's CPU seconds), so 4 is the smallest pool that meets it (3
+    needs over 4 h)."""
+    hours = 1.0 + d.CPU_PER_OBJECT_S_OF_WORKLOAD["exchange"] / 3600.0  # per mailbox
     path = _write(tmp_path, _backup_yaml(members=2))
     res = size(path, compliance=0.5, replications=3, max_size=16)
     assert res.answer == 4 and res.monotone
     curve = res.curve.set_index("pool_size")
     assert curve.loc[3, "compliance"] == 0.0 and curve.loc[4, "compliance"] == 1.0
-    assert curve.loc[4, "makespan_max_h_mean"] == pytest.approx(3.0, rel=1e-6)
-    assert curve.loc[3, "makespan_max_h_mean"] == pytest.approx(4.0, rel=1e-6)
+    assert curve.loc[4, "makespan_max_h_mean"] == pytest.approx(3 * hours, rel=1e-6)
+    assert curve.loc[3, "makespan_max_h_mean"] == pytest.approx(4 * hours, rel=1e-6)
     assert 2 in curve.index  # today's size was evaluated
     # from a larger pool it searches down to the same answer
     big = _write(tmp_path, _backup_yaml(members=7), "b.yaml")

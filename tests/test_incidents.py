@@ -17,6 +17,7 @@ from helpers.scenario import exact_calibration, fixed_objects, job, repository, 
 from helpers.scenario import tenant as tenant_of
 
 import sim
+from sim import defaults as d
 from sim.model import rng as streams
 from sim.model.lifecycle import draw_duration
 from sim.model.world import World
@@ -125,8 +126,9 @@ def test_rotation_with_members_in_a_given_order_and_back_to_back_turns() -> None
 
 
 def test_rotation_hands_off_the_running_objects() -> None:
-    # p0 runs a 100 s object from 0; at 20 s the rotation takes it: handed off to p2's... all
-    # busy (3 members, 6 objects): it resumes on the first thread that frees, at 100 s
+    # p0 runs an object from 0 (its scan, then 100 s); at 20 s the rotation takes it: handed
+    # off, but every thread is busy (3 members, 6 objects): it resumes on the first thread
+    # that frees, at SCAN + 100 s
     rot = {"pool": "pool", "at": "00:00:20", "interval": "1h", "duration": "10min"}
     w = World(sim.load_scenario_text(estate(rotations=[rot])))
     w.run()
@@ -136,7 +138,8 @@ def test_rotation_hands_off_the_running_objects() -> None:
         "rotation",
         1,
     )
-    assert first["resume_delays"] == pytest.approx([80.0])
+    scan = d.CPU_PER_OBJECT_S_OF_WORKLOAD["exchange"]
+    assert first["resume_delays"] == pytest.approx([scan + 100.0 - 20.0])
 
 
 # -- random failures -----------------------------------------------------------------------------

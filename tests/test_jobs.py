@@ -4,6 +4,11 @@ Scenarios are tiny and exact (``exact_calibration``: no overhead, resolve, metad
 point time unless a test sets one, no change noise, unlimited proxies, items and repositories),
 with equal object sizes and fixed item sizes, so expected times and bytes are exact. Sources:
 vb365 facts 11, 16, 21, 28, 30, 33-36 and 38.
+
+The proxy's per-object scan CPU and the per-object change probability stay at their shipped
+defaults: a backup object holds a core for ``SCAN`` seconds before its bytes move, and an
+incremental reads only the objects that changed (``incremental``). Tests that measure a rate
+over a busy span leave the scan out (``NO_SCAN_CPU``), since it opens a gap in the span.
 """
 
 from __future__ import annotations
@@ -15,7 +20,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers.scenario import HUGE, exact_calibration, fixed_objects, repository, run, tenant
+from helpers.scenario import (
+    HUGE,
+    NO_SCAN_CPU,
+    exact_calibration,
+    fixed_objects,
+    ram_for,
+    repository,
+    run,
+    tenant,
+)
 
 import sim
 from sim import defaults as d
@@ -25,6 +39,19 @@ from sim.scenario.schema import with_units
 MB = 1e6
 DAY = 86_400.0
 HOUR = 3_600.0
+SCAN = d.CPU_PER_OBJECT_S_OF_WORKLOAD["exchange"]
+"""Seconds a mailbox's scan holds a core of a Windows proxy before its bytes move."""
+
+
+def incremental(
+    size: np.ndarray, rate: float, elapsed: np.ndarray, p: float, changed: np.ndarray
+) -> np.ndarray:
+    """Bytes an incremental reads (change_sigma 0): an object changes on a day with probability
+    ``p``, so over ``elapsed`` days with q = 1 - (1 - p)^elapsed; one that changed carries
+    ``rate x elapsed / q`` of its size (the expected change stays ``rate`` per day), one that
+    did not, nothing."""
+    q = 1.0 - (1.0 - p) ** elapsed
+    return np.where(changed, size * rate * elapsed / q, 0.0)
 
 
 def backup(name: str = "b", repo: str = "r", **schedule: Any) -> dict[str, Any]:
@@ -50,15 +77,20 @@ def estate(
     seed: int = 0,
     extra_pools: list[dict[str, Any]] | None = None,
     extra_proxies: list[dict[str, Any]] | None = None,
+    proxy_kw: dict[str, Any] | None = None,
 ) -> str:
-    """One tenant 't' (RU budget out of the way), one pool 'pool' of one proxy, repository 'r'."""
+    """One tenant 't' (RU budget out of the way), one pool 'pool' of one proxy 'p1' (with
+    ``threads`` and ``proxy_kw``), repository 'r'."""
     data = {
         "name": "jobs",
         "seed": seed,
         "tenants": [
             tenant(objects=objects, **{"sharepoint_ru_per_min": HUGE, **(tenant_kw or {})})
         ],
-        "proxies": [{"name": "p1", "threads": threads}, *(extra_proxies or [])],
+        "proxies": [
+            {"name": "p1", "threads": threads, **(proxy_kw or {})},
+            *(extra_proxies or []),
+        ],
         "pools": [{"name": "pool", "members": ["p1"]}, *(extra_pools or [])],
         "repositories": repos or [repository("r", "pool")],
         "jobs": jobs,
@@ -132,7 +164,11 @@ def test_backup_copy_copies_stored_bytes_not_yet_copied() -> None:
     for k, (s_id, c_id) in enumerate(zip(sessions, copies, strict=True)):
         written = src[src["session"] == s_id].set_index("object")["bytes_written"]
         copied = cp[cp["session"] == c_id].set_index("object")["work_bytes"]
-        # first copy: everything the source wrote (the fulls); later: only the new restore point
+        # first copy: everything the source wrote (the fulls); later: only the new restore point,
+        # of the objects that changed (an object the source wrote nothing of is not copied)
+        if k > 0:
+            assert (written == 0).any()  # this seed leaves an object unchanged
+        written = written[written > 0]
         pd.testing.assert_series_equal(
             copied.sort_index(), written.sort_index(), check_names=False, rtol=1e-12
         )
@@ -172,7 +208,7 @@ def test_backup_copy_writes_256_mb_blobs() -> None:
             repository("r", "pool"),
             repository("g", "pool", kind="s3_glacier", put_rate=0.1),
         ],
-        cal=exact_calibration(100 * MB),
+        cal=exact_calibration(100 * MB, **NO_SCAN_CPU),  # a rate over the busy span
     )
     r = run(text)
     cp = of_job(r.tasks, "c")
@@ -235,9 +271,10 @@ def restore_job(name: str = "rs", repo: str = "r", **kw: Any) -> dict[str, Any]:
 
 
 def test_restore_writes_each_mailbox_at_the_upload_ceiling() -> None:
-    # Graph: 150 MB upload per 5 min per mailbox = 0.5 MB/s; thread_rate (100 MB/s) is for reads
+    # Graph: 150 MB upload per 5 min per mailbox = 0.5 MB/s; thread_rate (100 MB/s) is for reads.
+    # No scan CPU: a task's duration is its transfer's alone
     objects = fixed_objects({"mailbox": (3, 10 * MB)}, 1 * MB)
-    r = run(estate(objects, [restore_job()], cal=exact_calibration(100 * MB)))
+    r = run(estate(objects, [restore_job()], cal=exact_calibration(100 * MB, **NO_SCAN_CPU)))
     t = r.tasks
     assert pytest.approx(0.5 * MB) == d.MAILBOX_UPLOAD_BPS
     np.testing.assert_allclose(t["end"] - t["start"], 10 * MB / (0.5 * MB), rtol=1e-9)
@@ -254,7 +291,8 @@ def test_restore_reads_stored_bytes_from_the_repository() -> None:
     # 8 x 0.5 MB/s the mailboxes could take: the repository is the bottleneck
     objects = fixed_objects({"mailbox": (8, 10 * MB)}, 1 * MB)
     repo = repository("r", "pool", read_bandwidth="0.5 MB/s", compression={"exchange": 0.5})
-    r = run(estate(objects, [restore_job()], repos=[repo], cal=exact_calibration(100 * MB)))
+    cal = exact_calibration(100 * MB, **NO_SCAN_CPU)  # a rate over the busy span
+    r = run(estate(objects, [restore_job()], repos=[repo], cal=cal))
     t = r.tasks
     span = float(t["end"].max() - t["start"].min())
     assert float(t["bytes_read"].sum()) / span == pytest.approx(1 * MB, rel=0.01)
@@ -268,7 +306,8 @@ def test_restore_reads_from_its_source_repository() -> None:
         repository("slow", "pool", read_bandwidth="0.5 MB/s", compression={"exchange": 0.5}),
     ]
     job = restore_job(source_repository="slow")
-    t = run(estate(objects, [job], repos=repos, cal=exact_calibration(100 * MB))).tasks
+    cal = exact_calibration(100 * MB, **NO_SCAN_CPU)  # a rate over the busy span
+    t = run(estate(objects, [job], repos=repos, cal=cal)).tasks
     span = float(t["end"].max() - t["start"].min())
     assert float(t["bytes_read"].sum()) / span == pytest.approx(1 * MB, rel=0.01)
 
@@ -306,10 +345,20 @@ def test_daily_schedule_runs_only_on_its_weekdays(
 
 def test_incremental_reads_the_change_since_the_last_backup() -> None:
     # mon and wed: the wednesday session reads two days of change, the next monday five
-    s = sessions_of({"daily": "00:00", "days": ["mon", "wed"]}, days=8)
+    r = run(estate(SMALL, [backup(daily="00:00", days=["mon", "wed"])], days=8))
+    s = r.sessions
     assert s["day"].tolist() == [1, 3, 8]
-    size = 2 * 10 * MB
-    np.testing.assert_allclose(s["bytes_read"], [size, size * 0.01 * 2, size * 0.01 * 5])
+    size = 10 * MB
+    p = d.CHANGE_PROBABILITY_OF_TYPE["mailbox"]
+    t = r.tasks
+    expected = [2 * size]
+    for sid, days in ((1, 2), (2, 5)):
+        g = t[t["session"] == sid]
+        changed = g["changed"].to_numpy()
+        work = incremental(np.full(len(g), size), 0.01, np.full(len(g), float(days)), p, changed)
+        np.testing.assert_allclose(g["work_bytes"], work, rtol=1e-9)
+        expected.append(float(work.sum()))
+    np.testing.assert_allclose(s["bytes_read"], expected, rtol=1e-9)
 
 
 def test_periodic_every_4h_with_offset() -> None:
@@ -322,14 +371,15 @@ def test_periodic_every_4h_with_offset() -> None:
 
 
 def test_a_run_due_while_the_previous_session_runs_is_skipped() -> None:
-    # every 5 min, a first session of 400 s: the 00:05 run is skipped, 00:10 runs
+    # every 5 min, a first session of SCAN + 400 s: the 00:05 run is skipped, 00:10 runs
     objects = fixed_objects({"mailbox": (2, 400 * MB)}, 1 * MB)
     s = sessions_of({"periodic": "5min"}, objects=objects)
     assert len(s) == 288  # every 5 min of the day is recorded
     first = s.iloc[:3]
     assert first["skipped"].tolist() == [False, True, False]
     assert first["scheduled"].tolist() == [0.0, 300.0, 600.0]
-    assert first["end"].iloc[0] == pytest.approx(400.0)
+    assert first["end"].iloc[0] == pytest.approx(SCAN + 400.0)
+    assert 300.0 < SCAN + 400.0 < 600.0  # so the 00:05 run is due while the first one runs
     skipped = first.iloc[1]
     assert math.isnan(skipped["start"]) and skipped["objects"] == 0
     assert not bool(skipped["within_window"])
@@ -347,7 +397,8 @@ def test_once_on_day() -> None:
 
 
 LONG = fixed_objects({"mailbox": (3, 20_000 * MB)}, 1 * MB)
-"""Three 20,000 s objects on one thread: 60,000 s, longer than a 20:00-06:00 block (36,000 s)."""
+"""Three objects of SCAN + 20,000 s on one thread: over 60,000 s, longer than a 20:00-06:00 block
+(36,000 s)."""
 
 
 def test_allowed_hours_shift_the_start_and_terminate_at_the_block_end() -> None:
@@ -365,9 +416,12 @@ def test_allowed_hours_shift_the_start_and_terminate_at_the_block_end() -> None:
     assert bool(s["terminated"]) and not bool(s["within_window"])
     t = r.tasks.sort_values("task")
     assert t["status"].tolist() == ["done", "cancelled", "cancelled"]
-    np.testing.assert_allclose(t["end"].iloc[:2], [20 * HOUR + 20_000, DAY + 6 * HOUR])
-    # what the stopped object moved is kept (fact 36); the queued one never started
-    assert t["bytes_read"].iloc[1] == pytest.approx((DAY + 6 * HOUR - 20 * HOUR - 20_000) * MB)
+    first_end = 20 * HOUR + SCAN + 20_000
+    np.testing.assert_allclose(t["end"].iloc[:2], [first_end, DAY + 6 * HOUR])
+    # what the stopped object moved (after its scan) is kept (fact 36); the queued one never
+    # started
+    moved = (DAY + 6 * HOUR - first_end - SCAN) * MB
+    assert t["bytes_read"].iloc[1] == pytest.approx(moved)
     assert t["bytes_written"].iloc[1] > 0
     assert math.isnan(t["start"].iloc[2]) and t["bytes_read"].iloc[2] == 0
     assert s["objects_done"] == 1 and s["objects_failed"] == 0
@@ -377,7 +431,7 @@ def test_allowed_hours_without_terminate_let_the_session_finish_outside_them() -
     r = run(estate(LONG, [backup(daily="12:00", allowed_hours=["mon-sun 20-06"])], threads=1))
     s = r.sessions.iloc[0]
     assert s["start"] == 20 * HOUR
-    assert s["end"] == pytest.approx(20 * HOUR + 60_000)
+    assert s["end"] == pytest.approx(20 * HOUR + 3 * (SCAN + 20_000))
     assert not bool(s["terminated"]) and not bool(s["within_window"])
     assert (r.tasks["status"] == "done").all()
 
@@ -443,14 +497,14 @@ def test_allowed_hours_wrap_past_midnight() -> None:
 # -- retries and failures (facts 35, 38) ---------------------------------------------------------
 
 RETRY_OBJECTS = fixed_objects({"mailbox": (60, 100 * MB)}, 1 * MB)
-"""60 objects of 100 s on 64 threads: a round of attempts is one wave."""
+"""60 objects of SCAN + 100 s on 64 threads with a core each: a round of attempts is one wave."""
 
 
 def failing(retry: dict[str, Any] | None, seed: int = 3, days: int = 1) -> Any:
     j = {**backup(), "failure_probability": 0.3}
     if retry is not None:
         j["retry"] = retry
-    return run(estate(RETRY_OBJECTS, [j], seed=seed, days=days))
+    return run(estate(RETRY_OBJECTS, [j], seed=seed, days=days, proxy_kw={"cores": 64}))
 
 
 def test_failed_objects_are_retried_after_the_wait() -> None:
@@ -463,9 +517,9 @@ def test_failed_objects_are_retried_after_the_wait() -> None:
     starts = [t[t["attempts"] == k]["start"].unique() for k in rounds]
     assert all(len(x) == 1 for x in starts)  # one wave per round
     for k in range(1, len(rounds)):
-        # a round ends with its successful attempts (100 s); the next starts 10 min later
+        # a round ends with its successful attempts (SCAN + 100 s); the next starts 10 min later
         assert (t[t["attempts"] == rounds[k - 1]]["status"] == "done").any()
-        assert starts[k][0] == pytest.approx(starts[k - 1][0] + 100.0 + 600.0)
+        assert starts[k][0] == pytest.approx(starts[k - 1][0] + SCAN + 100.0 + 600.0)
     # retried attempts redo the object from the start: the failed share is counted again
     assert s["redone_bytes"] > 0
     done = t[t["status"] == "done"]
@@ -546,6 +600,7 @@ def test_grown_objects_are_fulls_on_later_days() -> None:
         tenant_kw={"growth_per_day": 0.05},
         days=3,
         threads=256,
+        proxy_kw={"ram": ram_for(256)},  # every object starts at once: one day elapses
         cal=exact_calibration(100 * MB),
     )
     r = run(text)
@@ -554,6 +609,7 @@ def test_grown_objects_are_fulls_on_later_days() -> None:
     assert s["objects"].tolist() == [200, 210, 220]
     assert s["full_objects"].tolist() == [200, per_day, per_day]
     t = r.tasks
+    assert (t[t["session"] == 0]["start"] == 0).all()  # so one day elapses for every object
     size = t[t["full"]].set_index("object")["work_bytes"]  # a full reads the whole object
     assert size.index.is_unique and len(size) == 220
     for sid in (1, 2):
@@ -564,7 +620,14 @@ def test_grown_objects_are_fulls_on_later_days() -> None:
         np.testing.assert_allclose(new["bytes_read"], new["work_bytes"])
         # everything else is an incremental of one day's change (0.5 %, change_sigma 0)
         old = g[~g["full"]]
-        expected = size.loc[old["object"]].to_numpy() * 0.005
+        p = np.where(
+            old["workload"] == "exchange",
+            d.CHANGE_PROBABILITY_OF_TYPE["mailbox"],
+            d.CHANGE_PROBABILITY_OF_TYPE["onedrive"],
+        )
+        changed = old["changed"].to_numpy()
+        assert 0 < changed.sum() < len(old)
+        expected = incremental(size.loc[old["object"]].to_numpy(), 0.005, 1.0, p, changed)
         np.testing.assert_allclose(old["work_bytes"], expected, rtol=1e-9)
 
 
@@ -590,37 +653,66 @@ def test_grown_objects_stay_with_one_job_of_a_split_tenant() -> None:
     assert fulls.tolist() == [200, 10, 10, 10]
 
 
-def test_incremental_is_exactly_the_daily_change_without_noise() -> None:
+def test_incremental_is_exactly_the_change_of_the_changed_objects_without_noise() -> None:
     objects = fixed_objects(
         {"mailbox": (10, 100 * MB), "onedrive": (10, 200 * MB)}, 1 * MB, daily_change=0.02
     )
     r = run(estate(objects, [backup()], days=3, cal=exact_calibration(100 * MB)))
     t = r.tasks
+    assert (t[t["session"] == 0]["start"] == 0).all()  # 20 objects on 64 threads
     for sid in (1, 2):
         g = t[t["session"] == sid].sort_values("object")
-        size = np.where(g["workload"] == "exchange", 100 * MB, 200 * MB)
-        np.testing.assert_allclose(g["work_bytes"], size * 0.02, rtol=1e-12)
-        np.testing.assert_allclose(g["items"], np.round(size / MB * 0.02))
+        exchange = (g["workload"] == "exchange").to_numpy()
+        size = np.where(exchange, 100 * MB, 200 * MB)
+        p = np.where(
+            exchange,
+            d.CHANGE_PROBABILITY_OF_TYPE["mailbox"],
+            d.CHANGE_PROBABILITY_OF_TYPE["onedrive"],
+        )
+        changed = g["changed"].to_numpy()
+        assert changed[exchange].any() and not changed[~exchange].all()
+        work = incremental(size, 0.02, 1.0, p, changed)
+        np.testing.assert_allclose(g["work_bytes"], work, rtol=1e-12)
+        items = np.where(changed, np.maximum(1, np.round(work / MB)), 0)
+        np.testing.assert_allclose(g["items"], items)
         assert not g["full"].any()
 
 
 def test_incremental_mean_matches_the_daily_change_with_noise() -> None:
-    # change_sigma 0.5: each object's change is size x 0.5 % x eps, eps lognormal of mean 1;
-    # the mean of eps over n objects is within 4 standard errors of 1
+    # change_sigma 0.5: a mailbox changes with probability p, and one that changed carries
+    # size x 0.5 % / p x eps, eps lognormal of mean 1. Per mailbox, x = work / (size x 0.5 %)
+    # is B eps / p (B Bernoulli(p)): mean 1, variance e^(sigma^2) / p - 1; the mean of x over n
+    # mailboxes is within 4 standard errors of 1 (the expected change is the daily change)
     n, sigma, rate = 500, 0.5, 0.005
+    p = d.CHANGE_PROBABILITY_OF_TYPE["mailbox"]
     objects = fixed_objects({"mailbox": (n, 100 * MB)}, 1 * MB, daily_change=rate)
     cal = exact_calibration(100 * MB, change_sigma=sigma)
-    r = run(estate(objects, [backup()], days=2, threads=n, cal=cal, seed=1))
+    r = run(
+        estate(
+            objects,
+            [backup()],
+            days=2,
+            threads=n,
+            proxy_kw={"ram": ram_for(n)},  # every mailbox starts at once
+            cal=cal,
+            seed=1,
+        )
+    )
     t = r.tasks
     assert (t[t["session"] == 0]["start"] == 0).all()  # so exactly one day elapsed
     second = t[t["session"] == 1]
-    eps = second["work_bytes"].to_numpy() / (100 * MB * rate)
-    sd = math.sqrt(math.exp(sigma**2) - 1)  # of a lognormal with mean 1
-    tol = 4 * sd / math.sqrt(n)
-    assert abs(eps.mean() - 1) < tol
+    x = second["work_bytes"].to_numpy() / (100 * MB * rate)
+    tol = 4 * math.sqrt(math.exp(sigma**2) / p - 1) / math.sqrt(n)
+    assert abs(x.mean() - 1) < tol
     assert r.sessions.iloc[1]["bytes_read"] == pytest.approx(n * 100 * MB * rate, rel=tol)
-    # the spread is the configured one: the sample sd of a lognormal (sigma 0.5, kurtosis ~8.9)
-    # has a relative standard error of sqrt((kurtosis - 1) / 4n) ~ 6 %; 4 of them
+    # the changed ones: eps = x p, lognormal of mean 1 and the configured spread; the sample sd
+    # of a lognormal (sigma 0.5, kurtosis ~8.9) has a relative standard error of
+    # sqrt((kurtosis - 1) / 4m) ~ 6 %; 4 of them
+    changed = second["changed"].to_numpy()
+    assert (x[~changed] == 0).all()
+    eps = x[changed] * p
+    sd = math.sqrt(math.exp(sigma**2) - 1)  # of a lognormal with mean 1
+    assert abs(eps.mean() - 1) < 4 * sd / math.sqrt(len(eps))
     assert eps.std() == pytest.approx(sd, rel=0.25)
 
 

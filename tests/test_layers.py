@@ -25,6 +25,7 @@ FLOORS: list[set[str]] = [
     {"metrics"},
     {"experiment"},
     {"report"},
+    {"calibrate"},  # fitting calibration parameters to observed sessions (runs, reads sessions)
     {"bench"},
     {"cli", ""},  # the command line and the public API (sim/__init__.py)
 ]

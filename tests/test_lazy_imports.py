@@ -13,7 +13,7 @@ import pytest
 import sim
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("pandas", "matplotlib", "pyarrow", "simpy", "dask", "distributed")
+HEAVY = ("pandas", "matplotlib", "pyarrow", "simpy", "dask", "distributed", "scipy")
 
 
 def loaded_after(code: str) -> set[str]:

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from helpers.scenario import (
     HUGE,
+    NO_SCAN_CPU,
     exact_calibration,
     fixed_objects,
     job,
@@ -36,6 +37,12 @@ from sim import defaults as d
 MB = 1e6
 DAY = 86_400.0
 REL = 0.01  # the acceptance tolerance: 1 %
+
+
+def transfer_calibration(thread_rate: float = 1e6, **extra: Any) -> dict[str, Any]:
+    """``exact_calibration`` without the per-object scan CPU: the rates below are the transfer's
+    alone (module docstring)."""
+    return exact_calibration(thread_rate, **NO_SCAN_CPU, **extra)
 
 
 def proxies(n: int, threads: int = 8, **kw: Any) -> list[dict[str, Any]]:
@@ -59,7 +66,7 @@ def pooled(
         pools=[{"name": "pool", "members": [p["name"] for p in members]}],
         repositories=[repository("r", "pool", **(repo_kw or {}))],
         jobs=jobs or [job("j", "r")],
-        calibration=cal if cal is not None else exact_calibration(),
+        calibration=cal if cal is not None else transfer_calibration(),
         **kw,
     )
 
@@ -101,7 +108,7 @@ def onedrive_run(n_proxies: int, threads: int = 2, count: int = 16, **tenant_kw:
         proxies(n_proxies, threads),
         tenant_kw={"sharepoint_ru_per_min": RU_PER_MIN, **tenant_kw},
         jobs=[job("od", "r", workloads=["onedrive"])],
-        cal=exact_calibration(4 * MB),
+        cal=transfer_calibration(4 * MB),
     )
     return run(text)
 
@@ -147,7 +154,7 @@ def test_ru_budget_is_shared_by_sharepoint_onedrive_and_every_pool_of_the_tenant
             job("od", "ra", workloads=["onedrive"]),
             job("sp", "rb", workloads=["sharepoint"]),
         ],
-        calibration=exact_calibration(4 * MB),
+        calibration=transfer_calibration(4 * MB),
     )
     t = run(text).tasks
     assert set(t["workload"]) == {"onedrive", "sharepoint"}
@@ -178,7 +185,7 @@ def test_daily_ru_budget_stops_sharepoint_until_midnight_then_resumes() -> None:
         proxies(1),
         tenant_kw={"sharepoint_ru_per_min": RU_PER_MIN, "sharepoint_ru_per_day": per_day},
         jobs=[job("od", "r", workloads=["onedrive"])],
-        cal=exact_calibration(4 * MB),
+        cal=transfer_calibration(4 * MB),
         bucket=60.0,
     )
     r = run(text)
@@ -210,7 +217,7 @@ def test_daily_ru_budget_leaves_exchange_running() -> None:
         proxies(1),
         tenant_kw={"sharepoint_ru_per_min": RU_PER_MIN, "sharepoint_ru_per_day": 600.0},
         jobs=[job("all", "r", workloads=["exchange", "onedrive"])],
-        cal=exact_calibration(1 * MB),
+        cal=transfer_calibration(1 * MB),
     )
     t = run(text).tasks
     mbx = only(t, workload="exchange").iloc[0]
@@ -277,7 +284,7 @@ def test_slow_repository_write_makes_target_the_bottleneck() -> None:
         objects,
         proxies(1, threads=4),
         repo_kw={"write_bandwidth": "2 MB/s"},
-        cal=exact_calibration(10 * MB),
+        cal=transfer_calibration(10 * MB),
     )
     r = run(text)
     t = r.tasks
@@ -297,7 +304,7 @@ def test_write_bandwidth_uses_the_repository_compression() -> None:
         proxies(1, threads=4),
         repo_kw={"write_bandwidth": "2 MB/s", "compression": {"onedrive": 0.5}},
         jobs=[job("od", "r", workloads=["onedrive"])],
-        cal=exact_calibration(10 * MB),
+        cal=transfer_calibration(10 * MB),
     )
     assert rate(run(text).tasks) == pytest.approx(4 * MB, rel=REL)
 
@@ -318,7 +325,7 @@ def test_low_put_rate_binds_through_blob_size_and_metadata(
         proxies(1, threads=4),
         repo_kw={"put_rate": put_rate, "compression": {workload: 1.0}},
         jobs=[job("j", "r", workloads=[workload])],
-        cal=exact_calibration(50 * MB),
+        cal=transfer_calibration(50 * MB),
     )
     r = run(text)
     assert d.BLOB_BYTES_OF_WORKLOAD[workload] == blob
@@ -334,7 +341,7 @@ def test_put_rate_counts_blobs_of_source_bytes_whatever_the_compression() -> Non
         objects,
         proxies(1, threads=4),
         repo_kw={"put_rate": put_rate},  # default Exchange compression 0.55
-        cal=exact_calibration(50 * MB),
+        cal=transfer_calibration(50 * MB),
     )
     expected = put_rate * 5 * MB / (1.0 + d.METADATA_OBJECTS_PER_BLOB)  # 5 MB/s
     assert rate(run(text).tasks) == pytest.approx(expected, rel=REL)
@@ -350,7 +357,7 @@ def test_proxy_throttle_caps_that_proxy_only() -> None:
         {"name": "p0", "threads": 4, "throttle": "3 MB/s"},
         {"name": "p1", "threads": 4},
     ]
-    r = run(pooled(objects, members, cal=exact_calibration(4 * MB), bucket=5.0))
+    r = run(pooled(objects, members, cal=transfer_calibration(4 * MB), bucket=5.0))
     t = r.tasks
     slow, fast = only(t, proxy="p0"), only(t, proxy="p1")
     assert len(slow) > 0 and len(fast) > 0
@@ -380,7 +387,7 @@ def test_proxy_processing_caps_a_proxy_when_threads_would_exceed_it(
 ) -> None:
     objects = fixed_objects({"mailbox": (16, 20 * MB)}, item=1 * MB)
     members = [{"name": "p0", "threads": threads, "cores": 2, "os": os_name}]
-    cal = exact_calibration(1 * MB, bps_per_core="1 MB/s", linux_efficiency=1.2)
+    cal = transfer_calibration(1 * MB, bps_per_core="1 MB/s", linux_efficiency=1.2)
     r = run(pooled(objects, members, cal=cal))
     t = r.tasks
     assert rate(t) == pytest.approx(expected, rel=REL)
@@ -393,7 +400,7 @@ def test_proxy_processing_caps_a_proxy_when_threads_would_exceed_it(
 def test_processing_rate_overrides_cores() -> None:
     objects = fixed_objects({"mailbox": (8, 20 * MB)}, item=1 * MB)
     members = [{"name": "p0", "threads": 8, "cores": 64, "processing_rate": "3 MB/s"}]
-    cal = exact_calibration(1 * MB, bps_per_core="1 MB/s")
+    cal = transfer_calibration(1 * MB, bps_per_core="1 MB/s")
     assert rate(run(pooled(objects, members, cal=cal)).tasks) == pytest.approx(3 * MB, rel=REL)
 
 
@@ -410,7 +417,7 @@ def test_egress_cap_binds_across_workloads() -> None:
             job("ex", "r", workloads=["exchange"]),
             job("od", "r", workloads=["onedrive"]),
         ],
-        cal=exact_calibration(10 * MB),  # one thread alone exceeds the cap
+        cal=transfer_calibration(10 * MB),  # one thread alone exceeds the cap
     )
     r = run(text)
     assert rate(r.tasks) == pytest.approx(5 * MB, rel=REL)
@@ -427,7 +434,7 @@ def test_workload_cap_binds_its_workload_only() -> None:
         proxies(1, threads=8),
         tenant_kw={"workload_caps": {"exchange": "2 MB/s"}, "sharepoint_ru_per_min": HUGE},
         jobs=[job("all", "r", workloads=["exchange", "onedrive"])],
-        cal=exact_calibration(10 * MB),
+        cal=transfer_calibration(10 * MB),
     )
     t = run(text).tasks
     assert rate(only(t, workload="exchange")) == pytest.approx(2 * MB, rel=REL)
@@ -449,7 +456,7 @@ def test_exchange_per_mailbox_graph_limit(items_per_s: float, expected_items_per
     # requests / 10 min per mailbox at 20 items per exportItems request (plus discovery) allow
     # ~273 items/s, whatever higher items_per_s the calibration asks for
     objects = fixed_objects({"mailbox": (1, 100 * MB)}, item=1 * MB)
-    cal = exact_calibration(1000 * MB, items_per_s={"exchange": items_per_s})
+    cal = transfer_calibration(1000 * MB, items_per_s={"exchange": items_per_s})
     text = pooled(objects, proxies(1), cal=cal, tenant_kw={"exchange_api": "graph"})
     t = run(text).tasks
     assert pytest.approx(16.6667, rel=1e-4) == d.MAILBOX_REQUESTS_PER_S
@@ -459,7 +466,7 @@ def test_exchange_per_mailbox_graph_limit(items_per_s: float, expected_items_per
 
 def test_exchange_per_mailbox_graph_limit_is_not_on_the_ews_path() -> None:
     objects = fixed_objects({"mailbox": (1, 100 * MB)}, item=1 * MB)
-    cal = exact_calibration(100 * MB, items_per_s={"exchange": HUGE})
+    cal = transfer_calibration(100 * MB, items_per_s={"exchange": HUGE})
     t = run(pooled(objects, proxies(1), cal=cal)).tasks
     assert t.iloc[0]["end"] == pytest.approx(1.0, rel=1e-9)  # 100 MB at the thread's 100 MB/s
 
@@ -467,7 +474,7 @@ def test_exchange_per_mailbox_graph_limit_is_not_on_the_ews_path() -> None:
 def test_exchange_per_mailbox_limit_is_per_mailbox() -> None:
     # four mailboxes in parallel each get their own ~273 items/s (Graph path)
     objects = fixed_objects({"mailbox": (4, 100 * MB)}, item=1 * MB)
-    cal = exact_calibration(1000 * MB)
+    cal = transfer_calibration(1000 * MB)
     t = run(pooled(objects, proxies(1), cal=cal, tenant_kw={"exchange_api": "graph"})).tasks
     assert rate(t) == pytest.approx(4 * GRAPH_ITEMS_PER_S * MB, rel=REL)
 
@@ -480,7 +487,7 @@ def test_teams_per_team_limit() -> None:
             objects,
             proxies(1),
             jobs=[job("tm", "r", workloads=["teams"])],
-            cal=exact_calibration(100 * MB),
+            cal=transfer_calibration(100 * MB),
         )
     ).tasks
     assert rate(t) == pytest.approx(d.TEAMS_PER_TEAM_REQUESTS_PER_S * MB, rel=REL)
@@ -496,7 +503,7 @@ def test_teams_tenant_request_rate() -> None:
             proxies(1),
             tenant_kw={"teams_requests_per_s": 10},
             jobs=[job("tm", "r", workloads=["teams"])],
-            cal=exact_calibration(100 * MB),
+            cal=transfer_calibration(100 * MB),
         )
     )
     t = r.tasks

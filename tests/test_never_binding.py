@@ -42,7 +42,9 @@ def backup(
     objects: int = 40,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """Mailboxes at 1 MB/s per thread through a pull pool into one S3 bucket."""
+    """Mailboxes at 1 MB/s per thread through a pull pool into one S3 bucket. Each proxy's
+    ``processing_rate`` is its 8 cores at the calibration's ``bps_per_core``, so an object's
+    scan holds a core for the shipped per-object CPU seconds."""
     names = [f"p{i}" for i in range(n_proxies)]
     sizes = {"mailbox": (objects, 30 * MB), "onedrive": (objects // 2, 20 * MB)}
     text = scenario_yaml(
@@ -51,7 +53,7 @@ def backup(
         pools=[{"name": "pool", "members": names, "policy": "pull_fifo"}],
         repositories=[repository("r", "pool", write_bandwidth=write, put_rate=1e6)],
         jobs=[job("j", "r", workloads=["exchange", "onedrive"])],
-        calibration=exact_calibration(1 * MB),
+        calibration=exact_calibration(1 * MB, bps_per_core=processing / 8),
     )
     data = yaml.safe_load(text)
     data.update(extra or {})
@@ -208,7 +210,7 @@ def test_work_left_counts_a_failing_attempt_as_the_fluid_does(
         pools=[{"name": "pool", "members": ["p0", "p1", "p2"], "policy": "least_work_left"}],
         repositories=[repository("r", "pool", write_bandwidth=1e12, put_rate=1e6)],
         jobs=[job("j", "r", failure_probability=0.5)],
-        calibration=exact_calibration(1 * MB),
+        calibration=exact_calibration(1 * MB, bps_per_core=100 * MB / 8),  # 8 cores: 100 MB/s
     )
     data = yaml.safe_load(text)
     data["tenants"][0]["objects"]["mailbox"]["size_sigma"] = 1.0
@@ -231,7 +233,7 @@ def test_a_run_cut_at_the_horizon_counts_the_running_transfers(
         pools=[{"name": "pool", "members": ["p0"], "policy": "pull_fifo"}],
         repositories=[repository("r", "pool", write_bandwidth=100 * MB, put_rate=1000)],
         jobs=[job("j", "r")],
-        calibration=exact_calibration(1 * MB),
+        calibration=exact_calibration(1 * MB, bps_per_core=100 * MB / 8),  # 8 cores: 100 MB/s
     )
     fast = sim.simulate(sim.load_scenario_text(text))
     _all_fluid(monkeypatch)

@@ -24,8 +24,6 @@ from helpers.scenario import (
 
 from sim.scenario.schema import with_units
 
-pytestmark = pytest.mark.fidelity  # the shipped defaults, as a planner runs them
-
 MB = 1e6
 
 

@@ -16,8 +16,6 @@ from helpers.scenario import (
     tenant,
 )
 
-pytestmark = pytest.mark.fidelity
-
 MB = 1e6
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import sim
 
-pytestmark = [pytest.mark.fidelity, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 YEAR = Path(__file__).resolve().parents[1] / "scenarios" / "year-of-incidents.yaml"
 

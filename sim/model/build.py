@@ -140,6 +140,9 @@ def build(
         world.tenants.append(tn)
         tenant_index[ts.name] = i
     world.n_objects = first
+    # room for a night's tasks up front (one per object): no copies while the columns double
+    world.tasks.ensure(first)
+    world.state.grow(first)
 
     # repositories: owner is a pool (>= 0) or a standalone proxy (encoded as -1 - proxy)
     world.repositories = []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import defaults as d
-from sim.model.clock import call_later
+from sim.model.clock import call_timer
 from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows, cpu_costs
 from sim.model.maxmin import pairs_of
 from sim.model.tasks import OVERHEAD, QUEUED
@@ -63,6 +63,8 @@ class Demand:
         self._claims: dict[int, simpy.Event] = {}
         """Waiting claims of a core by a role's work (``claim_core``), by claim number."""
         self._claim_next = 0
+        self._cpu_cbs = (self._cpu_done,)
+        """The callbacks of every scan's end (``call_timer``)."""
         self._pairs_by: dict[tuple[int, int], dict[int, float]] = {}
         """Resource maps by (``sid``, proxy)."""
         self.graph = np.zeros(1024, dtype=bool)
@@ -190,14 +192,25 @@ class Demand:
     def set_sids(self, sl: slice) -> None:
         """Number the distinct (non-proxy columns, coefficients) rows of new tasks."""
         s = self.world.state
+        res = s.res[sl, PROXY_COLUMNS:]
+        coef = s.coef[sl, PROXY_COLUMNS:].view(np.int64)  # the bytes: -0.0 is not 0.0
+        if res.shape[0] == 0:
+            return
+        # numbered in order of first appearance; columns equal on every row tell no row apart
         rows = np.concatenate(
-            [s.res[sl, PROXY_COLUMNS:], s.coef[sl, PROXY_COLUMNS:].view(np.int64)], axis=1
+            [res[:, (res != res[0]).any(axis=0)], coef[:, (coef != coef[0]).any(axis=0)]], axis=1
         )
-        keys = rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
-        seen: dict[object, int] = {}  # the rows as bytes
-        base = self._sid_next
-        s.sid[sl] = [seen.setdefault(k, base + len(seen)) for k in keys]
-        self._sid_next += len(seen)
+        if rows.shape[1] == 0:
+            s.sid[sl] = self._sid_next
+            self._sid_next += 1
+            return
+        if rows.shape[1] > 1:  # one key per row (np.unique sorts them: rank the first indices)
+            rows = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1] * 8)))
+        _, first, inverse = np.unique(rows.ravel(), return_index=True, return_inverse=True)
+        rank = np.empty(first.shape[0], dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(first.shape[0])
+        s.sid[sl] = self._sid_next + rank[inverse.ravel()]
+        self._sid_next += int(first.shape[0])
 
     def start_scan(self, task: int, px: Proxy, attempt: int) -> None:
         """Start the scan of a task that just took a thread on ``px`` (phase OVERHEAD): its
@@ -219,7 +232,7 @@ class Demand:
             t.proxy_s[task] += waited
         px.scanning[task] = attempt
         cpu_s = w.state.v_scan[task] / px.core_bps if px.core_bps > 0.0 else 0.0
-        call_later(w.env, cpu_s, (task, attempt, px.idx, cpu_s), self._cpu_done)
+        call_timer(w.env, cpu_s, (task, attempt, px.idx, cpu_s), self._cpu_cbs)
 
     def _cpu_done(self, event: Any) -> None:
         task, attempt, p, cpu_s = event._value
@@ -231,7 +244,7 @@ class Demand:
         self._release(px)
         rest = w.state.v_overhead[task] - cpu_s
         if rest > 0.0:
-            call_later(w.env, rest, (task, attempt), w._after_overhead)
+            call_timer(w.env, rest, (task, attempt), w._overhead_cbs)
         else:
             w._begin_transfer(task)
 

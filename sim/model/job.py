@@ -173,8 +173,10 @@ def job_scope(world: World, job: int, day: int | None = None) -> np.ndarray:
     only the objects that exist on that day."""
     spec = world.scenario.jobs[job]
     tn = world.tenants[world.job_tenant[job]]
-    wanted = np.asarray([WORKLOAD_INDEX[w] for w in spec.workloads])
-    local = np.flatnonzero(np.isin(tn.objects.workload, wanted) & (tn.appear_day == 0))
+    chosen = np.zeros(len(WORKLOAD_INDEX), dtype=bool)  # np.isin, as a table lookup
+    chosen[[WORKLOAD_INDEX[w] for w in spec.workloads]] = True
+    in_jobs = chosen[tn.objects.workload]
+    local = np.flatnonzero(in_jobs & (tn.appear_day == 0))
     n = local.shape[0]
     lo = int(np.floor(spec.share_offset * n + 1e-9))
     hi = int(np.floor((spec.share_offset + spec.share) * n + 1e-9))
@@ -184,7 +186,7 @@ def job_scope(world: World, job: int, day: int | None = None) -> np.ndarray:
         # within that day only, so an object stays in the same job on every later day
         parts = [scope]
         for joined in range(1, day + 1):
-            grown = np.flatnonzero(np.isin(tn.objects.workload, wanted) & (tn.appear_day == joined))
+            grown = np.flatnonzero(in_jobs & (tn.appear_day == joined))
             m = grown.shape[0]
             lo_g = int(np.floor(spec.share_offset * m + 1e-9))
             hi_g = int(np.floor((spec.share_offset + spec.share) * m + 1e-9))

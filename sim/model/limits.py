@@ -762,8 +762,7 @@ def cpu_costs(cal: Any) -> tuple[float, np.ndarray]:
     """The processing record's CPU costs under a scenario's calibration: (bytes of processing
     per Windows core-second, bytes of processing per object by workload index)."""
     bps = float(cal.bps_per_core)
-    # the defaults are read now (not from the record frozen at import), so a test may switch
-    # the per-object cost off by patching sim.defaults (tests/conftest.py)
+    # the defaults are read now, not from the record frozen at import
     per_object = np.asarray(
         [float(cal.cpu_per_object.get(w, d.CPU_PER_OBJECT_S_OF_WORKLOAD[w])) for w in d.WORKLOADS]
     )

@@ -10,18 +10,23 @@ policies can be checked against queueing theory (docs/validation.md).
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Generator
+from heapq import heappop
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim.model import rng as streams
 from sim.model.clock import call_later
 from sim.model.job import SessionState
 from sim.model.limits import PROXY_COLUMNS
 from sim.model.proxy import ACTIVE, VACATION, Proxy
+from sim.model.tasks import QUEUED
 from sim.workload.synthetic import arrivals as synthetic_arrivals
 
 if TYPE_CHECKING:
@@ -30,6 +35,10 @@ if TYPE_CHECKING:
 
 class SyntheticMode:
     """The synthetic workload of one World: its tasks, arrivals, vacations, interruptions."""
+
+    merge_arrivals = True
+    """Arrivals merged into the run loop (``_loop``); False: a chain of SimPy timeouts, the
+    general path that ``tests/test_hot_path.py`` compares it with."""
 
     def __init__(self, world: World, base_dir: Path, pool_index: dict[str, int]) -> None:
         spec = world.synthetic
@@ -63,8 +72,9 @@ class SyntheticMode:
         ids = world.tasks.reserve(n)
         s.grow(ids.stop)
         t = world.tasks
-        t.job[:n] = 0
-        t.session[:n] = 0
+        # the world's first tasks: their rows are fresh zeros (job 0, session 0, no resource
+        # columns), left unwritten so that their memory is not mapped for nothing
+        assert ids.start == 0
         t.object[:n] = np.arange(n)
         t.tenant[:n] = -1
         t.workload[:n] = -1
@@ -74,8 +84,6 @@ class SyntheticMode:
         t.full[:n] = 1
         t.ready[:n] = times
         s.cap[:n] = thread_rate
-        s.res[:n] = 0
-        s.coef[:n] = 0.0
         s.coef[:n, :PROXY_COLUMNS] = 1.0  # only the proxy's resources
         s.comp[:n] = 1.0
         s.fixed_rate[:n] = world.demand.fixed_rate_of(slice(0, n))
@@ -91,28 +99,28 @@ class SyntheticMode:
         done = world.sessions[0].done
         assert done is not None
         world.lifecycle.schedule_timeline()
-        self._arrivals()
+        start = self._arrivals() if self.merge_arrivals else self._arrival_chain()
         if self.spec.interruptions is not None:
             for px in world.proxies:
                 world.env.process(self._interruptions(px))
         if self.vacation is not None:
             for px in world.proxies:
                 self.on_idle(px)
-        try:
-            world.env.run(until=done)
-        except RuntimeError as exc:  # no events left: some task can never finish
-            if not str(exc).startswith("No scheduled events left"):
-                raise  # anything else (a policy plug-in that raised) is not a result
-            world.truncated = True
+        if self.merge_arrivals:
+            world.truncated = not self._loop(start, done)
+        else:
+            try:
+                world.env.run(until=done)
+            except RuntimeError as exc:  # no events left: some task can never finish
+                if not str(exc).startswith("No scheduled events left"):
+                    raise  # anything else (a policy plug-in that raised) is not a result
+                world.truncated = True
         world.sessions[0].end = world.env.now
 
-    def _arrivals(self) -> None:
-        """Submit each synthetic task at its arrival time.
-
-        A chain of timeouts with a callback instead of a generator process (a process step costs
-        more than the submission itself); the events are created in the same order as the
-        process did, starting from an urgent event at time 0 like a process's start.
-        """
+    def _arrival_chain(self) -> simpy.Event:
+        """The general path of the arrivals (``merge_arrivals`` False): a chain of timeouts,
+        each submitting the tasks due at its time and scheduling the next; the first is an
+        urgent event at time 0, like a process's start. ``_loop`` gives the same order."""
         env = self.world.env
         times: list[float] = self.world.tasks.ready[: self.world.tasks.n].tolist()
         n = len(times)
@@ -120,7 +128,6 @@ class SyntheticMode:
         submit = self.world.submit
 
         def submit_due(_event: object = None) -> None:
-            """Submit every task due by now, then wait for the next one."""
             nonlocal pos
             now = env._now  # the clock does not move while callbacks run
             while pos < n:
@@ -132,7 +139,8 @@ class SyntheticMode:
                 submit(pos - 1)
 
         def arrive(_event: object) -> None:
-            """The next task is due: ``submit_due`` with its first task known to be due."""
+            """The next task is due (its timeout's time is ``now + (at - now)``, which may
+            round below ``at``): submit it, then every other task due."""
             nonlocal pos
             pos += 1
             submit(pos - 1)
@@ -143,6 +151,121 @@ class SyntheticMode:
         start._value = None
         start.callbacks.append(submit_due)
         env.schedule(start, simpy.events.URGENT)
+        return start
+
+    def _arrivals(self) -> simpy.Event:
+        """Schedule the first submissions; ``_loop`` makes the later ones.
+
+        Like a process's start, an urgent event at time 0 submits every task due then; each
+        later arrival is an entry of a sorted stream that ``_loop`` merges with SimPy's event
+        queue (``_due``), in the order a chain of timeouts would have had.
+        """
+        env = self.world.env
+        self._times: list[float] = self.world.tasks.ready[: self.world.tasks.n].tolist()
+        self._pos = 0
+        self._due: tuple[float, int, int] | None = None
+
+        def submit_due(_event: object) -> None:
+            self._submit_due(env._now)
+
+        start = simpy.Event(env)
+        start._ok = True  # what simpy.events.Initialize does for a process
+        start._value = None
+        start.callbacks.append(submit_due)
+        env.schedule(start, simpy.events.URGENT)
+        return start
+
+    def _submit_due(self, now: float) -> None:
+        """Submit every task due by ``now`` from ``_pos`` on; ``_due`` is then the next one's
+        queue entry (or None): the entry ``call_later(env, at - now, ...)`` would push now."""
+        times = self._times
+        n = len(times)
+        pos = self._pos
+        submit = self.world.submit
+        due = None
+        while pos < n:
+            at = times[pos]
+            if at > now:
+                due = (now + (at - now), NORMAL, next(self.world.env._eid))
+                break
+            pos += 1
+            submit(pos - 1)
+        self._pos = pos
+        self._due = due
+
+    def _loop(self, start: simpy.Event, done: simpy.Event) -> bool:
+        """``env.run(until=done)`` with the arrivals merged in; False if the events ran out
+        before ``done`` (a task that can never finish).
+
+        Every event of SimPy's queue is processed by ``env.step``; an arrival is a queue entry
+        ``(time, NORMAL, event id)`` that is never pushed: when it is the smallest, the loop
+        sets the clock and submits the task itself. The ids are drawn when a chain of timeouts
+        would have drawn them, so the order of everything is that of the chain, without an
+        event, a heap push and a pop per arrival.
+        """
+        world = self.world
+        env = world.env
+        queue = env._queue
+        step = env.step
+        while start.callbacks is not None:  # up to the submissions at time 0
+            step()
+        times = self._times
+        n = len(times)
+        pos = self._pos
+        # the next arrival's queue entry (time, NORMAL, id) as two numbers (none: inf, max)
+        due_t, due_id = self._due[0::2] if self._due is not None else (math.inf, sys.maxsize)
+        eid = env._eid
+        submit = world.submit
+        # World.submit's plain-FIFO pull pool case, inlined below (the one job's owner)
+        owner = world.job_owner[0]
+        pool = world.pools[owner] if owner >= 0 else None
+        fifo = pool.fifo if pool is not None else None
+        idle = pool.idle if pool is not None else None
+        serve_pull = world.serve_pull
+        state = world.state
+        while done.callbacks is not None:  # done not processed yet
+            if queue:
+                head = queue[0]
+                head_t = head[0]
+                # the entries' order: time, then priority and id (only on a tie)
+                arrival = due_t < head_t or (
+                    due_t == head_t and (NORMAL, due_id) < (head[1], head[2])
+                )
+            elif due_id == sys.maxsize:
+                return False  # nothing can happen any more
+            else:
+                arrival = True
+            if arrival:
+                now = due_t
+                env._now = now
+                if fifo is not None:
+                    state.v_phase[pos] = QUEUED
+                    fifo.append(pos)
+                    if idle:
+                        serve_pull(pool)
+                else:
+                    submit(pos)
+                pos += 1
+                due_t, due_id = math.inf, sys.maxsize
+                while pos < n:  # _submit_due, inlined
+                    at = times[pos]
+                    if at > now:
+                        due_t, due_id = now + (at - now), next(eid)
+                        break
+                    submit(pos)
+                    pos += 1
+                continue
+            # Environment.step (SimPy 4.1), inlined: pop, process the callbacks, crash on a
+            # failed event nobody defused
+            env._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+        return True
 
     def on_idle(self, px: Proxy) -> None:
         """Vacations: a proxy with nothing in service and nothing to take leaves."""

@@ -120,12 +120,12 @@ class TaskTable:
         self.n = 0
         self._cap = capacity
         self.cols: dict[str, np.ndarray] = {}
+        # zeros (pages the kernel maps on first write); ``reserve`` sets the non-zero initial
+        # values (start and end NaN, proxy -1) of the rows it hands out
         for name in _INT_COLUMNS:
-            self.cols[name] = np.full(capacity, -1 if name == "proxy" else 0, dtype=np.int64)
+            self.cols[name] = np.zeros(capacity, dtype=np.int64)
         for name in _FLOAT_COLUMNS:
-            self.cols[name] = np.full(
-                capacity, np.nan if name in ("start", "end") else 0.0, dtype=np.float64
-            )
+            self.cols[name] = np.zeros(capacity, dtype=np.float64)
         self._bind()
 
     def _bind(self) -> None:
@@ -164,19 +164,26 @@ class TaskTable:
         """Append ``count`` empty rows and return their ids."""
         need = self.n + count
         if need > self._cap:
-            new_cap = max(need, 2 * self._cap)
-            for name, arr in self.cols.items():
-                fill: float = np.nan if name in ("start", "end") else 0
-                if name == "proxy":
-                    fill = -1
-                grown = np.full(new_cap, fill, dtype=arr.dtype)
-                grown[: self.n] = arr[: self.n]
-                self.cols[name] = grown
-            self._cap = new_cap
-            self._bind()
+            self.ensure(max(need, 2 * self._cap))
         ids = range(self.n, need)
+        c = self.cols
+        c["start"][self.n : need] = np.nan
+        c["end"][self.n : need] = np.nan
+        c["proxy"][self.n : need] = -1
         self.n = need
         return ids
+
+    def ensure(self, capacity: int) -> None:
+        """Room for ``capacity`` rows without reallocating (the builder's estimate of a run's
+        tasks saves the copies of doubling; rows not yet handed out cost no memory)."""
+        if capacity <= self._cap:
+            return
+        for name, arr in self.cols.items():
+            grown = np.zeros(capacity, dtype=arr.dtype)
+            grown[: self.n] = arr[: self.n]
+            self.cols[name] = grown
+        self._cap = capacity
+        self._bind()
 
     def columns(self) -> dict[str, np.ndarray]:
         """The filled part of every column (views)."""

@@ -14,17 +14,18 @@ vb365 fact 36: https://helpcenter.veeam.com/docs/vbo365/guide/stopping_backup_jo
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim.defaults import DAY_S
 from sim.model import rng as streams
 from sim.model.build import build
-from sim.model.clock import call_later
+from sim.model.clock import Timer, call_timer, run_until
 from sim.model.demand import Demand, never_binding
 from sim.model.job import JobBook, SessionState
 from sim.model.pool import Pool
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
     from sim.model.lifecycle import Lifecycle
     from sim.model.throttle import EwsGate
     from sim.workload import Workload
+
+
+_new_timer = object.__new__
 
 
 class World:
@@ -125,6 +129,8 @@ class World:
     _v_direct_used: memoryview[float]
     _direct_marks: dict[int, float]
     """Running fixed-rate transfers credited up to a time (``_settle_direct``)."""
+    _direct_cbs: tuple[Callable[[Timer], None]]
+    _overhead_cbs: tuple[Callable[[Timer], None]]
     _charges_direct: bool
     """Whether fixed-rate transfers use resources whose consumption is reported (not in
     synthetic runs: there they use none)."""
@@ -137,6 +143,10 @@ class World:
         workload: Workload | None = None,
     ) -> None:
         build(self, loaded, seed, policy, workload)
+        self._direct_cbs = (self._after_direct,)
+        """The callbacks of every fixed-rate transfer's end (a tuple: ``step`` only iterates
+        it, and it is never appended to)."""
+        self._overhead_cbs = (self._after_overhead,)
 
     # -- dispatch ------------------------------------------------------------------------------
     def submit(self, task: int) -> None:
@@ -268,7 +278,8 @@ class World:
         px.busy += 1
         s = self.state
         t = self.tasks.v
-        now = self.env._now
+        env = self.env
+        now = env._now
         if self.resume_watch and task in self.resume_watch:
             self.resume_watch.pop(task)(now + s.v_overhead[task])
         t.proxy[task] = px.idx
@@ -292,23 +303,32 @@ class World:
             if s.v_scan[task] > 0.0:  # the object's scan costs CPU on px's cores
                 self.demand.start_scan(task, px, attempt)
                 return
-            call_later(self.env, overhead, (task, attempt), self._after_overhead)
+            call_timer(env, overhead, (task, attempt), self._overhead_cbs)
             return
-        gated = self._gated and self.demand.v_ews[task]
-        if frac < 0.0 and s.v_fixed_rate[task] and not px.limited and not gated:
+        if (
+            frac < 0.0
+            and s.v_fixed_rate[task]
+            and not px.limited
+            and not (self._gated and self.demand.v_ews[task])
+        ):
             work = t.work_bytes[task] - s.v_resume[task]
             if work > 0.0:
-                # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused
+                # no overhead, a fixed-rate server: _begin_transfer's DIRECT case, fused; its
+                # end is a Timer with call_later's heap entry (nothing else ever sees it)
                 s.v_phase[task] = DIRECT
                 s.v_xfer_start[task] = now
                 px.direct.add(task)
-                call_later(self.env, work / s.v_cap[task], (task, attempt), self._after_direct)
+                ev = _new_timer(Timer)
+                ev._value = (task, attempt)
+                ev.callbacks = self._direct_cbs
+                entry = (now + work / s.v_cap[task], NORMAL, next(env._eid), ev)
+                heappush(env._queue, entry)  # type: ignore[misc]  # a Timer, not an Event
                 return
         s.v_phase[task] = OVERHEAD
         px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
         self._begin_transfer(task)
 
-    def _after_overhead(self, event: simpy.Event) -> None:
+    def _after_overhead(self, event: simpy.Event | Timer) -> None:
         task, attempt = event._value
         if self.state.v_phase[task] != OVERHEAD or self.tasks.v.attempts[task] != attempt:
             return  # the task was stopped or moved meanwhile
@@ -337,11 +357,11 @@ class World:
             phase[task] = DIRECT
             s.v_xfer_start[task] = self.env._now
             px.direct.add(task)
-            call_later(self.env, work / cap, (task, t.attempts[task]), self._after_direct)
+            call_timer(self.env, work / cap, (task, t.attempts[task]), self._direct_cbs)
             return
         self.sharing.add(task, px.idx, work, cap, self.demand.pairs(task, px))
 
-    def _after_direct(self, event: simpy.Event) -> None:
+    def _after_direct(self, event: simpy.Event | Timer) -> None:
         task, attempt = event._value
         t = self.tasks.v
         s = self.state
@@ -367,9 +387,11 @@ class World:
         if self._gated and self.demand.v_ews[task]:
             self.ews_gate.release(task)
         ts = self.ts
-        first = int(start // ts.bucket_s)
-        if first < ts.rows and math.ceil(now / ts.bucket_s) - 1 <= first:
-            ts.cells[first, p] += cap * elapsed  # add_bytes_one's one-bucket case
+        bucket_s = ts.bucket_s
+        first = int(start // bucket_s)
+        # add_bytes_one's one-bucket case (ceil(now / b) - 1 <= first, without the call)
+        if now / bucket_s <= first + 1 and first < ts.rows:
+            ts.cells[first, p] += cap * elapsed
         else:
             ts.add_bytes_one(start, now, p, cap)
         if self._charges_direct:
@@ -699,5 +721,5 @@ class World:
         procs = self.start()
         horizon = (self.scenario.simulation.days + 7) * DAY_S
         limit = self.env.timeout(horizon)
-        self.env.run(until=self.env.any_of([self.env.all_of(procs), limit]))
+        run_until(self.env, self.env.any_of([self.env.all_of(procs), limit]))
         self.truncated = not all(p.triggered for p in procs)

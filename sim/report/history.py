@@ -74,19 +74,21 @@ def _pct_error(sim: pd.Series, obs: pd.Series) -> float:
     return float((100 * (sim[ok] - obs[ok]).abs() / obs[ok]).mean())
 
 
-def compare_history(
-    loaded: LoadedScenario, sessions: SessionsRead, seed: int | None = None
-) -> History:
-    """Run the scenario once and set its sessions beside the observed ones."""
-    from sim.experiment.run import simulate
+Rows = dict[tuple[str, int, int], tuple[str, Observed]]
+"""Sessions by (job, day, nth): (local date, session); ``nth`` counts a job's sessions of a day."""
 
+
+def match_observed(loaded: LoadedScenario, sessions: SessionsRead) -> tuple[Rows, Counter[str]]:
+    """The used observed sessions by (job, day, nth), and the left-out counts by reason.
+
+    ScenarioError when no session of the scenario's jobs falls in the simulated days."""
     spec = loaded.spec
     start = start_instant(spec.simulation)
     days = spec.simulation.days
     by_id = {(j.vb365_id or job_uuid(j.name)).strip().lower(): j.name for j in spec.jobs}
     by_name = {j.name.lower(): j.name for j in spec.jobs}
     left: Counter[str] = Counter(why for _, why in sessions.left_out)
-    obs_rows: dict[tuple[str, int, int], tuple[str, Observed]] = {}
+    obs_rows: Rows = {}
     seen: Counter[tuple[str, int]] = Counter()
     for s in sorted(sessions.used, key=lambda x: x.creation):
         job = by_id.get(s.job_id or "") or by_name.get((s.job_name or "").lower())
@@ -116,16 +118,35 @@ def compare_history(
                 )
             ]
         )
-    result = simulate(loaded, seed=seed)
-    page = job_sessions(result)
-    sim_rows: dict[tuple[str, int, int], tuple[str, Observed]] = {}
-    seen.clear()
+    return obs_rows, left
+
+
+def simulated_rows(page: dict[str, Any], start: datetime) -> tuple[Rows, dict[str, Any]]:
+    """A simulated ``jobsessions.json`` page by (job, day, nth), read with the observed
+    sessions' reader; and each row's raw record (its ``poolsim`` extra field) by the same key
+    written ``job|day|nth``."""
+    sim_rows: Rows = {}
+    raws: dict[str, Any] = {}
+    seen: Counter[tuple[str, int]] = Counter()
     for i, raw in enumerate(page["results"]):
         s = observed(Record("<simulated>", f"results[{i}]", raw))
         job = raw["poolsim"]["jobName"]
         day, date = _key(s, start)
         seen[(job, day)] += 1
         sim_rows[(job, day, seen[(job, day)])] = (date, s)
+        raws[f"{job}|{day}|{seen[(job, day)]}"] = raw
+    return sim_rows, raws
+
+
+def compare_history(
+    loaded: LoadedScenario, sessions: SessionsRead, seed: int | None = None
+) -> History:
+    """Run the scenario once and set its sessions beside the observed ones."""
+    from sim.experiment.run import simulate
+
+    obs_rows, left = match_observed(loaded, sessions)
+    result = simulate(loaded, seed=seed)
+    sim_rows, _ = simulated_rows(job_sessions(result), start_instant(loaded.spec.simulation))
     rows = []
     for key in sorted(set(obs_rows) | set(sim_rows), key=lambda k: (k[1], k[0], k[2])):
         job, day, nth = key

@@ -1,9 +1,17 @@
 """A tiny scenario builder: plain dicts in, YAML text out (for ``sim.load_scenario_text``).
 
 ``exact_calibration`` removes every source of noise and every fixed cost (per-object overhead,
-resolve and metadata time and CPU, restore point, change noise) and makes proxies, item ceilings
-and repositories effectively unlimited, so a task's duration is exactly ``work / thread_rate``
-unless a test adds a limit on purpose.
+resolve and metadata phases with their role-holder CPU, restore point, change noise) and makes
+proxies, item ceilings and repositories effectively unlimited, so a task's transfer takes exactly
+``work / thread_rate`` unless a test adds a limit on purpose.
+
+The proxy's per-object scan CPU (``calibration.cpu_per_object``) and the per-object change
+probability (``calibration.change_probability``) stay at their shipped defaults: a scan holds a
+core for its CPU seconds before the object's bytes move, and an incremental reads only the
+objects that changed since the last backup (a test computes their bytes, or sets
+``change_probability`` itself). A test whose figures are the transfer's alone (a capacity limit's
+exact rate, a bucket's exact refill) adds ``NO_SCAN_CPU`` to its calibration and says why. A
+proxy runs at most the threads its ``ram`` holds (``ram_for`` gives the ram for a thread count).
 """
 
 from __future__ import annotations
@@ -14,12 +22,23 @@ from typing import Any
 import yaml
 
 import sim
+from sim import defaults as d
 from sim.experiment.run import RunResult
 from sim.scenario.schema import with_units
 
 WORKLOADS = ("exchange", "onedrive", "sharepoint", "teams")
 HUGE = 1e15
 """A capacity no test reaches (bytes/s or requests/s); finite, since YAML '.inf' is rejected."""
+
+NO_SCAN_CPU: dict[str, Any] = {"cpu_per_object": dict.fromkeys(WORKLOADS, 0)}
+"""Calibration keys for a scan that costs no CPU: an object's bytes start moving the moment it
+takes a thread (shipped: several core-seconds per object, ``sim.defaults``)."""
+
+
+def ram_for(threads: int) -> float:
+    """A proxy ``ram`` (bytes) that holds ``threads`` threads under the default
+    ``calibration.ram_base`` and ``ram_per_thread``."""
+    return float(d.PROXY_RAM_BASE_BYTES + threads * d.PROXY_RAM_PER_THREAD_BYTES)
 
 
 def tenant(name: str = "t", users: int = 1, **kw: Any) -> dict[str, Any]:
