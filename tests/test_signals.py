@@ -90,6 +90,7 @@ def test_interrupted_survives_simpy_and_pickle() -> None:
 
 def _main(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(cli, "_SIGNALLED", [])
+    monkeypatch.setattr(cli, "_watchdog", lambda exc, grace: None)  # it would end pytest
     monkeypatch.setattr(sys, "argv", ["poolsim", *argv])
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
