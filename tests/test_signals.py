@@ -328,6 +328,7 @@ def test_the_final_renames_of_a_sweep_are_not_cut(
 
 
 HISTORY = ROOT / "examples" / "calibrate" / "cpu-bound.yaml"
+SWEEP_GRID = ["sweep", str(QUICKSTART), "-g", "simulation.bucket=10m,15m,20m,25m", "-r", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -363,8 +364,13 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             busy(1.2),
         ),
         (["bench", "speed", "--quick", "--only", "sweep"], signal.SIGINT, workers(2)),
+        (
+            [*SWEEP_GRID, "-j", "2", "--executor", "dask", "--out", "{tmp}/sw"],
+            signal.SIGINT,
+            workers(2),
+        ),
     ],
-    ids=["compare", "size", "history", "calibrate", "bench-check", "bench-speed"],
+    ids=["compare", "size", "history", "calibrate", "bench-check", "bench-speed", "dask-sweep"],
 )
 def test_every_command_stops_with_one_line(
     tmp_path: Path,
@@ -377,8 +383,10 @@ def test_every_command_stops_with_one_line(
     its workers (or used 1.2 CPU-s, for those that have none): the signal's status, the
     one line, no traceback, no process left (before the fix: compare and size printed worker
     tracebacks, `bench speed --only sweep` hung)."""
-    argv = [a.replace("{observed}", str(observed)) for a in argv]
-    if argv[0] != "bench":
+    if "dask" in argv:
+        pytest.importorskip("distributed")
+    argv = [a.replace("{observed}", str(observed)).replace("{tmp}", str(tmp_path)) for a in argv]
+    if argv[0] not in ("bench", "sweep"):
         argv += ["--results", str(tmp_path)]
     code, stderr = stop_command(argv, sig, group=sig == signal.SIGINT, ready=ready, cwd=ROOT)
     status, what = STATUS[sig]
