@@ -218,8 +218,9 @@ def start_forkserver() -> None:
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        # a Ctrl-C while it imports PRELOAD would print a KeyboardInterrupt traceback
-        with _no_ctrl_c():
+        # a Ctrl-C while it imports PRELOAD would print a KeyboardInterrupt traceback; a
+        # signal cutting the start half-way would leave it unrecorded
+        with _no_ctrl_c(), uninterrupted():
             forkserver.ensure_running()
 
 
