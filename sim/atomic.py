@@ -2,6 +2,8 @@
 
 A file is written to a temporary name in its own directory and renamed onto its final name; a
 folder is filled under a hidden private name and renamed when complete (``publish_folder``).
+A section that a signal must not cut half-way (starting a worker process) runs under
+``uninterrupted``: the command line's signal handler holds its exception until the section ends.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 try:
     import fcntl
@@ -151,3 +154,41 @@ def remove_abandoned(base: Path) -> list[Path]:
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     return removed
+
+
+class uninterrupted:
+    """``with uninterrupted():`` a section of the main thread that a signal must not cut.
+
+    The command line's handlers of Ctrl-C and SIGTERM raise their exception wherever the main
+    thread is. Inside such a section, one that would leave a half-done state behind (a worker
+    process forked but not yet recorded by its pool, which then outlives the command and prints
+    a traceback of its own), the handler calls ``hold`` instead, and the exception is raised
+    when the outermost section ends. Sections nest; an exception from the body wins."""
+
+    depth = 0
+    held: BaseException | None = None
+
+    def __enter__(self) -> None:
+        uninterrupted.depth += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        uninterrupted.depth -= 1
+        if uninterrupted.depth == 0 and uninterrupted.held is not None:
+            held, uninterrupted.held = uninterrupted.held, None
+            if exc_type is None:
+                raise held
+
+    @staticmethod
+    def hold(exc: BaseException) -> bool:
+        """For a signal handler: keep ``exc`` until the current section ends (the first one
+        kept wins). False outside a section: the handler raises it at once."""
+        if uninterrupted.depth == 0:
+            return False
+        if uninterrupted.held is None:
+            uninterrupted.held = exc
+        return True

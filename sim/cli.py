@@ -136,9 +136,14 @@ class Interrupted(BaseException):
     ``BaseException``, so no ``except Exception`` swallows it) and carrying the exit status."""
 
     def __init__(self, status: int, what: str) -> None:
-        super().__init__(what)
+        # both in ``args``: SimPy re-raises a failed process's exception as
+        # ``type(exc)(*exc.args)``, and pickling rebuilds it the same way
+        super().__init__(status, what)
         self.status = status
         self.what = what
+
+    def __str__(self) -> str:
+        return self.what
 
 
 def _version(value: bool) -> None:
@@ -745,7 +750,7 @@ def compare(
                 seed,
                 executor=ex,
                 confidence=confidence,
-                on_done=lambda i, r: bar.advance(task),
+                on_done=lambda i, r: _advance_unless_signalled(bar, task),
             )
     except (KeyboardInterrupt, Interrupted) as exc:
         raise _interrupted(exc) from None
@@ -906,6 +911,7 @@ def sweep(
 
     def show(p: SweepProgress) -> None:
         nonlocal task
+        _stop_if_signalled()
         if task is None:
             if p.skipped:
                 out.print(f"resuming: {p.skipped} of {p.points_total} points already done")
@@ -2029,6 +2035,11 @@ def _raise_interrupted(signum: int, _frame: object) -> None:
         os._exit(_SIGNALLED[0].status)
     _SIGNALLED.append(exc)
     _watchdog(exc, SIGNAL_GRACE_S)
+    # inside a section that must not be cut (sim.atomic.uninterrupted: only open once that
+    # module is loaded, which ``import sim.cli`` does not do), the exception waits for its end
+    atomic = sys.modules.get("sim.atomic")
+    if atomic is not None and atomic.uninterrupted.hold(exc):
+        return
     raise exc
 
 
@@ -2041,6 +2052,22 @@ def _signalled() -> Interrupted | None:
     signal has arrived, any exception that follows is the interruption, not a bug.
     """
     return _SIGNALLED[0] if _SIGNALLED else None
+
+
+def _stop_if_signalled() -> None:
+    """Raise the signal that arrived, if one did: between runs of a sweep or a comparison.
+
+    A run in this process that a signal cut may have ended as a failed run (another SimPy
+    process met the half-updated state first, see ``_signalled``); the command stops there
+    rather than go on and count the failure as a bug."""
+    signalled = _signalled()
+    if signalled is not None:
+        raise signalled
+
+
+def _advance_unless_signalled(bar: Any, task: Any) -> None:
+    _stop_if_signalled()
+    bar.advance(task)
 
 
 def main() -> None:

@@ -8,12 +8,17 @@ numbers do not depend on the executor. Workers are started with ``forkserver`` (
 unavailable), never ``fork``: the parent may run threads (the progress bar, Dask's event loop).
 The forkserver imports poolsim once (``PRELOAD``) and outlives pools, so workers start warm.
 Without ``--jobs``, ``AutoExecutor`` runs serially when workers would not pay their start-up.
+
+Ctrl-C and SIGTERM are the command's to handle: the forkserver and the workers never see Ctrl-C
+(the terminal sends it to the whole process group), and the command stops the workers itself
+(``abort``), so an interrupted command prints one line, not the tracebacks of its workers.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib
+import logging
 import math
 import multiprocessing as mp
 import os
@@ -24,7 +29,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager, suppress
 from typing import Any, Literal, TypeVar
+
+from sim.atomic import uninterrupted
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -75,6 +83,9 @@ def exit_with_parent(parent: int) -> None:
             libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
         except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the poll remains
             pass
+    # Ctrl-C reaches the whole process group: the command decides (it stops the workers), a
+    # worker must not print a KeyboardInterrupt traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     first_ppid = os.getppid()
 
     def watch() -> None:
@@ -177,6 +188,28 @@ def _pool_context() -> Any:
     return mp.get_context("spawn")  # pragma: no cover - no forkserver (Windows, macOS spawn)
 
 
+@contextmanager
+def _no_ctrl_c() -> Iterator[None]:
+    """Start processes (and threads) with SIGINT blocked, a mask they inherit: Ctrl-C, which
+    the terminal sends to the whole process group, then reaches only this process, which stops
+    them itself, instead of each printing a KeyboardInterrupt traceback of its own. SIGTERM
+    stays deliverable (``abort`` stops workers with it). CPython starts its resource tracker
+    the same way; starting it unblocks SIGINT when done, so it is started first."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):  # pragma: no cover - a library caller's thread, or not POSIX
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def start_forkserver() -> None:
     """Start the forkserver now (it imports ``PRELOAD`` in the background), so its imports
     overlap with the caller's own work (loading a sweep's grid) instead of delaying the first
@@ -185,7 +218,10 @@ def start_forkserver() -> None:
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        # a Ctrl-C while it imports PRELOAD would print a KeyboardInterrupt traceback; a
+        # signal cutting the start half-way would leave it unrecorded
+        with _no_ctrl_c(), uninterrupted():
+            forkserver.ensure_running()
 
 
 def stop_forkserver() -> None:
@@ -234,14 +270,21 @@ class ProcessExecutor(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def abort(self) -> None:
-        # waiting for the runs in flight could take minutes after a Ctrl-C or a SIGTERM
-        procs = list((getattr(self._pool, "_processes", None) or {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in procs:
-            proc.join(timeout=5)
+        # waiting for the runs in flight could take minutes after a Ctrl-C or a SIGTERM; a
+        # second signal must not cut the stop half-way (workers left behind)
+        with uninterrupted():
+            procs = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+            for proc in procs:
+                proc.join(timeout=5)
+            # the pool's manager thread sees the workers gone and fails the futures still
+            # pending; once it has ended, no future changes state behind this process's back
+            manager = getattr(self._pool, "_executor_manager_thread", None)
+            if isinstance(manager, threading.Thread) and manager is not threading.current_thread():
+                manager.join(timeout=5)
 
     @property
     def point_s(self) -> float | None:
@@ -269,7 +312,11 @@ class ProcessExecutor(Executor):
                     n = self.chunk_size(len(todo))
                     chunk = [todo.popleft() for _ in range(min(n, len(todo)))]
                     needed = {key: shared[key] for _, key, _ in chunk}
-                    pending[self._pool.submit(_run_chunk, fn, needed, chunk)] = len(chunk)
+                    # a submit may fork a worker: a signal landing before the pool has
+                    # recorded it would leave a worker that ``abort`` does not know
+                    with uninterrupted():
+                        fut = self._pool.submit(_run_chunk, fn, needed, chunk)
+                    pending[fut] = len(chunk)
                 if not pending:
                     return
                 if self.help_start and not self._ready and todo:
@@ -289,12 +336,18 @@ class ProcessExecutor(Executor):
                     self._runs += count
                     self._run_s += elapsed
                     yield from results
+        except GeneratorExit:  # the caller stopped early: the pool lives on, drop the rest
+            for fut in pending:
+                fut.cancel()
+            raise
+        # on an error or a signal, the futures are left to ``abort`` (the pool's shutdown
+        # cancels them in its manager thread): cancelling them here races with that thread,
+        # which fails every pending future when it finds the workers gone, and a cancelled
+        # one raises InvalidStateError there (CPython before 3.12, gh-107219), a traceback
         finally:
             if self._ready:
                 global _forkserver_warm
                 _forkserver_warm = True
-            for fut in pending:
-                fut.cancel()
 
 
 def machine_share(workers: int) -> tuple[float, float, float]:
@@ -445,12 +498,13 @@ class DaskExecutor(Executor):
             if scheduler:
                 self._client: Any = dist.Client(scheduler, timeout="20s")
             else:
-                self._cluster = dist.LocalCluster(
-                    n_workers=jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                )
+                with _no_ctrl_c():  # its event loop's thread starts the worker processes
+                    self._cluster = dist.LocalCluster(
+                        n_workers=jobs,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                    )
                 self._client = dist.Client(self._cluster)
         except (OSError, TimeoutError) as exc:
             if self._cluster is not None:
@@ -465,6 +519,23 @@ class DaskExecutor(Executor):
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+    def abort(self) -> None:
+        """A local cluster's workers are killed first (SIGKILL: silently): closed gracefully
+        while runs are in flight, each logs its cancelled runs and lost heartbeats, tracebacks
+        on a command that was asked to stop. The cluster's own logging in this process (its
+        nannies, its scheduler) is silenced for the close."""
+        with uninterrupted():
+            if self._cluster is not None:
+                for name in ("distributed", "asyncio", "tornado"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+                for nanny in list(getattr(self._cluster, "workers", {}).values()):
+                    pid = getattr(nanny, "pid", None)
+                    if isinstance(pid, int) and pid > 0:
+                        with suppress(OSError):
+                            os.kill(pid, signal.SIGKILL)
+            with suppress(Exception):
+                self.close()
 
     def run_with(
         self, fn: Callable[[S, T], R], shared: Sequence[S], items: Sequence[tuple[int, T]]

@@ -33,7 +33,7 @@ import pandas as pd
 import yaml
 
 from sim import provenance
-from sim.atomic import atomic_write, atomic_write_text
+from sim.atomic import atomic_write, atomic_write_text, uninterrupted
 from sim.errors import Problem, ScenarioError
 from sim.experiment.executors import Executor
 from sim.experiment.replicate import RunRecord, RunSpec, replication_seeds, run_all
@@ -309,12 +309,16 @@ def _commit(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
         blocked = hasattr(signal, "pthread_sigmask")
         if blocked:
             old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-        try:
-            for tmp, final in tmps:
-                os.replace(tmp, final)
-        finally:
-            if blocked:
-                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        # the mask holds the signal back from this thread only: with other threads running (a
+        # progress bar's, a pool's), one of them takes it and Python still runs the handler
+        # here; the command line's handlers hold it until the section ends
+        with uninterrupted():
+            try:
+                for tmp, final in tmps:
+                    os.replace(tmp, final)
+            finally:
+                if blocked:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, old)
     finally:
         for tmp, _ in tmps:
             tmp.unlink(missing_ok=True)

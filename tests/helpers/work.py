@@ -25,3 +25,11 @@ def nap(seconds: float) -> float:
 def preloaded(_x: object) -> tuple[bool, bool]:
     """Whether SimPy and poolsim's run layer were already imported in this process."""
     return "simpy" in sys.modules, "sim.experiment.replicate" in sys.modules
+
+
+def sigint_held(_x: object) -> bool:
+    """Whether Ctrl-C (SIGINT) is blocked or ignored in this process (Linux: /proc)."""
+    bit = 1 << 1  # SIGINT is signal 2
+    with open("/proc/self/status", encoding="ascii") as f:
+        masks = dict(line.split(":", 1) for line in f if line.startswith(("SigBlk", "SigIgn")))
+    return any(int(v.strip(), 16) & bit for v in masks.values())
