@@ -175,6 +175,13 @@ machine-dependent; the automatic choice records the value it used."""
 WARM_START_S = 0.1
 """The same once this process's forkserver runs (it outlives pools): a fork and a handshake."""
 
+WORKERS_MARGIN = 2.0
+"""Workers are chosen only when they would save this many times their estimated start-up. The
+start-up is an estimate (``WORKER_START_S`` is machine-dependent: 1.0 s measured once, 1.2-1.5 s
+on the same machine with more of poolsim to import) and the goal is asymmetric: a sweep of tiny
+points must never be slower than serial, while a sweep that could gain runs serially only when
+the gain would be small anyway."""
+
 _forkserver_warm = False
 """Set when a pool of this process has delivered a result: its forkserver is loaded."""
 
@@ -378,7 +385,8 @@ class AutoExecutor(Executor):
     would save about ``(n - 1) * t * (1 - 1/g)`` seconds, ``g`` their expected speed-up
     (``machine_share``: ``W`` on an idle machine, less when other processes hold the CPUs), and
     cost their start-up (``WORKER_START_S``, or ``WARM_START_S`` once this process's forkserver
-    is loaded, stretched like every run by the machine's load); the cheaper wins. Small points
+    is loaded, stretched like every run by the machine's load); workers win only when they save
+    more than ``WORKERS_MARGIN`` times that start-up. Small points
     (a point below the start-up cost) therefore run serially unless there are enough of them to
     pay for the workers. Once started, the pool is kept for later calls. ``choice`` (and
     ``describe()``) say what was chosen and why; ``announce`` hears it as one line.
@@ -455,11 +463,11 @@ class AutoExecutor(Executor):
             "expected_speedup": gain,
             "load_average_1min": load,
         }
-        if saving <= start:
+        if saving <= start * WORKERS_MARGIN:
             self._decide(
                 "serial",
                 f"{n} runs of ~{t:.2g} s: {w} workers would save ~{saving:.2g} s, "
-                f"less than their start-up ~{start:.2g} s (load {load:.1f})",
+                f"less than {WORKERS_MARGIN:g}x their start-up ~{start:.2g} s (load {load:.1f})",
                 **figures,
             )
             for i in range(1, n):
