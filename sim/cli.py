@@ -1873,9 +1873,17 @@ def history(
         folder = write_history(found, results, command=sys.argv, plots=plots)
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
-    for line in history_lines(found):
-        out.print(line, highlight=False, markup=False, soft_wrap=True)
-    out.print(f"results: [bold]{escape(str(folder))}[/]")
+    except (KeyboardInterrupt, Interrupted) as exc:
+        kept = _written(exc)
+        raise _interrupted(
+            exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
+        ) from None
+    try:
+        for line in history_lines(found):
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
+        out.print(f"results: [bold]{escape(str(folder))}[/]")
+    except (KeyboardInterrupt, Interrupted) as exc:  # the folder is complete
+        raise _interrupted(exc, f"results kept in {folder}") from None
     if _report_plots(folder):
         raise typer.Exit(EXIT_PLOTS)
 

@@ -393,4 +393,42 @@ def test_every_command_stops_with_one_line(
     assert code == status, stderr
     assert "Traceback" not in stderr, stderr
     assert sum(what in ln for ln in stderr.splitlines()) == 1, stderr
-    assert list(tmp_path.glob("*/*")) == [] or argv[0] == "calibrate"  # its journal is kept
+    # nothing written, unless the signal came after the tables and the line names the folder
+    # (a command that finished its work just before it); calibrate keeps its journal
+    written = list(tmp_path.glob("*/*"))
+    if argv[0] != "calibrate":
+        assert all(f"kept in {folder}" in " ".join(stderr.split()) for folder in written), stderr
+
+
+@pytest.mark.parametrize("where", ["write", "lines"])
+def test_history_says_what_it_kept_when_stopped_after_its_work(
+    tmp_path: Path, observed: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A signal while `history` writes its plots, or once the folder is complete and it prints
+    its lines: the line names the folder kept (not "nothing written"), the signal's status."""
+    from helpers.cli import invoke
+
+    import sim.report.history as history
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise cli.Interrupted(143, "terminated (SIGTERM)")
+
+    if where == "write":
+        monkeypatch.setattr(history, "plot_history", stop)
+    else:
+        monkeypatch.setattr(history, "history_lines", stop)
+    code, text = invoke(
+        "history",
+        HISTORY,
+        "--sessions",
+        observed,
+        "--results",
+        tmp_path,
+        "--set",
+        "simulation.days=2",
+    )
+    assert code == 143, text
+    (folder,) = tmp_path.glob("*/*")
+    kept = "tables kept in" if where == "write" else "results kept in"
+    assert f"{kept} {folder}" in " ".join(text.split()), text
+    assert "nothing written" not in text
