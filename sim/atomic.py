@@ -58,6 +58,11 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, write)
 
 
+PUBLISHED: list[Path] = []
+"""Every folder this process has published (``publish_folder``), in order: what an interrupted
+command can say it kept."""
+
+
 def publish_folder(partial: Path, base: Path, run_id: str) -> Path:
     """Rename the finished folder to ``run_id``, or ``run_id-1``, ``-2``... if taken."""
     k = 0
@@ -66,6 +71,7 @@ def publish_folder(partial: Path, base: Path, run_id: str) -> Path:
         if not final.exists():
             try:
                 partial.rename(final)
+                PUBLISHED.append(final)
                 return final
             except OSError:
                 if not final.exists():

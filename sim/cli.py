@@ -164,6 +164,9 @@ def _main(
     ] = False,
 ) -> None:
     """Simulate Veeam Backup for Microsoft 365 proxy pools."""
+    atomic = sys.modules.get("sim.atomic")  # each command says what *it* kept
+    if atomic is not None:
+        atomic.PUBLISHED.clear()
 
 
 def _fail(message: str) -> typer.Exit:
@@ -173,8 +176,20 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_INPUT)
 
 
-def _interrupted(exc: BaseException, kept: str = "nothing written") -> typer.Exit:
+def _kept_default() -> str:
+    """What an interrupted command kept when it does not say: the folders this process
+    published (``sim.atomic.PUBLISHED``; a folder is complete once published), else nothing."""
+    atomic = sys.modules.get("sim.atomic")
+    published = list(getattr(atomic, "PUBLISHED", [])) if atomic is not None else []
+    if not published:
+        return "nothing written"
+    return "results kept in " + ", ".join(str(p) for p in published)
+
+
+def _interrupted(exc: BaseException, kept: str | None = None) -> typer.Exit:
     """One line saying what stopped the command and what was kept; the matching status."""
+    if kept is None or kept == "nothing written":
+        kept = _kept_default()
     if isinstance(exc, Interrupted):
         status, what = exc.status, exc.what
     else:
@@ -2090,12 +2105,18 @@ def main() -> None:
     try:
         app()
     except Interrupted as exc:
-        err.print(f"[yellow]{exc.what}:[/] nothing written", highlight=False)
+        err.print(
+            f"[yellow]{exc.what}:[/] {escape(_kept_default())}", highlight=False, soft_wrap=True
+        )
         sys.exit(exc.status)
     except Exception:
         signalled = _signalled()
         if signalled is not None:
-            err.print(f"[yellow]{signalled.what}:[/] nothing written", highlight=False)
+            err.print(
+                f"[yellow]{signalled.what}:[/] {escape(_kept_default())}",
+                highlight=False,
+                soft_wrap=True,
+            )
             sys.exit(signalled.status)
         traceback.print_exc()
         err.print(

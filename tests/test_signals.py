@@ -432,3 +432,35 @@ def test_history_says_what_it_kept_when_stopped_after_its_work(
     kept = "tables kept in" if where == "write" else "results kept in"
     assert f"{kept} {folder}" in " ".join(text.split()), text
     assert "nothing written" not in text
+
+
+def test_a_signal_after_the_folder_is_published_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run` stopped while it prints its summary (the results folder is complete): the line
+    says the results were kept and where, not "nothing written"; a next command in the same
+    process that writes nothing says nothing written again."""
+    import sim.experiment.run
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise cli.Interrupted(143, "terminated (SIGTERM)")
+
+    def main(*argv: str | Path) -> tuple[object, str]:
+        monkeypatch.setattr(sys, "argv", ["poolsim", *map(str, argv)])
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            with pytest.raises(SystemExit) as stopped:
+                cli.main()
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        return stopped.value.code, " ".join(capsys.readouterr().err.split())
+
+    monkeypatch.setattr(cli, "print_summary", stop)
+    code, err = main("run", QUICKSTART, "--set", "simulation.days=1", "--results", tmp_path)
+    assert code == 143, err
+    (folder,) = tmp_path.glob("*/*")
+    assert f"terminated (SIGTERM): results kept in {folder}" in err, err
+    monkeypatch.setattr(sim.experiment.run, "simulate", stop)
+    code, err = main("run", QUICKSTART, "--results", tmp_path)
+    assert code == 143 and "terminated (SIGTERM): nothing written" in err, err
