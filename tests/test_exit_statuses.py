@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers.cli import invoke
+from helpers.cli import invoke, run_main
 
 import sim.report.plots
 from sim import cli
@@ -291,24 +291,15 @@ def test_a_signal_half_way_through_an_update_is_still_the_interruption(
         self.overhead[np.arange(need)] = 0.0  # the half-grown columns: IndexError
 
     monkeypatch.setattr(tasks.TaskState, "grow", grow_then_signal)
-    monkeypatch.setattr(cli, "_SIGNALLED", [])
-    watched: list[int] = []  # in-process: the watchdog would end pytest itself
-    monkeypatch.setattr(cli, "_watchdog", lambda exc, grace: watched.append(exc.status))
-    monkeypatch.setattr(
-        sys,
-        "argv",
-        ["poolsim", "run", str(QUICKSTART), *ONE_DAY, "--results", str(tmp_path), "--no-plots"],
+    watched: list[int] = []
+    code = run_main(
+        monkeypatch,
+        *["run", QUICKSTART, *ONE_DAY, "--results", tmp_path, "--no-plots"],
+        watchdog=lambda exc, grace: watched.append(exc.status),
     )
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with pytest.raises(SystemExit) as stop:
-            cli.main()
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
     assert fired and watched == [143]
     stderr = capsys.readouterr().err
-    assert stop.value.code == 143, stderr
+    assert code == 143, stderr
     assert "terminated (SIGTERM): nothing written" in " ".join(stderr.split())
     assert "Traceback" not in stderr
     assert folders(tmp_path) == []
@@ -382,15 +373,7 @@ def test_a_bug_exits_1_and_asks_for_a_report(
         raise ZeroDivisionError("oops")
 
     monkeypatch.setattr(sim.experiment.run, "simulate", bug)
-    monkeypatch.setattr(sys, "argv", ["poolsim", "run", str(QUICKSTART)])
-    old = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            cli.main()
-    finally:
-        signal.signal(signal.SIGINT, old[0])
-        signal.signal(signal.SIGTERM, old[1])
-    assert exc.value.code == 1
+    assert run_main(monkeypatch, "run", QUICKSTART) == 1
     err = capsys.readouterr().err
     assert "ZeroDivisionError: oops" in err and "a bug in poolsim" in err
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from helpers import work
+from helpers.cli import run_main
 
 from sim import cli
 from sim.atomic import uninterrupted
@@ -89,22 +90,6 @@ def test_interrupted_survives_simpy_and_pickle() -> None:
         assert (copy.status, copy.what, str(copy)) == (143, "terminated (SIGTERM)", exc.what)
 
 
-def _main(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(cli, "_SIGNALLED", [])
-    monkeypatch.setattr(cli, "_watchdog", lambda exc, grace: None)  # it would end pytest
-    monkeypatch.setattr(sys, "argv", ["poolsim", *argv])
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with pytest.raises(SystemExit) as stop:
-            cli.main()
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-    code = stop.value.code
-    assert isinstance(code, int)
-    return code
-
-
 def test_a_signal_inside_a_simpy_process_stops_a_serial_sweep(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -125,7 +110,7 @@ def test_a_signal_inside_a_simpy_process_stops_a_serial_sweep(
     monkeypatch.setattr(tasks.TaskState, "grow", grow)
     out = tmp_path / "sw"
     args = ["sweep", str(QUICKSTART), "--set", "simulation.days=1", "-r", "1", "-j", "1"]
-    code = _main([*args, "-g", "simulation.bucket=10m,15m,20m", "--out", str(out)], monkeypatch)
+    code = run_main(monkeypatch, *args, "-g", "simulation.bucket=10m,15m,20m", "--out", out)
     stderr = capsys.readouterr().err
     assert len(calls) >= 2
     assert code == 143, stderr
@@ -446,16 +431,9 @@ def test_a_signal_after_the_folder_is_published_names_it(
     def stop(*args: object, **kwargs: object) -> None:
         raise cli.Interrupted(143, "terminated (SIGTERM)")
 
-    def main(*argv: str | Path) -> tuple[object, str]:
-        monkeypatch.setattr(sys, "argv", ["poolsim", *map(str, argv)])
-        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            with pytest.raises(SystemExit) as stopped:
-                cli.main()
-        finally:
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
-        return stopped.value.code, " ".join(capsys.readouterr().err.split())
+    def main(*argv: str | Path) -> tuple[int, str]:
+        code = run_main(monkeypatch, *argv)
+        return code, " ".join(capsys.readouterr().err.split())
 
     monkeypatch.setattr(cli, "print_summary", stop)
     code, err = main("run", QUICKSTART, "--set", "simulation.days=1", "--results", tmp_path)
