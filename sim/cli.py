@@ -176,9 +176,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_INPUT)
 
 
-def _kept_default() -> str:
-    """What an interrupted command kept when it does not say: the folders this process
-    published (``sim.atomic.PUBLISHED``; a folder is complete once published), else nothing."""
+def _kept_default(exc: BaseException) -> str:
+    """What an interrupted command kept when it does not say otherwise: the tables of a folder
+    whose plots ``exc`` cut (``_written``), else the folders this process published
+    (``sim.atomic.PUBLISHED``; a folder is complete once published), else nothing."""
+    written = _written(exc)
+    if written is not None:
+        return f"tables kept in {written}, plots unfinished"
     atomic = sys.modules.get("sim.atomic")
     published = list(getattr(atomic, "PUBLISHED", [])) if atomic is not None else []
     if not published:
@@ -187,9 +191,10 @@ def _kept_default() -> str:
 
 
 def _interrupted(exc: BaseException, kept: str | None = None) -> typer.Exit:
-    """One line saying what stopped the command and what was kept; the matching status."""
-    if kept is None or kept == "nothing written":
-        kept = _kept_default()
+    """One line saying what stopped the command and what was kept (``kept``, unless a folder's
+    tables were kept; by default ``_kept_default``); the matching status."""
+    if _written(exc) is not None or kept is None:
+        kept = _kept_default(exc)
     if isinstance(exc, Interrupted):
         status, what = exc.status, exc.what
     else:
@@ -541,10 +546,7 @@ def run(
             f"cannot write results under {results}: {where}: {exc.strerror or exc}"
         ) from None
     except (KeyboardInterrupt, Interrupted) as exc:
-        kept = _written(exc)
-        raise _interrupted(
-            exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
-        ) from None
+        raise _interrupted(exc) from None
     print_summary(result)
     out.print(f"results: [bold]{escape(str(folder))}[/]", soft_wrap=True)
     plots_missing = _report_plots(folder)
@@ -813,10 +815,7 @@ def compare(
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
     except (KeyboardInterrupt, Interrupted) as exc:
-        kept = _written(exc)
-        raise _interrupted(
-            exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
-        ) from None
+        raise _interrupted(exc) from None
     out.print(
         f"results: [bold]{escape(str(folder))}[/]  (report: {escape(str(folder / 'report.html'))})",
         soft_wrap=True,
@@ -1889,16 +1888,13 @@ def history(
     except OSError as exc:
         raise _fail(f"cannot write results under {results}: {exc.strerror or exc}") from None
     except (KeyboardInterrupt, Interrupted) as exc:
-        kept = _written(exc)
-        raise _interrupted(
-            exc, f"tables kept in {kept}, plots unfinished" if kept else "nothing written"
-        ) from None
+        raise _interrupted(exc) from None
     try:
         for line in history_lines(found):
             out.print(line, highlight=False, markup=False, soft_wrap=True)
         out.print(f"results: [bold]{escape(str(folder))}[/]")
-    except (KeyboardInterrupt, Interrupted) as exc:  # the folder is complete
-        raise _interrupted(exc, f"results kept in {folder}") from None
+    except (KeyboardInterrupt, Interrupted) as exc:  # the folder is complete: says so
+        raise _interrupted(exc) from None
     if _report_plots(folder):
         raise typer.Exit(EXIT_PLOTS)
 
@@ -2000,10 +1996,7 @@ def calibrate(
         where = exc.filename or results
         raise _fail(f"cannot write results: {where}: {exc.strerror or exc}") from None
     except (KeyboardInterrupt, Interrupted) as exc:
-        kept = _written(exc)
-        raise _interrupted(
-            exc, f"tables kept in {kept}, plots unfinished" if kept else journal_note
-        ) from None
+        raise _interrupted(exc, journal_note) from None
     for line in lines:
         out.print(line, highlight=False, markup=False, soft_wrap=True)
     if output is not None:
@@ -2106,14 +2099,14 @@ def main() -> None:
         app()
     except Interrupted as exc:
         err.print(
-            f"[yellow]{exc.what}:[/] {escape(_kept_default())}", highlight=False, soft_wrap=True
+            f"[yellow]{exc.what}:[/] {escape(_kept_default(exc))}", highlight=False, soft_wrap=True
         )
         sys.exit(exc.status)
     except Exception:
         signalled = _signalled()
         if signalled is not None:
             err.print(
-                f"[yellow]{signalled.what}:[/] {escape(_kept_default())}",
+                f"[yellow]{signalled.what}:[/] {escape(_kept_default(signalled))}",
                 highlight=False,
                 soft_wrap=True,
             )
