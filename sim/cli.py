@@ -1895,7 +1895,15 @@ def history(
         out.print(f"results: [bold]{escape(str(folder))}[/]")
     except (KeyboardInterrupt, Interrupted) as exc:  # the folder is complete: says so
         raise _interrupted(exc) from None
-    if _report_plots(folder):
+    plots_missing = _report_plots(folder)
+    if found.result.truncated:  # the simulated nights were cut off: their numbers say so
+        days = loaded.spec.simulation.days
+        out.print(
+            "[yellow]incomplete: simulated work was left unfinished at the simulation horizon "
+            f"({days} simulated day(s) + {HORIZON_MARGIN_DAYS}-day safety margin)"
+        )
+        raise typer.Exit(EXIT_INCOMPLETE)
+    if plots_missing:
         raise typer.Exit(EXIT_PLOTS)
 
 

@@ -400,6 +400,25 @@ def test_unfinished_work_exits_3_with_honest_numbers(tmp_path: Path) -> None:
     assert json.loads((folder / "manifest.json").read_text())["truncated"] is True
 
 
+def test_history_of_an_unfinished_run_exits_3(tmp_path: Path) -> None:
+    """history compared observed nights with a simulation cut off at its horizon and exited 0."""
+    from sim.experiment.run import simulate
+    from sim.report.jobsessions import job_sessions_text
+
+    scenario = ROOT / "examples" / "calibrate" / "cpu-bound.yaml"
+    cut = ["simulation.initial_state=empty", "simulation.days=1", "tenants.fabrikam.users=3000"]
+    cut.append("proxies.px.cores=1")
+    assert simulate(scenario, overrides=cut).truncated
+    sessions = tmp_path / "sessions.json"  # observed: the nights of the scenario as shipped
+    sessions.write_text(job_sessions_text(simulate(scenario)), encoding="utf-8")
+    sets = [a for key in cut for a in ("--set", key)]
+    args = ["--sessions", sessions, "--no-plots", "--results", tmp_path / "r"]
+    code, text = invoke("history", scenario, *sets, *args)
+    assert code == 3, text
+    assert "incomplete: simulated work was left unfinished" in " ".join(text.split())
+    assert len(list((tmp_path / "r").glob("*/history-*"))) == 1  # results written
+
+
 # -- 4. intervals stay in their domain ------------------------------------------------------
 
 
