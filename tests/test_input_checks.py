@@ -76,3 +76,20 @@ def test_the_answer_is_no_has_its_own_status() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "| 5 | ran to the end and the answer is no" in readme
     assert "first of 1, 3, 5, 4 wins" in readme
+
+
+def test_force_goes_on_past_the_memory_estimate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The estimate refuses a run that would not fit; --force runs it anyway, saying so."""
+    import sim.workload.check
+
+    monkeypatch.setattr(sim.workload.check, "memory_limit", lambda: 1e6)  # a 1 MB machine
+    for head in (["validate"], ["run", "--no-plots", "--results", str(tmp_path / "res")]):
+        args = [*head, QUICKSTART, "--set", "simulation.days=1"]
+        code, out = cli(args)
+        assert code == 2 and "would need about" in out, out
+        code, out = cli([*args, "--force"])
+        assert code == 0, out
+        assert "going on (--force)" in " ".join(out.split())
+    assert len(list((tmp_path / "res").glob("*/*"))) == 1
