@@ -400,6 +400,24 @@ def test_unfinished_work_exits_3_with_honest_numbers(tmp_path: Path) -> None:
     assert json.loads((folder / "manifest.json").read_text())["truncated"] is True
 
 
+def test_a_comparison_with_unfinished_runs_exits_3(tmp_path: Path) -> None:
+    """Each unfinished replication is named; the comparison is written, then exits 3."""
+    slow = [
+        "--set",
+        "tenants.contoso.users=20",
+        "--set",
+        "repositories.s3-main.write_bandwidth=1 Mbps",
+    ]
+    args = ["-p", "pull_fifo,round_robin", "-r", "1", "-j", "1"]
+    code, text = invoke("compare", QUICKSTART, *UNFINISHED, *slow, *args, "--results", tmp_path)
+    assert code == 3, text
+    flat = " ".join(text.split())
+    for policy in ("pull_fifo", "round_robin"):
+        assert f"incomplete run: {policy}, replication 0" in flat
+    (folder,) = folders(tmp_path)
+    assert (folder / "report.html").exists()
+
+
 def test_history_of_an_unfinished_run_exits_3(tmp_path: Path) -> None:
     """history compared observed nights with a simulation cut off at its horizon and exited 0."""
     from sim.experiment.run import simulate
