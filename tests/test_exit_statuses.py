@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers.cli import invoke, run_main
+from helpers.scenario import exact_calibration, fixed_objects, job, repository, scenario_yaml
+from helpers.scenario import tenant as tenant_section
 
 import sim.report.plots
 from sim import cli
@@ -77,6 +79,60 @@ def test_a_failing_plot_is_named_and_exits_4(
     assert (folder / "summary.csv").is_file() and (folder / "tasks.parquet").is_file()
     man = json.loads((folder / "manifest.json").read_text())
     assert man["plots"]["missing"] == {"throughput.png": "ValueError: cannot draw this"}
+
+
+def _fixed_pool(tmp_path: Path) -> Path:
+    """Twelve 3.6 GB mailboxes on a pool of two one-thread proxies (size answers 4 proxies)."""
+    text = scenario_yaml(
+        name="fixed",
+        tenants=[tenant_section(objects=fixed_objects({"mailbox": (12, 3.6e9)}))],
+        proxies=[{"name": "p1", "threads": 1}, {"name": "p2", "threads": 1}],
+        pools=[{"name": "pool", "members": ["p1", "p2"], "policy": "pull_fifo"}],
+        repositories=[repository("r", "pool")],
+        jobs=[job("j", "r", window="3.5h")],
+        calibration=exact_calibration(1e6),
+    )
+    path = tmp_path / "fixed.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["size", "history", "calibrate"])
+def test_every_command_with_plots_exits_4_when_one_is_missing(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """size, history and calibrate write their tables, name the plot they could not draw and
+    exit 4, as run and compare do (the tests above)."""
+    import sim.calibrate.output
+    import sim.report.history
+
+    def broken(*args: object) -> None:
+        raise ValueError("cannot draw this")
+
+    for module, name in (
+        (sim.report.plots, "plot_size_curve"),
+        (sim.report.history, "plot_history"),
+        (sim.calibrate.output, "plot_calibration"),
+    ):
+        monkeypatch.setattr(module, name, broken)
+    res = ["--results", tmp_path / "res"]
+    if command == "size":
+        args = [_fixed_pool(tmp_path), "-r", "2", "--confidence", "0.5", "-j", "1", *res]
+    else:
+        from sim.experiment.run import simulate
+        from sim.report.jobsessions import job_sessions_text
+
+        scenario = ROOT / "examples" / "calibrate" / "cpu-bound.yaml"
+        sessions = tmp_path / "sessions.json"
+        sessions.write_text(job_sessions_text(simulate(scenario)), encoding="utf-8")
+        args = [scenario, "--sessions", sessions, *res]
+        if command == "calibrate":
+            args += ["--fit", "cpu_per_object", "--budget", "3"]
+    code, text = invoke(command, *args)
+    assert code == 4, text
+    assert "plot missing:" in text and "ValueError: cannot draw this" in " ".join(text.split())
+    (folder,) = folders(tmp_path / "res")
+    assert any(folder.glob("*.csv")), sorted(p.name for p in folder.iterdir())
 
 
 def test_rich_markup_in_names_and_paths_is_printed_as_text(tmp_path: Path) -> None:
