@@ -273,7 +273,13 @@ def _plugin_raised(exc: BaseException, loaded: LoadedScenario, forced: str | Non
     names = {forced} if forced else set()
     for pool in loaded.spec.pools:
         names.add(pool.policy if isinstance(pool.policy, str) else pool.policy.name)
-    frames = {f.filename for f in traceback.extract_tb(exc.__traceback__)}
+    frames: set[str] = set()
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:  # SimPy re-raises a process's exception
+        seen.add(id(link))  # from the original (its __cause__): the plug-in's frame is there
+        frames.update(f.filename for f in traceback.extract_tb(link.__traceback__))
+        link = link.__cause__ or link.__context__
     sim_dir = str(Path(__file__).resolve().parent)
     for name in sorted(n for n in names if n):
         try:
@@ -283,6 +289,28 @@ def _plugin_raised(exc: BaseException, loaded: LoadedScenario, forced: str | Non
         if not source.startswith(sim_dir) and source in frames:
             return name
     return None
+
+
+def _plugin_error(
+    exc: BaseException,
+    loaded: LoadedScenario,
+    file: Path,
+    forced: str | None = None,
+    kept: str = "nothing was written",
+) -> typer.Exit | None:
+    """When a policy plug-in's own code raised exc: say so, naming the policy and the exception,
+    and return the bad-input exit to raise; None when poolsim itself raised (a bug)."""
+    culprit = _plugin_raised(exc, loaded, forced)
+    if culprit is None:
+        return None
+    err.print(
+        f"error: {file}: policy '{culprit}' raised {type(exc).__name__}: {exc} "
+        f"(the policy is user code; {kept})",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(EXIT_INPUT)
 
 
 def _lint(loaded: LoadedScenario, strict: bool, notes: bool = False) -> int:
@@ -527,17 +555,10 @@ def run(
         signalled = _signalled()
         if signalled is not None:
             raise _interrupted(signalled) from None
-        culprit = _plugin_raised(exc, loaded, policy)
-        if culprit is None:
+        refusal = _plugin_error(exc, loaded, file, policy)
+        if refusal is None:
             raise
-        err.print(
-            f"error: {file}: policy '{culprit}' raised {type(exc).__name__}: {exc} "
-            "(the policy is user code; nothing was written)",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(2) from None
+        raise refusal from None
     try:
         folder = write_results(result, results, command=sys.argv, plots=plots)
     except OSError as exc:
@@ -975,10 +996,11 @@ def _print_sweep(result: object) -> None:
     assert isinstance(result, SweepResult)
     keys = [k for k, _ in result.grid]
     s = result.summary
+    metrics = set(s["metric"]) if "metric" in s else set()  # none when every point failed
     wanted = [
         m
         for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
-        if m in set(s["metric"])
+        if m in metrics
     ]
     title = f"sweep: {len(result.points)} points, mean ± 95 % half-width " + escape(
         "(or [low, high])"
@@ -1883,6 +1905,16 @@ def history(
     except ScenarioError as exc:
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        raise _interrupted(exc) from None
+    except Exception as exc:
+        signalled = _signalled()
+        if signalled is not None:
+            raise _interrupted(signalled) from None
+        refusal = _plugin_error(exc, loaded, file)
+        if refusal is None:
+            raise
+        raise refusal from None
     try:
         folder = write_history(found, results, command=sys.argv, plots=plots)
     except OSError as exc:
@@ -1985,11 +2017,14 @@ def calibrate(
         raise typer.Exit(EXIT_INPUT) from None
     except (KeyboardInterrupt, Interrupted) as exc:
         raise _interrupted(exc, journal_note) from None
-    except Exception:
+    except Exception as exc:
         signalled = _signalled()
         if signalled is not None:
             raise _interrupted(signalled, journal_note) from None
-        raise
+        refusal = _plugin_error(exc, loaded, file, kept=journal_note)
+        if refusal is None:
+            raise
+        raise refusal from None
     lines = summary_lines(found)
     text = calibrated_yaml(found, str(sessions))
     try:

@@ -335,3 +335,61 @@ def test_event_while_the_last_nightly_session_still_runs_is_no_warning(tmp_path:
     code, output = cli("validate", str(path))
     assert code == 0, output
     assert "timeline[0]" not in output and "overran" not in output
+
+
+@pytest.fixture
+def crashing_quickstart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The quickstart (20 users) whose pool's policy is a plug-in that raises."""
+    (tmp_path / "crashing_policy.py").write_text(CRASHING, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "crashing_policy", raising=False)
+    text = (ROOT / "scenarios" / "quickstart.yaml").read_text(encoding="utf-8")
+    text = text.replace("policy: pull_fifo", 'policy: "crashing_policy:Crash"')
+    text = text.replace("users: 2000", "users: 20")
+    path = tmp_path / "q.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["run", "history", "calibrate"])
+def test_a_crashing_plugin_in_a_backup_run_is_named_by_every_command(
+    command: str, crashing_quickstart: Path, tmp_path: Path
+) -> None:
+    """SimPy re-raises a job process's exception from the original: the plug-in's frame is only
+    in its cause, so run reported a backup scenario's crashing plug-in as a poolsim bug (exit 1,
+    traceback); history and calibrate did for every scenario."""
+    args: list[str | Path] = [command, crashing_quickstart, "--results", tmp_path / "res"]
+    if command != "run":
+        observed = sim.simulate(
+            ROOT / "scenarios" / "quickstart.yaml", overrides=["tenants.0.users=20"]
+        )
+        sessions = tmp_path / "sessions.json"
+        from sim.report.jobsessions import job_sessions_text
+
+        sessions.write_text(job_sessions_text(observed), encoding="utf-8")
+        args += ["--sessions", sessions]
+    if command == "calibrate":
+        args += ["--fit", "cpu_per_object", "--budget", "2"]
+    code, output = cli(*args)
+    assert code == 2, output
+    flat = " ".join(output.split())
+    assert "policy 'crashing_policy:Crash' raised RuntimeError: boom from the plug-in" in flat
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep"])
+def test_a_crashing_plugin_in_compare_or_sweep_is_a_failed_run_not_a_traceback(
+    command: str, crashing_quickstart: Path, tmp_path: Path
+) -> None:
+    """Every run of one policy (compare) or of every point (sweep) failing left no row to
+    print: IndexError in compare's table, KeyError 'metric' in the sweep's. Now the failed
+    runs are named with the plug-in's exception, the results written, and the status is 1
+    (a run that raised, README's exit statuses)."""
+    days = ["--set", "simulation.days=1"]
+    if command == "compare":
+        more = ["-p", "crashing_policy:Crash,round_robin", "--results", tmp_path / "res"]
+    else:
+        more = ["-g", "simulation.bucket=10min,20min", "--out", tmp_path / "res"]
+    code, output = cli(command, crashing_quickstart, *days, "-r", "1", "-j", "1", *more)
+    assert code == 1, output
+    assert "RuntimeError: boom from the plug-in" in " ".join(output.split())
+    assert any((tmp_path / "res").rglob("*.csv"))

@@ -71,6 +71,9 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
         row = {"metric": label}
         for p in comparison.policies:
             r = s[(s["policy"] == p) & (s["scope"] == scope) & (s["metric"] == metric)]
+            if r.empty:  # every replication of this policy failed (named on stderr)
+                row[p] = "-"
+                continue
             row[p] = interval_text(
                 float(r["mean"].iloc[0]),
                 float(r["half_width"].iloc[0]),
