@@ -976,7 +976,8 @@ def sweep(
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except OSError as exc:
-        raise _fail(f"cannot write the sweep under {results}: {exc.strerror or exc}") from None
+        where = exc.filename or (out_dir if out_dir is not None else results)
+        raise _fail(f"cannot write the sweep: {where}: {exc.strerror or exc}") from None
     except (KeyboardInterrupt, Interrupted) as exc:
         raise _interrupted(
             exc, "finished points are kept; run the same command again to resume"

@@ -586,3 +586,12 @@ def test_simulate_refuses_overrides_it_cannot_apply() -> None:
     loaded = sim.load_scenario(ROOT / "scenarios" / "quickstart.yaml")
     with pytest.raises(ValueError, match="overrides apply when a scenario is loaded"):
         sim.simulate(loaded, overrides=["simulation.days=1"])
+
+
+def test_a_sweep_folder_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    """--out under a file: the message named the default results root, not the folder given."""
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    out = tmp_path / "file" / "sw"
+    code, text = invoke("sweep", QUICKSTART, "-g", "simulation.days=1", "--out", out)
+    assert code == 2, text
+    assert f"cannotwritethesweep:{out}" in "".join(text.split())
