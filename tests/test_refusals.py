@@ -393,3 +393,52 @@ def test_a_crashing_plugin_in_compare_or_sweep_is_a_failed_run_not_a_traceback(
     assert code == 1, output
     assert "RuntimeError: boom from the plug-in" in " ".join(output.split())
     assert any((tmp_path / "res").rglob("*.csv"))
+
+
+def _limited() -> None:
+    """A child that would read /dev/zero for ever stops at 3 GB instead of filling the machine."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+
+def poolsim_bounded(*args: str | Path, cwd: Path) -> tuple[int | None, str]:
+    """poolsim in a child with a memory limit; (status or None after 60 s, output)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("poolsim")), *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=cwd,
+            preexec_fn=_limited,
+        )
+    except subprocess.TimeoutExpired:
+        return None, "hang"
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_special_file_is_never_opened_by_validate_or_history(kind: str, tmp_path: Path) -> None:
+    """validate's job-design advice counted an inventory's objects with a plain open() before
+    the input check refused the file: an inventory that is a FIFO or a link to /dev/zero hung
+    validate and run; history and calibrate read a --sessions FIFO or /dev/zero for ever."""
+    special = tmp_path / "objects.csv"
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        special.symlink_to("/dev/zero")
+    scenario = tmp_path / "s.yaml"
+    inventory = "    users: 10\n    inventory: objects.csv"
+    scenario.write_text(MINIMAL.replace("    users: 10", inventory), encoding="utf-8")
+    code, output = poolsim_bounded("validate", scenario, cwd=tmp_path)
+    assert code == 2, output
+    assert "objects.csv" in output and "not a regular file" in output
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(MINIMAL, encoding="utf-8")
+    code, output = poolsim_bounded("history", plain, "--sessions", special, cwd=tmp_path)
+    assert code == 2, output
+    assert "objects.csv" in output and "not a regular file" in output

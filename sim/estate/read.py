@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -177,7 +178,12 @@ def load_json(path: Path) -> Any:
     """The JSON value of a file; a clear error (file:line:column) when it is not JSON."""
     file = str(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO blocks, /dev/zero never ends: never read
+            kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a directory or special file"
+            message = f"is {kind}, not a regular file; give the JSON file of an export"
+            raise ExportError([Problem(file, None, None, "", message)])
+        size = st.st_size
         if size > MAX_FILE_BYTES:
             raise ExportError(
                 [Problem(file, None, None, "", f"{size:,} bytes: larger than the 512 MiB read")]

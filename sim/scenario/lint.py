@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -88,6 +90,8 @@ def tenant_counts(tenant: TenantSpec, base_dir: Path | None = None) -> dict[str,
         path = (base_dir or Path.cwd()) / tenant.inventory
         counts = dict.fromkeys(d.OBJECT_TYPES, 0)
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return None  # a FIFO or /dev/zero is never opened (the input check refuses it)
             with open(path, encoding="utf-8", newline="") as handle:
                 for row in csv.DictReader(handle):
                     otype = (row.get("type") or "").strip()
