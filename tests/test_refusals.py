@@ -88,6 +88,8 @@ def test_validate_refuses_a_bad_inventory_value_with_its_line(tmp_path: Path) ->
         (b"type,size,items\nmailbox,1 GB,3\x00\n", "NUL"),
         (b'type,size,items\n"' + b"x" * (200 * 1024) + b'",1,1\n', "field larger than"),
         (b"", "empty"),
+        # an unquoted thousands separator: 1 item, the 000 silently dropped, before
+        (b"type,size,items\nsite,1 GB,1,000\n", "4 values but the header names 3 columns"),
     ],
 )
 def test_inventory_csv_refusals(tmp_path: Path, content: bytes, needle: str) -> None:
@@ -442,3 +444,8 @@ def test_a_special_file_is_never_opened_by_validate_or_history(kind: str, tmp_pa
     code, output = poolsim_bounded("history", plain, "--sessions", special, cwd=tmp_path)
     assert code == 2, output
     assert "objects.csv" in output and "not a regular file" in output
+
+
+def test_trailing_empty_values_of_a_spreadsheet_are_no_extra_column(tmp_path: Path) -> None:
+    (tmp_path / "o.csv").write_bytes(b"type,size,items\nsite,1 GB,7,,\n")
+    assert list(read_inventory_csv(tmp_path / "o.csv").items) == [7]

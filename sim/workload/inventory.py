@@ -8,7 +8,8 @@ Every CSV poolsim reads (inventories, arrival traces) goes through ``read_csv``:
 files are opened (a FIFO or /dev/zero given as a CSV is refused without reading it); UTF-8, UTF-8
 with BOM, UTF-16 with BOM and Excel's Windows-1252 are read (anything else is refused with the
 encoding tried); duplicate column names, empty headers and malformed rows (including fields over
-the csv module's 128 KiB limit) are errors with their line.
+the csv module's 128 KiB limit, and rows with more values than the header has columns, as
+``site,1 GB,1,000`` for 1,000 items) are errors with their line.
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 21: https://bp.veeam.com/vb365/guide/design/sizing/diskrepo.html
@@ -119,6 +120,14 @@ def read_csv(path: Path, what: str) -> tuple[list[str], Iterator[tuple[int, dict
                 return
             if not values:
                 continue
+            if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
+                raise _fail(
+                    file,
+                    reader.line_num,
+                    "",
+                    f"{len(values)} values but the header names {len(header)} columns "
+                    f'({", ".join(header)}); quote a value that holds a comma ("1,000")',
+                )
             yield reader.line_num, dict(zip(header, values, strict=False))
 
     return header, rows()
