@@ -378,20 +378,22 @@ def test_a_crashing_plugin_in_a_backup_run_is_named_by_every_command(
     assert "policy 'crashing_policy:Crash' raised RuntimeError: boom from the plug-in" in flat
 
 
-@pytest.mark.parametrize("command", ["compare", "sweep"])
+@pytest.mark.parametrize("command", ["compare", "sweep", "size"])
 def test_a_crashing_plugin_in_compare_or_sweep_is_a_failed_run_not_a_traceback(
     command: str, crashing_quickstart: Path, tmp_path: Path
 ) -> None:
     """Every run of one policy (compare) or of every point (sweep) failing left no row to
     print: IndexError in compare's table, KeyError 'metric' in the sweep's. Now the failed
     runs are named with the plug-in's exception, the results written, and the status is 1
-    (a run that raised, README's exit statuses)."""
+    (a run that raised, README's exit statuses), as size's."""
     days = ["--set", "simulation.days=1"]
     if command == "compare":
-        more = ["-p", "crashing_policy:Crash,round_robin", "--results", tmp_path / "res"]
-    else:
-        more = ["-g", "simulation.bucket=10min,20min", "--out", tmp_path / "res"]
-    code, output = cli(command, crashing_quickstart, *days, "-r", "1", "-j", "1", *more)
+        more = ["-r", "1", "-p", "crashing_policy:Crash,round_robin", "--results", tmp_path / "res"]
+    elif command == "sweep":
+        more = ["-r", "1", "-g", "simulation.bucket=10min,20min", "--out", tmp_path / "res"]
+    else:  # size, whose runs all fail: the pool size and the exception are named
+        more = ["-r", "5", "--compliance", "0.5", "--max", "5", "--results", tmp_path / "res"]
+    code, output = cli(command, crashing_quickstart, *days, "-j", "1", *more)
     assert code == 1, output
     assert "RuntimeError: boom from the plug-in" in " ".join(output.split())
     assert any((tmp_path / "res").rglob("*.csv"))
