@@ -23,6 +23,7 @@ from sim.errors import ScenarioError
 from sim.units import format_duration
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from rich.console import Console
 
     from sim.scenario import LoadedScenario
@@ -237,23 +238,55 @@ def _line(text: str, *, to_err: bool = False, head: str = "", color: str | None 
 
 
 def _scenario_layer() -> None:
-    """Import the scenario layer with pydantic's plug-in discovery off (as typer does for its
-    own adapters): poolsim's schema models need no validation plug-ins, and the discovery
-    reads every installed package's metadata, a large share of `poolsim validate`'s start-up
-    (issue 16). Plug-ins still apply to every model defined later (a user's policy params)."""
+    """Import the scenario layer and the built-in policies and build the validators of the
+    scenario's models with pydantic's plug-in discovery off (as typer does for its own
+    adapters): poolsim's models need no validation plug-ins, and the discovery reads every
+    installed package's metadata, a large share of `poolsim validate`'s start-up. The schema's
+    models defer their build (``defer_build``) to their first validation, hence the explicit
+    build here. Plug-ins still apply to every model built later (a user's policy params)."""
     import os
 
-    if "sim.scenario" in sys.modules:
+    schema = sys.modules.get("sim.scenario.schema")
+    if schema is not None and schema.Scenario.__pydantic_complete__:
         return
     before = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
     os.environ["PYDANTIC_DISABLE_PLUGINS"] = "1"
     try:
-        import sim.scenario  # noqa: F401
+        import sim.policies.builtin  # noqa: F401  (their params models: built when defined)
+        from sim.scenario import Scenario
+
+        for model in _built_by_validation(Scenario):
+            model.model_rebuild()
     finally:
         if before is None:
             del os.environ["PYDANTIC_DISABLE_PLUGINS"]
         else:
             os.environ["PYDANTIC_DISABLE_PLUGINS"] = before
+
+
+def _built_by_validation(root: type[BaseModel]) -> list[type[BaseModel]]:
+    """``root`` and every model that validating it builds on its own: the models that fields
+    (of ``root`` and of every model nested in it) use as ``default_factory``, made by calling
+    the class when the field is left out."""
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    found, seen, todo = [root], {root}, [root]
+    while todo:
+        for field in todo.pop().model_fields.values():
+            factory = field.default_factory
+            if isinstance(factory, type) and issubclass(factory, BaseModel):
+                if factory not in found:
+                    found.append(factory)
+            kinds = [field.annotation]
+            while kinds:
+                kind = kinds.pop()
+                kinds.extend(get_args(kind))
+                if isinstance(kind, type) and issubclass(kind, BaseModel) and kind not in seen:
+                    seen.add(kind)
+                    todo.append(kind)
+    return found
 
 
 def _load(path: Path, overrides: list[str] | None) -> LoadedScenario:
