@@ -2174,8 +2174,17 @@ def main() -> None:
     Start-up (parsing the command line, importing what the command needs) runs without the
     cyclic garbage collector: it makes tens of thousands of objects and no garbage cycles, and
     the collector's passes over them cost `poolsim validate` about a twentieth of its time.
-    The command turns it back on before its work (``_main``), except those of ``_WITHOUT_GC``.
+    The command turns it back on before its work (``_main``), except those of ``_WITHOUT_GC``;
+    it is on again when ``main`` returns.
     """
+    try:
+        _run()
+    finally:
+        _resume_gc()
+
+
+def _run() -> None:
+    """``main`` but for turning the garbage collector back on at the end."""
     signal.signal(signal.SIGINT, _raise_interrupted)
     signal.signal(signal.SIGTERM, _raise_interrupted)
     if gc.isenabled():
@@ -2205,15 +2214,15 @@ def main() -> None:
             soft_wrap=True,
         )
         sys.exit(EXIT_BUG)
-    finally:
-        _resume_gc()
 
 
 def console_main() -> None:
     """The ``poolsim`` console script: ``main``, then the process ends at once with its status
-    (``_end_now``) instead of tearing the interpreter down."""
+    (``_end_now``) instead of tearing the interpreter down. A command of ``_WITHOUT_GC`` runs
+    to the process's end without the garbage collector: turned back on, its first pass would
+    go over every object start-up made, for nothing."""
     try:
-        main()
+        _run()
     except SystemExit as exc:
         code = 0 if exc.code is None else exc.code
         if isinstance(code, int):
