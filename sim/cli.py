@@ -268,22 +268,24 @@ def _built_by_validation(root: type[BaseModel]) -> list[type[BaseModel]]:
     """``root`` and every model that validating it builds on its own: the models that fields
     (of ``root`` and of every model nested in it) use as ``default_factory``, made by calling
     the class when the field is left out."""
-    from typing import get_args
+    from typing import TypeGuard, get_args
 
     from pydantic import BaseModel
+
+    def is_model(kind: object) -> TypeGuard[type[BaseModel]]:
+        return isinstance(kind, type) and issubclass(kind, BaseModel)
 
     found, seen, todo = [root], {root}, [root]
     while todo:
         for field in todo.pop().model_fields.values():
             factory = field.default_factory
-            if isinstance(factory, type) and issubclass(factory, BaseModel):
-                if factory not in found:
-                    found.append(factory)
+            if is_model(factory) and factory not in found:
+                found.append(factory)
             kinds = [field.annotation]
             while kinds:
                 kind = kinds.pop()
                 kinds.extend(get_args(kind))
-                if isinstance(kind, type) and issubclass(kind, BaseModel) and kind not in seen:
+                if is_model(kind) and kind not in seen:
                     seen.add(kind)
                     todo.append(kind)
     return found
