@@ -113,10 +113,15 @@ def test_end_now_leaves_the_exit_to_python_when_stdout_cannot_be_flushed(
 
 
 _CONSOLE = """
-import atexit, sys, threading, time
+import atexit, os, sys, threading, time
 from pathlib import Path
 from sim.cli import console_main
 
+class Witness:
+    def __del__(self):
+        os.write(2, b"torn down\\n")  # only when the interpreter frees the module's globals
+
+witness = Witness()
 marks = Path(sys.argv[1])
 atexit.register(lambda: marks.write_text(marks.read_text() + "atexit\\n"))
 if sys.argv[3] == "thread":
@@ -136,7 +141,7 @@ def test_the_console_script_ends_as_a_normal_exit_would(
     tmp_path: Path, thread: str, scenario: Path, status: int
 ) -> None:
     """Everything printed arrives, the exit handlers run, a running thread is waited for, and
-    the status is the command's."""
+    the status is the command's; the interpreter is torn down only when a thread still ran."""
     marks = tmp_path / "marks"
     marks.write_text("")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
@@ -156,6 +161,7 @@ def test_the_console_script_ends_as_a_normal_exit_would(
     assert "Traceback" not in done.stderr
     expected = ["thread", "atexit"] if thread == "thread" else ["atexit"]
     assert marks.read_text().split() == expected
+    assert ("torn down" in done.stderr) == (thread == "thread")
 
 
 _DISCOVERY = """
