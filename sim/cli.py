@@ -7,6 +7,7 @@ never prints a traceback. Every command exits with one of the statuses of ``EXIT
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 import time
@@ -829,6 +830,23 @@ def compare(
         raise typer.Exit(EXIT_PLOTS)
 
 
+_FOLD_AFTER = re.compile(r"[^./_ ]+[./_ ]?|[./_ ]")
+
+
+def _fold_header(header: str, limit: int) -> str:
+    """``header`` (Rich markup) on lines of at most ``limit`` cells where it can break: after a
+    '.', '/', '_' or space, never inside a word (a part longer than ``limit`` keeps its line)."""
+    from rich.text import Text
+
+    lines: list[str] = []
+    for part in _FOLD_AFTER.findall(header):
+        if lines and Text.from_markup((lines[-1] + part).rstrip()).cell_len <= limit:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def _print_fitting(
     title: str | None,
     columns: list[tuple[str, str]],
@@ -838,14 +856,22 @@ def _print_fitting(
 ) -> None:
     """Print a table as several tables that each fit the console (80 columns in pipes and CI
     logs): the first ``lead`` and last ``tail`` columns (what a row is) are repeated in each,
-    the others are shared out in order, so that no header, name or figure is cut or folded.
+    the others are shared out in order, so that no header, name or figure is cut. A table
+    still too wide (one metric beside long grid keys) folds its longest headers between words
+    (``steady_state/`` over ``sojourn_mean (s)``); a title wider than its table is printed
+    on its own line above it instead of being folded to the table's width.
     ``columns`` are (header, justify) in Rich markup; cells are Rich markup too."""
     from rich.table import Table
     from rich.text import Text
 
-    def need(k: int) -> int:  # the widest cell of column k, with its padding and border
-        cells = [columns[k][0], *(r[k] for r in rows)]
-        return max(Text.from_markup(c).cell_len for c in cells) + 3
+    def width(markup: str) -> int:
+        return max(Text.from_markup(line).cell_len for line in markup.split("\n"))
+
+    def cells(k: int) -> int:  # the widest body cell of column k
+        return max((width(r[k]) for r in rows), default=0)
+
+    def need(k: int, header: str | None = None) -> int:  # with its padding and border
+        return max(width(header if header is not None else columns[k][0]), cells(k)) + 3
 
     n = len(columns)
     fixed = [*range(lead), *range(n - tail, n)]
@@ -859,10 +885,24 @@ def _print_fitting(
         groups[-1].append(k)
         used += need(k)
     for g, middle in enumerate(groups):
-        t = Table(title=title if g == 0 else None)
         chosen = [*range(lead), *middle, *range(n - tail, n)]
+        headers = {k: columns[k][0] for k in chosen}
+        total = sum(need(k, headers[k]) for k in chosen) + 1
+        while total > out.width:  # fold the header with the most room over its cells
+            k = max(chosen, key=lambda c: width(headers[c]) - cells(c))
+            over = total - out.width
+            folded = _fold_header(headers[k], max(cells(k), width(headers[k]) - over))
+            if width(folded) >= width(headers[k]):
+                break  # nothing left to fold between words: Rich folds the cells
+            total -= need(k, headers[k]) - need(k, folded)
+            headers[k] = folded
+        heading = title if g == 0 else None
+        if heading is not None and width(heading) > total - 4:
+            out.print(heading, highlight=False)
+            heading = None
+        t = Table(title=heading)
         for k in chosen:
-            t.add_column(columns[k][0], justify=columns[k][1], overflow="fold")
+            t.add_column(headers[k], justify=columns[k][1], overflow="fold")
         for r in rows:
             t.add_row(*(r[k] for k in chosen))
         out.print(t)
@@ -960,14 +1000,14 @@ def sweep(
         raise _interrupted(
             exc, "finished points are kept; run the same command again to resume"
         ) from None
-    _print_sweep(result)
+    _print_sweep(result, confidence)
     if result.failed:
         raise typer.Exit(EXIT_BUG)
     if result.incomplete:
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
-def _print_sweep(result: object) -> None:
+def _print_sweep(result: object, confidence: float = 0.95) -> None:
 
     from sim.experiment.sweep import SweepResult
     from sim.report.tables import interval_text
@@ -980,8 +1020,8 @@ def _print_sweep(result: object) -> None:
         for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
         if m in set(s["metric"])
     ]
-    title = f"sweep: {len(result.points)} points, mean ± 95 % half-width " + escape(
-        "(or [low, high])"
+    title = f"sweep: {len(result.points)} points, mean ± {confidence:.0%} half-width " + (
+        escape("(or [low, high])")
     )
     units = dict(zip(s["metric"], s["unit"], strict=True)) if "unit" in s else {}
     columns = [(escape(k), "left") for k in keys]
