@@ -1226,8 +1226,9 @@ def size(
         )
         row = result.curve.set_index("pool_size").loc[result.answer]
         out.print(
-            f"answer: [bold]{result.answer}[/] proxies in pool '{escape(result.pool)}'{extra} "
-            f"meet the window of {jobs_text} in {row['compliance']:.0%} of {replications} "
+            f"answer: [bold]{result.answer}[/] {'proxy' if result.answer == 1 else 'proxies'} "
+            f"in pool '{escape(result.pool)}'{extra} "
+            f"{'meets' if result.answer == 1 else 'meet'} the window of {jobs_text} in {row['compliance']:.0%} of {replications} "
             f"replications ({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added "
             f"proxies are copies of '{escape(result.template)}'",
             highlight=False,

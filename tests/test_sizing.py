@@ -255,3 +255,28 @@ def test_write_size_with_an_answer(tmp_path: Path) -> None:
     man = json.loads((folder / "manifest.json").read_text())
     assert man["answer"] == 4 and man["compliance"] == 0.5 and man["confidence"] == 0.95
     assert man["overrides"] == ["seed=3"] and man["root_seed"] == 3
+
+
+def test_cli_no_size_up_to_max_keeps_the_folder(tmp_path: Path) -> None:
+    """The issue's repro as it stands (``--min 1 --max 1``, every run misses, but for want of
+    threads, so no early stop): exit 5, both the point estimate and the lower bound, the
+    'no pool size up to 1' line and a complete results folder."""
+    path = _write(tmp_path, _scenario(members=1))
+    res = tmp_path / "res"
+    args = ["size", str(path), "--min", "1", "--max", "1", "-r", "5", "--confidence", "0.5"]
+    r = runner.invoke(app, [*args, "-j", "1", "--results", str(res)])
+    assert r.exit_code == 5, r.output
+    assert "0/5 met, compliance 0%, lower bound 0% misses" in r.output
+    assert "no pool size up to 1 meets the window of j" in " ".join(r.output.split())
+    folder = next((res / "fixed").glob("size-*"))
+    assert {p.name for p in folder.iterdir()} >= {"curve.csv", "runs.csv", "manifest.json"}
+    assert (folder / "plots" / "size_curve.png").stat().st_size > 1000
+    assert json.loads((folder / "manifest.json").read_text())["answer"] is None
+
+
+def test_cli_answer_of_one_proxy_is_singular(tmp_path: Path) -> None:
+    path = _write(tmp_path, _scenario(members=2, mailboxes=1, size_bytes=3.6e9))
+    args = ["size", str(path), "--min", "1", "-r", "2", "--confidence", "0.5", "-j", "1"]
+    r = runner.invoke(app, [*args, "--results", str(tmp_path / "res")])
+    assert r.exit_code == 0, r.output
+    assert "answer: 1 proxy in pool 'pool' (-1 vs today's 2)" in " ".join(r.output.split())
