@@ -1228,7 +1228,8 @@ def size(
         out.print(
             f"answer: [bold]{result.answer}[/] {'proxy' if result.answer == 1 else 'proxies'} "
             f"in pool '{escape(result.pool)}'{extra} "
-            f"{'meets' if result.answer == 1 else 'meet'} the window of {jobs_text} in {row['compliance']:.0%} of {replications} "
+            f"{'meets' if result.answer == 1 else 'meet'} the window of {jobs_text} in "
+            f"{row['compliance']:.0%} of {replications} "
             f"replications ({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added "
             f"proxies are copies of '{escape(result.template)}'",
             highlight=False,
