@@ -677,9 +677,20 @@ ResultsOpt = Annotated[Path, typer.Option(help="Results root folder.")]
 ConfidenceOpt = Annotated[float, typer.Option(help="Confidence of the intervals (0 < c < 1).")]
 
 
-def _executor(kind: str, jobs: int | None, scheduler: str | None, announce: Any = None) -> object:
-    from sim.experiment.executors import ExecutorError, make_executor
+def _choice(flag: str, value: str, allowed: tuple[str, ...] | list[str]) -> str:
+    """An option's value from a fixed list, case ignored (``--executor Dask``); otherwise exit
+    2 echoing the value with the nearest allowed one."""
+    if value.lower() in allowed:
+        return value.lower()
+    from sim.scenario.suggest import did_you_mean
 
+    raise _fail(f"{flag} '{value}'{did_you_mean(value, allowed)}: allowed: {', '.join(allowed)}")
+
+
+def _executor(kind: str, jobs: int | None, scheduler: str | None, announce: Any = None) -> object:
+    from sim.experiment.executors import EXECUTORS, ExecutorError, make_executor
+
+    kind = _choice("--executor", kind, EXECUTORS)
     try:
         return make_executor(kind, jobs, scheduler, announce)
     except ExecutorError as exc:
@@ -1133,11 +1144,19 @@ def size(
     from rich.table import Table
 
     from sim.experiment.executors import Executor
-    from sim.experiment.sizing import SizeProgress, SizeStep, check_size_options, size_problem
+    from sim.experiment.sizing import (
+        TARGETS,
+        SizeProgress,
+        SizeStep,
+        check_size_options,
+        size_problem,
+    )
     from sim.experiment.sizing import size as run_size
     from sim.report.folders import write_size
     from sim.report.tables import SIZE_COLUMNS, size_evidence
 
+    if target.lower() in TARGETS:  # case ignored; a bad one is echoed as given, below
+        target = target.lower()
     try:
         prob = size_problem(file, set_ or [], pool, proxy, job or [], target)
         # the option checks (ranges, enough replications) before any worker starts
@@ -1606,16 +1625,9 @@ def bench_speed(
         run_speed,
     )
 
-    parts = list(only or DEFAULT_PARTS)
+    parts = [_choice("--only", p, PARTS) for p in only or DEFAULT_PARTS]
     if memory and "memory" not in parts:
         parts.append("memory")
-    bad = [p for p in parts if p not in PARTS]
-    if bad:
-        from difflib import get_close_matches
-
-        near = get_close_matches(bad[0], list(PARTS), n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise _fail(f"--only {bad[0]!r}{hint}: expected {', '.join(PARTS[:-1])} or {PARTS[-1]}")
     given = {
         "min-ratio": min_ratio,
         "min-scenario-ratio": min_scenario_ratio,
@@ -1886,7 +1898,7 @@ def import_(
             inventory=inventory,
             proxy_cores=proxy_cores,
             proxy_ram=proxy_ram,
-            initial_state=initial_state,
+            initial_state=_choice("--initial-state", initial_state, ("empty", "protected")),
             days=days,
             start=start,
             overwrite=overwrite,
