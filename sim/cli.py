@@ -1225,17 +1225,16 @@ def size(
             "[yellow]warning: compliance is not monotone in pool size; more replications "
             "would settle it"
         )
-    jobs_text = escape(", ".join(result.jobs))
     bound = f"lower {confidence:.0%} confidence bound"
     if result.error is not None:
         err.print(f"[bold red]error:[/] {escape(result.error)}", highlight=False, soft_wrap=True)
     elif result.stop_reason is not None:
-        out.print(f"[red]{escape(result.stop_reason)}[/]", highlight=False, soft_wrap=True)
+        _verdict(result.stop_reason, "red")
     elif result.answer is None:
-        out.print(
-            f"[red]no pool size up to {max_size} meets the window of {jobs_text}: the {bound} "
-            f"of compliance stays below {compliance:.0%}[/]",
-            soft_wrap=True,
+        _verdict(
+            f"no pool size up to {max_size} meets the window of {', '.join(result.jobs)}: the "
+            f"{bound} of compliance stays below {compliance:.0%}",
+            "red",
         )
     else:
         extra = (
@@ -1244,15 +1243,13 @@ def size(
             else " (today's size)"
         )
         row = result.curve.set_index("pool_size").loc[result.answer]
-        out.print(
-            f"answer: [bold]{result.answer}[/] {'proxy' if result.answer == 1 else 'proxies'} "
-            f"in pool '{escape(result.pool)}'{extra} "
-            f"{'meets' if result.answer == 1 else 'meet'} the window of {jobs_text} in "
-            f"{row['compliance']:.0%} of {replications} "
+        _verdict(
+            f"answer: {result.answer} {'proxy' if result.answer == 1 else 'proxies'} "
+            f"in pool '{result.pool}'{extra} "
+            f"{'meets' if result.answer == 1 else 'meet'} the window of {', '.join(result.jobs)} "
+            f"in {row['compliance']:.0%} of {replications} "
             f"replications ({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added "
-            f"proxies are copies of '{escape(result.template)}'",
-            highlight=False,
-            soft_wrap=True,
+            f"proxies are copies of '{result.template}'"
         )
     try:
         folder = write_size(result, results, sys.argv)
@@ -1269,6 +1266,24 @@ def size(
         raise typer.Exit(EXIT_NO)
     if plots_missing:
         raise typer.Exit(EXIT_PLOTS)
+
+
+def _verdict(text: str, style: str | None = None) -> None:
+    """Plain ``text`` wrapped between words at the console's width (80 in pipes and CI logs):
+    a line starting ``  - `` continues under its text; names and paths are never split."""
+    import textwrap
+
+    lines: list[str] = []
+    for line in text.splitlines():
+        hang = "    " if line.startswith("  - ") else ""
+        lines += textwrap.wrap(
+            line,
+            width=max(40, out.width),
+            subsequent_indent=hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+    out.print("\n".join(lines), style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 def _wrap(line: str, width: int) -> str:

@@ -280,3 +280,26 @@ def test_cli_answer_of_one_proxy_is_singular(tmp_path: Path) -> None:
     r = runner.invoke(app, [*args, "--results", str(tmp_path / "res")])
     assert r.exit_code == 0, r.output
     assert "answer: 1 proxy in pool 'pool' (-1 vs today's 2)" in " ".join(r.output.split())
+
+
+def test_cli_verdicts_fit_80_columns(tmp_path: Path) -> None:
+    """The stop message (its bullets with a hanging indent) and the answer are wrapped between
+    words at the console's width, not printed as lines of 150 characters."""
+    path = _write(tmp_path, _scenario(tenant_kw={"egress_cap": 2e5}))
+    args = ["size", str(path), "-r", "2", "--confidence", "0.5", "--compliance", "1", "-j", "1"]
+    env = {"COLUMNS": "80"}
+    r = runner.invoke(app, [*args, "--results", str(tmp_path / "a")], env=env)
+    assert r.exit_code == 5, r.output
+    assert "adding proxies cannot meet the window" in r.output
+    stopped = r.output
+    args[1] = str(_write(tmp_path, _scenario(), "b.yaml"))
+    r = runner.invoke(app, [*args, "--results", str(tmp_path / "b")], env=env)
+    assert r.exit_code == 0, r.output
+    assert "answer: 4 proxies" in r.output
+    for text in (stopped, r.output):
+        for line in text.splitlines():
+            assert len(line) <= 80 or line.startswith("results: "), line
+    lines = stopped.splitlines()
+    first = next(i for i, ln in enumerate(lines) if ln.startswith("  - "))
+    last = next(i for i, ln in enumerate(lines) if ln.startswith("results: "))
+    assert all(ln.startswith(("  - ", "    ")) for ln in lines[first:last])  # hanging indent
