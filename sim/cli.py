@@ -147,6 +147,18 @@ class Interrupted(BaseException):
         return self.what
 
 
+def _at_least(low: int) -> Any:
+    """An option callback refusing an integer below ``low``, echoing it (typer's own ``min=``
+    says only 'Input should be greater than or equal to 1', without the value given)."""
+
+    def check(value: int | None) -> int | None:
+        if value is not None and value < low:
+            raise typer.BadParameter(f"{value}: allowed: an integer >= {low}")
+        return value
+
+    return check
+
+
 def _version(value: bool) -> None:
     if value:
         from sim import __version__
@@ -502,7 +514,8 @@ def run(
     file: FileArg,
     set_: SetOpt = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Seed, >= 0 (default: the scenario's).")
+        int | None,
+        typer.Option(callback=_at_least(0), help="Seed, >= 0 (default: the scenario's)."),
     ] = None,
     policy: Annotated[str | None, typer.Option(help="Use this policy in every pool.")] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
@@ -646,18 +659,26 @@ class _SimClock:
 
 
 ReplicationsOpt = Annotated[
-    int, typer.Option("--replications", "-r", min=1, help="Replications per policy / point / size.")
+    int,
+    typer.Option(
+        "--replications",
+        "-r",
+        callback=_at_least(1),
+        help="Replications per policy / point / size.",
+    ),
 ]
 SeedOpt = Annotated[
     int | None,
-    typer.Option(min=0, help="Root seed of the replications, >= 0 (default: the scenario's)."),
+    typer.Option(
+        callback=_at_least(0), help="Root seed of the replications, >= 0 (default: the scenario's)."
+    ),
 ]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
         "--jobs",
         "-j",
-        min=1,
+        callback=_at_least(1),
         help="Worker processes; 1 runs in-process (default: serial or one per CPU, chosen from "
         "the first run's time and printed).",
     ),
@@ -1112,7 +1133,8 @@ def size(
         ),
     ] = 0.95,
     replications: Annotated[
-        int, typer.Option("--replications", "-r", min=1, help="Replications per size.")
+        int,
+        typer.Option("--replications", "-r", callback=_at_least(1), help="Replications per size."),
     ] = 30,
     pool: Annotated[str | None, typer.Option(help="Pool to size (default: the only one).")] = None,
     proxy: Annotated[
@@ -1126,8 +1148,12 @@ def size(
             "window writing through the pool). Repeatable.",
         ),
     ] = None,
-    min_size: Annotated[int, typer.Option("--min", min=1, help="Smallest pool size.")] = 1,
-    max_size: Annotated[int, typer.Option("--max", min=1, help="Largest pool size.")] = 64,
+    min_size: Annotated[
+        int, typer.Option("--min", callback=_at_least(1), help="Smallest pool size.")
+    ] = 1,
+    max_size: Annotated[
+        int, typer.Option("--max", callback=_at_least(1), help="Largest pool size.")
+    ] = 64,
     set_: SetOpt = None,
     seed: SeedOpt = None,
     jobs: JobsOpt = None,
@@ -1937,7 +1963,9 @@ def history(
         typer.Option(help="Observed sessions: a GET /JobSessions or Get-VBOJobSession export."),
     ],
     set_: SetOpt = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(callback=_at_least(0), help="Seed (default: the scenario's).")
+    ] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     plots: Annotated[bool, typer.Option(help="Write the PNG plot.")] = True,
 ) -> None:
@@ -1997,7 +2025,10 @@ def calibrate(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing -o file.")] = False,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Seed of every candidate (default: the scenario's).")
+        int | None,
+        typer.Option(
+            callback=_at_least(0), help="Seed of every candidate (default: the scenario's)."
+        ),
     ] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     set_: SetOpt = None,

@@ -249,3 +249,18 @@ def test_option_values_are_case_insensitive(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, [*args, *res])
     assert r.exit_code in (0, 5), r.output
     assert "unknown target" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "{q}", "--seed", "-1"], "'--seed': -1: allowed: an integer >= 0"),
+        (["compare", "{q}", "-p", "jsq", "-r", "0"], "-r': 0: allowed: an integer >= 1"),
+        (["size", "{q}", "--max", "0"], "'--max': 0: allowed: an integer >= 1"),
+        (["sweep", "{q}", "--grid", "seed=1,2", "-j", "0"], "-j': 0: allowed: an integer >= 1"),
+    ],
+)
+def test_integer_options_echo_the_value(args: list[str], expected: str) -> None:
+    r = CliRunner().invoke(app, [a.format(q=QUICKSTART) for a in args])
+    assert r.exit_code == 2, r.output
+    assert expected in " ".join(r.output.split())
