@@ -147,16 +147,21 @@ class Interrupted(BaseException):
         return self.what
 
 
-def _at_least(low: int) -> Any:
-    """An option callback refusing an integer below ``low``, echoing it (typer's own ``min=``
-    says only 'Input should be greater than or equal to 1', without the value given)."""
+def _integer(low: int) -> Any:
+    """An option parser for an integer >= ``low`` that echoes a bad value (typer's own
+    ``min=`` and int parsing say only 'Input should be greater than or equal to 1' or
+    'unable to parse string as an integer', without the value given)."""
 
-    def check(value: int | None) -> int | None:
-        if value is not None and value < low:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise typer.BadParameter(f"'{text}': allowed: an integer >= {low}") from None
+        if value < low:
             raise typer.BadParameter(f"{value}: allowed: an integer >= {low}")
         return value
 
-    return check
+    return parse
 
 
 def _version(value: bool) -> None:
@@ -515,7 +520,7 @@ def run(
     set_: SetOpt = None,
     seed: Annotated[
         int | None,
-        typer.Option(callback=_at_least(0), help="Seed, >= 0 (default: the scenario's)."),
+        typer.Option(parser=_integer(0), help="Seed, >= 0 (default: the scenario's)."),
     ] = None,
     policy: Annotated[str | None, typer.Option(help="Use this policy in every pool.")] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
@@ -663,14 +668,14 @@ ReplicationsOpt = Annotated[
     typer.Option(
         "--replications",
         "-r",
-        callback=_at_least(1),
+        parser=_integer(1),
         help="Replications per policy / point / size.",
     ),
 ]
 SeedOpt = Annotated[
     int | None,
     typer.Option(
-        callback=_at_least(0), help="Root seed of the replications, >= 0 (default: the scenario's)."
+        parser=_integer(0), help="Root seed of the replications, >= 0 (default: the scenario's)."
     ),
 ]
 JobsOpt = Annotated[
@@ -678,7 +683,7 @@ JobsOpt = Annotated[
     typer.Option(
         "--jobs",
         "-j",
-        callback=_at_least(1),
+        parser=_integer(1),
         help="Worker processes; 1 runs in-process (default: serial or one per CPU, chosen from "
         "the first run's time and printed).",
     ),
@@ -1134,7 +1139,7 @@ def size(
     ] = 0.95,
     replications: Annotated[
         int,
-        typer.Option("--replications", "-r", callback=_at_least(1), help="Replications per size."),
+        typer.Option("--replications", "-r", parser=_integer(1), help="Replications per size."),
     ] = 30,
     pool: Annotated[str | None, typer.Option(help="Pool to size (default: the only one).")] = None,
     proxy: Annotated[
@@ -1149,10 +1154,10 @@ def size(
         ),
     ] = None,
     min_size: Annotated[
-        int, typer.Option("--min", callback=_at_least(1), help="Smallest pool size.")
+        int, typer.Option("--min", parser=_integer(1), help="Smallest pool size.")
     ] = 1,
     max_size: Annotated[
-        int, typer.Option("--max", callback=_at_least(1), help="Largest pool size.")
+        int, typer.Option("--max", parser=_integer(1), help="Largest pool size.")
     ] = 64,
     set_: SetOpt = None,
     seed: SeedOpt = None,
@@ -1964,7 +1969,7 @@ def history(
     ],
     set_: SetOpt = None,
     seed: Annotated[
-        int | None, typer.Option(callback=_at_least(0), help="Seed (default: the scenario's).")
+        int | None, typer.Option(parser=_integer(0), help="Seed (default: the scenario's).")
     ] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     plots: Annotated[bool, typer.Option(help="Write the PNG plot.")] = True,
@@ -2026,9 +2031,7 @@ def calibrate(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing -o file.")] = False,
     seed: Annotated[
         int | None,
-        typer.Option(
-            callback=_at_least(0), help="Seed of every candidate (default: the scenario's)."
-        ),
+        typer.Option(parser=_integer(0), help="Seed of every candidate (default: the scenario's)."),
     ] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     set_: SetOpt = None,

@@ -258,6 +258,7 @@ def test_option_values_are_case_insensitive(tmp_path: Path) -> None:
         (["compare", "{q}", "-p", "jsq", "-r", "0"], "-r': 0: allowed: an integer >= 1"),
         (["size", "{q}", "--max", "0"], "'--max': 0: allowed: an integer >= 1"),
         (["sweep", "{q}", "--grid", "seed=1,2", "-j", "0"], "-j': 0: allowed: an integer >= 1"),
+        (["run", "{q}", "--seed", "abc"], "'--seed': 'abc': allowed: an integer >= 0"),
     ],
 )
 def test_integer_options_echo_the_value(args: list[str], expected: str) -> None:
