@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import re
 import signal
 import sys
 import time
@@ -147,6 +148,23 @@ class Interrupted(BaseException):
 
     def __str__(self) -> str:
         return self.what
+
+
+def _integer(low: int) -> Any:
+    """An option parser for an integer >= ``low`` that echoes a bad value (typer's own
+    ``min=`` and int parsing say only 'Input should be greater than or equal to 1' or
+    'unable to parse string as an integer', without the value given)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise typer.BadParameter(f"'{text}': allowed: an integer >= {low}") from None
+        if value < low:
+            raise typer.BadParameter(f"{value}: allowed: an integer >= {low}")
+        return value
+
+    return parse
 
 
 def _version(value: bool) -> None:
@@ -541,7 +559,8 @@ def run(
     file: FileArg,
     set_: SetOpt = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Seed, >= 0 (default: the scenario's).")
+        int | None,
+        typer.Option(parser=_integer(0), help="Seed, >= 0 (default: the scenario's)."),
     ] = None,
     policy: Annotated[str | None, typer.Option(help="Use this policy in every pool.")] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
@@ -685,18 +704,26 @@ class _SimClock:
 
 
 ReplicationsOpt = Annotated[
-    int, typer.Option("--replications", "-r", min=1, help="Replications per policy / point / size.")
+    int,
+    typer.Option(
+        "--replications",
+        "-r",
+        parser=_integer(1),
+        help="Replications per policy / point / size.",
+    ),
 ]
 SeedOpt = Annotated[
     int | None,
-    typer.Option(min=0, help="Root seed of the replications, >= 0 (default: the scenario's)."),
+    typer.Option(
+        parser=_integer(0), help="Root seed of the replications, >= 0 (default: the scenario's)."
+    ),
 ]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
         "--jobs",
         "-j",
-        min=1,
+        parser=_integer(1),
         help="Worker processes; 1 runs in-process (default: serial or one per CPU, chosen from "
         "the first run's time and printed).",
     ),
@@ -716,9 +743,20 @@ ResultsOpt = Annotated[Path, typer.Option(help="Results root folder.")]
 ConfidenceOpt = Annotated[float, typer.Option(help="Confidence of the intervals (0 < c < 1).")]
 
 
-def _executor(kind: str, jobs: int | None, scheduler: str | None, announce: Any = None) -> object:
-    from sim.experiment.executors import ExecutorError, make_executor
+def _choice(flag: str, value: str, allowed: tuple[str, ...] | list[str]) -> str:
+    """An option's value from a fixed list, case ignored (``--executor Dask``); otherwise exit
+    2 echoing the value with the nearest allowed one."""
+    if value.lower() in allowed:
+        return value.lower()
+    from sim.scenario.suggest import did_you_mean
 
+    raise _fail(f"{flag} '{value}'{did_you_mean(value, allowed)}: allowed: {', '.join(allowed)}")
+
+
+def _executor(kind: str, jobs: int | None, scheduler: str | None, announce: Any = None) -> object:
+    from sim.experiment.executors import EXECUTORS, ExecutorError, make_executor
+
+    kind = _choice("--executor", kind, EXECUTORS)
     try:
         return make_executor(kind, jobs, scheduler, announce)
     except ExecutorError as exc:
@@ -869,6 +907,23 @@ def compare(
         raise typer.Exit(EXIT_PLOTS)
 
 
+_FOLD_AFTER = re.compile(r"[^./_ ]+[./_ ]?|[./_ ]")
+
+
+def _fold_header(header: str, limit: int) -> str:
+    """``header`` (Rich markup) on lines of at most ``limit`` cells where it can break: after a
+    '.', '/', '_' or space, never inside a word (a part longer than ``limit`` keeps its line)."""
+    from rich.text import Text
+
+    lines: list[str] = []
+    for part in _FOLD_AFTER.findall(header):
+        if lines and Text.from_markup((lines[-1] + part).rstrip()).cell_len <= limit:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def _print_fitting(
     title: str | None,
     columns: list[tuple[str, str]],
@@ -878,14 +933,22 @@ def _print_fitting(
 ) -> None:
     """Print a table as several tables that each fit the console (80 columns in pipes and CI
     logs): the first ``lead`` and last ``tail`` columns (what a row is) are repeated in each,
-    the others are shared out in order, so that no header, name or figure is cut or folded.
+    the others are shared out in order, so that no header, name or figure is cut. A table
+    still too wide (one metric beside long grid keys) folds its longest headers between words
+    (``steady_state/`` over ``sojourn_mean (s)``); a title wider than its table is printed
+    on its own line above it instead of being folded to the table's width.
     ``columns`` are (header, justify) in Rich markup; cells are Rich markup too."""
     from rich.table import Table
     from rich.text import Text
 
-    def need(k: int) -> int:  # the widest cell of column k, with its padding and border
-        cells = [columns[k][0], *(r[k] for r in rows)]
-        return max(Text.from_markup(c).cell_len for c in cells) + 3
+    def width(markup: str) -> int:
+        return max(Text.from_markup(line).cell_len for line in markup.split("\n"))
+
+    def cells(k: int) -> int:  # the widest body cell of column k
+        return max((width(r[k]) for r in rows), default=0)
+
+    def need(k: int, header: str | None = None) -> int:  # with its padding and border
+        return max(width(header if header is not None else columns[k][0]), cells(k)) + 3
 
     n = len(columns)
     fixed = [*range(lead), *range(n - tail, n)]
@@ -899,10 +962,24 @@ def _print_fitting(
         groups[-1].append(k)
         used += need(k)
     for g, middle in enumerate(groups):
-        t = Table(title=title if g == 0 else None)
         chosen = [*range(lead), *middle, *range(n - tail, n)]
+        headers = {k: columns[k][0] for k in chosen}
+        total = sum(need(k, headers[k]) for k in chosen) + 1
+        while total > out.width:  # fold the header with the most room over its cells
+            k = max(chosen, key=lambda c: width(headers[c]) - cells(c))
+            over = total - out.width
+            folded = _fold_header(headers[k], max(cells(k), width(headers[k]) - over))
+            if width(folded) >= width(headers[k]):
+                break  # nothing left to fold between words: Rich folds the cells
+            total -= need(k, headers[k]) - need(k, folded)
+            headers[k] = folded
+        heading = title if g == 0 else None
+        if heading is not None and width(heading) > total - 4:
+            out.print(heading, highlight=False)
+            heading = None
+        t = Table(title=heading)
         for k in chosen:
-            t.add_column(columns[k][0], justify=columns[k][1], overflow="fold")
+            t.add_column(headers[k], justify=columns[k][1], overflow="fold")
         for r in rows:
             t.add_row(*(r[k] for k in chosen))
         out.print(t)
@@ -1000,14 +1077,14 @@ def sweep(
         raise _interrupted(
             exc, "finished points are kept; run the same command again to resume"
         ) from None
-    _print_sweep(result)
+    _print_sweep(result, confidence)
     if result.failed:
         raise typer.Exit(EXIT_BUG)
     if result.incomplete:
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
-def _print_sweep(result: object) -> None:
+def _print_sweep(result: object, confidence: float = 0.95) -> None:
 
     from sim.experiment.sweep import SweepResult
     from sim.report.tables import interval_text
@@ -1020,8 +1097,8 @@ def _print_sweep(result: object) -> None:
         for m in ("throughput", "window_compliance", "makespan_max", "steady_state/sojourn_mean")
         if m in set(s["metric"])
     ]
-    title = f"sweep: {len(result.points)} points, mean ± 95 % half-width " + escape(
-        "(or [low, high])"
+    title = f"sweep: {len(result.points)} points, mean ± {confidence:.0%} half-width " + (
+        escape("(or [low, high])")
     )
     units = dict(zip(s["metric"], s["unit"], strict=True)) if "unit" in s else {}
     columns = [(escape(k), "left") for k in keys]
@@ -1101,7 +1178,8 @@ def size(
         ),
     ] = 0.95,
     replications: Annotated[
-        int, typer.Option("--replications", "-r", min=1, help="Replications per size.")
+        int,
+        typer.Option("--replications", "-r", parser=_integer(1), help="Replications per size."),
     ] = 30,
     pool: Annotated[str | None, typer.Option(help="Pool to size (default: the only one).")] = None,
     proxy: Annotated[
@@ -1115,8 +1193,12 @@ def size(
             "window writing through the pool). Repeatable.",
         ),
     ] = None,
-    min_size: Annotated[int, typer.Option("--min", min=1, help="Smallest pool size.")] = 1,
-    max_size: Annotated[int, typer.Option("--max", min=1, help="Largest pool size.")] = 64,
+    min_size: Annotated[
+        int, typer.Option("--min", parser=_integer(1), help="Smallest pool size.")
+    ] = 1,
+    max_size: Annotated[
+        int, typer.Option("--max", parser=_integer(1), help="Largest pool size.")
+    ] = 64,
     set_: SetOpt = None,
     seed: SeedOpt = None,
     jobs: JobsOpt = None,
@@ -1133,11 +1215,19 @@ def size(
     from rich.table import Table
 
     from sim.experiment.executors import Executor
-    from sim.experiment.sizing import SizeProgress, SizeStep, check_size_options, size_problem
+    from sim.experiment.sizing import (
+        TARGETS,
+        SizeProgress,
+        SizeStep,
+        check_size_options,
+        size_problem,
+    )
     from sim.experiment.sizing import size as run_size
     from sim.report.folders import write_size
     from sim.report.tables import SIZE_COLUMNS, size_evidence
 
+    if target.lower() in TARGETS:  # case ignored; a bad one is echoed as given, below
+        target = target.lower()
     try:
         prob = size_problem(file, set_ or [], pool, proxy, job or [], target)
         # the option checks (ranges, enough replications) before any worker starts
@@ -1206,17 +1296,16 @@ def size(
             "[yellow]warning: compliance is not monotone in pool size; more replications "
             "would settle it"
         )
-    jobs_text = escape(", ".join(result.jobs))
     bound = f"lower {confidence:.0%} confidence bound"
     if result.error is not None:
         err.print(f"[bold red]error:[/] {escape(result.error)}", highlight=False, soft_wrap=True)
     elif result.stop_reason is not None:
-        out.print(f"[red]{escape(result.stop_reason)}[/]", highlight=False, soft_wrap=True)
+        _verdict(result.stop_reason, "red")
     elif result.answer is None:
-        out.print(
-            f"[red]no pool size up to {max_size} meets the window of {jobs_text}: the {bound} "
-            f"of compliance stays below {compliance:.0%}[/]",
-            soft_wrap=True,
+        _verdict(
+            f"no pool size up to {max_size} meets the window of {', '.join(result.jobs)}: the "
+            f"{bound} of compliance stays below {compliance:.0%}",
+            "red",
         )
     else:
         extra = (
@@ -1225,13 +1314,13 @@ def size(
             else " (today's size)"
         )
         row = result.curve.set_index("pool_size").loc[result.answer]
-        out.print(
-            f"answer: [bold]{result.answer}[/] proxies in pool '{escape(result.pool)}'{extra} "
-            f"meet the window of {jobs_text} in {row['compliance']:.0%} of {replications} "
+        _verdict(
+            f"answer: {result.answer} {'proxy' if result.answer == 1 else 'proxies'} "
+            f"in pool '{result.pool}'{extra} "
+            f"{'meets' if result.answer == 1 else 'meet'} the window of {', '.join(result.jobs)} "
+            f"in {row['compliance']:.0%} of {replications} "
             f"replications ({bound} {row['wilson_low']:.0%} >= {compliance:.0%}); added "
-            f"proxies are copies of '{escape(result.template)}'",
-            highlight=False,
-            soft_wrap=True,
+            f"proxies are copies of '{result.template}'"
         )
     try:
         folder = write_size(result, results, sys.argv)
@@ -1248,6 +1337,24 @@ def size(
         raise typer.Exit(EXIT_NO)
     if plots_missing:
         raise typer.Exit(EXIT_PLOTS)
+
+
+def _verdict(text: str, style: str | None = None) -> None:
+    """Plain ``text`` wrapped between words at the console's width (80 in pipes and CI logs):
+    a line starting ``  - `` continues under its text; names and paths are never split."""
+    import textwrap
+
+    lines: list[str] = []
+    for line in text.splitlines():
+        hang = "    " if line.startswith("  - ") else ""
+        lines += textwrap.wrap(
+            line,
+            width=max(40, out.width),
+            subsequent_indent=hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+    out.print("\n".join(lines), style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 def _wrap(line: str, width: int) -> str:
@@ -1604,16 +1711,9 @@ def bench_speed(
         run_speed,
     )
 
-    parts = list(only or DEFAULT_PARTS)
+    parts = [_choice("--only", p, PARTS) for p in only or DEFAULT_PARTS]
     if memory and "memory" not in parts:
         parts.append("memory")
-    bad = [p for p in parts if p not in PARTS]
-    if bad:
-        from difflib import get_close_matches
-
-        near = get_close_matches(bad[0], list(PARTS), n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise _fail(f"--only {bad[0]!r}{hint}: expected {', '.join(PARTS[:-1])} or {PARTS[-1]}")
     given = {
         "min-ratio": min_ratio,
         "min-scenario-ratio": min_scenario_ratio,
@@ -1884,7 +1984,7 @@ def import_(
             inventory=inventory,
             proxy_cores=proxy_cores,
             proxy_ram=proxy_ram,
-            initial_state=initial_state,
+            initial_state=_choice("--initial-state", initial_state, ("empty", "protected")),
             days=days,
             start=start,
             overwrite=overwrite,
@@ -1908,7 +2008,9 @@ def history(
         typer.Option(help="Observed sessions: a GET /JobSessions or Get-VBOJobSession export."),
     ],
     set_: SetOpt = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(parser=_integer(0), help="Seed (default: the scenario's).")
+    ] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     plots: Annotated[bool, typer.Option(help="Write the PNG plot.")] = True,
 ) -> None:
@@ -1968,7 +2070,8 @@ def calibrate(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing -o file.")] = False,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Seed of every candidate (default: the scenario's).")
+        int | None,
+        typer.Option(parser=_integer(0), help="Seed of every candidate (default: the scenario's)."),
     ] = None,
     results: Annotated[Path, typer.Option(help="Results root folder.")] = Path("results"),
     set_: SetOpt = None,
