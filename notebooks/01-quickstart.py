@@ -59,7 +59,7 @@ plt.show()
 # %% [markdown]
 # The jobs start at day 1 20:00, and both initial fulls overrun their 8-hour window: the
 # sessions table above has Exchange's full ending after 23 h (day 2 19:07) and the files' after
-# 50 h (day 3 22:03), held back by the tenant's SharePoint request budget. The files job skips
+# 50 h (day 3 22:03), source-bound (Microsoft 365) for all of its transfer time. The files job skips
 # its day 2 and day 3 sessions (its full is still running); the Exchange incrementals fit.
 
 # %% [markdown]
