@@ -9,6 +9,7 @@
 - ``Timer`` (the fixed-rate transfer's end) is processed in the order of ``call_later``.
 - ``Demand.set_sids`` numbers rows in order of first appearance, as a dict over their bytes did.
 - ``TaskTable.reserve`` hands out rows with start and end NaN and proxy -1, however it grew.
+- ``task_frame`` shares the world's columns when few of their rows are unused, else copies.
 """
 
 from __future__ import annotations
@@ -364,3 +365,28 @@ def test_reserve_hands_out_initialised_rows() -> None:
     assert table.start[:3].tolist() == [1.0] * 3 and table.proxy[:3].tolist() == [2] * 3
     assert np.isnan(table.start[3:12]).all() and np.isnan(table.end[:12]).all()
     assert (table.proxy[3:12] == -1).all() and (table.attempts[:12] == 0).all()
+
+
+def test_task_frame_shares_full_columns_and_copies_sparse_ones() -> None:
+    from sim.metrics import task_frame
+    from sim.model.world import World
+
+    def frame_of(text: str, spare: int) -> tuple[World, pd.DataFrame]:
+        world = World(sim.load_scenario_text(text), seed=1)
+        world.run()
+        n = world.tasks.n
+        world.tasks.ensure(n + spare)  # rows allocated beyond the run's
+        return world, task_frame(world)
+
+    from sim.bench.speed import mm8_scenario_text
+
+    text = mm8_scenario_text(3000)  # more than twice the table's first 1,024 rows: no spare
+    for spare, shared in ((0, True), (750, True), (751, False), (4000, False)):
+        world, df = frame_of(text, spare)
+        n = world.tasks.n
+        assert n == 3000 and world.tasks.capacity == n + spare and len(df) == n
+        col = world.tasks.cols["end"]
+        # shared while at most a quarter of the rows are unused, else copied
+        assert np.shares_memory(df["end"].to_numpy(), col) == shared
+        for name in ("start", "end", "bytes_read", "thread_s", "attempts"):
+            assert np.array_equal(df[name].to_numpy(), world.tasks.cols[name][:n], equal_nan=True)
