@@ -10,6 +10,7 @@
 - ``Demand.set_sids`` numbers rows in order of first appearance, as a dict over their bytes did.
 - ``TaskTable.reserve`` hands out rows with start and end NaN and proxy -1, however it grew.
 - ``task_frame`` shares the world's columns when few of their rows are unused, else copies.
+- ``bottleneck_codes`` labels tasks as the argmax over the stacked classes did.
 """
 
 from __future__ import annotations
@@ -390,3 +391,23 @@ def test_task_frame_shares_full_columns_and_copies_sparse_ones() -> None:
         assert np.shares_memory(df["end"].to_numpy(), col) == shared
         for name in ("start", "end", "bytes_read", "thread_s", "attempts"):
             assert np.array_equal(df[name].to_numpy(), world.tasks.cols[name][:n], equal_nan=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(*[st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5]) for _ in range(4)]),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_bottleneck_codes_are_the_argmax_of_the_stacked_classes(
+    rows: list[tuple[float, float, float, float]],
+) -> None:
+    from sim.metrics.tables import bottleneck_codes
+
+    thread, source, proxy, target = (np.array(c) for c in zip(*rows, strict=True))
+    # the former computation: the classes stacked, argmax, n/a where all are zero
+    by = np.stack([thread + source, proxy, target], axis=1)
+    expected = np.where(by.sum(axis=1) > 0, by.argmax(axis=1), 3)
+    assert bottleneck_codes(thread, source, proxy, target).tolist() == expected.tolist()
