@@ -6,9 +6,8 @@ hold them all), then submitted when its time comes: merged into the run loop (``
 also serves plain-FIFO fixed-rate tasks itself when nothing else can happen, or by a chain of
 timeouts (``merge_arrivals`` False, the general path the tests compare it with). Vacations
 hook into the world's ``on_idle`` (a proxy with nothing in service and nothing to take leaves
-for a while);
-interruptions take a proxy's processing capacity to 0 and back. It exists so the engine and the
-policies can be checked against queueing theory (docs/validation.md).
+for a while); interruptions take a proxy's processing capacity to 0 and back. It exists so the
+engine and the policies can be checked against queueing theory (docs/validation.md).
 """
 
 from __future__ import annotations
