@@ -216,7 +216,9 @@ def test_inline_service_matches_the_world_path_with_ties(
     assert (inline.tasks["status"] == "done").all()
 
 
-@pytest.mark.parametrize("extra", ["none", "timeline", "vacations", "processor_sharing"])
+@pytest.mark.parametrize(
+    "extra", ["none", "timeline", "vacations", "processor_sharing", "caller_event"]
+)
 def test_inline_service_only_when_nothing_else_happens(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str
 ) -> None:
@@ -256,9 +258,14 @@ def test_inline_service_only_when_nothing_else_happens(
 
     monkeypatch.setattr(SyntheticMode, "_inline_ok", recorded)
     calls = Calls(monkeypatch)
-    fast = sim.simulate(sim.load_scenario(path), seed=5)
+
+    def on_world(world: Any) -> None:
+        if extra == "caller_event":  # an event of the caller's, scheduled before the run
+            world.env.timeout(100.0)
+
+    fast = sim.simulate(sim.load_scenario(path), seed=5, on_world=on_world)
     with general_arrivals():
-        general = sim.simulate(sim.load_scenario(path), seed=5)
+        general = sim.simulate(sim.load_scenario(path), seed=5, on_world=on_world)
     assert_same(fast, general)
     assert (fast.tasks["status"] == "done").all()
     # the loop serves tasks itself only when nothing but arrivals and completions happen

@@ -105,9 +105,10 @@ class SyntheticMode:
         world = self.world
         done = world.sessions[0].done
         assert done is not None
-        queued = len(world.env._queue)
+        # quiet: nothing scheduled but what this run schedules below (no timeline, maintenance
+        # or failures from the lifecycle, no event a caller scheduled on the world before it)
         world.lifecycle.schedule_timeline()
-        quiet = len(world.env._queue) == queued  # no timeline, maintenance or failures
+        quiet = not world.env._queue
         start = self._arrivals() if self.merge_arrivals else self._arrival_chain()
         if self.spec.interruptions is not None:
             for px in world.proxies:
@@ -207,7 +208,8 @@ class SyntheticMode:
         and fixed-rate completions can happen, so every task is started once, on a thread of
         one plain-FIFO pull pool whose members never change, and ends at its fixed-rate time.
 
-        ``quiet``: the lifecycle scheduled nothing (no timeline, maintenance or failures)."""
+        ``quiet``: nothing was scheduled before the run (no timeline, maintenance or failures,
+        no event of a caller's)."""
         world = self.world
         if not (self.inline_service and quiet) or world.on_idle is not None:
             return False
