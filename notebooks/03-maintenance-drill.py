@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import sim
+from sim.report.plots import day_axis
 
 # the notebooks run from notebooks/ (Jupyter, nbmake); scenarios are one level up
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
@@ -75,11 +76,11 @@ ax.set_yticks(range(len(names)), names)
 total = r.timeseries.groupby("t_start")["rate_bps"].sum()
 ax2.step(total.index / 3600, total * 3600 / 1e9, where="post")
 ax2.set_ylabel("GB/h")
-ax2.set_xlabel("simulated time (h)")
 for t in r.lifecycle["t"]:
     ax.axvline(t / 3600, ls="--", c="k", lw=0.7)
     ax2.axvline(t / 3600, ls="--", c="k", lw=0.7)
 ax2.set_xlim(23, 30)
+day_axis(ax2, 23, 30)  # ticks "day D HH:MM", as on the console
 plt.show()
 
 # %% [markdown]

@@ -140,6 +140,31 @@ def test_skipped_sessions_in_one_line_and_rows_by_day_then_job() -> None:
     assert skipped_line(s[~s["skipped"]]) == ""
 
 
+def test_the_skipped_line_names_every_day_in_runs() -> None:
+    """Long lists of days are written as runs (``2-8``), never cut with '...'; jobs skipped on
+    the same days share one entry, in the order of their first skipped day."""
+    import pandas as pd
+
+    from sim.report.tables import skipped_line
+
+    days = {"x": [2, 3, 5, 6, 7, 8], "y": list(range(2, 9)), "z": list(range(2, 9)), "w": [4]}
+    rows = [(job, d) for job, ds in days.items() for d in ds]
+    s = pd.DataFrame(
+        {
+            "job": [j for j, _ in rows],
+            "day": [d for _, d in rows],
+            "scheduled": [86_400.0 * d for _, d in rows],
+            "skipped": True,
+        }
+    )
+    line = skipped_line(s)
+    assert "..." not in line and "…" not in line
+    assert line == (
+        "21 sessions (x on days 2, 3, 5-8; y, z on days 2-8; w on day 4): the job's "
+        "previous one still running"
+    )
+
+
 def test_compare_and_sweep_tables_cut_nothing_at_80_columns(tmp_path: Path) -> None:
     """Wide tables fold their cells at 80 columns (pipes, CI logs) instead of cutting names."""
     pols = "least_loaded_capacity,least_active_threads,weighted_round_robin,pull_fifo"
@@ -159,3 +184,57 @@ def test_compare_and_sweep_tables_cut_nothing_at_80_columns(tmp_path: Path) -> N
     r = runner.invoke(app, args, env=env)
     assert r.exit_code == 0, r.output
     assert "…" not in r.output
+
+
+def _headers(output: str) -> list[list[str]]:
+    """Each table's header cells, a cell's lines joined (a folded header has several)."""
+    tables: list[list[str]] = []
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
+        if not line.startswith("┏"):
+            continue
+        rows = []
+        for head in lines[i + 1 :]:
+            if not head.startswith("┃"):
+                break
+            rows.append([c.strip() for c in head.strip("┃").split("┃")])
+        tables.append([" ".join(p for p in parts if p) for parts in zip(*rows, strict=True)])
+    return tables
+
+
+def test_headers_and_titles_fold_between_words_at_80_columns(tmp_path: Path) -> None:
+    """The documented sweep (two long grid keys and a long metric) at 80 columns: a header too
+    wide for its table folds after a '.', '/' or ' ' and never inside a word; the title stays
+    on one line; the half-width is the one asked for (--confidence)."""
+    scenario = str(SCENARIOS / "mmc-pool.yaml")
+    grid = [
+        "--grid",
+        "pools.pool.policy=pull_fifo,jsq",
+        "--grid",
+        "synthetic.arrivals.rate=2.4/s,3.2/s",
+    ]
+    args = ["sweep", scenario, *grid, "-r", "2", "-j", "1", "--results", str(tmp_path)]
+    r = runner.invoke(app, [*args, "--confidence", "0.9"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    wanted = {
+        "pools.pool.policy",
+        "synthetic.arrivals.rate",
+        "throughput (GB/h)",
+        "steady_state/sojourn_mean (s)",
+        "status",
+    }
+    seen = {h.replace(". ", ".").replace("/ ", "/") for t in _headers(r.output) for h in t}
+    assert seen == wanted, _headers(r.output)
+    assert "sweep: 4 points, mean ± 90% half-width (or [low, high])" in r.output
+    for line in r.output.splitlines():
+        assert len(line) <= 80 or line.startswith("ran "), line
+
+    pols = "least_loaded_capacity,least_active_threads,weighted_round_robin,pull_fifo"
+    res = ["--results", str(tmp_path), "-j", "1"]
+    r = runner.invoke(
+        app, ["compare", scenario, "-p", pols, "-r", "2", *res], env={"COLUMNS": "80"}
+    )
+    assert r.exit_code == 0, r.output
+    assert re.search(
+        r"mmc-pool: 2 replications per policy, mean ± 95% half-width \(\d+\.\d s wall\)", r.output
+    )

@@ -317,7 +317,7 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["compare", "{syn}", "-p", "round_robin,nope"], "unknown policy 'nope'"),
-        (["compare", "{syn}", "-p", "round_robin", "--executor", "spark"], "unknown executor"),
+        (["compare", "{syn}", "-p", "round_robin", "--executor", "spark"], "--executor 'spark'"),
         (["compare", "{syn}", "-p", "jsq", "--scheduler", "tcp://x:1"], "needs --executor dask"),
         (["compare", "{syn}", "-p", "jsq", "--confidence", "1.5"], "--confidence"),
         (["sweep", "{syn}", "--grid", "proxies.p0.bogus=1,2"], "unknown field"),

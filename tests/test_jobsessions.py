@@ -245,3 +245,18 @@ def test_busy_seconds_is_the_length_of_the_union() -> None:
         s = rng.uniform(0, 100, n)
         e = s + rng.uniform(0, 15, n)
         assert _busy_seconds(s, e) == pytest.approx(union(list(s), list(e)))
+
+
+def test_day_and_session_are_the_sessions_tables(base: RunResult) -> None:
+    """One numbering everywhere (docs/model.md): a session's ``day`` and ``session`` in
+    ``jobsessions.json`` are those of ``sessions.csv`` (days from 1), and its statistics come
+    from that session's own tasks."""
+    page = job_sessions(base)
+    ran = base.sessions[~base.sessions["skipped"]]
+    assert [(s["poolsim"]["session"], s["poolsim"]["day"]) for s in page["results"]] == [
+        (int(r.session), int(r.day)) for r in ran.itertuples()
+    ]
+    assert {s["poolsim"]["day"] for s in page["results"]} == {1, 2}
+    for s in page["results"]:
+        mine = base.tasks[base.tasks["session"] == s["poolsim"]["session"]]
+        assert s["progress"] == int((mine["status"] == "done").sum())

@@ -30,7 +30,12 @@ TIMELINE = [
 ]
 
 
-def _run(members: int = 12, days: int = 2, timeline: bool = False, **job_kw: Any) -> RunResult:
+def _run(
+    members: int = 12,
+    days: int = 2,
+    timeline: bool | list[dict[str, Any]] = False,
+    **job_kw: Any,
+) -> RunResult:
     """``2 x members`` one-hour mailboxes on one-thread proxies, nightly at 20:00."""
     proxies = [{"name": f"p{i + 1}", "threads": 1} for i in range(members)]
     text = scenario_yaml(
@@ -47,7 +52,7 @@ def _run(members: int = 12, days: int = 2, timeline: bool = False, **job_kw: Any
     if timeline:
         text += "timeline:\n" + "".join(
             f"  - {{at: '{e['at']}', day: {e['day']}, action: {e['event']}, proxy: {e['proxy']}}}\n"
-            for e in TIMELINE
+            for e in (timeline if isinstance(timeline, list) else TIMELINE)
         )
     return sim.simulate(sim.load_scenario_text(text))
 
@@ -187,3 +192,46 @@ def _yaml(result: RunResult) -> str:
     import yaml
 
     return yaml.safe_dump(result.scenario.raw, sort_keys=False)
+
+
+def test_time_axes_read_days_and_sessions_run_by_day_then_job(figures: list[Figure]) -> None:
+    """The sessions chart and the Gantt chart count days as the console does (``day 2 01:00``,
+    not hours since t = 0); the sessions chart lists sessions by day, then job, as the
+    console's table does; a session without a window is 'finished', not 'window met'."""
+    import re
+
+    result = _run(members=2, days=3, timeline=True)
+    s = result.sessions.copy()
+    result.sessions = s.iloc[::-1].reset_index(drop=True)  # created in another order
+    result.sessions["window_s"] = np.nan
+    plots.plot_sessions(result, Path("unused.png"))
+    plots.plot_lifecycle(result, Path("unused.png"))
+    sessions_ax = figures[0].axes[0]
+    assert [t.get_text() for t in sessions_ax.get_yticklabels()] == [
+        "j day 1",
+        "j day 2",
+        "j day 3",
+    ]
+    assert "finished (no window)" in [t.get_text() for t in sessions_ax.get_legend().get_texts()]
+    for ax in (sessions_ax, figures[1].axes[1]):
+        figures[0].canvas.draw()
+        figures[1].canvas.draw()
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert labels and all(re.fullmatch(r"day \d+ \d\d:\d\d", lb) for lb in labels), labels
+        assert "day" in ax.get_xlabel()
+
+
+def test_event_labels_do_not_overlap(figures: list[Figure]) -> None:
+    """The maintenance drill's four events (an hour, 45 and 15 minutes apart): their labels on
+    the Gantt chart are stacked, not drawn over each other."""
+    drill = Path(__file__).resolve().parent.parent / "scenarios" / "maintenance-drill.yaml"
+    result = sim.simulate(drill)
+    plots.plot_lifecycle(result, Path("unused.png"))
+    fig = figures[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    assert len(boxes) == 4
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)

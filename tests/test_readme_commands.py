@@ -74,5 +74,6 @@ def test_the_estate_lines_run_as_printed(checkout: Path) -> None:
     for command in ("validate", "import", "history", "policies"):
         code, text = invoke(*lines[command])
         assert code == 0, (lines[command], text)
-    assert (checkout / "x.yaml").is_file()
-    assert len(list((checkout / "results" / "x").glob("history-*"))) == 1
+    written = Path(lines["import"][lines["import"].index("-o") + 1])
+    assert (checkout / written).is_file()
+    assert len(list((checkout / "results" / written.stem).glob("history-*"))) == 1

@@ -614,6 +614,9 @@ def test_override_into_empty_section_of_a_file() -> None:
         ),
         ("proxies[0]={name: proxy-01, thredas: 3}", "proxies[0].thredas", "unknown field"),
         ("jobs[0].tenant=fabrikam", "jobs[0].tenant", "unknown tenant 'fabrikam'"),
+        # a misspelt section the --set created: not the file's line 1
+        ("simulaton.days=1", "simulaton", "did you mean 'simulation'?"),
+        ("calibraton.x=1", "calibraton", "unknown field 'calibraton'"),
     ],
 )
 def test_invalid_overridden_value_is_reported_against_set(

@@ -255,3 +255,51 @@ def test_write_size_with_an_answer(tmp_path: Path) -> None:
     man = json.loads((folder / "manifest.json").read_text())
     assert man["answer"] == 4 and man["compliance"] == 0.5 and man["confidence"] == 0.95
     assert man["overrides"] == ["seed=3"] and man["root_seed"] == 3
+
+
+def test_cli_no_size_up_to_max_keeps_the_folder(tmp_path: Path) -> None:
+    """The issue's repro as it stands (``--min 1 --max 1``, every run misses, but for want of
+    threads, so no early stop): exit 5, both the point estimate and the lower bound, the
+    'no pool size up to 1' line and a complete results folder."""
+    path = _write(tmp_path, _scenario(members=1))
+    res = tmp_path / "res"
+    args = ["size", str(path), "--min", "1", "--max", "1", "-r", "5", "--confidence", "0.5"]
+    r = runner.invoke(app, [*args, "-j", "1", "--results", str(res)])
+    assert r.exit_code == 5, r.output
+    assert "0/5 met, compliance 0%, lower bound 0% misses" in r.output
+    assert "no pool size up to 1 meets the window of j" in " ".join(r.output.split())
+    folder = next((res / "fixed").glob("size-*"))
+    assert {p.name for p in folder.iterdir()} >= {"curve.csv", "runs.csv", "manifest.json"}
+    assert (folder / "plots" / "size_curve.png").stat().st_size > 1000
+    assert json.loads((folder / "manifest.json").read_text())["answer"] is None
+
+
+def test_cli_answer_of_one_proxy_is_singular(tmp_path: Path) -> None:
+    path = _write(tmp_path, _scenario(members=2, mailboxes=1, size_bytes=3.6e9))
+    args = ["size", str(path), "--min", "1", "-r", "2", "--confidence", "0.5", "-j", "1"]
+    r = runner.invoke(app, [*args, "--results", str(tmp_path / "res")])
+    assert r.exit_code == 0, r.output
+    assert "answer: 1 proxy in pool 'pool' (-1 vs today's 2)" in " ".join(r.output.split())
+
+
+def test_cli_verdicts_fit_80_columns(tmp_path: Path) -> None:
+    """The stop message (its bullets with a hanging indent) and the answer are wrapped between
+    words at the console's width, not printed as lines of 150 characters."""
+    path = _write(tmp_path, _scenario(tenant_kw={"egress_cap": 2e5}))
+    args = ["size", str(path), "-r", "2", "--confidence", "0.5", "--compliance", "1", "-j", "1"]
+    env = {"COLUMNS": "80"}
+    r = runner.invoke(app, [*args, "--results", str(tmp_path / "a")], env=env)
+    assert r.exit_code == 5, r.output
+    assert "adding proxies cannot meet the window" in r.output
+    stopped = r.output
+    args[1] = str(_write(tmp_path, _scenario(), "b.yaml"))
+    r = runner.invoke(app, [*args, "--results", str(tmp_path / "b")], env=env)
+    assert r.exit_code == 0, r.output
+    assert "answer: 4 proxies" in r.output
+    for text in (stopped, r.output):
+        for line in text.splitlines():
+            assert len(line) <= 80 or line.startswith("results: "), line
+    lines = stopped.splitlines()
+    first = next(i for i, ln in enumerate(lines) if ln.startswith("  - "))
+    last = next(i for i, ln in enumerate(lines) if ln.startswith("results: "))
+    assert all(ln.startswith(("  - ", "    ")) for ln in lines[first:last])  # hanging indent

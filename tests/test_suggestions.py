@@ -210,3 +210,58 @@ def test_siblings_and_edits() -> None:
     assert nearest("pool-a", ["proxy-a"]) is None  # 3 edits in 7 characters: another word
     assert nearest("wset", ["west"]) == "west"  # one slip in a short word stays a typo
     assert nearest("east", ["west"]) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["compare", "{s}", "-p", "jsq", "--executor", "dasky"], "--executor 'dasky' (did you "
+         "mean 'dask'?): allowed: local, dask"),
+        (["bench", "speed", "--only", "swep"], "--only 'swep' (did you mean 'sweep'?)"),
+        (["import", "{e}", "-o", "{o}", "--initial-state", "protcted"], "--initial-state "
+         "'protcted' (did you mean 'protected'?): allowed: empty, protected"),
+    ],
+)  # fmt: skip
+def test_option_values_suggest_the_nearest(tmp_path: Path, args: list[str], expected: str) -> None:
+    """Options with a fixed list of values echo a bad one with the nearest allowed value."""
+    names = {"s": QUICKSTART, "e": ROOT / "examples" / "vb365-export", "o": tmp_path / "x.yaml"}
+    r = CliRunner().invoke(app, [a.format(**names) for a in args])
+    assert r.exit_code == 2, r.output
+    assert expected in " ".join(r.output.split())
+
+
+def test_option_values_are_case_insensitive(tmp_path: Path) -> None:
+    """``--executor LOCAL``, ``--target Window`` and ``--initial-state Empty`` are taken as
+    their lowercase values, as enum values in a scenario are."""
+    mmc = str(ROOT / "scenarios" / "mmc-pool.yaml")
+    res = ["--results", str(tmp_path / "res"), "-j", "1"]
+    r = CliRunner().invoke(
+        app, ["compare", mmc, "-p", "jsq", "-r", "2", "--executor", "LOCAL", *res]
+    )
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "x.yaml"
+    export = str(ROOT / "examples" / "vb365-export")
+    r = CliRunner().invoke(app, ["import", export, "-o", str(out), "--initial-state", "Empty"])
+    assert r.exit_code == 0, r.output
+    assert "initial_state: empty" in out.read_text(encoding="utf-8")
+    args = ["size", str(QUICKSTART), "--target", "Window", "--job", "exchange", "--min", "1"]
+    args += ["--max", "1", "-r", "1", "--confidence", "0.5", "--set", "simulation.days=1"]
+    r = CliRunner().invoke(app, [*args, *res])
+    assert r.exit_code in (0, 5), r.output
+    assert "unknown target" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "{q}", "--seed", "-1"], "'--seed': -1: allowed: an integer >= 0"),
+        (["compare", "{q}", "-p", "jsq", "-r", "0"], "-r': 0: allowed: an integer >= 1"),
+        (["size", "{q}", "--max", "0"], "'--max': 0: allowed: an integer >= 1"),
+        (["sweep", "{q}", "--grid", "seed=1,2", "-j", "0"], "-j': 0: allowed: an integer >= 1"),
+        (["run", "{q}", "--seed", "abc"], "'--seed': 'abc': allowed: an integer >= 0"),
+    ],
+)
+def test_integer_options_echo_the_value(args: list[str], expected: str) -> None:
+    r = CliRunner().invoke(app, [a.format(q=QUICKSTART) for a in args])
+    assert r.exit_code == 2, r.output
+    assert expected in " ".join(r.output.split())

@@ -304,8 +304,11 @@ STARTUP_GOALS = {"help": 1.5, "validate": 3.0}
 
 def _cli(*args: str) -> list[str]:
     """The command line of ``poolsim ARGS`` in a fresh interpreter (what the console script
-    runs: ``sim.cli:main``)."""
-    code = f"import sys\nfrom sim.cli import main\nsys.argv = {['poolsim', *args]!r}\nmain()"
+    runs: ``sim.cli:console_main``)."""
+    code = (
+        f"import sys\nfrom sim.cli import console_main\nsys.argv = {['poolsim', *args]!r}\n"
+        "console_main()"
+    )
     return [sys.executable, "-c", code]
 
 

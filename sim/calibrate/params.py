@@ -219,36 +219,33 @@ def resolve(spec: Scenario, wanted: Sequence[str] | None) -> list[FitParam]:
     present = workloads_of(spec)
     out: list[FitParam] = []
     problems: list[Problem] = []
+
+    def refuse(name: str, why: str) -> None:
+        problems.append(Problem("--fit", None, None, name, why))
+
     for raw in chosen:
         name = raw.strip()
         field, _, workload = name.partition(".")
         if name not in names():
-            problems.append(
-                Problem(
-                    "--fit",
-                    None,
-                    None,
-                    name,
-                    "not a parameter calibrate can fit"
-                    + (
-                        f" (did you mean '{TENANT_PREFIX}{name}'? a per-tenant field)"
-                        if name in _PER_TENANT
-                        else did_you_mean(name, names())
-                    )
-                    + f"; allowed: {', '.join(names())}",
+            refuse(
+                name,
+                "not a parameter calibrate can fit"
+                + (
+                    f" (did you mean '{TENANT_PREFIX}{name}'? a per-tenant field)"
+                    if name in _PER_TENANT
+                    else did_you_mean(name, names())
                 )
+                + f"; allowed: {', '.join(names())}",
             )
             continue
         if any(p.name == name for p in out):
-            problems.append(Problem("--fit", None, None, name, "named twice"))
+            refuse(name, "named twice")
             continue
         if field == TENANT_PREFIX.rstrip("."):
             field = workload
             why = tenant_field_matters(spec, field)
             if why is not None:
-                problems.append(
-                    Problem("--fit", None, None, name, f"{why}: the sessions cannot say anything")
-                )
+                refuse(name, f"{why}: the sessions cannot say anything")
                 continue
             unit, what = _PER_TENANT[field]
             p = FitParam(name, field, (), unit, what, tuple(t.name for t in spec.tenants))
@@ -258,28 +255,18 @@ def resolve(spec: Scenario, wanted: Sequence[str] | None) -> list[FitParam]:
         else:
             _, unit, what = _PER_WORKLOAD[field]
             if workload and workload not in present:
-                problems.append(
-                    Problem(
-                        "--fit",
-                        None,
-                        None,
-                        name,
-                        f"no job of the scenario backs up {workload} (its workloads: "
-                        f"{', '.join(present)}): the sessions cannot say anything about it",
-                    )
+                refuse(
+                    name,
+                    f"no job of the scenario backs up {workload} (its workloads: "
+                    f"{', '.join(present)}): the sessions cannot say anything about it",
                 )
                 continue
             p = FitParam(name, field, (workload,) if workload else present, unit, what)
         if any(v <= 0 for v in p.start(spec).values()):
-            problems.append(
-                Problem(
-                    "--fit",
-                    None,
-                    None,
-                    name,
-                    f"its starting value is 0 (calibration.{p.field}): the fit multiplies the "
-                    "starting value, so set a positive one first",
-                )
+            refuse(
+                name,
+                f"its starting value is 0 (calibration.{p.field}): the fit multiplies the "
+                "starting value, so set a positive one first",
             )
             continue
         out.append(p)
@@ -288,15 +275,10 @@ def resolve(spec: Scenario, wanted: Sequence[str] | None) -> list[FitParam]:
         p.field for p in cal_params if p.name != p.field
     }
     for field in sorted(overlap):
-        problems.append(
-            Problem(
-                "--fit",
-                None,
-                None,
-                field,
-                f"'{field}' (all workloads) and a '{field}.<workload>' are both named: fit one "
-                "or the other",
-            )
+        refuse(
+            field,
+            f"'{field}' (all workloads) and a '{field}.<workload>' are both named: fit one "
+            "or the other",
         )
     if problems:
         raise ScenarioError(problems)

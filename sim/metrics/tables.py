@@ -23,6 +23,19 @@ BOTTLENECK_NAMES = ("source", "source", "proxy", "target")
 side of one connection, so it counts as source."""
 
 
+def bottleneck_codes(
+    thread_s: np.ndarray, source_s: np.ndarray, proxy_s: np.ndarray, target_s: np.ndarray
+) -> np.ndarray:
+    """Per task, a code into ``["source", "proxy", "target", "n/a"]``: the class it spent the
+    most seconds bound by (thread and source seconds count as source; the first of equal ones,
+    as ``argmax``), n/a when none (seconds are never negative). Column by column, without
+    stacking the columns into temporary (n, 3) arrays."""
+    source = thread_s + source_s
+    label = np.where(proxy_s > source, 1, 0)
+    label = np.where(target_s > np.maximum(source, proxy_s), 2, label)
+    return np.where((source > 0) | (proxy_s > 0) | (target_s > 0), label, 3)
+
+
 def task_frame(world: World) -> pd.DataFrame:
     """One row per task: who, where, when, how much, and what limited it."""
     cols = world.tasks.columns()
@@ -48,17 +61,16 @@ def task_frame(world: World) -> pd.DataFrame:
             data[name] = col.astype(bool)
         else:
             data[name] = col
-    df = pd.DataFrame(data, copy=True)
+    # the frame shares the world's columns (no copy of ~30 columns: tens of MB for 200,000
+    # tasks, and their page faults) unless more than a quarter of their rows are unused
+    # (then a copy keeps the result from holding them)
+    spare = world.tasks.capacity - n
+    df = pd.DataFrame(data, copy=4 * spare > n)
     warmup = world.synthetic.warmup_tasks if world.synthetic is not None else 0
     df["measured"] = df["task"] >= warmup
     df["wait_s"] = df["start"] - df["ready"]
     df["sojourn_s"] = df["end"] - df["ready"]
-    bott = np.stack([cols["thread_s"], cols["source_s"], cols["proxy_s"], cols["target_s"]], axis=1)
-    source = bott[:, 0] + bott[:, 1]
-    by = np.stack([source, bott[:, 2], bott[:, 3]], axis=1)
-    has = by.sum(axis=1) > 0
-    # codes into ["source", "proxy", "target", "n/a"]: the largest class, n/a when none
-    label = np.where(has, by.argmax(axis=1), 3)
+    label = bottleneck_codes(cols["thread_s"], cols["source_s"], cols["proxy_s"], cols["target_s"])
     df["bottleneck"] = pd.Categorical.from_codes(
         label, categories=["source", "proxy", "target", "n/a"]
     )

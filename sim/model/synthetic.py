@@ -2,10 +2,12 @@
 
 Installed on a World by the builder when the scenario has a ``synthetic`` block: every task is
 created up front with its arrival time as ready time (one pseudo-job, index 0, and one session
-hold them all), then submitted by a chain of timeouts. Vacations hook into the world's
-``on_idle`` (a proxy with nothing in service and nothing to take leaves for a while);
-interruptions take a proxy's processing capacity to 0 and back. It exists so the engine and the
-policies can be checked against queueing theory (docs/validation.md).
+hold them all), then submitted when its time comes: merged into the run loop (``_loop``), which
+also serves plain-FIFO fixed-rate tasks itself when nothing else can happen, or by a chain of
+timeouts (``merge_arrivals`` False, the general path the tests compare it with). Vacations
+hook into the world's ``on_idle`` (a proxy with nothing in service and nothing to take leaves
+for a while); interruptions take a proxy's processing capacity to 0 and back. It exists so the
+engine and the policies can be checked against queueing theory (docs/validation.md).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Generator
-from heapq import heappop
+from heapq import heappop, heappush
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +24,12 @@ import simpy
 from simpy.events import NORMAL
 
 from sim.model import rng as streams
-from sim.model.clock import call_later
+from sim.model.clock import Timer, call_later
 from sim.model.job import SessionState
 from sim.model.limits import PROXY_COLUMNS
 from sim.model.proxy import ACTIVE, VACATION, Proxy
-from sim.model.tasks import QUEUED
+from sim.model.tasks import DIRECT, FINISHED, QUEUED
+from sim.model.trace import DONE
 from sim.workload.synthetic import arrivals as synthetic_arrivals
 
 if TYPE_CHECKING:
@@ -39,6 +42,10 @@ class SyntheticMode:
     merge_arrivals = True
     """Arrivals merged into the run loop (``_loop``); False: a chain of SimPy timeouts, the
     general path that ``tests/test_hot_path.py`` compares it with."""
+
+    inline_service = True
+    """With ``merge_arrivals``: the loop serves fixed-rate tasks itself when nothing else can
+    happen (``_inline_ok``); False: through ``World._start`` and ``World._after_direct``."""
 
     def __init__(self, world: World, base_dir: Path, pool_index: dict[str, int]) -> None:
         spec = world.synthetic
@@ -98,7 +105,10 @@ class SyntheticMode:
         world = self.world
         done = world.sessions[0].done
         assert done is not None
+        # quiet: nothing scheduled but what this run schedules below (no timeline, maintenance
+        # or failures from the lifecycle, no event a caller scheduled on the world before it)
         world.lifecycle.schedule_timeline()
+        quiet = not world.env._queue
         start = self._arrivals() if self.merge_arrivals else self._arrival_chain()
         if self.spec.interruptions is not None:
             for px in world.proxies:
@@ -107,7 +117,7 @@ class SyntheticMode:
             for px in world.proxies:
                 self.on_idle(px)
         if self.merge_arrivals:
-            world.truncated = not self._loop(start, done)
+            world.truncated = not self._loop(start, done, quiet)
         else:
             try:
                 world.env.run(until=done)
@@ -193,7 +203,41 @@ class SyntheticMode:
         self._pos = pos
         self._due = due
 
-    def _loop(self, start: simpy.Event, done: simpy.Event) -> bool:
+    def _inline_ok(self, quiet: bool) -> bool:
+        """Whether ``_loop`` may serve tasks itself (``inline_service``): nothing but arrivals
+        and fixed-rate completions can happen, so every task is started once, on a thread of
+        one plain-FIFO pull pool whose members never change, and ends at its fixed-rate time.
+
+        ``quiet``: nothing was scheduled before the run (no timeline, maintenance or failures,
+        no event of a caller's)."""
+        world = self.world
+        if not (self.inline_service and quiet) or world.on_idle is not None:
+            return False
+        if self.spec.interruptions is not None or len(world.sessions) != 1:
+            return False
+        if world._may_fail or world._gated or world._charges_direct or world.resume_watch:
+            return False
+        owner = world.job_owner[0]
+        if owner < 0:
+            return False
+        pool = world.pools[owner]
+        if pool.fifo is None or pool.paused:
+            return False
+        for m in pool.members:
+            px = world.proxies[m]
+            if px.limited or px.state != ACTIVE or px.pool != owner:
+                return False
+        n = len(self._times)
+        s, t = world.state, world.tasks
+        return bool(
+            (s.overhead[:n] == 0.0).all()
+            and (s.scan[:n] == 0.0).all()
+            and s.fixed_rate[:n].all()
+            and (t.work_bytes[:n] - s.resume[:n] > 0.0).all()
+            and (t.session[:n] == 0).all()
+        )
+
+    def _loop(self, start: simpy.Event, done: simpy.Event, quiet: bool = False) -> bool:
         """``env.run(until=done)`` with the arrivals merged in; False if the events ran out
         before ``done`` (a task that can never finish).
 
@@ -202,6 +246,11 @@ class SyntheticMode:
         sets the clock and submits the task itself. The ids are drawn when a chain of timeouts
         would have drawn them, so the order of everything is that of the chain, without an
         event, a heap push and a pop per arrival.
+
+        When ``_inline_ok``, the loop also serves the tasks itself: a fixed-rate transfer's
+        end (``World._after_direct``'s fused case, the refill from the FIFO) and the start of
+        the next task (``World._start``'s fixed-rate case), the same writes in the same order,
+        with the same timers and event ids, without the calls and attribute lookups.
         """
         world = self.world
         env = world.env
@@ -223,7 +272,36 @@ class SyntheticMode:
         idle = pool.idle if pool is not None else None
         serve_pull = world.serve_pull
         state = world.state
+        phase = state.v_phase
+        # inline service: the columns and objects World._after_direct and _start use (every
+        # synthetic task exists before the run: the columns and their views never move)
+        inline = self._inline_ok(quiet)
+        direct_cbs = world._direct_cbs
+        marks = world._direct_marks
+        proxies = world.proxies
+        sess = world.sessions[0]
+        t = world.tasks.v
+        proxy_col, start_col, end_col, status = t.proxy, t.start, t.end, t.status
+        attempts, work_bytes = t.attempts, t.work_bytes
+        bytes_read, bytes_written, thread_s = t.bytes_read, t.bytes_written, t.thread_s
+        resume, v_cap, comp = state.v_resume, state.v_cap, state.v_comp
+        xfer_start, fail_frac = state.v_xfer_start, state.v_fail_frac
+        ts = world.ts
+        bucket_s = ts.bucket_s
+        new_timer = object.__new__
+        now = env._now
+        due_next = False  # the next arrival's entry is to be drawn (after its starts)
         while done.callbacks is not None:  # done not processed yet
+            if due_next:  # _submit_due, inlined: the tasks due at the same time, the next one
+                due_next = False
+                due_t, due_id = math.inf, sys.maxsize
+                while pos < n:
+                    at = times[pos]
+                    if at > now:
+                        due_t, due_id = now + (at - now), next(eid)
+                        break
+                    submit(pos)
+                    pos += 1
             if queue:
                 head = queue[0]
                 head_t = head[0]
@@ -238,33 +316,92 @@ class SyntheticMode:
             if arrival:
                 now = due_t
                 env._now = now
-                if fifo is not None:
-                    state.v_phase[pos] = QUEUED
-                    fifo.append(pos)
-                    if idle:
-                        serve_pull(pool)
-                else:
-                    submit(pos)
-                pos += 1
-                due_t, due_id = math.inf, sys.maxsize
-                while pos < n:  # _submit_due, inlined
-                    at = times[pos]
-                    if at > now:
-                        due_t, due_id = now + (at - now), next(eid)
-                        break
+                due_next = True
+                if fifo is None:
                     submit(pos)
                     pos += 1
-                continue
-            # Environment.step (SimPy 4.1), inlined: pop, process the callbacks, crash on a
-            # failed event nobody defused
-            env._now, _, _, event = heappop(queue)
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
-            if not event._ok and not hasattr(event, "_defused"):
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
+                    continue
+                phase[pos] = QUEUED
+                if not inline:
+                    fifo.append(pos)
+                    pos += 1
+                    if idle:
+                        serve_pull(pool)
+                    continue
+                if not idle:
+                    fifo.append(pos)
+                    pos += 1
+                    continue
+                # a free thread (so the FIFO is empty: serve_pull's case): start it below
+                task = pos
+                pos += 1
+                p = idle.popleft()  # inline: a pull pool
+                px = proxies[p]
+            else:
+                # Environment.step (SimPy 4.1), inlined: pop, process the callbacks, crash on
+                # a failed event nobody defused
+                now, _, _, event = heappop(queue)
+                env._now = now
+                callbacks = event.callbacks
+                if callbacks is not direct_cbs or not inline or marks:
+                    event.callbacks = None
+                    for callback in callbacks:
+                        callback(event)
+                    if not event._ok and not hasattr(event, "_defused"):
+                        exc = type(event._value)(*event._value.args)
+                        exc.__cause__ = event._value
+                        raise exc
+                    continue
+                # World._after_direct, the fused case (the Timer is dropped: nobody sees it)
+                task = event._value[0]
+                p = proxy_col[task]
+                px = proxies[p]
+                begun = xfer_start[task]
+                cap = v_cap[task]
+                elapsed = now - begun
+                moved = cap * elapsed
+                work = work_bytes[task] - resume[task]
+                if work < moved:
+                    moved = work
+                px.direct.discard(task)
+                first = int(begun // bucket_s)
+                if now / bucket_s <= first + 1 and first < ts.rows:
+                    ts.cells[first, p] += cap * elapsed
+                else:
+                    ts.add_bytes_one(begun, now, p, cap)
+                phase[task] = FINISHED
+                end_col[task] = now
+                status[task] = DONE
+                bytes_read[task] += moved
+                bytes_written[task] += moved * comp[task]
+                if elapsed:
+                    thread_s[task] += elapsed
+                px.busy -= 1
+                px.busy_thread_s += now - start_col[task]
+                px.tasks_done += 1
+                px.bytes_read += moved
+                sess.remaining -= 1
+                if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
+                    sess.done.succeed()
+                if not fifo:
+                    idle.append(p)  # inline: a pull pool
+                    continue
+                task = fifo.popleft()  # the refill: the FIFO's head on this thread
+            # World._start's fixed-rate case: ``task`` on a thread of proxy ``p``
+            px.busy += 1
+            proxy_col[task] = p
+            start_col[task] = now
+            attempt = attempts[task] + 1
+            attempts[task] = attempt
+            fail_frac[task] = -1.0
+            phase[task] = DIRECT
+            xfer_start[task] = now
+            px.direct.add(task)
+            ev = new_timer(Timer)
+            ev._value = (task, attempt)
+            ev.callbacks = direct_cbs
+            end = now + (work_bytes[task] - resume[task]) / v_cap[task]
+            heappush(queue, (end, NORMAL, next(eid), ev))
         return True
 
     def on_idle(self, px: Proxy) -> None:

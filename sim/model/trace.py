@@ -185,6 +185,11 @@ class TaskTable:
         self._cap = capacity
         self._bind()
 
+    @property
+    def capacity(self) -> int:
+        """Rows allocated (``n`` of them handed out)."""
+        return self._cap
+
     def columns(self) -> dict[str, np.ndarray]:
         """The filled part of every column (views)."""
         return {name: arr[: self.n] for name, arr in self.cols.items()}

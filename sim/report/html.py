@@ -154,7 +154,8 @@ def size_html(result: SizeResult, plots: Path, manifest: dict[str, Any]) -> str:
     else:
         change = result.answer - result.current
         verdict = (
-            f"{result.answer} proxies ({change:+d} vs today's {result.current}) meet the "
+            f"{result.answer} {'proxy' if result.answer == 1 else 'proxies'} ({change:+d} vs "
+            f"today's {result.current}) {'meets' if result.answer == 1 else 'meet'} the "
             f"window in at least {result.compliance:.0%} of replications at "
             f"{result.confidence:.0%} confidence ({n} replications)"
         )

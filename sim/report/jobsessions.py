@@ -127,10 +127,10 @@ def job_sessions(result: RunResult) -> dict[str, Any]:
         for key, group in tasks.groupby("session", sort=False):
             by_session[int(key)] = group
     results: list[dict[str, Any]] = []
-    for i, row in enumerate(result.sessions.itertuples(index=False)):
+    for row in result.sessions.itertuples(index=False):
         if row.skipped or not math.isfinite(row.start):
             continue
-        t = by_session.get(i)
+        t = by_session.get(int(row.session))
         job_id = ids[row.job]
         end_s = row.end if math.isfinite(row.end) else math.nan
         if t is not None and len(t):
@@ -164,7 +164,7 @@ def job_sessions(result: RunResult) -> dict[str, Any]:
                 "poolsim": {
                     "jobName": row.job,
                     "session": int(row.session),
-                    "day": int(row.day) + 1,
+                    "day": int(row.day),  # sessions.csv's day: days count from 1
                     "scheduledTime": utc_text(start, row.scheduled),
                     "objects": int(row.objects),
                     "objectsFailed": int(row.objects_failed),

@@ -128,7 +128,25 @@ class CutTime:
         step = max(1, len(ticks) // 14)
         ax.set_xticks(ticks[::step], labels[::step], rotation=30, ha="right", fontsize="small")
         ax.set_xlim(0, max(self.end, 1e-9))
-        ax.set_xlabel("simulated time, backup windows only (grey band: idle time cut out)")
+        ax.set_xlabel(
+            "simulated time, backup windows only"
+            + (" (grey bands: idle time cut out)" if len(self.periods) > 1 else "")
+        )
+
+
+def day_axis(ax: Axes, lo_h: float, hi_h: float) -> None:
+    """Ticks of an axis in hours of simulated time read ``day D HH:MM`` (days from 1, as on
+    the console), about a dozen of them at whole hours."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    span = max(hi_h - lo_h, 1e-9)
+    every = next((h for h in (1, 2, 3, 6, 12, 24, 48) if span / h <= 12), 96)
+    ax.xaxis.set_major_locator(MultipleLocator(every))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _clock(x * HOUR_S)))
+    ax.tick_params(axis="x", labelrotation=30, labelsize="small")
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.set_xlabel("simulated time (day 1 = the first simulated day)")
 
 
 def plot_proxy_load(result: RunResult, path: Path) -> None:
@@ -215,8 +233,10 @@ def plot_throughput(result: RunResult, path: Path) -> None:
 
 def plot_sessions(result: RunResult, path: Path) -> None:
     """Horizontal bars: each session's span against its window; unfinished, stopped and skipped
-    sessions are marked."""
-    s = result.sessions
+    sessions are marked. Rows run by day, then job, as on the console."""
+    from sim.report.tables import sessions_in_order
+
+    s = sessions_in_order(result.sessions)
     end_of_run = float(result.stats.get("sim_end_s", np.nan))
     fig, ax = plt.subplots(figsize=(10, max(2.5, 0.35 * len(s) + 1.5)))
     seen: set[str] = set()
@@ -257,7 +277,11 @@ def plot_sessions(result: RunResult, path: Path) -> None:
             label = (
                 "stopped at the end of its window"
                 if stopped
-                else ("window met" if row.within_window else "window missed")
+                else (
+                    ("window met" if np.isfinite(row.window_s) else "finished (no window)")
+                    if row.within_window
+                    else "window missed"
+                )
             )
             ax.barh(
                 i,
@@ -279,7 +303,8 @@ def plot_sessions(result: RunResult, path: Path) -> None:
             )
     ax.set_yticks(range(len(s)), [f"{r.job} day {int(r.day)}" for r in s.itertuples()])
     ax.invert_yaxis()
-    ax.set_xlabel("simulated time (h)")
+    lo, hi = ax.get_xlim()
+    day_axis(ax, lo, hi)
     if seen:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.set_title(run_title(result, "sessions"), fontsize="medium")
@@ -337,19 +362,34 @@ def plot_lifecycle(result: RunResult, path: Path) -> None:
                 (y + 0.18 + (0.1 if r.what == "orchestrator" else 0.0), 0.09),
                 color=ROLE_COLOURS.get(str(r.what), "k"),
             )
+    # each label on the first level where it clears the labels to its left: its width in
+    # points (7-point text, 2 points from its line) as hours of the ~9.5-inch wide axis
+    from matplotlib.textpath import TextPath
+
+    h_per_pt = max(t_hi - t_lo, HOUR_S) / HOUR_S / (9.5 * 72)
+    level_end: list[float] = []
     for e in events.itertuples():
+        x = float(e.t) / HOUR_S
         for a in (ax, ax2):
-            a.axvline(float(e.t) / HOUR_S, color="0.3", lw=0.8, ls="--")
+            a.axvline(x, color="0.3", lw=0.8, ls="--")
+        text = f"{e.event} {e.proxy}".strip()
+        level = next((k for k, end in enumerate(level_end) if x >= end), len(level_end))
+        if level == len(level_end):
+            level_end.append(0.0)
+        width_pt = TextPath((0, 0), text, size=7).get_extents().width + 8
+        level_end[level] = x + width_pt * h_per_pt
         ax.annotate(
-            f"{e.event} {e.proxy}".strip(),
-            (float(e.t) / HOUR_S, -0.7),
-            rotation=20,
+            text,
+            (x, -0.7 - 0.45 * level),
             fontsize=7,
             ha="left",
             va="bottom",
+            xytext=(2, 0),
+            textcoords="offset points",
         )
     ax.set_yticks(range(len(names)), names)
-    ax.set_ylim(len(names) - 0.4, -1.8 if len(events) else -0.6)  # room for event labels
+    top = -1.2 - 0.45 * len(level_end) if len(events) else -0.6  # room for event labels
+    ax.set_ylim(len(names) - 0.4, top)
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
     handles += [Rectangle((0, 0), 1, 1, color=c) for c in ROLE_COLOURS.values()]
     labels = [*STATE_COLOURS, *(f"role: {r}" for r in ROLE_COLOURS)]
@@ -362,8 +402,8 @@ def plot_lifecycle(result: RunResult, path: Path) -> None:
         keep = (x >= t_lo / HOUR_S) & (x <= t_hi / HOUR_S)
         ax2.step(x[keep], total.to_numpy()[keep] * HOUR_S / GB, where="post", color="C0")
     ax2.set_ylabel("GB/h (all proxies)")
-    ax2.set_xlabel("simulated time (h)")
     ax2.set_xlim(t_lo / HOUR_S, t_hi / HOUR_S)
+    day_axis(ax2, t_lo / HOUR_S, t_hi / HOUR_S)
     ax2.set_ylim(bottom=0)  # a dip read against zero, not against the lowest point
     ax2.set_title("Throughput around the events" if len(events) else "Throughput")
     fig.tight_layout()

@@ -216,17 +216,33 @@ def sessions_in_order(sessions: pd.DataFrame) -> pd.DataFrame:
     return sessions.sort_values(["day", "job", "scheduled"], kind="stable")
 
 
+def day_runs(days: list[int]) -> str:
+    """Sorted days as runs: ``2, 3, 5-8`` (three or more consecutive days as ``first-last``)."""
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ", ".join(
+        f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(str(d) for d in r) for r in runs
+    )
+
+
 def skipped_line(sessions: pd.DataFrame) -> str:
     """One line summarising the skipped sessions (runs that could not start because the job's
-    previous session was still running), per job with their days; empty when none."""
+    previous session was still running): every day, as runs of days, per job; jobs skipped on
+    the same days share one entry; empty when none."""
     if sessions.empty or not sessions["skipped"].astype(bool).any():
         return ""
     sk = sessions_in_order(sessions[sessions["skipped"].astype(bool)])
-    per_job = []
+    by_days: dict[tuple[int, ...], list[str]] = {}
     for job, g in sk.groupby("job", sort=False, observed=True):
-        days = sorted({int(d) for d in g["day"]})
-        shown = ", ".join(str(d) for d in days[:6]) + (", ..." if len(days) > 6 else "")
-        per_job.append(f"{job} on day{'s' if len(days) > 1 else ''} {shown}")
+        by_days.setdefault(tuple(sorted({int(d) for d in g["day"]})), []).append(str(job))
+    per_job = [
+        f"{', '.join(jobs)} on day{'s' if len(days) > 1 else ''} {day_runs(list(days))}"
+        for days, jobs in by_days.items()
+    ]
     n = len(sk)
     return (
         f"{n} session{'s' if n > 1 else ''} ({'; '.join(per_job)}): the job's previous one "

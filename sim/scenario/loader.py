@@ -379,7 +379,8 @@ def _problem(
     overridden: set[tuple[str | int, ...]],
 ) -> Problem:
     for o in overridden:
-        if loc[: len(o)] == o:
+        # inside what a --set wrote, or a key the --set created (absent from the file)
+        if loc[: len(o)] == o or (loc and o[: len(loc)] == loc and loc not in positions):
             return Problem("--set", None, None, format_path(loc), msg)
     pos = position_of(positions, loc)
     line, col = pos if pos is not None else (None, None)

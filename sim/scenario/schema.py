@@ -31,8 +31,6 @@ vb365 fact 42: https://learn.microsoft.com/graph/api/mailbox-exportitems
 vb365 fact 43: https://learn.microsoft.com/graph/throttling-limits
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -188,7 +186,7 @@ def _ci(word: str) -> str:
 
 
 def _alt(words: list[str]) -> str:
-    return "(?:" + "|".join(_ci(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
+    return "(?:" + "|".join(_ci(w) for w in sorted(set(words), key=lambda w: (-len(w), w))) + ")"
 
 
 _EXP = r"(?:[eE][-+]?[0-9]+)?"
