@@ -1,5 +1,5 @@
 """Exchange throughput of one tenant against the number of proxies, through EWS and through
-Microsoft Graph (issue 17 item 2), and the backup window of scenarios/enterprise-20k.yaml when
+Microsoft Graph, and the backup window of scenarios/enterprise-20k.yaml when
 its tenant switches from EWS to Graph.
 
     .venv/bin/python scripts/exchange_curves.py            # writes docs/img/exchange_*.png

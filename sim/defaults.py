@@ -367,7 +367,7 @@ still running, and reports them unfinished (the simulation horizon; INFERRED: lo
 slowest shipped scenario's last session to end)."""
 
 
-# -- Exchange through EWS and through Microsoft Graph (issue 17 item 2) ---------------------------
+# -- Exchange through EWS and through Microsoft Graph ------------------------------------------
 EXCHANGE_API: Final = "ews"
 """VB365 8.x backs up Exchange Online through EWS (vb365 fact 23); Graph's mailbox export API is
 the successor (facts 40-43, https://www.veeam.com/kb4820)."""

@@ -11,11 +11,11 @@
    workers (``-j 2``) and with the automatic choice (no ``-j``), workers started cold.
 4. ``startup``: ``poolsim --help`` and ``poolsim validate scenarios/quickstart.yaml`` against
    ``python -c "import typer"``, each in a fresh interpreter, interleaved round by round in one
-   run; the medians' ratios are the goals of issue 16 (at most 1.5x and 3x).
+   run; the medians' ratios are the start-up goals (at most 1.5x and 3x).
 5. ``memory`` (on request): the peak RSS of enterprise-100k's tenant scaled to 1,000,000
    objects, run in a fresh interpreter.
 
-``GOALS`` lists every figure with issue 19's goal and its threshold flag; ``gate`` checks
+``GOALS`` lists every figure with its goal and its threshold flag; ``gate`` checks
 thresholds given on the command line.
 
 CPU time (``time.process_time``) is the figure to compare on a shared machine; wall time is
@@ -421,7 +421,7 @@ class SpeedReport:
 
 @dataclass(frozen=True)
 class Goal:
-    """A figure with its goal (issue 19) and its command-line threshold flag."""
+    """A figure with its goal and its command-line threshold flag."""
 
     flag: str
     part: str

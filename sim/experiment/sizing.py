@@ -55,7 +55,7 @@ TARGETS = ("window",)
 MAX_POOL = 4096
 PROXY_INDEPENDENT_SHARE = 0.95
 """A missed session limited by the tenant or the repository in at least this share of its
-transfer time is one that more proxies cannot shorten (issue 15's criterion)."""
+transfer time is one that more proxies cannot shorten."""
 OBJECT_CEILING_SHARE = 0.95
 """An object limited by its own per-connection ceiling in at least this share of its transfer
 time ran as fast as one thread lets it: its duration does not depend on the pool."""

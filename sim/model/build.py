@@ -82,7 +82,7 @@ def build(
     world.proxies = []
     world.proxy_index = {}
     for i, ps in enumerate(sc.proxies):
-        # memory holds a limited number of threads (issue 17; not in synthetic mode)
+        # memory holds a limited number of threads (not in synthetic mode)
         threads = ps.threads if sc.synthetic is not None else ram_threads(ps, cal)
         px = Proxy(i, ps.name, threads, 0.0)
         resources("proxy", px, ps)

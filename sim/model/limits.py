@@ -15,7 +15,7 @@ items and whether the object changed). Everything else reads this table:
 **Semantics.** ``FluidRate`` (max-min shared rate) and ``RequestLimit`` (a token bucket that
 answers 429 or 503 with Retry-After, ``throttle.RequestBudget``) run; ``PerObjectRate``
 runs as the task's ceiling (one object is on one thread at a time, so a per-object rate is that
-object's own bound). ``CpuCost`` (proxy CPU per byte and per object, issue 17) runs as the
+object's own bound). ``CpuCost`` (proxy CPU per byte and per object) runs as the
 processing resource: per byte in the transfers, per object in each object's scan.
 ``BurstBudget`` (EWS burst/recharge) runs as a fluid cap at its recharge rate, or, under
 request-level throttling, as a ``RequestBudget`` whose bucket holds the burst and answers

@@ -72,11 +72,11 @@ class World:
     state: TaskState
     """The engine's per-task working columns (``tasks.py``)."""
     demand: Demand
+    """Tasks' ceilings and resource rows from the table of limits (``demand.py``)."""
     ews_gate: EwsGate
-    """EWS connections per tenant (issue 17 item 2): gates Exchange transfers on the EWS path."""
+    """EWS connections per tenant: gates Exchange transfers on the EWS path."""
     _gated: bool
     """Whether tasks may need an EWS connection (never in synthetic mode)."""
-    """Tasks' ceilings and resource rows from the table of limits (``demand.py``)."""
     proxies: list[Proxy]
     proxy_index: dict[str, int]
     pools: list[Pool]

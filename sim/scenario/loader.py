@@ -146,7 +146,7 @@ def ram_threads(proxy: ProxySpec, cal: CalibrationSpec) -> int:
 
 def _ignored_fields(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     """Notes on fields the model reads differently from what they say: a proxy whose ``ram``
-    holds fewer threads than its ``threads`` runs fewer (``ram`` is read since issue 17)."""
+    holds fewer threads than its ``threads`` runs fewer (``ram`` sets the thread count)."""
     out: list[tuple[tuple[str | int, ...], str]] = []
     if spec.synthetic is not None:
         return out
@@ -206,7 +206,7 @@ def _timeline_problems(spec: Scenario) -> list[tuple[tuple[str | int, ...], str]
     for i, ev in enumerate(spec.timeline):
         loc: tuple[str | int, ...] = ("timeline", i)
         bad = len(out)
-        if ev.action == "exchange_api":  # a tenant's Exchange path (issue 17 item 2)
+        if ev.action == "exchange_api":  # a tenant's Exchange path
             if ev.tenant not in {t.name for t in spec.tenants}:
                 out.append(
                     ((*loc, "tenant"), f"'exchange_api' needs a known tenant, got {ev.tenant!r}")

@@ -72,7 +72,7 @@ class Target:
     measure: Callable[[], float]
     """Runs what it needs (fixed seeds) and returns the value; its docstring reasons the band."""
     pending: str | None = None
-    """Why it cannot be measured yet (e.g. "issue 17 item 3: CPU cost not modelled yet");
+    """Why it cannot be measured yet (e.g. "CPU cost not modelled yet");
     reported, never gates."""
 
     def band(self) -> str:
