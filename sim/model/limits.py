@@ -214,9 +214,10 @@ class CpuCost(Semantics):
     ``per_object_s`` (by workload, in ``defaults.WORKLOADS`` order) per object in scope,
     changed or not. The capacity is bytes of processing per second (cores x bytes per
     core-second x OS efficiency), so a byte moved costs 1 and an object ``per_object_s /
-    per_byte_s`` bytes of processing, spent in the object's scan: a row of its own on the
-    proxy's processing resource (``demand.Demand.start_scan``), at most one core per thread,
-    that shares the cores max-min with the transfers. These are the defaults; a scenario's
+    per_byte_s`` bytes of processing, spent in the object's scan: the scan holds one of the
+    proxy's cores for that long, first come first served (``demand.Demand.start_scan``); the
+    transfers share the processing capacity max-min beside the scans (an INFERRED
+    simplification, docs/model.md "Proxies"). These are the defaults; a scenario's
     ``calibration.bps_per_core`` and ``calibration.cpu_per_object`` override them
     (``cpu_costs``)."""
 
