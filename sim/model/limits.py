@@ -358,7 +358,7 @@ def _ru_backup(rows: Rows, _tenant: Any) -> np.ndarray:
     download, 1 RU per delta page (one per object and per 1,000 items), 5 RU per permission read
     on a full (``PERMISSION_REQUESTS_PER_OBJECT``, INFERRED). The object's RU are spread over its
     bytes, so they are charged at the pace it moves them; an object that moves nothing (unchanged)
-    charges nothing."""
+    pays its one delta request when its scan ends instead (``World.charge_delta``)."""
     wl = rows.workload
     is_sp = (wl == _ONEDRIVE) | (wl == _SHAREPOINT)
     ru = (

@@ -403,6 +403,13 @@ class FluidSharing:
                 self._notify()
         return out
 
+    def charge(self, resource: int, units: float) -> None:
+        """Count ``units`` of ``resource`` used at this instant outside any transfer (a request
+        that moves no bytes, e.g. the delta request of an unchanged object): it adds to
+        ``consumed``, not to the rates."""
+        self._advance()
+        self._c_base[resource] += units
+
     def set_capacity(self, resource: int, value: float) -> None:
         """Change one resource's capacity from now on."""
         self._advance()

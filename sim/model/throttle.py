@@ -144,6 +144,13 @@ class RequestBudget:
         ev = self.env.timeout(dt)
         ev.callbacks.append(lambda _e: self._empty(version))
 
+    def charge(self, units: float) -> None:
+        """Take ``units`` from the bucket at once (a request that moves no bytes); a bucket it
+        empties while the transfers use more than the recharge starts a rejection episode."""
+        self._integrate()
+        self.balance -= units
+        self._arm()
+
     def set_refill(self, refill: float, burst: float) -> None:
         """Change the recharge rate and bucket size from now on (S3 re-partitioning)."""
         self._integrate()
@@ -414,7 +421,8 @@ def requests_of_tasks(world: Any) -> tuple[np.ndarray, np.ndarray]:
         per_tenant("ews_backoff"),
         per_tenant("retry_after") * (1.0 + 0.5 * per_tenant("retry_jitter")),
     )
-    m365_task = (backup | restore) & (items > 0)
+    # an unchanged OneDrive/SharePoint object still asks for its delta (one request, 1 RU)
+    m365_task = ((backup | restore) & (items > 0)) | (backup & files)
     modelled = np.where(m365_task, lost * share / wait, 0.0)
     counted = cols["throttled_requests"].astype(float)
     throttled = counted + modelled

@@ -22,7 +22,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from sim.defaults import DAY_S
+from sim.defaults import DAY_S, RU_PER_DELTA
 from sim.model import rng as streams
 from sim.model.build import build
 from sim.model.clock import Timer, call_timer, run_until
@@ -346,6 +346,8 @@ class World:
         if frac >= 0.0:
             work *= frac  # this attempt fails after that share of its bytes
         if work <= 0.0:
+            if self.demand.delta[task]:
+                self.charge_delta(task)
             self._finish(task, 0.0, None)
             return
         phase = s.v_phase
@@ -360,6 +362,18 @@ class World:
             call_timer(self.env, work / cap, (task, t.attempts[task]), self._direct_cbs)
             return
         self.sharing.add(task, px.idx, work, cap, self.demand.pairs(task, px))
+
+    def charge_delta(self, task: int) -> None:
+        """An unchanged OneDrive/SharePoint object asked for its delta and found nothing to
+        move: one request of ``RU_PER_DELTA`` on its tenant's RU budget (vb365 fact 26), counted
+        in the RU used (the daily budget, ``limits.csv``) and taken from the request-level
+        bucket where the tenant has one; it moves no bytes, so the fluid's RU rate does not see
+        it."""
+        ru = RU_PER_DELTA
+        self.sharing.charge(int(self.demand.delta[task]), ru)
+        budget = self.tenants[self.tasks.v.tenant[task]].ru_budget
+        if budget is not None:
+            budget.charge(ru)
 
     def _after_direct(self, event: simpy.Event | Timer) -> None:
         task, attempt = event._value
