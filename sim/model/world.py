@@ -9,6 +9,7 @@ jobs and sessions (``job.py``), synthetic mode (``synthetic.py``), lifecycle (``
 
 Public sources of the product facts cited here (docs/sources.md has them all):
 vb365 fact 6: https://helpcenter.veeam.com/docs/vbo365/guide/maintenance_mode.html
+vb365 fact 26: https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online
 vb365 fact 36: https://helpcenter.veeam.com/docs/vbo365/guide/stopping_backup_job.html
 """
 
