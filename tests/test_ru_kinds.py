@@ -20,31 +20,50 @@ from helpers.scenario import (
 MB = 1e6
 
 
+def _onedrives(
+    items_per_object: int,
+    n: int,
+    *,
+    changed: float | None = None,
+    throttling: str = "fluid",
+) -> Any:
+    """A night of n OneDrives of ``items_per_object`` 1 MB files on a budget of 1 RU/s, no scan
+    CPU: read in full, or (``changed`` given) an incremental night from the protected state
+    where each object changed with that probability."""
+    extra: dict[str, Any] = {} if changed is None else {"change_probability": {"onedrive": changed}}
+    data = yaml.safe_load(
+        scenario_yaml(
+            tenants=[
+                tenant(
+                    objects=fixed_objects({"onedrive": (n, items_per_object * MB)}, item=1 * MB),
+                    sharepoint_ru_per_min=60,
+                    throttling=throttling,
+                )
+            ],
+            proxies=[{"name": "p1"}],
+            repositories=[repository("r", "p1")],
+            jobs=[
+                {
+                    "name": "od",
+                    "tenant": "t",
+                    "workloads": ["onedrive"],
+                    "repository": "r",
+                    "schedule": {"daily": "00:00"},
+                }
+            ],
+            calibration=exact_calibration(
+                1e12, cpu_per_object={"onedrive": 0}, resolve_cpu_per_object=0, **extra
+            ),
+        )
+    )
+    if changed is not None:
+        data["simulation"]["initial_state"] = "protected"
+    return run(yaml.safe_dump(data, sort_keys=False))
+
+
 def _full(items_per_object: int, n: int = 10) -> Any:
     """n OneDrives of ``items_per_object`` 1 MB files, read in full on a budget of 1 RU/s."""
-    text = scenario_yaml(
-        tenants=[
-            tenant(
-                objects=fixed_objects({"onedrive": (n, items_per_object * MB)}, item=1 * MB),
-                sharepoint_ru_per_min=60,
-            )
-        ],
-        proxies=[{"name": "p1"}],
-        repositories=[repository("r", "p1")],
-        jobs=[
-            {
-                "name": "od",
-                "tenant": "t",
-                "workloads": ["onedrive"],
-                "repository": "r",
-                "schedule": {"daily": "00:00"},
-            }
-        ],
-        calibration=exact_calibration(
-            1e12, cpu_per_object={"onedrive": 0}, resolve_cpu_per_object=0
-        ),
-    )
-    return run(text)
+    return _onedrives(items_per_object, n)
 
 
 def test_a_permission_read_costs_five_downloads() -> None:
@@ -64,36 +83,7 @@ def test_the_per_object_requests_weigh_less_on_big_objects() -> None:
 def _incremental(changed: float, throttling: str = "fluid", n: int = 12) -> Any:
     """An incremental night (protected state) of ``n`` 10-file OneDrives, each changed with
     probability ``changed``; a budget of 1 RU/s, no scan CPU."""
-    data = yaml.safe_load(
-        scenario_yaml(
-            tenants=[
-                tenant(
-                    objects=fixed_objects({"onedrive": (n, 10 * MB)}, item=1 * MB),
-                    sharepoint_ru_per_min=60,
-                    throttling=throttling,
-                )
-            ],
-            proxies=[{"name": "p1"}],
-            repositories=[repository("r", "p1")],
-            jobs=[
-                {
-                    "name": "od",
-                    "tenant": "t",
-                    "workloads": ["onedrive"],
-                    "repository": "r",
-                    "schedule": {"daily": "00:00"},
-                }
-            ],
-            calibration=exact_calibration(
-                1e12,
-                cpu_per_object={"onedrive": 0},
-                resolve_cpu_per_object=0,
-                change_probability={"onedrive": changed},
-            ),
-        )
-    )
-    data["simulation"]["initial_state"] = "protected"
-    return run(yaml.safe_dump(data, sort_keys=False))
+    return _onedrives(10, n, changed=changed, throttling=throttling)
 
 
 def _ru_used(result: Any) -> float:

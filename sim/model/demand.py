@@ -72,9 +72,6 @@ class Demand:
         self.ews = np.zeros(1024, dtype=bool)
         """Per task: an Exchange backup on the EWS path (its transfer needs a connection)."""
         self.v_ews = bool_view(self.ews)
-        self.delta = np.zeros(1024, dtype=np.int64)
-        """Per task: the RU resource an unchanged OneDrive/SharePoint backup charges its delta
-        request to (``World.charge_delta``), else 0."""
 
     def new_tasks(
         self,
@@ -180,14 +177,9 @@ class Demand:
             self.v_ews = bool_view(self.ews)
         # EWS connections gate the transfer of Exchange backups on the EWS path
         self.ews[sl] = (tn.exchange_api == "ews") & (spec.type == "backup") & (wl == 0)
-        if self.delta.shape[0] < ids.stop:
-            grown_i = np.zeros(self.graph.shape[0], dtype=np.int64)
-            grown_i[: self.delta.shape[0]] = self.delta
-            self.delta = grown_i
         files = (wl == WORKLOAD_INDEX["onedrive"]) | (wl == WORKLOAD_INDEX["sharepoint"])
-        unchanged = (work <= 0) if changed is None else (changed == 0)
         on_ru = spec.type == "backup" and tn.res_ru > 0
-        self.delta[sl] = np.where(files & unchanged, tn.res_ru, 0) if on_ru else 0
+        s.delta[sl] = np.where(files & (t.changed[sl] == 0), tn.res_ru, 0) if on_ru else 0
         return ids
 
     def fixed_rate_of(self, sl: slice) -> np.ndarray:

@@ -31,6 +31,7 @@ _COLUMNS = (
     "fixed_rate",
     "sid",
     "scan",
+    "delta",
 )
 
 
@@ -41,6 +42,7 @@ class TaskState:
         "cap",
         "coef",
         "comp",
+        "delta",
         "fail_frac",
         "fixed_rate",
         "overhead",
@@ -92,6 +94,9 @@ class TaskState:
         self.sid = np.zeros(size, dtype=np.int64)
         """Per task: the id of its non-proxy resource columns and their coefficients (tasks of
         one session with the same id share one resource map, see ``demand.Demand.pairs``)."""
+        self.delta = np.zeros(size, dtype=np.int64)
+        """Per task: the RU resource an unchanged OneDrive/SharePoint backup charges its delta
+        request to (``World.charge_delta``), else 0."""
         self._bind()
 
     def _bind(self) -> None:

@@ -347,7 +347,7 @@ class World:
         if frac >= 0.0:
             work *= frac  # this attempt fails after that share of its bytes
         if work <= 0.0:
-            if self.demand.delta[task]:
+            if s.delta[task]:
                 self.charge_delta(task)
             self._finish(task, 0.0, None)
             return
@@ -371,7 +371,7 @@ class World:
         bucket where the tenant has one; it moves no bytes, so the fluid's RU rate does not see
         it."""
         ru = RU_PER_DELTA
-        self.sharing.charge(int(self.demand.delta[task]), ru)
+        self.sharing.charge(int(self.state.delta[task]), ru)
         budget = self.tenants[self.tasks.v.tenant[task]].ru_budget
         if budget is not None:
             budget.charge(ru)
