@@ -10,7 +10,8 @@ shipped defaults: ~3 GB per mailbox, 75 KB items, 1.5 MB/s and 20 items/s per th
 initial full on a pull_fifo pool of N Windows proxies (8 cores, 64 threads); the throughput is
 the Exchange bytes moved per hour between minutes 10 and 40 (steady state: every thread busy,
 before the first mailboxes finish). The dashed lines are the documented tenant budgets:
-EWS connections x the thread ceiling, and Graph's per-app limit over its requests per byte.
+the lower of EWS connections x the thread ceiling and the accounts' budget recharge over the
+server time per byte, and Graph's per-app limit over its requests per byte.
 """
 
 from __future__ import annotations

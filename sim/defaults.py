@@ -379,12 +379,12 @@ EWS_MAX_CONCURRENCY: Final = 27
 EWS_ACCOUNTS: Final = 3
 """Backup accounts (or applications) whose EWS budgets a tenant's Exchange backup spreads over;
 each has its own concurrency (27 connections) and burst/recharge budget. INFERRED and
-calibrated: the earlier best practice added 8 accounts per proxy in steps of 8, the VCSP one
-"up to 5" on the initial full, and v8 deprecated adding more (vb365 fact 27); 3 makes an
-incremental night of scenarios/enterprise-20k.yaml (81 connections; about half the objects
-unchanged by the change probability) throttle about 1.6 % of its Exchange requests and 1.2 %
-of all, Veeam's log example showing ~1.2-1.4 % (fact 27). (With every object changed, the same
-band took 12 accounts.)"""
+calibrated with ``EWS_SERVER_MS_PER_REQUEST``: the earlier best practice added 8 accounts per
+proxy in steps of 8, the VCSP one "up to 5" on the initial full, and v8 deprecated adding more
+(vb365 fact 27); 3 makes an incremental night of scenarios/enterprise-20k.yaml (81
+connections; about half the objects unchanged by the change probability) throttle about
+1.2 % of all its requests, Veeam's log example showing ~1.2-1.4 % (fact 27). (With every
+object changed, the same band took 12 accounts.)"""
 
 EWS_MAX_BURST_MS: Final = 300_000.0
 EWS_RECHARGE_MS_PER_H: Final = 900_000.0
@@ -393,10 +393,12 @@ EWS_CUTOFF_BALANCE_MS: Final = 3_000_000.0
 Microsoft's documented on-premises defaults of the default throttling policy (the parameters of
 vb365 fact 24). INFERRED for Exchange Online, whose values are not published."""
 
-EWS_SERVER_MS_PER_REQUEST: Final = 4.0
-"""Server time one batched EWS request charges to the budget. INFERRED (not published): chosen
-so that 8 accounts' recharge (8 x 250 ms/s) sustains about 500 requests/s, the same order as
-their 216 connections at the per-thread ceiling, so neither limit dwarfs the other; calibrate."""
+EWS_SERVER_MS_PER_REQUEST: Final = 5.7
+"""Server time one batched EWS request charges to the budget. INFERRED (not published) and
+calibrated with ``EWS_ACCOUNTS``: 5.7 ms makes an incremental night of
+scenarios/enterprise-20k.yaml throttle 1.2 % of its requests, Veeam's log example showing
+~1.2-1.4 % (vb365 fact 27); the share is steep in it (5.5 ms 0.5 %, 6.0 ms 2.9 %). One
+account's recharge (250 ms/s) then sustains about 44 requests/s."""
 
 EWS_ITEMS_PER_REQUEST: Final = 10
 """Items per batched GetItem request. INFERRED: EWS batches many items per request (a batch may

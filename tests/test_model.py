@@ -467,3 +467,41 @@ def test_maintenance_member_takes_no_work(policy: str) -> None:
     assert (t["status"] == "done").all()
     assert "m" not in set(t["proxy"].astype(str))
     assert r.proxies.set_index("proxy").loc["m", "bytes_read"] == 0
+
+
+# -- a scan shares its proxy's processing with the transfers --------------------------------------
+
+
+def _scan_beside_a_transfer(thread_rate: float) -> pd.DataFrame:
+    """One proxy with one core of 1 MB/s and two threads: job a (one 100 MB mailbox) at 0 s,
+    job b (one 1 MB archive) at 10 s, when a's transfer moves at ``thread_rate``."""
+    objects = fixed_objects({"mailbox": (1, 100 * MB), "archive_mailbox": (1, 1 * MB)})
+    text = one_pool(
+        objects,
+        [{"name": "p1", "threads": 2, "cores": 1}],
+        jobs=[
+            job("a", "r", daily="00:00:00", share=0.5, share_offset=0.0),
+            job("b", "r", daily="00:00:10", share=0.5, share_offset=0.5),
+        ],
+        calibration=exact_calibration(thread_rate=thread_rate, bps_per_core=1 * MB),
+    )
+    return run(text).tasks.set_index("job")
+
+
+def test_a_scan_gets_the_cores_the_transfers_leave() -> None:
+    # a's transfer uses 0.25 of the core from SCAN; b's scan (SCAN MB of processing) starts at
+    # 10 s on what is left, 0.75 MB/s -> ends 10 + SCAN / 0.75; its 1 MB then moves at 0.25
+    t = _scan_beside_a_transfer(0.25 * MB)
+    b_scan = 10 + SCAN / 0.75
+    assert t.loc["b", "end"] == pytest.approx(b_scan + 4, abs=1e-9)
+    assert t.loc["a", "end"] == pytest.approx(SCAN + 400, abs=1e-9)  # a is not slowed
+
+
+def test_a_scan_gets_at_least_its_fair_share_of_a_busy_proxy() -> None:
+    # a's transfer uses the whole core (1 MB/s): nothing is left, so b's scan gets the fair share
+    # of the two runnable threads, 0.5 MB/s -> ends 10 + 2 SCAN; then both transfers share the
+    # core (0.5 each): b's 1 MB takes 2 s; a moved 10 + 2 SCAN - SCAN + 1 MB by then
+    t = _scan_beside_a_transfer(100 * MB)
+    b_scan = 10 + 2 * SCAN
+    assert t.loc["b", "end"] == pytest.approx(b_scan + 2, abs=1e-9)
+    assert t.loc["a", "end"] == pytest.approx(SCAN + 100 + 1, abs=1e-9)

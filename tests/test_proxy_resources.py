@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim import load_scenario, load_scenario_text, simulate
+from sim.metrics.cpu import cpu_use, record_scans
 from sim.model.limits import LIMITS, CpuCost, validate
 from sim.model.world import World
 
@@ -94,6 +95,15 @@ def test_more_ram_helps_when_ram_binds() -> None:
     assert _makespan(_small(cores=16, ram="5 GiB")) > _makespan(_small(cores=16, ram="8 GiB"))
 
 
+RAM_TAIL = 0.002
+"""How much later a night may end with more RAM (more threads): a scan's speed is set when it
+starts (``Demand.scan_speed``), so a scan that started beside busy transfers stays slow after
+they end; with more threads more scans start so, and the last objects can end a little later.
+Over every 60-user night of 1-8 cores and 5-48 GiB (scripted, one run each) one case does:
+4 cores, 9 -> 10 GiB (12 -> 15 threads), 285.72 -> 285.96 s, +0.086 %; the bound is that
+with a margin. More cores never end later (1-16 cores at 5-32 GiB, none)."""
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cores=st.integers(1, 8),
@@ -101,6 +111,7 @@ def test_more_ram_helps_when_ram_binds() -> None:
     ram_gib=st.integers(5, 32),
     extra_ram=st.integers(1, 16),
 )
+@example(cores=4, extra_cores=1, ram_gib=9, extra_ram=1)
 def test_more_cores_or_ram_never_slower(
     cores: int, extra_cores: int, ram_gib: int, extra_ram: int
 ) -> None:
@@ -108,4 +119,30 @@ def test_more_cores_or_ram_never_slower(
     more_cores = _makespan(_small(cores=cores + extra_cores, ram=f"{ram_gib} GiB", users=60))
     more_ram = _makespan(_small(cores=cores, ram=f"{ram_gib + extra_ram} GiB", users=60))
     assert more_cores <= base * (1 + 1e-9)
-    assert more_ram <= base * (1 + 1e-9)
+    assert more_ram <= base * (1 + RAM_TAIL)
+
+
+def test_scans_and_bytes_share_the_cores() -> None:
+    # an incremental night on 2 cores, CPU-bound by the scans: each scan runs on what the
+    # transfers leave of the cores, so together they stay within them up to the speed being
+    # set at the scan's start (measured 1.7 %; with the cores counted twice, as scans holding
+    # them at full speed beside the bytes, 11.1 %)
+    text = _small(cores=2, users=300).replace("bucket: 30min", "bucket: 1min")
+    worlds: list[World] = []
+
+    def setup(world: World) -> None:
+        record_scans(world)
+        worlds.append(world)
+
+    res = simulate(load_scenario_text(text), seed=1, on_world=setup)
+    use = cpu_use(worlds[0], res.timeseries, step=60.0)
+    assert 0.0 < use.excess_share < 0.03
+    with pytest.raises(ValueError, match="multiple of the bucket"):
+        cpu_use(worlds[0], res.timeseries, step=90.0)
+
+
+def test_cpu_use_needs_the_scans_recorded() -> None:
+    worlds: list[World] = []
+    res = simulate(load_scenario_text(_small(users=20)), seed=1, on_world=worlds.append)
+    with pytest.raises(ValueError, match="not recorded"):
+        cpu_use(worlds[0], res.timeseries)

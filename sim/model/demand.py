@@ -67,6 +67,9 @@ class Demand:
         """The callbacks of every scan's end (``call_timer``)."""
         self._pairs_by: dict[tuple[int, int], dict[int, float]] = {}
         """Resource maps by (``sid``, proxy)."""
+        self.scan_log: list[tuple[int, float, float, float]] | None = None
+        """When a list, every scan's (proxy, start, seconds on its core, bytes of processing
+        per second) is appended: a diagnostic (``sim.metrics.cpu``), off by default."""
         self.graph = np.zeros(1024, dtype=bool)
         """Per task: its tenant's Exchange path was Graph when it was made (else EWS)."""
         self.ews = np.zeros(1024, dtype=bool)
@@ -217,10 +220,11 @@ class Demand:
 
     def start_scan(self, task: int, px: Proxy, attempt: int) -> None:
         """Start the scan of a task that just took a thread on ``px`` (phase OVERHEAD): its
-        per-object CPU (``TaskState.scan``) holds one of ``px``'s cores for scan / core_bps
-        seconds, first come first served (a thread runs on one core at a time; a scan finding
-        every core held waits, its wait counts as ``proxy_s``); the rest of its overhead, if
-        longer, follows without a core. Then ``World._begin_transfer`` moves its bytes."""
+        per-object CPU (``TaskState.scan``) holds one of ``px``'s cores for scan / speed
+        seconds (``scan_speed``: a full core on an idle proxy), first come first served (a
+        thread runs on one core at a time; a scan finding every core held waits, its wait
+        counts as ``proxy_s``); the rest of its overhead, if longer, follows without a core.
+        Then ``World._begin_transfer`` moves its bytes."""
         if px.cores_free > 0:
             px.cores_free -= 1
             self._hold(task, px, attempt)
@@ -234,18 +238,42 @@ class Demand:
         if waited > 0.0:
             t.proxy_s[task] += waited
         px.scanning[task] = attempt
-        cpu_s = w.state.v_scan[task] / px.core_bps if px.core_bps > 0.0 else 0.0
-        call_timer(w.env, cpu_s, (task, attempt, px.idx, cpu_s), self._cpu_cbs)
+        speed = self.scan_speed(px)
+        held_s = w.state.v_scan[task] / speed if speed > 0.0 else 0.0
+        if self.scan_log is not None:
+            self.scan_log.append((px.idx, w.env._now, held_s, speed))
+        call_timer(w.env, held_s, (task, attempt, px.idx, held_s), self._cpu_cbs)
+
+    def scan_speed(self, px: Proxy) -> float:
+        """Bytes of processing per second a scan starting now on ``px`` gets on its core:
+        processor sharing of the proxy's processing between the transfers on it and the work
+        holding its cores (scans, roles' work), seen at the scan's start. The transfers use
+        ``u`` of the capacity ``C``; the cores' holders share what is left, each at most one
+        core, and at least the fair share of every runnable thread, ``C / (transfers +
+        holders)``. INFERRED simplification (docs/model.md "Proxies"): the speed is fixed at
+        the scan's start, and the transfers are not slowed by the scans."""
+        b = px.core_bps
+        r = px.res_processing
+        if not r:
+            return b
+        u, k = self.world.sharing.proxy_load(r, px.idx)
+        u += px.direct_bps  # the fixed-rate transfers outside the fluid use it too
+        k += len(px.direct)
+        holders = px.cores - px.cores_free  # this scan's core included
+        c = px.capacity_bps
+        left = (c - u) / holders if holders > 0 else c
+        fair = c / (k + holders) if k + holders > 0 else c
+        return min(b, max(left, fair))
 
     def _cpu_done(self, event: Any) -> None:
-        task, attempt, p, cpu_s = event._value
+        task, attempt, p, held_s = event._value
         w = self.world
         px = w.proxies[p]
         if px.scanning.get(task) != attempt:
             return  # stopped meanwhile (its core was released then)
         del px.scanning[task]
         self._release(px)
-        rest = w.state.v_overhead[task] - cpu_s
+        rest = w.state.v_overhead[task] - held_s
         if rest > 0.0:
             call_timer(w.env, rest, (task, attempt), w._overhead_cbs)
         else:

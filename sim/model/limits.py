@@ -215,8 +215,9 @@ class CpuCost(Semantics):
     changed or not. The capacity is bytes of processing per second (cores x bytes per
     core-second x OS efficiency), so a byte moved costs 1 and an object ``per_object_s /
     per_byte_s`` bytes of processing, spent in the object's scan: the scan holds one of the
-    proxy's cores for that long, first come first served (``demand.Demand.start_scan``); the
-    transfers share the processing capacity max-min beside the scans (an INFERRED
+    proxy's cores, first come first served (``demand.Demand.start_scan``), and runs on it at
+    the speed the transfers leave (``demand.Demand.scan_speed``: processor sharing seen at the
+    scan's start); the transfers share the processing capacity max-min (an INFERRED
     simplification, docs/model.md "Proxies"). These are the defaults; a scenario's
     ``calibration.bps_per_core`` and ``calibration.cpu_per_object`` override them
     (``cpu_costs``)."""

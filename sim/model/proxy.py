@@ -38,6 +38,7 @@ class Proxy:
         "cores",
         "cores_free",
         "direct",
+        "direct_bps",
         "idx",
         "limited",
         "name",
@@ -66,6 +67,8 @@ class Proxy:
         """Work of tasks on a thread that are still in their per-object overhead phase."""
         self.direct: set[int] = set()
         """Tasks in a fixed-rate transfer outside the shared fluid (see World)."""
+        self.direct_bps = 0.0
+        """Their rates summed: the processing they use (one unit per byte)."""
         self.state = ACTIVE
         self.pool: int = -1
         self.capacity_bps = capacity_bps

@@ -8,11 +8,13 @@ the pool's **Scheduler** (it creates the session) and **metadata synchronisation
 **Orchestrator** (INFERRED); a job whose repository a standalone proxy owns does both on that
 proxy. The work is CPU: ``cpu_s`` seconds of one Windows core (``calibration.
 resolve_cpu_per_object`` and ``metadata_cpu_per_object`` times the objects, INFERRED), run on
-one core of the holder (a Linux core is faster by ``linux_efficiency``). It takes that core first
-come first served with the objects' scans (``demand.Demand.claim_core``), so while it runs the
-holder's own objects have one core fewer, and a holder whose cores are all busy resolves later.
-When the holder leaves the role (maintenance, failure, removal), the work stops and what remains
-continues on the next holder once the role has failed over (``Lifecycle.role_ready``).
+one core of the holder (a Linux core is faster by ``linux_efficiency``), at the speed the
+holder's transfers leave that core, as a scan does (``demand.Demand.scan_speed``). It takes
+that core first come first served with the objects' scans (``demand.Demand.claim_core``), so
+while it runs the holder's own objects have one core fewer, and a holder whose cores are all
+busy resolves later. When the holder leaves the role (maintenance, failure, removal), the work
+stops and what remains continues on the next holder once the role has failed over
+(``Lifecycle.role_ready``).
 
 The configuration database (vb365 fact 17: PostgreSQL on an SSD with at least 5,000 IOPS,
 ``max_connections = 1000``): a session's metadata phase costs
@@ -71,7 +73,7 @@ def role_work(world: World, job: int, role: str, cpu_s: float) -> Generator[Any,
                     world.demand.cancel_claim(px, core)
                     continue
         start = env.now
-        speed = px.core_bps / bps if bps > 0.0 else 1.0
+        speed = world.demand.scan_speed(px) / bps if bps > 0.0 else 1.0
         done = env.timeout(left / speed)
         yield done if gone is None else done | gone
         left = 0.0 if done.processed else max(left - (env.now - start) * speed, 0.0)

@@ -294,6 +294,16 @@ class FluidSharing:
         self._cap_version += 1  # a request budget lifts its resource's capacity when it attaches
         self._set_slack()
 
+    def proxy_load(self, resource: int, proxy: int) -> tuple[float, float]:
+        """(the usage of ``resource`` now, the transfers on ``proxy`` now) in O(levels): what a
+        scan starting on ``proxy``, whose processing is ``resource``, shares its cores with."""
+        u = self._vf[resource]
+        k = float(self._p_nf[proxy])
+        for lv in self._levels:
+            u += lv.L * lv.vw[resource]
+            k += lv.vp_nb[proxy]
+        return u, k
+
     def stats(self, task: int) -> tuple[float, np.ndarray]:
         """Bytes moved so far and bottleneck seconds of an active transfer."""
         self._advance()

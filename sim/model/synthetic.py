@@ -364,6 +364,7 @@ class SyntheticMode:
                 if work < moved:
                     moved = work
                 px.direct.discard(task)
+                px.direct_bps = px.direct_bps - cap if px.direct else 0.0
                 first = int(begun // bucket_s)
                 if now / bucket_s <= first + 1 and first < ts.rows:
                     ts.cells[first, p] += cap * elapsed
@@ -397,6 +398,7 @@ class SyntheticMode:
             phase[task] = DIRECT
             xfer_start[task] = now
             px.direct.add(task)
+            px.direct_bps += v_cap[task]
             ev = new_timer(Timer)
             ev._value = (task, attempt)
             ev.callbacks = direct_cbs

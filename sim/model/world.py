@@ -319,6 +319,7 @@ class World:
                 s.v_phase[task] = DIRECT
                 s.v_xfer_start[task] = now
                 px.direct.add(task)
+                px.direct_bps += s.v_cap[task]
                 ev = _new_timer(Timer)
                 ev._value = (task, attempt)
                 ev.callbacks = self._direct_cbs
@@ -360,6 +361,7 @@ class World:
             phase[task] = DIRECT
             s.v_xfer_start[task] = self.env._now
             px.direct.add(task)
+            px.direct_bps += cap
             call_timer(self.env, work / cap, (task, t.attempts[task]), self._direct_cbs)
             return
         self.sharing.add(task, px.idx, work, cap, self.demand.pairs(task, px))
@@ -399,6 +401,7 @@ class World:
         if work < moved:
             moved = work
         px.direct.discard(task)
+        px.direct_bps = px.direct_bps - cap if px.direct else 0.0
         if self._gated and self.demand.v_ews[task]:
             self.ews_gate.release(task)
         ts = self.ts
@@ -451,6 +454,7 @@ class World:
         p = self.tasks.v.proxy[task]
         px = self.proxies[p]
         px.direct.discard(task)
+        px.direct_bps = px.direct_bps - cap if px.direct else 0.0
         mark = self._direct_marks.pop(task, start) if self._direct_marks else start
         self.ts.add_bytes_one(mark, now, p, cap)
         if self._charges_direct:
