@@ -177,7 +177,7 @@ def test_demand_rows_follow_the_table() -> None:
     assert (coef[ex, col["ews_budget"]] > 0).all() and (coef[od, col["ews_budget"]] == 0).all()
     assert len(set(coef[ex, col["ews_budget"]].tolist())) == 1
     assert (coef[ex, col["graph_app_requests"]] == 0).all()
-    assert w.demand.ews[:n][ex].all() and not w.demand.ews[:n][od].any()
+    assert w.state.ews[:n][ex].all() and not w.state.ews[:n][od].any()
 
 
 def test_limits_frame_lists_the_request_capable_records_per_owner() -> None:

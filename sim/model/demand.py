@@ -18,7 +18,6 @@ from sim.model.clock import call_timer
 from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows, cpu_costs
 from sim.model.maxmin import pairs_of
 from sim.model.tasks import OVERHEAD, QUEUED
-from sim.model.trace import bool_view
 from sim.workload.table import WORKLOAD_INDEX
 
 if TYPE_CHECKING:
@@ -70,11 +69,6 @@ class Demand:
         self.scan_log: list[tuple[int, float, float, float]] | None = None
         """When a list, every scan's (proxy, start, seconds on its core, bytes of processing
         per second) is appended: a diagnostic (``sim.metrics.cpu``), off by default."""
-        self.graph = np.zeros(1024, dtype=bool)
-        """Per task: its tenant's Exchange path was Graph when it was made (else EWS)."""
-        self.ews = np.zeros(1024, dtype=bool)
-        """Per task: an Exchange backup on the EWS path (its transfer needs a connection)."""
-        self.v_ews = bool_view(self.ews)
 
     def new_tasks(
         self,
@@ -168,18 +162,9 @@ class Demand:
                 s.comp[sl] = np.asarray(repo.compression)[wl]
         s.fixed_rate[sl] = self.fixed_rate_of(sl)
         self.set_sids(sl)
-        if self.graph.shape[0] < ids.stop:
-            grown = np.zeros(max(ids.stop, 2 * self.graph.shape[0]), dtype=bool)
-            grown[: self.graph.shape[0]] = self.graph
-            self.graph = grown
-        self.graph[sl] = tn.exchange_api == "graph"
-        if self.ews.shape[0] < ids.stop:
-            grown = np.zeros(self.graph.shape[0], dtype=bool)
-            grown[: self.ews.shape[0]] = self.ews
-            self.ews = grown
-            self.v_ews = bool_view(self.ews)
+        s.graph[sl] = tn.exchange_api == "graph"
         # EWS connections gate the transfer of Exchange backups on the EWS path
-        self.ews[sl] = (tn.exchange_api == "ews") & (spec.type == "backup") & (wl == 0)
+        s.ews[sl] = (tn.exchange_api == "ews") & (spec.type == "backup") & (wl == 0)
         files = (wl == WORKLOAD_INDEX["onedrive"]) | (wl == WORKLOAD_INDEX["sharepoint"])
         on_ru = spec.type == "backup" and tn.res_ru > 0
         s.delta[sl] = np.where(files & (t.changed[sl] == 0), tn.res_ru, 0) if on_ru else 0

@@ -32,6 +32,8 @@ _COLUMNS = (
     "sid",
     "scan",
     "delta",
+    "graph",
+    "ews",
 )
 
 
@@ -43,8 +45,10 @@ class TaskState:
         "coef",
         "comp",
         "delta",
+        "ews",
         "fail_frac",
         "fixed_rate",
+        "graph",
         "overhead",
         "phase",
         "res",
@@ -54,6 +58,7 @@ class TaskState:
         "table",
         "v_cap",
         "v_comp",
+        "v_ews",
         "v_fail_frac",
         "v_fixed_rate",
         "v_overhead",
@@ -97,6 +102,11 @@ class TaskState:
         self.delta = np.zeros(size, dtype=np.int64)
         """Per task: the RU resource an unchanged OneDrive/SharePoint backup charges its delta
         request to (``World.charge_delta``), else 0."""
+        self.graph = np.zeros(size, dtype=bool)
+        """Per task: its tenant's Exchange path was Graph when it was made (else EWS)."""
+        self.ews = np.zeros(size, dtype=bool)
+        """Per task: an Exchange backup on the EWS path (its transfer needs a connection,
+        ``throttle.EwsGate``)."""
         self._bind()
 
     def _bind(self) -> None:
@@ -112,6 +122,7 @@ class TaskState:
         self.v_fixed_rate = bool_view(self.fixed_rate)
         self.v_sid = int_view(self.sid)
         self.v_scan = float_view(self.scan)
+        self.v_ews = bool_view(self.ews)
 
     def grow(self, need: int) -> None:
         """Room for task ids below ``need`` (doubling; new rows are zero, every column is set

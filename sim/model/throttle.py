@@ -377,7 +377,7 @@ def requests_of_tasks(world: Any) -> tuple[np.ndarray, np.ndarray]:
     job = cols["job"]
     tenant = cols["tenant"]
     full = cols["full"].astype(float)
-    graph = world.demand.graph[:n]
+    graph = world.state.graph[:n]
     job_type = np.asarray([j.type for j in world.scenario.jobs])[job]
     specs = [tn.spec for tn in world.tenants]
 

@@ -310,7 +310,7 @@ class World:
             frac < 0.0
             and s.v_fixed_rate[task]
             and not px.limited
-            and not (self._gated and self.demand.v_ews[task])
+            and not (self._gated and self.state.v_ews[task])
         ):
             work = t.work_bytes[task] - s.v_resume[task]
             if work > 0.0:
@@ -337,7 +337,7 @@ class World:
         self._begin_transfer(task)
 
     def _begin_transfer(self, task: int) -> None:
-        if self._gated and self.demand.v_ews[task] and not self.ews_gate.admit(task):
+        if self._gated and self.state.v_ews[task] and not self.ews_gate.admit(task):
             return  # every EWS connection is taken: ErrorServerBusy, it asks again later
         t = self.tasks.v
         s = self.state
@@ -402,7 +402,7 @@ class World:
             moved = work
         px.direct.discard(task)
         px.direct_bps = px.direct_bps - cap if px.direct else 0.0
-        if self._gated and self.demand.v_ews[task]:
+        if self._gated and self.state.v_ews[task]:
             self.ews_gate.release(task)
         ts = self.ts
         bucket_s = ts.bucket_s
@@ -547,7 +547,7 @@ class World:
         px = self.proxies[t.proxy[task]]
         s.v_phase[task] = FINISHED
         t.end[task] = now
-        if self._gated and self.demand.v_ews[task]:
+        if self._gated and self.state.v_ews[task]:
             self.ews_gate.release(task)
         if s.v_fail_frac[task] >= 0.0:
             t.status[task] = FAILED
@@ -641,7 +641,7 @@ class World:
                 self.demand.stop_scan(task, px)
         else:
             raise AssertionError(f"task {task} is not on a thread (phase {phase})")
-        if self._gated and self.demand.v_ews[task]:
+        if self._gated and self.state.v_ews[task]:
             self.ews_gate.release(task, now=False)
         px.bytes_read += moved
         px.busy -= 1
