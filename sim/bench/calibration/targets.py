@@ -524,6 +524,19 @@ INFERRED_CHECKS: dict[str, tuple[tuple[str, ...], str]] = {
         ("change.exchange_incremental_fraction",),
         "Exchange only; the SharePoint/OneDrive 0.5 % has no published evidence",
     ),
+    "CHANGE_PROBABILITY_OF_TYPE": (
+        ("change.exchange_incremental_fraction",),
+        "with the daily change rate, the bytes an incremental reads; Exchange only",
+    ),
+    "CPU_PER_OBJECT_S_OF_WORKLOAD": (
+        (
+            "sizing.rule_tenant_done_fraction",
+            "sizing.objects_in_8h",
+            "sizing.fewer_with_4_cores",
+            "proxy.linux_over_windows_object_rate",
+        ),
+        "fitted: the scans bind the sizing night",
+    ),
     **{
         name: (
             (
@@ -561,6 +574,17 @@ INFERRED_CHECKS: dict[str, tuple[tuple[str, ...], str]] = {
             "the request-throttling targets",
         )
         for name in ("RETRY_AFTER_S", "REQUEST_BUDGET_BURST_S")
+    },
+    **{
+        name: (
+            (
+                "throttling.incremental_request_share",
+                "throttling.incremental_throttled_fraction",
+                "throttling.full_over_incremental_request_share",
+            ),
+            "fitted to the incremental night's throttled request share",
+        )
+        for name in ("EWS_ACCOUNTS", "EWS_SERVER_MS_PER_REQUEST")
     },
 }
 """INFERRED defaults of ``sim/defaults.py`` -> (the targets that check them, a note). A default
