@@ -1,5 +1,5 @@
-"""Executors (issue 19): warm workers, chunks, the automatic serial/parallel choice, the parent
-helping while workers start, Dask's scatter, and the choice printed and kept in the manifest."""
+"""Executors: warm workers, chunks, the automatic serial/parallel choice, the parent
+helping while workers start (and not after), Dask's scatter, and the choice printed and kept in the manifest."""
 
 from __future__ import annotations
 
@@ -83,8 +83,8 @@ def test_shared_objects_reach_every_item_on_every_executor() -> None:
 
 
 def test_the_parent_runs_items_while_the_workers_start() -> None:
-    """With help_start, this process takes items until the first worker result arrives; the
-    workers (cold forkserver) take the rest. Without it, every item runs in a worker."""
+    """With help_start, this process takes items until a worker has started; the workers
+    (cold forkserver) take the rest. Without it, every item runs in a worker."""
     executors.stop_forkserver()
     items = [(0, x) for x in range(60)]
     with ProcessExecutor(2) as ex:
@@ -166,6 +166,7 @@ def test_dask_scatters_each_scenario_once(tmp_path: Path) -> None:
     assert res.execution == {"executor": "dask", "workers": 2}
 
 
+@pytest.mark.usefixtures("idle_machine")
 def test_cli_sweep_prints_and_records_the_automatic_choice(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(synthetic_scenario(rate=1.0, tasks=50, warmup_tasks=0, name="tiny"))
@@ -207,3 +208,30 @@ def test_same_numbers_with_or_without_workers(tmp_path: Path, jobs: int | None) 
         other = sweep(path, grid, replications=2, seed=5, executor=ex, folder=tmp_path / "b")
     pd.testing.assert_frame_equal(serial.table, other.table, check_exact=True)
     assert sim.load_scenario(path).spec.name == "same"
+
+
+def test_the_parent_runs_no_items_once_the_workers_run() -> None:
+    """Once a worker has started, this process takes no item itself: on one CPU per worker it
+    would be a runner too many. The pool's first call started the workers; the second call's
+    items all run in them."""
+    items = [(0, x) for x in range(40)]
+    with ProcessExecutor(2) as ex:
+        _collect(ex.run_with(work.scaled, [1], items))
+        assert ex.workers_up() >= 1
+        helped = ex.helped
+        pids = {pid for _, pid in _collect(ex.run_with(work.scaled, [1], items))}
+        assert os.getpid() not in pids and ex.helped == helped
+
+
+def test_the_parent_helps_only_until_a_worker_has_started() -> None:
+    """With a cold forkserver, the first submits wait for its imports in a thread while this
+    process runs items; every item it ran began before it saw a worker up, and it ran fewer than
+    all of them."""
+    executors.stop_forkserver()
+    items = [(0, x) for x in range(400)]
+    with ProcessExecutor(2) as ex:
+        got = _collect(ex.run_with(work.scaled, [1], items))
+        assert [r[0] for r in got] == list(range(400))  # type: ignore[index]
+        ran_here = sum(1 for r in got if r[1] == os.getpid())  # type: ignore[index]
+        assert ran_here == ex.helped and 0 < ex.helped < 400
+
