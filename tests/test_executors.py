@@ -1,5 +1,6 @@
 """Executors: warm workers, chunks, the automatic serial/parallel choice, the parent
-helping while workers start (and not after), Dask's scatter, and the choice printed and kept in the manifest."""
+helping while workers start (and not after), runs handed over most costly first, Dask's
+scatter, and the choice printed and kept in the manifest."""
 
 from __future__ import annotations
 
@@ -235,3 +236,46 @@ def test_the_parent_helps_only_until_a_worker_has_started() -> None:
         ran_here = sum(1 for r in got if r[1] == os.getpid())  # type: ignore[index]
         assert ran_here == ex.helped and 0 < ex.helped < 400
 
+
+class _Recording(Executor):
+    """Runs serially and records the order in which the items were handed over."""
+
+    def __init__(self) -> None:
+        self.seeds: list[int] = []
+
+    def run_with(self, fn, shared, items):  # type: ignore[no-untyped-def]
+        self.seeds.extend(job.seed for _, job in items)
+        return super().run_with(fn, shared, items)
+
+
+def test_runs_go_most_costly_first_and_results_keep_their_places(tmp_path: Path) -> None:
+    """A sweep whose points differ in size: the executor gets the biggest point's runs first
+    (estimated tasks, ``sim.experiment.cost``), and the table is the one of any other executor,
+    in grid order."""
+    path = tmp_path / "s.yaml"
+    path.write_text(synthetic_scenario(rate=1.0, tasks=100, warmup_tasks=0, name="order"))
+    grid = ["synthetic.tasks=100,400,200"]
+    rec = _Recording()
+    ordered = sweep(path, grid, replications=2, seed=3, executor=rec, folder=tmp_path / "a")
+    seeds = ordered.table["seed"].tolist()  # two replications a point, in grid order
+    assert ordered.table["synthetic.tasks"].tolist() == [100, 100, 400, 400, 200, 200]
+    # handed over: 400 (point 1), then 200 (point 2), then 100 (point 0); replications in order
+    assert rec.seeds == [seeds[2], seeds[3], seeds[4], seeds[5], seeds[0], seeds[1]]
+    with ProcessExecutor(2) as ex:
+        other = sweep(path, grid, replications=2, seed=3, executor=ex, folder=tmp_path / "b")
+    pd.testing.assert_frame_equal(ordered.table, other.table, check_exact=True)
+
+
+def test_run_cost_counts_the_work_of_a_scenario(tmp_path: Path) -> None:
+    from sim.experiment.cost import lpt_order, run_cost
+
+    path = tmp_path / "s.yaml"
+    path.write_text(synthetic_scenario(rate=1.0, tasks=300, warmup_tasks=0, name="cost"))
+    assert run_cost(sim.load_scenario(path)) == 300.0
+    quick = Path("scenarios/quickstart.yaml")
+    one = run_cost(sim.load_scenario(quick, ["simulation.days=1"]))
+    assert run_cost(sim.load_scenario(quick, ["simulation.days=2"])) == 2 * one
+    bigger = sim.load_scenario(quick, ["simulation.days=1", "tenants.contoso.users=4000"])
+    assert run_cost(bigger) > one
+    # equal costs keep their order: the same order on every machine
+    assert lpt_order([1.0, 3.0, 2.0, 3.0, 1.0]) == [1, 3, 2, 0, 4]
