@@ -202,7 +202,10 @@ def _timed_sweep(
         res = run_sweep(scenario, grid, 1, overrides=sets, executor=executor, folder=folder)
     wall = time.perf_counter() - w0
     table = res.table.drop(columns=["point_id"])
-    return wall, table, executor.describe()
+    how = executor.describe()
+    if isinstance(executor, ProcessExecutor):
+        how["parent_runs"] = executor.helped
+    return wall, table, how
 
 
 SWEEP_ROUNDS = 3
@@ -239,7 +242,8 @@ def bench_sweep(
     The speed-ups (``speedup``, ``auto_speedup``) are the medians over the rounds of each
     round's ratio (``pair_ratios``): on a shared machine two timings of the same sweep an
     hour apart differ by more than the workers gain, the timings of one round much less. The
-    rounds' ratios and walls are kept (``speedups``, ``auto_speedups``, ``walls``)."""
+    rounds' ratios and walls are kept (``speedups``, ``auto_speedups``, ``walls``), and the
+    points the calling process ran itself in each ``-j`` sweep (``parallel_parent_runs``)."""
     if rounds < 1:
         raise ValueError(f"rounds must be >= 1, got {rounds}")
     out: dict[str, Any] = {}
@@ -256,6 +260,7 @@ def bench_sweep(
             }
             walls: dict[str, list[float]] = {name: [] for name in makers}
             choices: list[str] = []
+            parent_runs: list[float] = []
             serial_table: pd.DataFrame | None = None
             for r in range(rounds):
                 tables: dict[str, pd.DataFrame] = {}
@@ -265,6 +270,8 @@ def bench_sweep(
                         scenario, sets, grid, makers[name], Path(tmp) / f"{label}{name}-{r}"
                     )
                     walls[name].append(wall)
+                    if name == "parallel":
+                        parent_runs.append(float(how.get("parent_runs", 0)))
                     if name == "auto":
                         choices.append(str(how.get("mode", "")))
                 if serial_table is None:
@@ -289,6 +296,8 @@ def bench_sweep(
             out[f"{label}auto_speedup"] = statistics.median(auto_speedups)
             out[f"{label}auto_speedups"] = auto_speedups
             out[f"{label}walls"] = walls
+            # points the calling process ran itself in each -j sweep, while its workers started
+            out[f"{label}parallel_parent_runs"] = parent_runs
             # the choice most rounds made (the first of them on a tie); every round's is kept
             out[f"{label}auto_choice"] = max(choices, key=choices.count)
             out[f"{label}auto_choices"] = choices
