@@ -1839,13 +1839,16 @@ def bench_speed(
     if sw:
         w = int(sw["workers"])
         for pre, n, what in (("", SWEEP_POINTS, "tiny"), ("long_", LONG_POINTS, "≥ 1 s")):
+            rounds = int(sw.get(f"{pre}rounds", 1))
+            ratios = ", ".join(f"{x:.2f}" for x in sw.get(f"{pre}speedups", []))
             t.add_row(
-                f"{n}-point sweep ({what}: {sw[f'{pre}point_s']:.2f} s a point): serial",
+                f"{n}-point sweep ({what}: {sw[f'{pre}point_s']:.2f} s a point), "
+                f"medians of {rounds} rounds: serial",
                 f"{sw[f'{pre}serial_wall_s']:,.1f} s wall",
                 "",
             )
             t.add_row(
-                f"  -j {w}",
+                f"  -j {w} (rounds: {ratios}×)" if ratios else f"  -j {w}",
                 f"{sw[f'{pre}parallel_wall_s']:,.1f} s = {sw[f'{pre}speedup']:.2f}×",
                 goal("sweep.long_speedup") if pre else "",
             )

@@ -1,5 +1,6 @@
-"""Executors (issue 19): warm workers, chunks, the automatic serial/parallel choice, the parent
-helping while workers start, Dask's scatter, and the choice printed and kept in the manifest."""
+"""Executors: warm workers, chunks, the automatic serial/parallel choice, the parent
+helping while workers start (and not after), runs handed over most costly first, Dask's
+scatter, and the choice printed and kept in the manifest."""
 
 from __future__ import annotations
 
@@ -83,8 +84,8 @@ def test_shared_objects_reach_every_item_on_every_executor() -> None:
 
 
 def test_the_parent_runs_items_while_the_workers_start() -> None:
-    """With help_start, this process takes items until the first worker result arrives; the
-    workers (cold forkserver) take the rest. Without it, every item runs in a worker."""
+    """With help_start, this process takes items until a worker has started; the workers
+    (cold forkserver) take the rest. Without it, every item runs in a worker."""
     executors.stop_forkserver()
     items = [(0, x) for x in range(60)]
     with ProcessExecutor(2) as ex:
@@ -166,6 +167,7 @@ def test_dask_scatters_each_scenario_once(tmp_path: Path) -> None:
     assert res.execution == {"executor": "dask", "workers": 2}
 
 
+@pytest.mark.usefixtures("idle_machine")
 def test_cli_sweep_prints_and_records_the_automatic_choice(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(synthetic_scenario(rate=1.0, tasks=50, warmup_tasks=0, name="tiny"))
@@ -207,3 +209,72 @@ def test_same_numbers_with_or_without_workers(tmp_path: Path, jobs: int | None) 
         other = sweep(path, grid, replications=2, seed=5, executor=ex, folder=tmp_path / "b")
     pd.testing.assert_frame_equal(serial.table, other.table, check_exact=True)
     assert sim.load_scenario(path).spec.name == "same"
+
+
+def test_the_parent_runs_no_items_once_the_workers_run() -> None:
+    """Once a worker has started, this process takes no item itself: on one CPU per worker it
+    would be a runner too many. The pool's first call started the workers; the second call's
+    items all run in them."""
+    items = [(0, x) for x in range(40)]
+    with ProcessExecutor(2) as ex:
+        _collect(ex.run_with(work.scaled, [1], items))
+        assert ex.workers_up() >= 1
+        helped = ex.helped
+        pids = {pid for _, pid in _collect(ex.run_with(work.scaled, [1], items))}
+        assert os.getpid() not in pids and ex.helped == helped
+
+
+def test_the_parent_helps_only_until_a_worker_has_started() -> None:
+    """With a cold forkserver, the first submits wait for its imports in a thread while this
+    process runs items (20 ms each, 6 s in all); once a worker has started it takes no more,
+    and the workers run the rest."""
+    executors.stop_forkserver()
+    items = [(0, 0.02)] * 300
+    with ProcessExecutor(2) as ex:
+        got = _collect(ex.run_with(work.nap_where, [None], items))
+        ran_here = sum(1 for r in got if r[1] == os.getpid())  # type: ignore[index]
+        assert ran_here == ex.helped and 0 < ex.helped < 250
+
+
+class _Recording(Executor):
+    """Runs serially and records the order in which the items were handed over."""
+
+    def __init__(self) -> None:
+        self.seeds: list[int] = []
+
+    def run_with(self, fn, shared, items):  # type: ignore[no-untyped-def]
+        self.seeds.extend(job.seed for _, job in items)
+        return super().run_with(fn, shared, items)
+
+
+def test_runs_go_most_costly_first_and_results_keep_their_places(tmp_path: Path) -> None:
+    """A sweep whose points differ in size: the executor gets the biggest point's runs first
+    (estimated tasks, ``sim.experiment.cost``), and the table is the one of any other executor,
+    in grid order."""
+    path = tmp_path / "s.yaml"
+    path.write_text(synthetic_scenario(rate=1.0, tasks=100, warmup_tasks=0, name="order"))
+    grid = ["synthetic.tasks=100,400,200"]
+    rec = _Recording()
+    ordered = sweep(path, grid, replications=2, seed=3, executor=rec, folder=tmp_path / "a")
+    seeds = ordered.table["seed"].tolist()  # two replications a point, in grid order
+    assert ordered.table["synthetic.tasks"].tolist() == [100, 100, 400, 400, 200, 200]
+    # handed over: 400 (point 1), then 200 (point 2), then 100 (point 0); replications in order
+    assert rec.seeds == [seeds[2], seeds[3], seeds[4], seeds[5], seeds[0], seeds[1]]
+    with ProcessExecutor(2) as ex:
+        other = sweep(path, grid, replications=2, seed=3, executor=ex, folder=tmp_path / "b")
+    pd.testing.assert_frame_equal(ordered.table, other.table, check_exact=True)
+
+
+def test_run_cost_counts_the_work_of_a_scenario(tmp_path: Path) -> None:
+    from sim.experiment.cost import lpt_order, run_cost
+
+    path = tmp_path / "s.yaml"
+    path.write_text(synthetic_scenario(rate=1.0, tasks=300, warmup_tasks=0, name="cost"))
+    assert run_cost(sim.load_scenario(path)) == 300.0
+    quick = Path("scenarios/quickstart.yaml")
+    one = run_cost(sim.load_scenario(quick, ["simulation.days=1"]))
+    assert run_cost(sim.load_scenario(quick, ["simulation.days=2"])) == 2 * one
+    bigger = sim.load_scenario(quick, ["simulation.days=1", "tenants.contoso.users=4000"])
+    assert run_cost(bigger) > one
+    # equal costs keep their order: the same order on every machine
+    assert lpt_order([1.0, 3.0, 2.0, 3.0, 1.0]) == [1, 3, 2, 0, 4]

@@ -8,7 +8,8 @@
    is its own).
 3. ``sweep``: two sweeps of the quickstart through ``sim.sweep`` (what ``poolsim sweep`` runs):
    32 tiny points (tens of milliseconds) and 16 points of >= 1 s, each serially, on 2 local
-   workers (``-j 2``) and with the automatic choice (no ``-j``), workers started cold.
+   workers (``-j 2``) and with the automatic choice (no ``-j``), workers started cold, in
+   ``SWEEP_ROUNDS`` rounds; the speed-ups are medians of the rounds' ratios.
 4. ``startup``: ``poolsim --help`` and ``poolsim validate scenarios/quickstart.yaml`` against
    ``python -c "import typer"``, each in a fresh interpreter, interleaved round by round in one
    run; the medians' ratios are the start-up goals (at most 1.5x and 3x).
@@ -201,17 +202,50 @@ def _timed_sweep(
         res = run_sweep(scenario, grid, 1, overrides=sets, executor=executor, folder=folder)
     wall = time.perf_counter() - w0
     table = res.table.drop(columns=["point_id"])
-    return wall, table, executor.describe()
+    how = executor.describe()
+    if isinstance(executor, ProcessExecutor):
+        how["parent_runs"] = executor.helped
+    return wall, table, how
+
+
+SWEEP_ROUNDS = 3
+"""Rounds of the sweep part: each round times the serial sweep, ``-j`` and the automatic choice
+of the same grid one after the other, and the figures are the medians of the rounds' ratios."""
+
+
+def pair_ratios(base: Sequence[float], other: Sequence[float]) -> list[float]:
+    """``base[r] / other[r]`` of every round ``r``: each ratio compares two timings taken side
+    by side, so a slow spell of a shared machine slows both and cancels out."""
+    if len(base) != len(other) or not base:
+        raise ValueError("pair_ratios needs as many timings on each side, at least one")
+    return [b / o for b, o in zip(base, other, strict=True)]
+
+
+def round_order(names: Sequence[str], r: int) -> list[str]:
+    """The order of the timings in round ``r``: as given in even rounds, reversed in odd ones,
+    so that neither side is always timed first (on a warming or cooling machine)."""
+    return list(names) if r % 2 == 0 else list(reversed(names))
 
 
 def bench_sweep(
-    scenario: Path, workers: int = SWEEP_WORKERS, quick: bool = False
+    scenario: Path,
+    workers: int = SWEEP_WORKERS,
+    quick: bool = False,
+    rounds: int = SWEEP_ROUNDS,
 ) -> dict[str, Any]:
     """Two sweeps of the quickstart through ``sim.sweep`` (the path ``poolsim sweep`` takes,
     writing its folder), each serially (``-j 1``), with ``workers`` local workers (``-j N``)
-    and with the automatic choice (no ``-j``), in one run. Every parallel measurement starts
-    its workers cold (the forkserver is stopped first), as a fresh command does. The tables
-    must be identical."""
+    and with the automatic choice (no ``-j``), ``rounds`` times in turn. Every parallel
+    measurement starts its workers cold (the forkserver is stopped first), as a fresh command
+    does. The tables must be identical.
+
+    The speed-ups (``speedup``, ``auto_speedup``) are the medians over the rounds of each
+    round's ratio (``pair_ratios``): on a shared machine two timings of the same sweep an
+    hour apart differ by more than the workers gain, the timings of one round much less. The
+    rounds' ratios and walls are kept (``speedups``, ``auto_speedups``, ``walls``), and the
+    points the calling process ran itself in each ``-j`` sweep (``parallel_parent_runs``)."""
+    if rounds < 1:
+        raise ValueError(f"rounds must be >= 1, got {rounds}")
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="poolsim-bench-") as tmp:
         # warm-up, not timed: this process's first sweep pays lazy imports (pyarrow, policies)
@@ -224,26 +258,49 @@ def bench_sweep(
                 "parallel": lambda: ProcessExecutor(workers),
                 "auto": lambda: AutoExecutor(workers),
             }
-            walls: dict[str, float] = {}
-            tables: dict[str, pd.DataFrame] = {}
-            for name, make in makers.items():
-                stop_forkserver()
-                walls[name], tables[name], how = _timed_sweep(
-                    scenario, sets, grid, make, Path(tmp) / f"{label}{name}"
-                )
-                if name == "auto":
-                    out[f"{label}auto_choice"] = how.get("mode", "")
-            for name in ("parallel", "auto"):
-                if not tables[name].equals(tables["serial"]):
-                    raise RuntimeError(f"the {name} sweep gave other numbers than the serial one")
-            n = len(tables["serial"])
+            walls: dict[str, list[float]] = {name: [] for name in makers}
+            choices: list[str] = []
+            parent_runs: list[float] = []
+            serial_table: pd.DataFrame | None = None
+            for r in range(rounds):
+                tables: dict[str, pd.DataFrame] = {}
+                for name in round_order(list(makers), r):
+                    stop_forkserver()
+                    wall, tables[name], how = _timed_sweep(
+                        scenario, sets, grid, makers[name], Path(tmp) / f"{label}{name}-{r}"
+                    )
+                    walls[name].append(wall)
+                    if name == "parallel":
+                        parent_runs.append(float(how.get("parent_runs", 0)))
+                    if name == "auto":
+                        choices.append(str(how.get("mode", "")))
+                if serial_table is None:
+                    serial_table = tables["serial"]
+                for name in makers:
+                    if not tables[name].equals(serial_table):
+                        raise RuntimeError(
+                            f"the {name} sweep gave other numbers than the serial one"
+                        )
+            assert serial_table is not None
+            n = len(serial_table)
+            speedups = pair_ratios(walls["serial"], walls["parallel"])
+            auto_speedups = pair_ratios(walls["serial"], walls["auto"])
             out[f"{label}points"] = float(n)
-            out[f"{label}point_s"] = walls["serial"] / n
-            out[f"{label}serial_wall_s"] = walls["serial"]
-            out[f"{label}parallel_wall_s"] = walls["parallel"]
-            out[f"{label}speedup"] = walls["serial"] / walls["parallel"]
-            out[f"{label}auto_wall_s"] = walls["auto"]
-            out[f"{label}auto_speedup"] = walls["serial"] / walls["auto"]
+            out[f"{label}rounds"] = float(rounds)
+            out[f"{label}point_s"] = statistics.median(walls["serial"]) / n
+            out[f"{label}serial_wall_s"] = statistics.median(walls["serial"])
+            out[f"{label}parallel_wall_s"] = statistics.median(walls["parallel"])
+            out[f"{label}speedup"] = statistics.median(speedups)
+            out[f"{label}speedups"] = speedups
+            out[f"{label}auto_wall_s"] = statistics.median(walls["auto"])
+            out[f"{label}auto_speedup"] = statistics.median(auto_speedups)
+            out[f"{label}auto_speedups"] = auto_speedups
+            out[f"{label}walls"] = walls
+            # points the calling process ran itself in each -j sweep, while its workers started
+            out[f"{label}parallel_parent_runs"] = parent_runs
+            # the choice most rounds made (the first of them on a tie); every round's is kept
+            out[f"{label}auto_choice"] = max(choices, key=choices.count)
+            out[f"{label}auto_choices"] = choices
     out["workers"] = float(workers)
     return out
 
@@ -617,7 +674,10 @@ def run_speed(
         sc["rate_ratio"] = sc["tasks_per_cpu_s"] / ref
         sc["wall_rate_ratio"] = sc["tasks"] / sc["wall_s"] / ref
     if "sweep" in parts:
-        progress(f"sweeps: {SWEEP_POINTS} and {LONG_POINTS} points, serial, -j, automatic")
+        progress(
+            f"sweeps: {SWEEP_POINTS} and {LONG_POINTS} points, serial, -j, automatic, "
+            f"{SWEEP_ROUNDS} rounds"
+        )
         report.sweep = bench_sweep(sweep_scenario, quick=quick)
     if "startup" in parts:
         rounds = STARTUP_ROUNDS_QUICK if quick else STARTUP_ROUNDS

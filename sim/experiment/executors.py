@@ -97,6 +97,13 @@ def exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="poolsim-parent-watch", daemon=True).start()
 
 
+def _worker_start(parent: int, started: Any) -> None:
+    """Worker initializer of ``ProcessExecutor``: ``exit_with_parent``, then one release of the
+    ``started`` semaphore, so the parent knows a worker is up and stops running items itself."""
+    exit_with_parent(parent)
+    started.release()
+
+
 class Executor:
     """Runs ``fn`` over items; a context manager that owns its workers."""
 
@@ -172,8 +179,10 @@ WORKER_START_S = 1.0
 (0.6-1.4 s wall, 0.45 CPU-s measured on a 2-core Intel Xeon, fresh interpreter). INFERRED:
 machine-dependent; the automatic choice records the value it used."""
 
-WARM_START_S = 0.1
-"""The same once this process's forkserver runs (it outlives pools): a fork and a handshake."""
+HELP_GRACE_S = 0.2
+"""How long this process waits for a worker to start before it runs an item itself: a warm
+forkserver starts workers in about 0.1 s (a fork and a handshake), and an item begun then would
+share the CPUs with the workers for all its length."""
 
 WORKERS_MARGIN = 2.0
 """Workers are chosen only when they would save this many times their estimated start-up. The
@@ -181,9 +190,6 @@ start-up is an estimate (``WORKER_START_S`` is machine-dependent: 1.0 s measured
 on the same machine with more of poolsim to import) and the goal is asymmetric: a sweep of tiny
 points must never be slower than serial, while a sweep that could gain runs serially only when
 the gain would be small anyway."""
-
-_forkserver_warm = False
-"""Set when a pool of this process has delivered a result: its forkserver is loaded."""
 
 
 def _pool_context() -> Any:
@@ -234,8 +240,6 @@ def start_forkserver() -> None:
 def stop_forkserver() -> None:
     """Stop this process's forkserver, so the next pool starts cold (what a fresh ``poolsim``
     command pays). For benchmarks; uses ``ForkServer._stop``, there since Python 3.8."""
-    global _forkserver_warm
-    _forkserver_warm = False
     if "forkserver" in mp.get_all_start_methods():
         from multiprocessing import forkserver
 
@@ -250,9 +254,12 @@ class ProcessExecutor(Executor):
     Workers fork from a forkserver that has imported poolsim once (``PRELOAD``). Items go out in
     chunks sized from the measured run time (``CHUNK_TARGET_S``; at most a quarter of a
     worker's share of what is left, so the end stays balanced), at most ``2 x workers`` chunks
-    in flight. With ``help_start`` (the default), this process runs items itself, one at a
-    time, until the first worker result arrives: the workers' start-up (a second or so of
-    imports in the forkserver) is not time lost.
+    in flight, handed to whichever worker comes free first. With ``help_start`` (the
+    default), this process runs items itself, one at a time, while no worker has started yet
+    (each worker says so once it runs, ``_worker_start``): the workers' start-up (a second or
+    so of imports in a cold forkserver) is not time lost. Once a worker runs, this process
+    takes no more items: on a machine with one CPU per worker it would be a runner too many,
+    and the item it took would finish late, alone at the end of the work.
     """
 
     name = "local"
@@ -264,22 +271,35 @@ class ProcessExecutor(Executor):
         self._run_s = 0.0
         if point_s is not None:
             self._runs, self._run_s = 1, point_s
-        self._ready = False
+        self.helped = 0
+        """Items this process ran itself while the workers started."""
+        self._up = 0
+        self._starter: threading.Thread | None = None
         start_forkserver()
+        ctx = _pool_context()
+        self._started = ctx.Semaphore(0)
         self._pool = ProcessPoolExecutor(
             max_workers=jobs,
-            mp_context=_pool_context(),
-            initializer=exit_with_parent,
-            initargs=(os.getpid(),),
+            mp_context=ctx,
+            initializer=_worker_start,
+            initargs=(os.getpid(), self._started),
         )
 
+    def _join_starter(self) -> None:
+        """Wait for the thread of the first submits (forks in progress are then recorded)."""
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+
     def close(self) -> None:
+        self._join_starter()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def abort(self) -> None:
         # waiting for the runs in flight could take minutes after a Ctrl-C or a SIGTERM; a
         # second signal must not cut the stop half-way (workers left behind)
         with uninterrupted():
+            self._join_starter()
             procs = list((getattr(self._pool, "_processes", None) or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
             for proc in procs:
@@ -292,6 +312,14 @@ class ProcessExecutor(Executor):
             manager = getattr(self._pool, "_executor_manager_thread", None)
             if isinstance(manager, threading.Thread) and manager is not threading.current_thread():
                 manager.join(timeout=5)
+
+    def workers_up(self, wait_s: float = 0.0) -> int:
+        """Workers started so far; waits up to ``wait_s`` for the first one."""
+        if self._up == 0 and wait_s > 0 and self._started.acquire(timeout=wait_s):
+            self._up += 1
+        while self._started.acquire(block=False):
+            self._up += 1
+        return self._up
 
     @property
     def point_s(self) -> float | None:
@@ -307,43 +335,87 @@ class ProcessExecutor(Executor):
         balance = max(1, left // (4 * self.workers))
         return max(1, min(want, balance))
 
+    def _submit(
+        self, fn: Callable[[S, T], R], shared: Sequence[S], chunk: list[tuple[int, int, T]]
+    ) -> Future[tuple[list[tuple[int, R]], float]]:
+        needed = {key: shared[key] for _, key, _ in chunk}
+        return self._pool.submit(_run_chunk, fn, needed, chunk)
+
+    def _start_workers(
+        self,
+        fn: Callable[[S, T], R],
+        shared: Sequence[S],
+        batch: list[list[tuple[int, int, T]]],
+        pending: dict[Future[tuple[list[tuple[int, R]], float]], int],
+        errors: list[BaseException],
+    ) -> None:
+        """Thread of the first submits: the first one waits for a cold forkserver's imports
+        (it forks a worker). Signals reach the main thread only, so none cuts a fork here."""
+        try:
+            for chunk in batch:
+                pending[self._submit(fn, shared, chunk)] = len(chunk)
+        except BaseException as exc:  # re-raised in the main thread
+            errors.append(exc)
+
     def run_with(
         self, fn: Callable[[S, T], R], shared: Sequence[S], items: Sequence[tuple[int, T]]
     ) -> Iterator[tuple[int, R]]:
         todo = deque((i, key, item) for i, (key, item) in enumerate(items))
         pending: dict[Future[tuple[list[tuple[int, R]], float]], int] = {}
         limit = 2 * self.workers
+
+        def next_chunk() -> list[tuple[int, int, T]]:
+            n = self.chunk_size(len(todo))
+            return [todo.popleft() for _ in range(min(n, len(todo)))]
+
         try:
-            while True:
-                while len(pending) < limit and todo:
-                    n = self.chunk_size(len(todo))
-                    chunk = [todo.popleft() for _ in range(min(n, len(todo)))]
-                    needed = {key: shared[key] for _, key, _ in chunk}
-                    # a submit may fork a worker: a signal landing before the pool has
-                    # recorded it would leave a worker that ``abort`` does not know
-                    with uninterrupted():
-                        fut = self._pool.submit(_run_chunk, fn, needed, chunk)
-                    pending[fut] = len(chunk)
-                if not pending:
-                    return
-                if self.help_start and not self._ready and todo:
+            if self.help_start and todo and self.workers_up() == 0:
+                # no worker runs yet: the first submits go from a thread while this process
+                # runs items itself, until a worker has started
+                batch: list[list[tuple[int, int, T]]] = []
+                while todo and len(batch) < limit:
+                    batch.append(next_chunk())
+                errors: list[BaseException] = []
+                self._starter = threading.Thread(
+                    target=self._start_workers,
+                    args=(fn, shared, batch, pending, errors),
+                    name="poolsim-pool-start",
+                    daemon=True,
+                )
+                self._starter.start()
+                grace = HELP_GRACE_S  # a warm forkserver's workers start within it
+                while todo and self.workers_up(grace) == 0:
+                    grace = 0.0
                     i, key, item = todo.popleft()
                     t0 = time.perf_counter()
                     result = fn(shared[key], item)
                     self._runs += 1
                     self._run_s += time.perf_counter() - t0
+                    self.helped += 1
                     yield i, result
-                    finished, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
-                else:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                self._starter.join()
+                self._starter = None
+                if errors:
+                    raise errors[0]
+            while True:
+                while len(pending) < limit and todo:
+                    chunk = next_chunk()
+                    # a submit may fork a worker: a signal landing before the pool has
+                    # recorded it would leave a worker that ``abort`` does not know
+                    with uninterrupted():
+                        fut = self._submit(fn, shared, chunk)
+                    pending[fut] = len(chunk)
+                if not pending:
+                    return
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     count = pending.pop(fut)
                     results, elapsed = fut.result()
-                    self._ready = True
                     self._runs += count
                     self._run_s += elapsed
                     yield from results
         except GeneratorExit:  # the caller stopped early: the pool lives on, drop the rest
+            self._join_starter()
             for fut in pending:
                 fut.cancel()
             raise
@@ -351,10 +423,6 @@ class ProcessExecutor(Executor):
         # cancels them in its manager thread): cancelling them here races with that thread,
         # which fails every pending future when it finds the workers gone, and a cancelled
         # one raises InvalidStateError there (CPython before 3.12, gh-107219), a traceback
-        finally:
-            if self._ready:
-                global _forkserver_warm
-                _forkserver_warm = True
 
 
 def machine_share(workers: int) -> tuple[float, float, float]:
@@ -384,9 +452,11 @@ class AutoExecutor(Executor):
     The first item runs in this process and is timed (``t``). With ``n`` items, the workers
     would save about ``(n - 1) * t * (1 - 1/g)`` seconds, ``g`` their expected speed-up
     (``machine_share``: ``W`` on an idle machine, less when other processes hold the CPUs), and
-    cost their start-up (``WORKER_START_S``, or ``WARM_START_S`` once this process's forkserver
-    is loaded, stretched like every run by the machine's load); workers win only when they save
-    more than ``WORKERS_MARGIN`` times that start-up. Small points
+    cost their start-up (``WORKER_START_S``, a cold start, stretched like every run by the
+    machine's load); workers win only when they save more than ``WORKERS_MARGIN`` times that
+    start-up. The estimate is the same whatever this process ran before (a forkserver left warm
+    by an earlier pool starts workers faster, but the choice does not depend on that history),
+    so the same items on the same machine get the same choice. Small points
     (a point below the start-up cost) therefore run serially unless there are enough of them to
     pay for the workers. Once started, the pool is kept for later calls. ``choice`` (and
     ``describe()``) say what was chosen and why; ``announce`` hears it as one line.
@@ -453,7 +523,7 @@ class AutoExecutor(Executor):
         gain, stretch, load = machine_share(w)
         start = self.startup_s
         if start is None:
-            start = (WARM_START_S if _forkserver_warm else WORKER_START_S) * stretch
+            start = WORKER_START_S * stretch
         saving = (n - 1) * t * (1.0 - 1.0 / gain)
         figures = {
             "runs": float(n),

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.defaults import GB, HOUR_S
+from sim.experiment.cost import lpt_order, run_cost
 from sim.experiment.executors import Executor
 from sim.experiment.run import RunResult, simulate
 from sim.experiment.stats import batch_means, bounded_interval, domain_of
@@ -197,18 +198,29 @@ def run_all(
     on_done: Callable[[int, RunRecord], None] | None = None,
 ) -> list[RunRecord]:
     """Execute specs on ``executor`` (in-process when None); records come back in spec order.
-    Specs that share a scenario object send it to the workers once (``Executor.run_with``)."""
+    Specs that share a scenario object send it to the workers once (``Executor.run_with``).
+
+    The runs go to the executor most costly first (``sim.experiment.cost``: estimated from each
+    scenario, longest processing time first), so that on a few workers no long run is left to
+    run alone at the end; ``on_done`` and the returned list still see every run under its
+    index in ``specs``, and each run's numbers depend only on its spec."""
     ex = executor or Executor()
     out: list[RunRecord | None] = [None] * len(specs)
     scenarios: list[LoadedScenario] = []
     keys: dict[int, int] = {}
-    items: list[tuple[int, RunJob]] = []
+    costs: list[float] = []
     for spec in specs:
         key = keys.setdefault(id(spec.scenario), len(scenarios))
         if key == len(scenarios):
             scenarios.append(spec.scenario)
-        items.append((key, RunJob(spec.seed, spec.policy, spec.replication, spec.keep_series)))
-    for i, rec in ex.run_with(execute_on, scenarios, items):
+            costs.append(run_cost(spec.scenario))
+    order = lpt_order([costs[keys[id(s.scenario)]] for s in specs])
+    items = [
+        (keys[id(s.scenario)], RunJob(s.seed, s.policy, s.replication, s.keep_series))
+        for s in (specs[j] for j in order)
+    ]
+    for k, rec in ex.run_with(execute_on, scenarios, items):
+        i = order[k]
         out[i] = rec
         if on_done is not None:
             on_done(i, rec)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from sim.bench.reference import erlang_c_sojourn, mmc_simpy
@@ -109,3 +111,63 @@ def test_memory_part_reports_a_fresh_process_peak_and_a_columnar_table() -> None
     assert 50 < mem["peak_rss_mb"] < 2_000
     assert mem["object_columns"] == 0 and mem["tasks_columns"] > 10
     assert 0 < mem["tasks_table_mb"] < mem["peak_rss_mb"]
+
+
+def test_sweep_speedups_are_medians_of_side_by_side_ratios(monkeypatch: Any) -> None:
+    """Each round times serial, -j and the automatic choice in turn (reversed every other
+    round); a speed-up is the median of the rounds' ratios, not a ratio of medians, and a sweep
+    that gives other numbers than the serial one is an error."""
+    import pandas as pd
+
+    from sim.bench import speed
+
+    # wall seconds by (grid size, executor, round): round 1 is a slow spell for everybody
+    walls = {
+        "serial": [20.0, 40.0, 30.0],
+        "parallel": [10.0, 25.0, 12.0],
+        "auto": [11.0, 20.0, 12.5],
+    }
+    calls: list[tuple[str, int]] = []
+    table = pd.DataFrame({"point": [0, 1], "x": [1.0, 2.0]})
+
+    def fake(scenario: Path, sets: list[str], grid: list[str], make: Any, folder: Path) -> Any:
+        if not folder.name.startswith("long_"):  # the warm-up and the tiny sweep
+            return 1.0, table, {"mode": "serial"}
+        name, r = folder.name.removeprefix("long_").rsplit("-", 1)
+        calls.append((name, int(r)))
+        return walls[name][int(r)], table, {"mode": "2 local workers"}
+
+    monkeypatch.setattr(speed, "_timed_sweep", fake)
+    monkeypatch.setattr(speed, "stop_forkserver", lambda: None)
+    out = speed.bench_sweep(Path("unused.yaml"), rounds=3)
+    assert calls == [
+        ("serial", 0),
+        ("parallel", 0),
+        ("auto", 0),
+        ("auto", 1),
+        ("parallel", 1),
+        ("serial", 1),
+        ("serial", 2),
+        ("parallel", 2),
+        ("auto", 2),
+    ]
+    assert out["long_speedups"] == [2.0, 1.6, 2.5]
+    assert out["long_speedup"] == 2.0  # the ratio of the medians would be 30 / 12 = 2.5
+    assert out["long_auto_speedups"] == [20.0 / 11.0, 2.0, 30.0 / 12.5]
+    assert out["long_auto_speedup"] == 2.0
+    assert out["long_serial_wall_s"] == 30.0 and out["long_rounds"] == 3.0
+    assert out["long_auto_choice"] == "2 local workers"
+    assert out["long_auto_choices"] == ["2 local workers"] * 3
+    assert out["auto_speedup"] == 1.0 and out["rounds"] == 3.0
+    assert speed.pair_ratios([4.0, 6.0], [2.0, 2.0]) == [2.0, 3.0]
+    with pytest.raises(ValueError):
+        speed.pair_ratios([1.0], [])
+
+    other = table.assign(x=[1.0, 2.5])
+
+    def differs(scenario: Path, sets: list[str], grid: list[str], make: Any, folder: Path) -> Any:
+        return 1.0, other if "parallel" in folder.name else table, {}
+
+    monkeypatch.setattr(speed, "_timed_sweep", differs)
+    with pytest.raises(RuntimeError, match="parallel sweep gave other numbers"):
+        speed.bench_sweep(Path("unused.yaml"), rounds=1)

@@ -33,3 +33,9 @@ def sigint_held(_x: object) -> bool:
     with open("/proc/self/status", encoding="ascii") as f:
         masks = dict(line.split(":", 1) for line in f if line.startswith(("SigBlk", "SigIgn")))
     return any(int(v.strip(), 16) & bit for v in masks.values())
+
+
+def nap_where(_shared: object, seconds: float) -> tuple[float, int]:
+    """``run_with`` work that takes time: sleeps, then says which process ran it."""
+    time.sleep(seconds)
+    return seconds, os.getpid()
