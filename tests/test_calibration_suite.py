@@ -1,4 +1,4 @@
-"""Issue 17 item 7: the calibration suite's runner, exit statuses, JSON, markdown and docs.
+"""The calibration suite's runner, exit statuses, JSON, markdown and docs.
 
 Runner tests use hand-made targets (no simulation); the registered targets are checked for
 their shape and for docs/calibration.md listing exactly them.
@@ -95,7 +95,7 @@ def test_pass_fail_pending_error() -> None:
         [
             target("in", 0.5),
             target("out", 1.5),
-            raising("waits", pending="issue 17 item 9: not built"),
+            raising("waits", pending="not built yet"),
             raising("broken"),
         ]
     )
@@ -103,7 +103,7 @@ def test_pass_fail_pending_error() -> None:
     assert outcomes[0].value == 0.5 and outcomes[0].detail == ""
     assert outcomes[1].value == 1.5 and "outside [0, 1]" in outcomes[1].detail
     # pending: not measured (its measure would raise), the reason reported
-    assert outcomes[2].value is None and outcomes[2].detail == "issue 17 item 9: not built"
+    assert outcomes[2].value is None and outcomes[2].detail == "not built yet"
     assert outcomes[3].value is None and "RuntimeError: boom" in outcomes[3].detail
 
 
@@ -220,7 +220,7 @@ def test_registered_targets_are_well_formed() -> None:
         assert t.low is None or t.high is None or t.low <= t.high, t.name
         assert t.measure.__doc__, f"{t.name}: its measure's docstring must reason the band"
         assert t.pending is None or t.pending.startswith("issue "), t.name
-    # what issue 17 item 7 asks for is registered
+    # the targets the suite promises are registered
     assert {"inventory.objects_per_1000_users", "sizing.objects_in_8h",
             "maintenance.resume_delay_max_s",
             "throttling.incremental_request_share"} <= set(names)  # fmt: skip
@@ -266,10 +266,10 @@ def invoke(monkeypatch: pytest.MonkeyPatch, targets: list[Target], *args: str) -
 
 def test_command_exit_statuses(monkeypatch: pytest.MonkeyPatch) -> None:
     ok, bad = target("t.ok", 0.5), target("t.bad", 3.0)
-    wait = raising("t.wait", pending="issue 17 item 3: later")
+    wait = raising("t.wait", pending="to be built")
     code, out = invoke(monkeypatch, [ok, wait])
     assert code == 0, out
-    assert "t.ok" in out and URL in out and "PENDING" in out and "issue 17 item 3" in out
+    assert "t.ok" in out and URL in out and "PENDING" in out and "to be built" in out
     code, out = invoke(monkeypatch, [ok, bad, wait])
     assert code == 5 and "FAIL t.bad: 3 fraction is outside [0, 1] fraction" in out
     code, out = invoke(monkeypatch, [ok, raising("t.broken")])

@@ -447,7 +447,7 @@ def test_failure_while_plotting_keeps_the_tables(
     tiny_result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tables are written and published first; a figure that fails is named in the manifest
-    and costs neither the tables nor the other figures (issue 14: a failing plot deleted the
+    and costs neither the tables nor the other figures (a failing plot once deleted the
     whole results folder)."""
     from sim.report.folders import missing_plots
 

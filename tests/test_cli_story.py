@@ -1,4 +1,4 @@
-"""The console a planner touches first (issue 15, section 2, in part): --version, the policy in
+"""The console a planner touches first (in part): --version, the policy in
 the run header and the run folder's name, progress in simulated time with an ETA."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def test_progress_lines_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_run_tells_the_lifecycle_story_at_80_columns(tmp_path: Path) -> None:
-    """Issue 15 §2: each maintenance, fault and role move, objects reassigned, the dip and
+    """Each maintenance, fault and role move, objects reassigned, the dip and
     its recovery; nothing truncated at 80 columns (Rich marks a cut with '…')."""
     args = ["run", str(SCENARIOS / "maintenance-drill.yaml"), "--no-plots"]
     r = runner.invoke(app, [*args, "--results", str(tmp_path)], env={"COLUMNS": "80"})

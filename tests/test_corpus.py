@@ -1,4 +1,4 @@
-"""Issue 14's corpus as a property: every mutation of every shipped scenario, inventory and trace
+"""The bad-input corpus as a property: every mutation of every shipped scenario, inventory and trace
 is either refused with a ScenarioError (never another exception, never a hang) or genuinely
 valid (it runs to the end without an exception, within a time bound, and its tables hold only
 non-negative, finite times).

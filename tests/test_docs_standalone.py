@@ -1,4 +1,4 @@
-"""Issue 14 §5: the documentation stands on its own.
+"""The documentation stands on its own.
 
 Every product fact the docs cite links to its public source, no document or module points at a
 file outside the repository, and docs/validation.md has no unfilled placeholder.

@@ -1,5 +1,5 @@
-"""Exchange through EWS and through Microsoft Graph (issue 17 item 2) and throttling as Veeam sees
-it (item 4): a tenant's Exchange throughput saturates as proxies are added, bounded by the
+"""Exchange through EWS and through Microsoft Graph and throttling as Veeam sees
+it: a tenant's Exchange throughput saturates as proxies are added, bounded by the
 documented budgets; a timeline event switches a tenant's path; request budgets reject only the
 threads over the recharge; ``throttled_request_share`` is a fraction of all requests.
 

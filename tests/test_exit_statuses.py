@@ -1,4 +1,4 @@
-"""Issue 14, output half: the exit-status table, nothing lost, numbers that mean what they say.
+"""Output: the exit-status table, nothing lost, numbers that mean what they say.
 
 Each bug named in the issue has a test here that failed before its fix.
 """

@@ -1,4 +1,4 @@
-"""Faults and maintenance as workloads of their own (issue 17 item 6): random proxy failures
+"""Faults and maintenance as workloads of their own: random proxy failures
 with MTBF/MTTR laws and rotating maintenance, as scenario sections.
 
 Exact where the rules fix the answer (rotation order and times), statistical with a tolerance

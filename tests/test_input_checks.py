@@ -1,4 +1,4 @@
-"""compare, sweep and size check their input as run does before simulating (issue 14): every
+"""compare, sweep and size check their input as run does before simulating: every
 CSV, the memory estimate (refused unless --force) and --strict; and the exit status 5 of a
 check whose answer is no."""
 

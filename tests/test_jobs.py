@@ -770,7 +770,7 @@ def test_removed_database_fields_say_what_replaces_them() -> None:
 
 
 def test_first_copy_after_protected_initial_state_copies_the_latest_restore_point() -> None:
-    """Issue 14: with ``initial_state: protected`` the copy target already holds the stored
+    """With ``initial_state: protected`` the copy target already holds the stored
     state, so the first copy moves what the first backup session wrote on top of it (the latest
     restore point); it copied 0 objects because 'already copied' was read after that session."""
     cal = exact_calibration(1 * MB, restore_point=30, metadata_ios_per_object=2500)

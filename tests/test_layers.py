@@ -34,7 +34,7 @@ FLOORS: list[set[str]] = [
 # register themselves with the registry's @register. The circle check drops this edge only.
 SELF_REGISTRATION = ("sim.policies.registry", "sim.policies.builtin")
 
-# Imports still present on this branch that belong to other helpers' moves (issue 16's renovation):
+# Imports still present on this branch that belong to other moves of the renovation:
 # (importer, imported). An upward import listed here is not reported, and a listed edge that
 # closes a circle is left out of the circle check. The lead empties this set as those branches
 # merge; nothing may be added to it.

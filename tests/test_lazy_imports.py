@@ -72,7 +72,7 @@ def test_public_api_is_lazy_and_complete() -> None:
 
 
 def test_validate_loads_neither_numpy_nor_rich() -> None:
-    """Issue 16: `poolsim validate` of a scenario without CSVs needs no numpy (the workload
+    """`poolsim validate` of a scenario without CSVs needs no numpy (the workload
     stage's modules are imported on first use) and prints without Rich."""
     code = (
         "import sys\nfrom sim.cli import main\n"

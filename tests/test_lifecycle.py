@@ -567,7 +567,7 @@ def test_maintenance_drill_scenario_shows_what_each_mode_costs() -> None:
 
 
 def test_maintenance_drill_hands_off_within_minutes() -> None:
-    # issue 17: "continued smoothly by another" (vb365 fact 6); before the head-of-queue
+    # "continued smoothly by another" (vb365 fact 6); before the head-of-queue
     # hand-off the 16 objects waited 3.9 h behind 713 queued ones
     path = Path(__file__).resolve().parents[1] / "scenarios" / "maintenance-drill.yaml"
     res = sim.simulate(path)

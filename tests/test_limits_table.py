@@ -118,8 +118,8 @@ def test_semantics_validate_their_fields(make: object, message: str) -> None:
 
 
 def test_not_yet_run_semantics_say_so() -> None:
-    assert FluidRate.executed and RequestLimit.executed and CpuCost.executed  # issue 17
-    assert BurstBudget.executed and ConcurrencyCap.executed  # issue 17 item 2
+    assert FluidRate.executed and RequestLimit.executed and CpuCost.executed
+    assert BurstBudget.executed and ConcurrencyCap.executed  # EWS budgets
 
 
 def test_build_creates_one_resource_per_record_and_owner_with_its_capacity() -> None:

@@ -1,4 +1,4 @@
-"""Veeam's job-design advice as a lint (issue 15, section 3): one test per rule, the
+"""Veeam's job-design advice as a lint: one test per rule, the
 acknowledgement comment, the CLI (--strict) and the shipped scenarios."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Plots a planner can read (issue 15, section 4): what can be checked of a figure is checked
+"""Plots a planner can read: what can be checked of a figure is checked
 here (axis limits, titles, distinct colours and markers, files written)."""
 
 from __future__ import annotations

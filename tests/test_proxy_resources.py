@@ -1,4 +1,4 @@
-"""Proxy resources matter (issue 17 item 3): per-object CPU on the cores, RAM per thread, scans
+"""Proxy resources matter: per-object CPU on the cores, RAM per thread, scans
 of unchanged objects, per-object change probability, and the sizing-rule band."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 14: inputs that cannot give right numbers are refused with file:line, field, value and
+"""Inputs that cannot give right numbers are refused with file:line, field, value and
 what is allowed (exit 2), never a traceback; validate reads every file run reads.
 
 The scenario-file refusals are data-driven in tests/data/bad/*.yaml (test_scenario.py); these

@@ -231,7 +231,7 @@ def test_unknown_map_key_lists_allowed_keys() -> None:
         "unknown key 'Exchnage' (did you mean 'exchange'?); allowed keys are 'exchange', "
         "'onedrive', 'sharepoint' or 'teams'"
     )
-    # enum values are case-insensitive, as keys of a map too (issue 15)
+    # enum values are case-insensitive, as keys of a map too
     text = with_lines(BASE, "    users: 10", "    workload_caps: {Exchange: 1 Gbps}")
     assert load_scenario_text(text).spec.tenants[0].workload_caps == {"exchange": 125e6}
 

@@ -1,5 +1,5 @@
 """Capacity search: bounds, the lower-bound decision, early stops that name the bottleneck,
-progress, and the results folder (issue 15, section 1)."""
+progress, and the results folder."""
 
 from __future__ import annotations
 
@@ -181,7 +181,7 @@ def test_a_thread_bound_miss_is_not_a_stop(tmp_path: Path) -> None:
 
 # -- plot and folder ---------------------------------------------------------------------------
 def test_size_plot_takes_0_and_100_percent(tmp_path: Path) -> None:
-    """The crash of issue 15: a bound a rounding error past the point gave a negative yerr."""
+    """An earlier crash: a bound a rounding error past the point gave a negative yerr."""
     path = _write(tmp_path, _scenario())
     res = size(path, compliance=1.0, confidence=0.5, replications=1, max_size=16)
     res.curve = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""Issue 15 §2: enum values are case-insensitive; every error echoes the bad value and suggests
+"""Enum values are case-insensitive; every error echoes the bad value and suggests
 the nearest valid key, value or name ("did you mean ...") for unknown keys, enum values, policy
 names, references and ``--set`` paths."""
 

@@ -356,7 +356,7 @@ def bench_memory(scenario: Path, objects: int) -> dict[str, float]:
 STARTUP_ROUNDS = 9
 STARTUP_ROUNDS_QUICK = 5
 STARTUP_GOALS = {"help": 1.5, "validate": 3.0}
-"""Issue 16: `poolsim --help` at most 1.5x, `poolsim validate` at most 3x `import typer`."""
+"""Start-up goals: `poolsim --help` at most 1.5x, `poolsim validate` at most 3x `import typer`."""
 
 
 def _cli(*args: str) -> list[str]:
