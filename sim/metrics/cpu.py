@@ -1,13 +1,15 @@
 """How much CPU a run's proxies used beyond their cores: a check of the model's processor
-sharing between scans and transfers (docs/model.md "Proxies", "One core does one thing at a
-time").
+sharing between scans and transfers (docs/model.md "Proxies", "Scans share the cores with the
+bytes").
 
 A proxy's processing capacity ``C`` (bytes of processing per second, ``Proxy.capacity_bps``) is
 used by the bytes its transfers move (one unit each) and by its scans (at the speed each ran,
-``Demand.scan_speed``). In every bucket of ``step`` seconds the use above ``C x step`` is the
-excess; the share reported is the excess over all use. An exact sharing would give 0; the model's
-INFERRED simplification (a scan's speed is fixed at its start, the transfers are not slowed by
-the scans) leaves a residue that this measures. Needs the scans recorded
+``Demand.scan_speed``; the roles' work the same). In every bucket of ``step`` seconds the use
+above ``C x step`` is the excess; the share reported is the excess over all use. An exact sharing
+would give 0; the model's INFERRED simplification (a scan's speed is fixed at its start, the
+transfers are not slowed by the scans) leaves a residue that this measures. A scan is counted
+for the time planned at its start, up to the end of the run (one stopped early, by a failure or
+a maintenance, is counted whole: a slight over-count). Needs the scans recorded
 (``record_scans`` before the run) and a time-series bucket that divides ``step``.
 """
 
@@ -49,7 +51,8 @@ def cpu_use(world: World, timeseries: pd.DataFrame, step: float = 60.0) -> CpuUs
     bucket = float(world.ts.bucket_s)
     if step <= 0.0 or step % bucket:
         raise ValueError(f"step {step:g} s must be a multiple of the bucket, {bucket:g} s")
-    n = int(world.env.now // step) + 2
+    end = float(world.env.now)
+    n = int(end // step) + 2
     used: dict[str, float] = {}
     excess: dict[str, float] = {}
     scans = np.asarray(log, dtype=float).reshape(-1, 4)
@@ -59,7 +62,7 @@ def cpu_use(world: World, timeseries: pd.DataFrame, step: float = 60.0) -> CpuUs
         k = (mine["t_start"].to_numpy() // step).astype(int)
         np.add.at(per, k, mine["bytes"].to_numpy())
         for _, t0, held, speed in scans[scans[:, 0] == px.idx]:
-            t1, j = t0 + held, int(t0 // step)
+            t1, j = min(t0 + held, end), int(t0 // step)
             while j * step < t1:
                 per[j] += (min(t1, (j + 1) * step) - max(t0, j * step)) * speed
                 j += 1

@@ -67,8 +67,9 @@ class Demand:
         self._pairs_by: dict[tuple[int, int], dict[int, float]] = {}
         """Resource maps by (``sid``, proxy)."""
         self.scan_log: list[tuple[int, float, float, float]] | None = None
-        """When a list, every scan's (proxy, start, seconds on its core, bytes of processing
-        per second) is appended: a diagnostic (``sim.metrics.cpu``), off by default."""
+        """When a list, every scan's and role work's (proxy, start, seconds on its core as
+        planned at its start, bytes of processing per second) is appended: a diagnostic
+        (``sim.metrics.cpu``), off by default."""
 
     def new_tasks(
         self,
@@ -234,9 +235,10 @@ class Demand:
         processor sharing of the proxy's processing between the transfers on it and the work
         holding its cores (scans, roles' work), seen at the scan's start. The transfers use
         ``u`` of the capacity ``C``; the cores' holders share what is left, each at most one
-        core, and at least the fair share of every runnable thread, ``C / (transfers +
-        holders)``. INFERRED simplification (docs/model.md "Proxies"): the speed is fixed at
-        the scan's start, and the transfers are not slowed by the scans."""
+        core, and at least the fair share of every thread on the proxy's processing,
+        ``C / (transfers + holders)`` (a transfer stalled at a rate of 0 counts too).
+        INFERRED simplification (docs/model.md "Proxies"): the speed is fixed at the scan's
+        start, and the transfers are not slowed by the scans."""
         b = px.core_bps
         r = px.res_processing
         if not r:

@@ -74,6 +74,9 @@ def role_work(world: World, job: int, role: str, cpu_s: float) -> Generator[Any,
                     continue
         start = env.now
         speed = world.demand.scan_speed(px) / bps if bps > 0.0 else 1.0
+        log = world.demand.scan_log
+        if log is not None:  # the diagnostic of sim.metrics.cpu counts it like a scan
+            log.append((px.idx, start, left / speed, speed * bps))
         done = env.timeout(left / speed)
         yield done if gone is None else done | gone
         left = 0.0 if done.processed else max(left - (env.now - start) * speed, 0.0)
