@@ -141,6 +141,24 @@ def test_scans_and_bytes_share_the_cores() -> None:
         cpu_use(worlds[0], res.timeseries, step=90.0)
 
 
+def test_cpu_use_clips_a_scan_planned_past_the_end_of_the_run() -> None:
+    worlds: list[World] = []
+
+    def setup(world: World) -> None:
+        record_scans(world)
+        worlds.append(world)
+
+    res = simulate(load_scenario_text(_small(users=20)), seed=1, on_world=setup)
+    w = worlds[0]
+    before = cpu_use(w, res.timeseries, step=1800.0).used["p"]
+    log = w.demand.scan_log
+    assert log is not None
+    speed = w.proxies[0].core_bps
+    log.append((0, w.env.now - 10.0, 1e6, speed))  # stopped by the end of the run
+    after = cpu_use(w, res.timeseries, step=1800.0).used["p"]
+    assert after == pytest.approx(before + 10.0 * speed)
+
+
 def test_cpu_use_needs_the_scans_recorded() -> None:
     worlds: list[World] = []
     res = simulate(load_scenario_text(_small(users=20)), seed=1, on_world=worlds.append)
