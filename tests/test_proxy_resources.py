@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim import load_scenario, load_scenario_text, simulate
+from sim.experiment.run import RunResult
 from sim.metrics.cpu import cpu_use, record_scans
 from sim.model.limits import LIMITS, CpuCost, validate
 from sim.model.world import World
@@ -122,12 +123,8 @@ def test_more_cores_or_ram_never_slower(
     assert more_ram <= base * (1 + RAM_TAIL)
 
 
-def test_scans_and_bytes_share_the_cores() -> None:
-    # an incremental night on 2 cores, CPU-bound by the scans: each scan runs on what the
-    # transfers leave of the cores, so together they stay within them up to the speed being
-    # set at the scan's start (measured 1.7 %; with the cores counted twice, as scans holding
-    # them at full speed beside the bytes, 11.1 %)
-    text = _small(cores=2, users=300).replace("bucket: 30min", "bucket: 1min")
+def _recorded(text: str) -> tuple[World, RunResult]:
+    """One run of ``text`` (seed 1) with its scans recorded for ``cpu_use``, and its world."""
     worlds: list[World] = []
 
     def setup(world: World) -> None:
@@ -135,21 +132,24 @@ def test_scans_and_bytes_share_the_cores() -> None:
         worlds.append(world)
 
     res = simulate(load_scenario_text(text), seed=1, on_world=setup)
-    use = cpu_use(worlds[0], res.timeseries, step=60.0)
+    return worlds[0], res
+
+
+def test_scans_and_bytes_share_the_cores() -> None:
+    # an incremental night on 2 cores, CPU-bound by the scans: each scan runs on what the
+    # transfers leave of the cores, so together they stay within them up to the speed being
+    # set at the scan's start (measured 1.7 %; with the cores counted twice, as scans holding
+    # them at full speed beside the bytes, 11.1 %)
+    text = _small(cores=2, users=300).replace("bucket: 30min", "bucket: 1min")
+    w, res = _recorded(text)
+    use = cpu_use(w, res.timeseries, step=60.0)
     assert 0.0 < use.excess_share < 0.03
     with pytest.raises(ValueError, match="multiple of the bucket"):
-        cpu_use(worlds[0], res.timeseries, step=90.0)
+        cpu_use(w, res.timeseries, step=90.0)
 
 
 def test_cpu_use_clips_a_scan_planned_past_the_end_of_the_run() -> None:
-    worlds: list[World] = []
-
-    def setup(world: World) -> None:
-        record_scans(world)
-        worlds.append(world)
-
-    res = simulate(load_scenario_text(_small(users=20)), seed=1, on_world=setup)
-    w = worlds[0]
+    w, res = _recorded(_small(users=20))
     before = cpu_use(w, res.timeseries, step=1800.0).used["p"]
     log = w.demand.scan_log
     assert log is not None
