@@ -246,11 +246,9 @@ class Demand:
         u, k = self.world.sharing.proxy_load(r, px.idx)
         u += px.direct_bps  # the fixed-rate transfers outside the fluid use it too
         k += len(px.direct)
-        holders = px.cores - px.cores_free  # this scan's core included
+        holders = px.cores - px.cores_free  # >= 1: the caller's core is already taken
         c = px.capacity_bps
-        left = (c - u) / holders if holders > 0 else c
-        fair = c / (k + holders) if k + holders > 0 else c
-        return min(b, max(left, fair))
+        return min(b, max((c - u) / holders, c / (k + holders)))
 
     def _cpu_done(self, event: Any) -> None:
         task, attempt, p, held_s = event._value
