@@ -155,6 +155,27 @@ def several_budgets(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return cap, res, coef, capacity, res_class
 
 
+@st.composite
+def own_links(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Two to four budgets (tenants), each used by its own transfers on its own links, near
+    saturation (the levels share no resource: a rise within a level's room needs no exact
+    check); now and then a transfer on another tenant's link (then those levels share it)."""
+    n = draw(st.integers(2, 80))
+    k = draw(st.integers(2, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    budgets = rng.choice([5.0, 20.0, 40.0], k)
+    links = rng.choice([4.0, 16.0, 60.0], k)
+    capacity = np.concatenate(([INF], budgets, links))
+    res_class = np.array([CLS_PROXY] + [CLS_SOURCE] * k + [CLS_PROXY] * k, np.int8)
+    tenant = rng.integers(0, k, n)
+    crossing = rng.random(n) < draw(st.sampled_from([0.0, 0.05]))
+    link = np.where(crossing, rng.integers(0, k, n), tenant)
+    res = np.stack([1 + tenant, 1 + k + link], axis=1).astype(np.int64)
+    coef = np.stack([rng.choice([0.5, 1.0, 2.0], n), np.ones(n)], axis=1)
+    cap = np.where(rng.random(n) < 0.3, INF, rng.choice([0.1, 0.5, 1.0, 3.0, 10.0], n))
+    return cap, res, coef, capacity, res_class
+
+
 def run_checked(
     inst: tuple[np.ndarray, ...],
     seed: int,
@@ -230,6 +251,43 @@ def test_several_water_levels_stay_max_min(
         want = np.bincount(res.ravel(), (coef * size[:, None]).ravel(), minlength=capacity.size)
         np.testing.assert_allclose(run.sh.consumed[1:], want[1:], rtol=1e-9, atol=1e-9)
         assert abs(run.sh.ts.buckets().sum() - size.sum()) <= 1e-9 * size.sum()
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, database=None)
+@given(own_links(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+def test_levels_on_their_own_links_stay_max_min(
+    inst: tuple[np.ndarray, ...], seed: int, removals: bool, capacity_changes: bool
+) -> None:
+    """Budgets whose transfers use links of their own (each level's rises are checked
+    against its own room only), sometimes crossing to another's link: max-min after every
+    change, every byte arrives."""
+    run, arrival, size = run_checked(inst, seed, removals, capacity_changes)
+    assert_all_accounted(run, arrival, size)
+
+
+def test_a_level_whose_link_becomes_shared_is_checked_exactly() -> None:
+    """Budgets A and B (capacity 4); a1 uses link 3 (capacity 5.5), a2, a3 and b1 links of
+    their own. a3 leaves: A's level rises (checked exactly: A is link 3's only level, its room
+    is what the link leaves it). Then b2 joins B on link 3, so both levels use it. When a2
+    leaves, A's level would rise to 4 for a1 (link 3: 4 + b2's 2 > 5.5), though within the
+    room A had while it was the link's only level: a1 gets the link's remainder, 3.5."""
+    cap = np.full(5, INF)
+    res = np.array([[1, 3], [1, 5], [2, 4], [2, 3], [1, 5]], dtype=np.int64)
+    coef = np.ones((5, 2))
+    capacity = np.array([INF, 4.0, 4.0, 5.5, 100.0, 100.0])
+    res_class = np.array([CLS_PROXY, CLS_SOURCE, CLS_SOURCE] + [CLS_PROXY] * 3, np.int8)
+    run = Checked((cap, res, coef, capacity, res_class))
+    for i in (0, 1, 2, 4):
+        run.env.timeout(0.0).callbacks.append(partial(run.add, i, 1000.0))
+    run.env.timeout(0.5).callbacks.append(partial(run.remove, 4))
+    run.env.timeout(1.0).callbacks.append(partial(run.add, 3, 1000.0))
+    rates: list[np.ndarray] = []
+    run.env.timeout(1.5).callbacks.append(lambda _e: rates.append(run.sh.current_rates()))
+    run.env.timeout(2.0).callbacks.append(partial(run.remove, 1))
+    run.env.timeout(3.0).callbacks.append(lambda _e: rates.append(run.sh.current_rates()))
+    run.env.run()
+    np.testing.assert_allclose(rates[0], [2.0, 2.0, 2.0, 2.0])
+    np.testing.assert_allclose(rates[1], [3.5, 2.0, 2.0])
 
 
 def test_several_saturated_budgets_are_served_incrementally() -> None:

@@ -74,6 +74,8 @@ class _Level:
         "n_bound",
         "p_nb",
         "r",
+        "room",
+        "shared",
         "vp_nb",
         "vw",
         "w",
@@ -99,6 +101,12 @@ class _Level:
         """Ceilings of its bound rows (min first)."""
         self.h_fcap: list[tuple[float, int]] = []
         """Ceilings of the fixed rows that use it (max first, negated)."""
+        self.room = -math.inf
+        """A lower bound of the level at which a resource its rows use (other than the tracked
+        ones) would reach its slack line (see ``FluidSharing._others_hold``)."""
+        self.shared = True
+        """Whether another level's rows may use a resource its rows use (then a rise of either
+        changes the other's room: every check is exact)."""
 
 
 class FluidSharing:
@@ -194,7 +202,6 @@ class FluidSharing:
         self._cap_version = 0
         self._slack_key: tuple[int, tuple[int, ...]] = (-1, (-1,))
         self._freed = False
-        self._headroom = -math.inf
         self._compact_in = 1024
         self._live: dict[int, int] = {}
         """Current anchor stamp of every row -> its task (heap entries with another stamp are
@@ -530,10 +537,10 @@ class FluidSharing:
         vf, cb = self._vf, self._vcb
         pairs = self._pairs[task]
         levels = self._levels
-        if len(levels) == 1:  # one level: keep its headroom bound (see _others_hold)
+        if len(levels) == 1:  # one level: keep its room (see _others_hold)
             lv = levels[0]
             vw = lv.vw
-            slack, room = self._vslack, self._headroom
+            slack, room = self._vslack, lv.room
             for r, a in pairs.items():
                 x = a * rate
                 vf[r] += x
@@ -544,14 +551,26 @@ class FluidSharing:
                         room = h
                 elif vf[r] > slack[r]:
                     room = -math.inf  # over at any level: the exact check will say so
-            self._headroom = room
+            lv.room = room
             if lv.r in pairs:
                 heapq.heappush(lv.h_fcap, (-self._vcap[i], stamp))
         else:
+            slack = self._vslack
             for r, a in pairs.items():
                 x = a * rate
                 vf[r] += x
                 cb[r] -= x * now
+                used_by_level = False
+                for lv in levels:
+                    w = lv.vw[r]
+                    if w > 0.0:
+                        used_by_level = True
+                        h = (slack[r] - vf[r]) / w  # exact unless shared (then unused)
+                        if h < lv.room:
+                            lv.room = h
+                if not used_by_level and vf[r] > slack[r]:
+                    for lv in levels:
+                        lv.room = -math.inf
             for lv in levels:
                 if lv.r in pairs:
                     heapq.heappush(lv.h_fcap, (-self._vcap[i], stamp))
@@ -572,19 +591,32 @@ class FluidSharing:
         heapq.heappush(lv.h_bound, (v + rem, stamp))
         heapq.heappush(lv.h_bcap, (self._vcap[i], stamp))
         vw, cb = lv.vw, self._vcb
-        if len(self._levels) == 1:
-            vf, slack, room = self._vf, self._vslack, self._headroom
+        vf, slack, room = self._vf, self._vslack, lv.room
+        levels = self._levels
+        if len(levels) == 1:
             for r, a in self._pairs[task].items():
                 vw[r] += a
                 cb[r] -= a * v
                 h = (slack[r] - vf[r]) / vw[r]
                 if h < room:
                     room = h
-            self._headroom = room
         else:
+            shared = lv.shared
             for r, a in self._pairs[task].items():
-                vw[r] += a
+                before = vw[r]
+                vw[r] = before + a
                 cb[r] -= a * v
+                s = slack[r]
+                if s < math.inf:
+                    h = (s - vf[r]) / vw[r]
+                    if h < room:
+                        room = h
+                    if before <= 0.0 and not shared:  # r enters its rows' resources
+                        for x in levels:
+                            if x is not lv and x.vw[r] > 0.0:
+                                shared = x.shared = True
+            lv.shared = shared
+        lv.room = room
         p = self._vproxy[i]
         lv.vp_nb[p] += 1.0
         self._vp_base[p] -= v
@@ -709,7 +741,7 @@ class FluidSharing:
         else:
             self._vcls[i] = lv.cls  # its first segment starts now
             self._bind(i, self._vwork0[i], lv)
-        if self._rebalance(lv) and not self._others_hold():
+        if self._rebalance(lv) and not self._others_hold(lv):
             return False
         return self._fits(pairs, 0.0)
 
@@ -819,30 +851,42 @@ class FluidSharing:
         """After rows left: re-level ``lv``; a rise must keep the others' slack."""
         freed = self._rebalance(lv)
         rose = freed or (level_before < lv.L and lv.n_bound > 0)
-        if rose and not self._others_hold():
+        if rose and not self._others_hold(lv):
             self._mark_dirty()
 
-    def _others_hold(self) -> bool:
+    def _others_hold(self, lv: _Level) -> bool:
         """Whether every resource but the tracked ones stays below its slack line at the
-        levels.
+        levels, after level ``lv`` rose.
 
-        With one level, ``_headroom`` is a lower bound of the level at which the first of them
-        would reach it: exact after a check, lowered by every row that adds usage (``_fix``,
-        ``_bind``), and left alone when usage goes (it can only rise then); only a level above
-        the bound pays for the exact check over all resources. With several, every check is
-        exact.
+        Each level's ``room`` is a lower bound of the level at which the first resource its
+        rows use would reach its slack line: exact after a check, lowered by every row that
+        adds usage (``_fix``, ``_bind``), and left alone when usage goes (it can only rise
+        then); only a level above its room pays for the exact check over all resources. With
+        several levels the room ignores the others, so it holds only for a level whose rows
+        share no resource with another level's (``shared`` False: set by the exact check,
+        raised by ``_bind``); a rise of a shared level is always checked exactly.
         """
         levels = self._levels
+        if lv.room >= lv.L and (len(levels) == 1 or not lv.shared):
+            return True
+        slack, f_sum = self._slack, self.f_sum
         if len(levels) == 1:
-            lv = levels[0]
-            if self._headroom >= lv.L:
-                return True
             w = lv.w
             with np.errstate(divide="ignore", invalid="ignore"):
-                level = np.where(w > 0.0, (self._slack - self.f_sum) / w, np.inf)
-            self._headroom = float(level.min())
-            return self._headroom >= lv.L and not np.any(self.f_sum > self._slack)
-        return not np.any(self.used > self._slack)
+                level = np.where(w > 0.0, (slack - f_sum) / w, np.inf)
+            lv.room = float(level.min())
+            return lv.room >= lv.L and not np.any(f_sum > slack)
+        used = self.used
+        finite = slack < np.inf
+        users = [(x, (x.w > 0.0) & finite) for x in levels]
+        count = np.zeros(slack.shape[0], dtype=np.int64)
+        for _, mask in users:
+            count += mask
+        for x, mask in users:
+            w = x.w[mask]
+            x.room = float(((slack[mask] - used[mask]) / w).min()) + x.L if w.size else np.inf
+            x.shared = bool(np.any(count[mask] > 1))
+        return not np.any(used > slack)
 
     # -- completions ---------------------------------------------------------------------------
     def _schedule_next(self) -> None:
@@ -1116,8 +1160,10 @@ class FluidSharing:
 
     def _set_slack(self) -> None:
         """The slack lines (after a capacity change or a change of the tracked resources), and
-        an unknown headroom (the sums were rebuilt)."""
-        self._headroom = -math.inf
+        an unknown room per level (the sums were rebuilt)."""
+        for lv in self._levels:
+            lv.room = -math.inf
+            lv.shared = True
         tracked = tuple(lv.r for lv in self._levels)
         key = (self._cap_version, tracked)
         if key == self._slack_key:
