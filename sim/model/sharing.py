@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from sim.model.clock import call_later
+from sim.model.clock import Timer, call_timer
 from sim.model.maxmin import (
     CLASS_NAMES,
     CLS_THREAD,
@@ -37,6 +37,9 @@ from sim.model.maxmin import (
 from sim.model.trace import Timeseries, float_view, int8_view, int_view
 
 _TIME_TOL_S = 1e-9
+_ULP_BELOW_TOL_S = 2.0**21
+"""Below this time four units in the last place of the clock are less than ``_TIME_TOL_S``
+(4 x 2**-32 s)."""
 _LEVEL_TOL = 1e-12
 """A ceiling within this (relative) of the water level counts as the ceiling."""
 DROP_MARGIN = 1e-2
@@ -743,6 +746,8 @@ class FluidSharing:
             self._bind(i, self._vwork0[i], lv)
         if self._rebalance(lv) and not self._others_hold(lv):
             return False
+        if lv.room >= lv.L and (len(self._levels) == 1 or not lv.shared):
+            return True  # within lv's room: every resource lv's rows use is below its line
         return self._fits(pairs, 0.0)
 
     def _promote(self, task: int, pairs: dict[int, float]) -> _Level | None:
@@ -929,9 +934,10 @@ class FluidSharing:
     def _arm(self, t_next: float) -> None:
         self._version += 1
         self._timer_at = t_next
-        call_later(self.env, max(t_next - self.env._now, 0.0), self._version, self._on_timer)
+        # a Timer: only _on_timer sees it (the same heap entry as a Timeout, so the same order)
+        call_timer(self.env, max(t_next - self.env._now, 0.0), self._version, (self._on_timer,))
 
-    def _on_timer(self, event: simpy.Event) -> None:
+    def _on_timer(self, event: simpy.Event | Timer) -> None:
         if event._value != self._version:
             return
         self._timer_at = math.inf
@@ -942,7 +948,8 @@ class FluidSharing:
         # within the tolerance, or within a few units in the last place of the clock: late in
         # a long run (a year: 3e7 s, one ulp 4 ns) a finish closer than that cannot be waited
         # for (the clock would not move and the timer would fire again for ever)
-        tol = max(_TIME_TOL_S, 4.0 * math.ulp(self.t_last))
+        t = self.t_last
+        tol = _TIME_TOL_S if t < _ULP_BELOW_TOL_S else max(_TIME_TOL_S, 4.0 * math.ulp(t))
         _pop_until(self._h_fixed, self.t_last + tol, live, due)
         levels = self._levels
         for lv in levels:
