@@ -391,3 +391,37 @@ def test_the_incremental_path_serves_a_saturated_budget() -> None:
     # the time series holds every byte, per proxy
     ts = run.sh.ts.buckets()
     assert abs(ts.sum() - 3.0 * n) <= 1e-9 * 3.0 * n
+
+
+def test_the_timer_fires_only_when_a_transfer_is_due() -> None:
+    """Processor sharing of one budget, arrivals while the armed transfer is running (each
+    lowers the level, so it finishes later): the timer is moved then, so every firing
+    finishes a transfer (none fires early for nothing), with the completions of the
+    brute-force loop."""
+    n = 150
+    rng = np.random.default_rng(8)
+    cap = np.full(n, INF)
+    res = np.ones((n, 1), dtype=np.int64)
+    coef = np.ones((n, 1))
+    inst = (cap, res, coef, np.array([INF, 4.0]), np.array([CLS_PROXY, CLS_SOURCE], np.int8))
+    run = Checked(inst)
+    arrival = np.cumsum(rng.exponential(0.3, n))
+    size = rng.exponential(1.0, n)
+    fired: list[int] = []
+    on_timer = run.sh._on_timer
+
+    def counted(event: object) -> None:
+        before = len(run.done)
+        if event._value == run.sh._version:  # type: ignore[attr-defined]
+            on_timer(event)  # type: ignore[arg-type]
+            fired.append(len(run.done) - before)
+
+    run.sh._on_timer = counted  # type: ignore[method-assign]
+    run.arrive(arrival, size)
+    run.env.run()
+    np.testing.assert_allclose(
+        [run.done[i] for i in range(n)], reference_completions(arrival, size, inst), rtol=1e-7
+    )
+    assert run.sh.recomputes == 0
+    assert len(fired) > 0
+    assert min(fired) >= 1

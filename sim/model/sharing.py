@@ -250,6 +250,12 @@ class FluidSharing:
         self._dirty = False
         self._version = 0
         self._timer_at = math.inf
+        self._timer_src: _Level | None = None
+        """The level whose bound row the armed timer is for (None: a fixed row, or unknown)."""
+        self._timer_key = 0.0
+        """That row's finish on the level's integral ``V``."""
+        self._timer_alt = math.inf
+        """No row but those of ``_timer_src`` from ``_timer_key`` on finishes before this."""
         self.recomputes = 0
         self.promotions = 0
         """Resources that started being tracked without a full solve (``_promote``)."""
@@ -379,14 +385,27 @@ class FluidSharing:
             # that can come before the armed timer is this row's own
             m = self._vmode[i]
             if m:
-                level = self._by_mode[m].L
+                lv = self._by_mode[m]
+                level = lv.L
                 t_end = now + (self._vrem0[i] / level if level > 0.0 else math.inf)
+                if lv is self._timer_src:
+                    if not self._freed and level > 0.0:
+                        self._rearm_later(lv, i)
+                elif t_end < self._timer_alt:
+                    self._timer_alt = t_end
             else:
                 rate = self._vrate[i]
                 t_end = now + self._vrem0[i] / rate if rate > 0.0 else math.inf
+                if t_end < self._timer_alt:
+                    self._timer_alt = t_end
             if self._freed:
                 self._schedule_next()  # rows back at their ceiling may finish sooner
             elif t_end < self._timer_at:
+                if not m:
+                    self._timer_src = None
+                elif lv is not self._timer_src:  # the armed time bounds every other finish
+                    self._timer_src, self._timer_alt = lv, self._timer_at
+                    self._timer_key = self._vv0[i] + self._vrem0[i]
                 self._arm(t_end)
             if self._watchers:
                 self._notify()
@@ -897,7 +916,9 @@ class FluidSharing:
     def _schedule_next(self) -> None:
         """Arm the timer for the next completion (a pending earlier timer is kept: if nothing
         is due when it fires, it re-arms)."""
-        t_next = math.inf
+        t_next = alt = math.inf
+        src: _Level | None = None
+        key = 0.0
         live = self._live
         h = self._h_fixed
         while h and h[0][1] not in live:
@@ -912,13 +933,33 @@ class FluidSharing:
                 if h:
                     tb = self.t_last + (h[0][0] - lv.V) / lv.L
                     if tb < t_next:
-                        t_next = tb
+                        alt, t_next, src, key = t_next, tb, lv, h[0][0]
+                    elif tb < alt:
+                        alt = tb
         if t_next < self._timer_at:
             self._arm(t_next)
+            self._timer_src, self._timer_key, self._timer_alt = src, key, alt
+        else:
+            self._timer_src = None  # the pending timer's other sources are not known
         self._compact_in -= 1
         if self._compact_in <= 0:
             self._compact_in = 1024
             self._compact()
+
+    def _rearm_later(self, lv: _Level, i: int) -> None:
+        """Row ``i`` was just bound to ``lv``, the level of the row the armed timer is for:
+        the level fell, so that row finishes later. Move the timer to the first of that row's
+        new finish, row ``i``'s and ``_timer_alt`` (which bounds every other source: a row
+        bound to another level or fixed since, or a fixed row bound to ``lv`` by this fall,
+        finished no sooner than it), rather than let it fire early for nothing."""
+        own = self._vv0[i] + self._vrem0[i]
+        if own < self._timer_key:
+            self._timer_key = own
+        t = self.t_last + (self._timer_key - lv.V) / lv.L
+        if self._timer_alt < t:
+            t = self._timer_alt
+        if t > self._timer_at:
+            self._arm(t)
 
     def _compact(self) -> None:
         """Drop stale heap entries when they outnumber the live ones."""
