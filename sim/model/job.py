@@ -173,10 +173,21 @@ def job_scope(world: World, job: int, day: int | None = None) -> np.ndarray:
     only the objects that exist on that day."""
     spec = world.scenario.jobs[job]
     tn = world.tenants[world.job_tenant[job]]
-    chosen = np.zeros(len(WORKLOAD_INDEX), dtype=bool)  # np.isin, as a table lookup
-    chosen[[WORKLOAD_INDEX[w] for w in spec.workloads]] = True
-    in_jobs = chosen[tn.objects.workload]
-    local = np.flatnonzero(in_jobs & (tn.appear_day == 0))
+    wls = tuple(sorted({WORKLOAD_INDEX[w] for w in spec.workloads}))
+    in_jobs: np.ndarray | None = None
+
+    def joined_on(d: int) -> np.ndarray:
+        nonlocal in_jobs
+        rows = tn.scope_rows.get((wls, d))
+        if rows is None:
+            if in_jobs is None:
+                chosen = np.zeros(len(WORKLOAD_INDEX), dtype=bool)  # np.isin, as a lookup
+                chosen[list(wls)] = True
+                in_jobs = chosen[tn.objects.workload]
+            rows = tn.scope_rows[(wls, d)] = np.flatnonzero(in_jobs & (tn.appear_day == d))
+        return rows
+
+    local = joined_on(0)
     n = local.shape[0]
     lo = int(np.floor(spec.share_offset * n + 1e-9))
     hi = int(np.floor((spec.share_offset + spec.share) * n + 1e-9))
@@ -186,7 +197,7 @@ def job_scope(world: World, job: int, day: int | None = None) -> np.ndarray:
         # within that day only, so an object stays in the same job on every later day
         parts = [scope]
         for joined in range(1, day + 1):
-            grown = np.flatnonzero(in_jobs & (tn.appear_day == joined))
+            grown = joined_on(joined)
             m = grown.shape[0]
             lo_g = int(np.floor(spec.share_offset * m + 1e-9))
             hi_g = int(np.floor((spec.share_offset + spec.share) * m + 1e-9))

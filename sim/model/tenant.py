@@ -74,6 +74,7 @@ class Tenant:
         "ru_budget",
         "ru_per_day",
         "ru_per_min",
+        "scope_rows",
         "spec",
         "teams_budget",
     )
@@ -122,6 +123,9 @@ class Tenant:
         self.teams_budget: RequestBudget | None = None
         self.appear_day = np.zeros(len(objects), dtype=np.int64)
         """Day (0-based) each object joins the tenant; 0 for the initial inventory."""
+        self.scope_rows: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
+        """(workload indices, day) -> the tenant's rows of those workloads that joined on that
+        day (``job.job_scope``: jobs of the same workloads share them)."""
 
 
 def switch_exchange_api(world: Any, tenant: str, api: str) -> None:

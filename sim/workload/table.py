@@ -8,6 +8,7 @@ vb365 fact 15: https://bp.veeam.com/vb365/guide/design/sizing
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,9 +35,10 @@ class ObjectTable:
     def __len__(self) -> int:
         return int(self.otype.shape[0])
 
-    @property
+    @cached_property
     def workload(self) -> np.ndarray:
-        """Workload index into ``defaults.WORKLOADS``."""
+        """Workload index into ``defaults.WORKLOADS`` (computed once: the table is frozen and
+        its columns are never written)."""
         out: np.ndarray = WORKLOAD_OF_TYPE_IDX[self.otype]
         return out
 
