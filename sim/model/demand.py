@@ -9,16 +9,20 @@ coefficient (units per byte moved); 0 where the task does not use it. Per-object
 
 from __future__ import annotations
 
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from simpy.events import NORMAL
 
 from sim import defaults as d
-from sim.model.clock import call_timer
+from sim.model.clock import Timer, call_timer
 from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows, cpu_costs
 from sim.model.maxmin import pairs_of
 from sim.model.tasks import OVERHEAD, QUEUED
 from sim.workload.table import WORKLOAD_INDEX
+
+_new_timer = object.__new__
 
 if TYPE_CHECKING:
     import simpy
@@ -213,22 +217,29 @@ class Demand:
         Then ``World._begin_transfer`` moves its bytes."""
         if px.cores_free > 0:
             px.cores_free -= 1
-            self._hold(task, px, attempt)
+            self.hold(task, px, attempt)
         else:
             px.scan_wait.append((task, attempt))
 
-    def _hold(self, task: int, px: Proxy, attempt: int) -> None:
+    def hold(self, task: int, px: Proxy, attempt: int) -> None:
+        """The scan of ``task`` takes the core of ``px`` its caller took for it."""
         w = self.world
         t = w.tasks.v
-        waited = w.env._now - t.start[task]
+        env = w.env
+        now = env._now
+        waited = now - t.start[task]
         if waited > 0.0:
             t.proxy_s[task] += waited
         px.scanning[task] = attempt
         speed = self.scan_speed(px)
         held_s = w.state.v_scan[task] / speed if speed > 0.0 else 0.0
         if self.scan_log is not None:
-            self.scan_log.append((px.idx, w.env._now, held_s, speed))
-        call_timer(w.env, held_s, (task, attempt, px.idx, held_s), self._cpu_cbs)
+            self.scan_log.append((px.idx, now, held_s, speed))
+        # call_timer, inlined (hot path): the same heap entry
+        ev = _new_timer(Timer)
+        ev._value = (task, attempt, px.idx, held_s)
+        ev.callbacks = self._cpu_cbs
+        heappush(env._queue, (now + held_s, NORMAL, next(env._eid), ev))  # type: ignore[misc]
 
     def scan_speed(self, px: Proxy) -> float:
         """Bytes of processing per second a scan starting now on ``px`` gets on its core:
@@ -257,7 +268,10 @@ class Demand:
         if px.scanning.get(task) != attempt:
             return  # stopped meanwhile (its core was released then)
         del px.scanning[task]
-        self._release(px)
+        if px.scan_wait:
+            self._release(px)
+        else:  # _release's case of nobody waiting
+            px.cores_free += 1
         rest = w.state.v_overhead[task] - held_s
         if rest > 0.0:
             call_timer(w.env, rest, (task, attempt), w._overhead_cbs)
@@ -282,7 +296,7 @@ class Demand:
                 and t.attempts[task] == attempt
                 and t.proxy[task] == px.idx
             ):
-                self._hold(task, px, attempt)
+                self.hold(task, px, attempt)
                 return
         px.cores_free += 1
 

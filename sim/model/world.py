@@ -302,7 +302,11 @@ class World:
             s.v_phase[task] = OVERHEAD
             px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
             if s.v_scan[task] > 0.0:  # the object's scan costs CPU on px's cores
-                self.demand.start_scan(task, px, attempt)
+                if px.cores_free > 0:  # Demand.start_scan, inlined (hot path)
+                    px.cores_free -= 1
+                    self.demand.hold(task, px, attempt)
+                else:
+                    px.scan_wait.append((task, attempt))
                 return
             call_timer(env, overhead, (task, attempt), self._overhead_cbs)
             return
