@@ -343,8 +343,7 @@ def run_session(
     while pending:
         sess.remaining = len(pending)
         sess.done = env.event()
-        for task in pending:
-            world.submit(task)
+        world.submit_all(pending)
         yield sess.done
         if sess.terminated:
             break

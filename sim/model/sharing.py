@@ -250,6 +250,8 @@ class FluidSharing:
         self._dirty = False
         self._version = 0
         self._timer_at = math.inf
+        self._timer_cbs: tuple[Callable[[Timer], None]] | None = None
+        """The timer's callbacks (``_on_timer``), made on the first arming."""
         self._timer_src: _Level | None = None
         """The level whose bound row the armed timer is for (None: a fixed row, or unknown)."""
         self._timer_key = 0.0
@@ -976,7 +978,10 @@ class FluidSharing:
         self._version += 1
         self._timer_at = t_next
         # a Timer: only _on_timer sees it (the same heap entry as a Timeout, so the same order)
-        call_timer(self.env, max(t_next - self.env._now, 0.0), self._version, (self._on_timer,))
+        cbs = self._timer_cbs
+        if cbs is None:  # on the first arming: a test may have wrapped _on_timer before it
+            cbs = self._timer_cbs = (self._on_timer,)
+        call_timer(self.env, max(t_next - self.env._now, 0.0), self._version, cbs)
 
     def _on_timer(self, event: simpy.Event | Timer) -> None:
         if event._value != self._version:
@@ -991,7 +996,8 @@ class FluidSharing:
         # for (the clock would not move and the timer would fire again for ever)
         t = self.t_last
         tol = _TIME_TOL_S if t < _ULP_BELOW_TOL_S else max(_TIME_TOL_S, 4.0 * math.ulp(t))
-        _pop_until(self._h_fixed, self.t_last + tol, live, due)
+        if self._h_fixed:
+            _pop_until(self._h_fixed, t + tol, live, due)
         levels = self._levels
         for lv in levels:
             if lv.n_bound:
@@ -1003,6 +1009,9 @@ class FluidSharing:
             return
         if len(due) > 1:
             due.sort()
+        elif not self._general and not self._dirty:
+            self._finish_one(due[0])
+            return
         now = self.t_last
         row_of, finished, vwork0 = self.row_of, self._finished_stats, self._vwork0
         botts, vcls, vseg, vstamp = self._bott, self._vcls, self._vseg, self._vstamp
@@ -1036,6 +1045,33 @@ class FluidSharing:
                 self._notify()
         for task in due:
             self.on_done(task)
+
+    def _finish_one(self, task: int) -> None:
+        """``_on_timer``'s loop for its usual case: one transfer finishes, in the local mode
+        (it uses at most one tracked resource)."""
+        i = self.row_of.pop(task)
+        bott = self._bott[i]
+        bott[self._vcls[i]] += self.t_last - self._vseg[i]  # its last segment (the row leaves)
+        self._finished_stats[task] = (self._vwork0[i], bott)
+        pairs = self._pairs[task]
+        touched = None
+        for lv in self._levels:
+            if lv.r in pairs:
+                touched = lv
+                break
+        level = touched.L if touched is not None else 0.0
+        self._unset(i)  # its stamp leaves the live ones too
+        self.local_updates += 1
+        del self._pairs[task]
+        self._free.append(i)
+        self.n -= 1
+        if touched is not None:
+            self._settle_level(touched, level)
+        if not self._dirty:
+            self._schedule_next()
+            if self._watchers:
+                self._notify()
+        self.on_done(task)
 
     def _notify(self, force: bool = False) -> None:
         vf, levels = self._vf, self._levels
