@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
@@ -37,6 +38,7 @@ from sim.model.maxmin import (
 from sim.model.trace import Timeseries, float_view, int8_view, int_view
 
 _TIME_TOL_S = 1e-9
+_INF = math.inf
 _ULP_BELOW_TOL_S = 2.0**21
 """Below this time four units in the last place of the clock are less than ``_TIME_TOL_S``
 (4 x 2**-32 s)."""
@@ -54,9 +56,9 @@ def _pop_until(
     while heap:
         key, stamp = heap[0]
         if stamp not in live:
-            heapq.heappop(heap)
+            heappop(heap)
         elif key <= line:
-            heapq.heappop(heap)
+            heappop(heap)
             due.append(live[stamp])
         else:
             return
@@ -557,7 +559,7 @@ class FluidSharing:
         self._vrem0[i] = rem
         stamp = self._restamp(i, task)
         if rate > 0.0:
-            heapq.heappush(self._h_fixed, (now + rem / rate, stamp))
+            heappush(self._h_fixed, (now + rem / rate, stamp))
         vf, cb = self._vf, self._vcb
         pairs = self._pairs[task]
         levels = self._levels
@@ -577,7 +579,7 @@ class FluidSharing:
                     room = -math.inf  # over at any level: the exact check will say so
             lv.room = room
             if lv.r in pairs:
-                heapq.heappush(lv.h_fcap, (-self._vcap[i], stamp))
+                heappush(lv.h_fcap, (-self._vcap[i], stamp))
         else:
             slack = self._vslack
             for r, a in pairs.items():
@@ -597,7 +599,7 @@ class FluidSharing:
                         lv.room = -math.inf
             for lv in levels:
                 if lv.r in pairs:
-                    heapq.heappush(lv.h_fcap, (-self._vcap[i], stamp))
+                    heappush(lv.h_fcap, (-self._vcap[i], stamp))
         p = self._vproxy[i]
         self._vp_rate[p] += rate
         self._vp_base[p] -= rate * now
@@ -611,9 +613,13 @@ class FluidSharing:
         self._vrate[i] = lv.L
         self._vv0[i] = v
         self._vrem0[i] = rem
-        stamp = self._restamp(i, task)
-        heapq.heappush(lv.h_bound, (v + rem, stamp))
-        heapq.heappush(lv.h_bcap, (self._vcap[i], stamp))
+        live = self._live  # _restamp, inlined (hot path)
+        live.pop(self._vstamp[i], None)
+        self._stamps = stamp = self._stamps + 1
+        self._vstamp[i] = stamp
+        live[stamp] = task
+        heappush(lv.h_bound, (v + rem, stamp))
+        heappush(lv.h_bcap, (self._vcap[i], stamp))
         vw, cb = lv.vw, self._vcb
         vf, slack, room = self._vf, self._vslack, lv.room
         levels = self._levels
@@ -631,7 +637,7 @@ class FluidSharing:
                 vw[r] = before + a
                 cb[r] -= a * v
                 s = slack[r]
-                if s < math.inf:
+                if s < _INF:
                     h = (s - vf[r]) / vw[r]
                     if h < room:
                         room = h
@@ -827,9 +833,9 @@ class FluidSharing:
                 level = (c - vf[rs]) / w_s
                 line = level + abs(level) * _LEVEL_TOL
                 while h_b and h_b[0][1] not in live:
-                    heapq.heappop(h_b)
+                    heappop(h_b)
                 if h_b and h_b[0][0] <= line:
-                    i = self.row_of[live[heapq.heappop(h_b)[1]]]
+                    i = self.row_of[live[heappop(h_b)[1]]]
                     rem = self._rem_of(i)
                     self._unset(i)
                     self._cls_to(i, CLS_THREAD)
@@ -843,7 +849,7 @@ class FluidSharing:
                 level = -math.inf if vf[rs] > c * (1.0 + _LEVEL_TOL) else math.inf
                 line = level
             while h_f and h_f[0][1] not in live:
-                heapq.heappop(h_f)
+                heappop(h_f)
             if h_f and -h_f[0][0] > line:
                 i = self.row_of[live[h_f[0][1]]]
                 # the level it would share once bound (its own usage leaves the fixed sum): a
@@ -852,7 +858,7 @@ class FluidSharing:
                 a = self._pairs[self._vtask[i]][rs]
                 shared = (c - vf[rs] + a * self._vrate[i]) / (w_s + a)
                 if -h_f[0][0] > shared + abs(shared) * _LEVEL_TOL:
-                    heapq.heappop(h_f)
+                    heappop(h_f)
                     rem = self._rem_of(i)
                     self._unset(i)
                     self._cls_to(i, cls_bound)
@@ -924,14 +930,14 @@ class FluidSharing:
         live = self._live
         h = self._h_fixed
         while h and h[0][1] not in live:
-            heapq.heappop(h)
+            heappop(h)
         if h:
             t_next = h[0][0]
         for lv in self._levels:
             if lv.n_bound and lv.L > 0.0:
                 h = lv.h_bound
                 while h and h[0][1] not in live:
-                    heapq.heappop(h)
+                    heappop(h)
                 if h:
                     tb = self.t_last + (h[0][0] - lv.V) / lv.L
                     if tb < t_next:

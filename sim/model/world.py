@@ -586,6 +586,17 @@ class World:
         sess.remaining -= 1
         if sess.remaining == 0 and sess.done is not None and not sess.done.triggered:
             sess.done.succeed()
+        if px.state == ACTIVE and px.pool >= 0:  # _refill's usual case, inlined (hot path)
+            pool = self.pools[px.pool]
+            fifo = pool.fifo
+            if fifo is not None and pool.pull is not None and not pool.paused:
+                if fifo:
+                    self._start(px, fifo.popleft())
+                else:
+                    pool.idle.append(px.idx)
+                    if self.on_idle is not None:
+                        self.on_idle(px)
+                return
         self._refill(px)
 
     def task_left_session(self, task: int) -> None:
