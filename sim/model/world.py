@@ -358,9 +358,15 @@ class World:
         self._begin_transfer(task)
 
     def _begin_transfer(self, task: int) -> None:
-        if self._gated and self.state.v_ews[task] and not self.ews_gate.admit(task):
-            return  # every EWS connection is taken: ErrorServerBusy, it asks again later
         t = self.tasks.v
+        if self._gated and self.state.v_ews[task]:
+            gate = self.ews_gate
+            tenant = t.tenant[task]
+            held = gate.held[tenant]
+            if len(held) < gate.limits[tenant] and task not in gate.since:
+                held[task] = t.attempts[task]  # EwsGate.admit's usual case, inlined (hot path)
+            elif not gate.admit(task):
+                return  # every EWS connection is taken: ErrorServerBusy, it asks again later
         s = self.state
         px = self.proxies[t.proxy[task]]
         work = t.work_bytes[task] - s.v_resume[task]
@@ -577,7 +583,8 @@ class World:
             s.v_resume[task] = 0.0  # a failed object is processed again from the start
         else:
             t.status[task] = DONE
-        s.record_bytes(task, moved, bott)
+        if moved or bott is not None:  # adding nothing leaves the columns as they are
+            s.record_bytes(task, moved, bott)
         px.busy -= 1
         px.busy_thread_s += now - t.start[task]
         px.tasks_done += 1
