@@ -81,7 +81,8 @@ class JobBook:
         self._runs: dict[int, int] = {}
         self._finished: dict[int, int] = {}
         self._source_over: set[int] = set()
-        self._last_ok: dict[int, np.ndarray] = {}
+        self._last_ok: dict[int, tuple[int, np.ndarray]] = {}
+        """Per job: (the first object id of its window, last successful backup starts)."""
         self._copied: dict[int, np.ndarray] = {}
         self.stored = {
             j: np.zeros(world.n_objects) for j, spec in enumerate(sc.jobs) if spec.type == "backup"
@@ -103,16 +104,45 @@ class JobBook:
         """Sessions of ``job`` so far (its next session's index)."""
         return self._runs.get(job, 0)
 
-    def last_ok(self, job: int) -> np.ndarray:
-        """Per object: start time of its last successful backup by ``job`` (NaN: never)."""
+    def last_ok(self, job: int, objs: np.ndarray) -> np.ndarray:
+        """Start time of the last successful backup by ``job`` of each of ``objs`` (global
+        object ids; NaN: never)."""
+        lo, values = self._last_ok_window(job, objs)
+        out: np.ndarray = values[objs - lo]
+        return out
+
+    def set_last_ok(self, job: int, objs: np.ndarray, start: np.ndarray) -> None:
+        """``job`` backed ``objs`` up successfully in runs that started at ``start``."""
+        lo, values = self._last_ok_window(job, objs)
+        values[objs - lo] = start
+
+    def _last_ok_window(self, job: int, objs: np.ndarray) -> tuple[int, np.ndarray]:
+        """A job's last successful backups over the window of object ids ``[lo, lo + n)`` it
+        has used, grown to hold ``objs`` (a job's scope is a slice of its tenant's objects: an
+        array over every object of the run, per job, would write every page of it)."""
         w = self.world
-        if job not in self._last_ok:
-            last = np.full(w.n_objects, np.nan)
+        if objs.size == 0:
+            return self._last_ok.get(job, (0, np.empty(0)))
+        need_lo, need_hi = int(objs.min()), int(objs.max()) + 1
+        have = self._last_ok.get(job)
+        if have is None:
+            initial = None
             if w.scenario.simulation.initial_state == "protected":
-                last[job_scope(w, job)] = w.scenario.jobs[job].schedule.daily or 0.0
-                last -= DAY_S
-            self._last_ok[job] = last
-        return self._last_ok[job]
+                initial = job_scope(w, job)
+                if initial.size:
+                    need_lo = min(need_lo, int(initial.min()))
+                    need_hi = max(need_hi, int(initial.max()) + 1)
+            values = np.full(need_hi - need_lo, np.nan)
+            if initial is not None:
+                values[initial - need_lo] = (w.scenario.jobs[job].schedule.daily or 0.0) - DAY_S
+            have = self._last_ok[job] = (need_lo, values)
+        lo, values = have
+        if need_lo < lo or need_hi > lo + values.shape[0]:
+            new_lo = min(lo, need_lo)
+            grown = np.full(max(lo + values.shape[0], need_hi) - new_lo, np.nan)
+            grown[lo - new_lo : lo - new_lo + values.shape[0]] = values
+            have = self._last_ok[job] = (new_lo, grown)
+        return have
 
     def copied(self, job: int) -> np.ndarray:
         """Per object: stored bytes a backup-copy job has copied so far."""
@@ -298,7 +328,7 @@ def run_session(
     size = tn.objects.size_bytes[local]
     items = tn.objects.items[local]
     if spec.type == "backup":
-        last_ok = world.book.last_ok(job)[scope]
+        last_ok = world.book.last_ok(job, scope)
         full = np.isnan(last_ok)
         rng = streams.stream(world.seed, streams.CHANGE, job, sess.index)
         elapsed_days = np.where(full, 0.0, (env.now - np.nan_to_num(last_ok)) / DAY_S)
@@ -363,7 +393,7 @@ def run_session(
     ok = ids.start + np.flatnonzero(world.tasks.status[ids.start : ids.stop] == DONE)
     objs = world.tasks.object[ok]
     if spec.type == "backup":
-        world.book.last_ok(job)[objs] = world.tasks.start[ok]
+        world.book.set_last_ok(job, objs, world.tasks.start[ok])
         np.add.at(world.book.stored[job], objs, world.tasks.bytes_written[ok])
     elif spec.type == "backup_copy":
         world.book.copied(job)[objs] += world.tasks.work_bytes[ok]
