@@ -18,7 +18,7 @@ from simpy.events import NORMAL
 from sim import defaults as d
 from sim.model.clock import Timer, call_timer
 from sim.model.limits import PER_OBJECT, PROXY_COLUMNS, SHARED, Limit, Rows, cpu_costs
-from sim.model.maxmin import pairs_of
+from sim.model.maxmin import pairs_from_lists
 from sim.model.tasks import OVERHEAD, QUEUED
 from sim.workload.table import WORKLOAD_INDEX
 
@@ -341,9 +341,9 @@ class Demand:
         key = (s.v_sid[task], px.idx)
         pairs = self._pairs_by.get(key)
         if pairs is None:
-            res = s.res[task].copy()
+            res = s.res[task].tolist()
             res[:PROXY_COLUMNS] = px.res_row
-            pairs = pairs_of(res, s.coef[task])
+            pairs = pairs_from_lists(res, s.coef[task].tolist())
             if len(self._pairs_by) >= PAIRS_CACHE:
                 self._pairs_by.clear()
             self._pairs_by[key] = pairs

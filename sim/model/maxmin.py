@@ -308,8 +308,13 @@ def one_resource_rates(
 def pairs_of(res: np.ndarray, coef: np.ndarray) -> dict[int, float]:
     """A transfer's resources as resource -> coefficient: slots with a positive coefficient,
     resource 0 (the unlimited dummy) left out, a resource named in two slots summed."""
+    return pairs_from_lists(res.tolist(), coef.tolist())
+
+
+def pairs_from_lists(res: list[int], coef: list[float]) -> dict[int, float]:
+    """``pairs_of`` of a row given as lists."""
     pairs: dict[int, float] = {}
-    for r, a in zip(res.tolist(), coef.tolist(), strict=True):
+    for r, a in zip(res, coef, strict=True):
         if a > 0.0 and r != 0:
             pairs[r] = pairs.get(r, 0.0) + a
     return pairs
