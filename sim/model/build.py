@@ -167,6 +167,7 @@ def build(
         timeseries=world.ts,
         on_done=world._on_transfer_done,
     )
+    world.sharing.on_finished = world._finish  # _on_transfer_done without its look-up
     _request_budgets(world, sc)
     world.job_tenant = [tenant_index[j.tenant] for j in sc.jobs]
     world.job_repo = [repo_index[j.repository] for j in sc.jobs]

@@ -164,6 +164,10 @@ class FluidSharing:
         self.capacity = capacity.astype(float)
         self.res_class = res_class.astype(np.int8)
         self.on_done = on_done
+        self.on_finished: Callable[[int, float, list[float]], None] | None = None
+        """If set, called instead of ``on_done`` with the finished transfer's bytes and
+        bottleneck seconds (what ``pop_finished`` would give), in the usual case of one
+        transfer finishing alone; ``on_done`` still serves the others."""
         self.ts = timeseries
         timeseries.sync = self.flush
         size = max(max_active, 1)
@@ -1054,30 +1058,59 @@ class FluidSharing:
 
     def _finish_one(self, task: int) -> None:
         """``_on_timer``'s loop for its usual case: one transfer finishes, in the local mode
-        (it uses at most one tracked resource)."""
+        (it uses at most one tracked resource). ``_unset`` and ``_settle_level`` of a bound
+        row, inlined (the hot path)."""
         i = self.row_of.pop(task)
         bott = self._bott[i]
         bott[self._vcls[i]] += self.t_last - self._vseg[i]  # its last segment (the row leaves)
-        self._finished_stats[task] = (self._vwork0[i], bott)
-        pairs = self._pairs[task]
-        touched = None
-        for lv in self._levels:
-            if lv.r in pairs:
-                touched = lv
-                break
-        level = touched.L if touched is not None else 0.0
-        self._unset(i)  # its stamp leaves the live ones too
+        work = self._vwork0[i]
+        pairs = self._pairs.pop(task)
+        m = self._vmode[i]
+        lv: _Level | None
+        if m:  # bound: its level is the one it uses
+            lb = self._by_mode[m]
+            lv, level = lb, lb.L
+            self._live.pop(self._vstamp[i], None)
+            self._vstamp[i] = -1
+            v = lb.V
+            vw, cb = lb.vw, self._vcb
+            for r, a in pairs.items():
+                vw[r] -= a
+                cb[r] += a * v
+            p = self._vproxy[i]
+            lb.vp_nb[p] -= 1.0
+            self._vp_base[p] += v
+            lb.n_bound -= 1
+        else:
+            lv = None
+            for x in self._levels:
+                if x.r in pairs:
+                    lv = x
+                    break
+            level = lv.L if lv is not None else 0.0
+            self._pairs[task] = pairs  # _unset reads it
+            self._unset(i)  # its stamp leaves the live ones too
+            del self._pairs[task]
         self.local_updates += 1
-        del self._pairs[task]
         self._free.append(i)
         self.n -= 1
-        if touched is not None:
-            self._settle_level(touched, level)
+        if lv is not None:
+            freed = self._rebalance(lv)
+            if (
+                (freed or (level < lv.L and lv.n_bound > 0))
+                and not (lv.room >= lv.L and (len(self._levels) == 1 or not lv.shared))
+                and not self._others_hold(lv)
+            ):
+                self._mark_dirty()
         if not self._dirty:
             self._schedule_next()
             if self._watchers:
                 self._notify()
-        self.on_done(task)
+        if self.on_finished is not None:
+            self.on_finished(task, work, bott)
+        else:
+            self._finished_stats[task] = (work, bott)
+            self.on_done(task)
 
     def _notify(self, force: bool = False) -> None:
         vf, levels = self._vf, self._levels
