@@ -24,8 +24,9 @@ from heapq import heappop, heappush
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
-from sim.model.clock import Timer, call_timer
+from sim.model.clock import Timer
 from sim.model.maxmin import (
     CLASS_NAMES,
     CLS_THREAD,
@@ -37,6 +38,7 @@ from sim.model.maxmin import (
 )
 from sim.model.trace import Timeseries, float_view, int8_view, int_view
 
+_new_timer = object.__new__
 _TIME_TOL_S = 1e-9
 _INF = math.inf
 _ULP_BELOW_TOL_S = 2.0**21
@@ -991,7 +993,15 @@ class FluidSharing:
         cbs = self._timer_cbs
         if cbs is None:  # on the first arming: a test may have wrapped _on_timer before it
             cbs = self._timer_cbs = (self._on_timer,)
-        call_timer(self.env, max(t_next - self.env._now, 0.0), self._version, cbs)
+        env = self.env
+        now = env._now
+        # call_timer, inlined (hot path): the same heap entry
+        ev = _new_timer(Timer)
+        ev._value = self._version
+        ev.callbacks = cbs
+        delay = t_next - now
+        entry = (now + (delay if delay > 0.0 else 0.0), NORMAL, next(env._eid), ev)
+        heappush(env._queue, entry)  # type: ignore[misc]  # a Timer, not an Event
 
     def _on_timer(self, event: simpy.Event | Timer) -> None:
         if event._value != self._version:
@@ -1011,8 +1021,17 @@ class FluidSharing:
         levels = self._levels
         for lv in levels:
             if lv.n_bound:
-                v = lv.V  # >= 0, never falls
-                _pop_until(lv.h_bound, v * (1.0 + 1e-15) + lv.L * tol, live, due)
+                h = lv.h_bound
+                line = lv.V * (1.0 + 1e-15) + lv.L * tol  # V >= 0, never falls
+                while h:  # _pop_until, inlined (hot path)
+                    key, stamp = h[0]
+                    if stamp not in live:
+                        heappop(h)
+                    elif key <= line:
+                        heappop(h)
+                        due.append(live[stamp])
+                    else:
+                        break
         if not due:
             if not self._dirty:
                 self._schedule_next()
