@@ -259,7 +259,12 @@ class Demand:
         k += len(px.direct)
         holders = px.cores - px.cores_free  # >= 1: the caller's core is already taken
         c = px.capacity_bps
-        return min(b, max((c - u) / holders, c / (k + holders)))
+        # min(b, max(what is left per holder, the fair share)), without the two builtin calls
+        speed = (c - u) / holders
+        fair = c / (k + holders)
+        if fair > speed:
+            speed = fair
+        return b if b < speed else speed
 
     def _cpu_done(self, event: Any) -> None:
         task, attempt, p, held_s = event._value

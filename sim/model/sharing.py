@@ -837,7 +837,7 @@ class FluidSharing:
             w_s = vw[rs]
             if lv.n_bound > 0 and w_s > 0.0:
                 level = (c - vf[rs]) / w_s
-                line = level + abs(level) * _LEVEL_TOL
+                line = level + (level if level >= 0.0 else -level) * _LEVEL_TOL
                 while h_b and h_b[0][1] not in live:
                     heappop(h_b)
                 if h_b and h_b[0][0] <= line:
@@ -852,7 +852,7 @@ class FluidSharing:
                 if w_s != 0.0 and lv.n_bound == 0:  # clear the rounding residue of the sum
                     self._vcb[rs] += w_s * lv.V
                     vw[rs] = 0.0
-                level = -math.inf if vf[rs] > c * (1.0 + _LEVEL_TOL) else math.inf
+                level = -_INF if vf[rs] > c * (1.0 + _LEVEL_TOL) else _INF
                 line = level
             while h_f and h_f[0][1] not in live:
                 heappop(h_f)
@@ -870,7 +870,7 @@ class FluidSharing:
                     self._cls_to(i, cls_bound)
                     self._bind(i, rem, lv)
                     continue
-            lv.L = level if 0.0 < level < math.inf else 0.0
+            lv.L = level if 0.0 < level < _INF else 0.0
             self._freed = freed
             if lv.n_bound == 0 and len(self._levels) > 1 and vf[rs] <= c * (1.0 - DROP_MARGIN):
                 self._drop_level(lv)
