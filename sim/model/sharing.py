@@ -631,20 +631,22 @@ class FluidSharing:
         levels = self._levels
         if len(levels) == 1:
             for r, a in self._pairs[task].items():
-                vw[r] += a
+                w = vw[r] + a
+                vw[r] = w
                 cb[r] -= a * v
-                h = (slack[r] - vf[r]) / vw[r]
+                h = (slack[r] - vf[r]) / w
                 if h < room:
                     room = h
         else:
             shared = lv.shared
             for r, a in self._pairs[task].items():
                 before = vw[r]
-                vw[r] = before + a
+                w = before + a
+                vw[r] = w
                 cb[r] -= a * v
                 s = slack[r]
                 if s < _INF:
-                    h = (s - vf[r]) / vw[r]
+                    h = (s - vf[r]) / w
                     if h < room:
                         room = h
                     if before <= 0.0 and not shared:  # r enters its rows' resources
