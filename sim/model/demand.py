@@ -237,7 +237,7 @@ class Demand:
             self.scan_log.append((px.idx, now, held_s, speed))
         # call_timer, inlined (hot path): the same heap entry
         ev = _new_timer(Timer)
-        ev._value = (task, attempt, px.idx, held_s)
+        ev._value = (task, attempt, px, held_s)
         ev.callbacks = self._cpu_cbs
         heappush(env._queue, (now + held_s, NORMAL, next(env._eid), ev))  # type: ignore[misc]
 
@@ -267,9 +267,8 @@ class Demand:
         return b if b < speed else speed
 
     def _cpu_done(self, event: Any) -> None:
-        task, attempt, p, held_s = event._value
+        task, attempt, px, held_s = event._value
         w = self.world
-        px = w.proxies[p]
         if px.scanning.get(task) != attempt:
             return  # stopped meanwhile (its core was released then)
         del px.scanning[task]

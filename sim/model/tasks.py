@@ -58,6 +58,7 @@ class TaskState:
         "table",
         "v_cap",
         "v_comp",
+        "v_delta",
         "v_ews",
         "v_fail_frac",
         "v_fixed_rate",
@@ -123,6 +124,7 @@ class TaskState:
         self.v_sid = int_view(self.sid)
         self.v_scan = float_view(self.scan)
         self.v_ews = bool_view(self.ews)
+        self.v_delta = int_view(self.delta)
 
     def grow(self, need: int) -> None:
         """Room for task ids below ``need`` (doubling; new rows are zero, every column is set

@@ -375,7 +375,7 @@ class World:
         if frac >= 0.0:
             work *= frac  # this attempt fails after that share of its bytes
         if work <= 0.0:
-            if s.delta[task]:
+            if s.v_delta[task]:
                 self.charge_delta(task)
             self._finish(task, 0.0, None)
             return
@@ -400,7 +400,7 @@ class World:
         bucket where the tenant has one; it moves no bytes, so the fluid's RU rate does not see
         it."""
         ru = RU_PER_DELTA
-        self.sharing.charge(int(self.state.delta[task]), ru)
+        self.sharing.charge(self.state.v_delta[task], ru)
         budget = self.tenants[self.tasks.v.tenant[task]].ru_budget
         if budget is not None:
             budget.charge(ru)
