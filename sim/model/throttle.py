@@ -317,13 +317,20 @@ class EwsGate:
                     self.refused += 1
                 self.line[tenant].append((task, t.attempts[task]))
                 return False
+        self._take(task, tenant)
+        return True
+
+    def _take(self, task: int, tenant: int) -> None:
+        """``task`` takes a connection of ``tenant``'s; its refusals while it waited, if it
+        did, are counted (one per mean back-off)."""
+        w = self.world
+        t = w.tasks.v
         since = self.since.pop(task, None)
         if since is not None:
             more = math.floor((w.env._now - since) / self.mean_wait_s[tenant])
             t.throttled_requests[task] += more
             self.refused += more
-        held[task] = t.attempts[task]
-        return True
+        self.held[tenant][task] = t.attempts[task]
 
     def release(self, task: int, now: bool = True) -> None:
         """A transfer on the EWS path ended or stopped: its connection goes to the first waiter
@@ -340,8 +347,9 @@ class EwsGate:
         while line:
             k, a = line.popleft()
             if phase[k] == OVERHEAD and attempts[k] == a:
-                if now:
-                    w._begin_transfer(k)
+                if now:  # the connection just freed: what admit would do, then the transfer
+                    self._take(k, tenant)
+                    w._begin_transfer(k, admitted=True)
                 else:
                     call_later(w.env, 0.0, (k, a), w._after_overhead)
                 return

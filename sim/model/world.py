@@ -357,9 +357,11 @@ class World:
             return  # the task was stopped or moved meanwhile
         self._begin_transfer(task)
 
-    def _begin_transfer(self, task: int) -> None:
+    def _begin_transfer(self, task: int, admitted: bool = False) -> None:
+        """The transfer phase of ``task`` begins (``admitted``: it already holds its EWS
+        connection, handed to it by ``EwsGate.release``)."""
         t = self.tasks.v
-        if self._gated and self.state.v_ews[task]:
+        if self._gated and not admitted and self.state.v_ews[task]:
             gate = self.ews_gate
             tenant = t.tenant[task]
             held = gate.held[tenant]
