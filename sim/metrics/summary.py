@@ -92,13 +92,15 @@ def summarize(
         if end_s is not None and (tasks["status"] != "done").any():
             last = max(last, float(end_s)) if np.isfinite(last) else float(end_s)
         hours = (last - float(tasks["ready"].min())) / HOUR_S
-    done = tasks[tasks["status"] == "done"]
+    # the finished tasks as a mask (a filtered copy of the whole table costs more)
+    is_done = (tasks["status"] == "done").to_numpy()
+    n_done = int(is_done.sum())
     total_bytes = float(tasks["bytes_read"].sum())
     redone = float(tasks["redone_bytes"].sum()) if "redone_bytes" in tasks else 0.0
     kept_bytes = total_bytes - redone
     add("overall", "objects", len(tasks), "tasks")
-    add("overall", "objects_done", len(done), "tasks")
-    add("overall", "objects_failed_or_cancelled", len(tasks) - len(done), "tasks")
+    add("overall", "objects_done", n_done, "tasks")
+    add("overall", "objects_failed_or_cancelled", len(tasks) - n_done, "tasks")
     add("overall", "bytes_read", total_bytes / GB, "GB")
     add("overall", "bytes_written", float(tasks["bytes_written"].sum()) / GB, "GB")
     add("overall", "busy_time", hours, "h")
@@ -106,7 +108,7 @@ def summarize(
     add("overall", "throughput", kept_bytes / GB / hours if hours > 0 else 0.0, "GB/h")
     # every byte moved, redone work included: how hard the pool worked
     add("overall", "transfer_rate", total_bytes / GB / hours if hours > 0 else 0.0, "GB/h")
-    add("overall", "object_rate", len(done) / hours if hours > 0 else 0.0, "objects/h")
+    add("overall", "object_rate", n_done / hours if hours > 0 else 0.0, "objects/h")
     if not sessions.empty:
         # an unfinished session's makespan is at least the time from its schedule to the end
         ends = _ends(sessions, end_s)
@@ -125,13 +127,13 @@ def summarize(
         lower = bool(unfinished.any()) and bool((makespan[unfinished] >= longest).any())
         add("overall", "makespan_max_unfinished", float(lower), "flag")
         add("overall", "makespan_mean", float(sessions["makespan_s"].mean()) / HOUR_S, "h")
-    if "measured" in done:
-        done = done[done["measured"]]
-    wait = done["wait_s"].to_numpy()
+    if "measured" in tasks:
+        is_done = is_done & tasks["measured"].to_numpy(dtype=bool)
+    wait = tasks["wait_s"].to_numpy()[is_done]
     if wait.size:
         for q in (50, 95, 99):
             add("overall", f"wait_p{q}", float(np.percentile(wait, q)), "s")
-        soj = done["sojourn_s"].to_numpy()
+        soj = tasks["sojourn_s"].to_numpy()[is_done]
         add("overall", "sojourn_mean", float(soj.mean()), "s")
         for q in (50, 95, 99):
             add("overall", f"sojourn_p{q}", float(np.percentile(soj, q)), "s")
@@ -153,9 +155,15 @@ def summarize(
         thr = tasks["throttled_requests"].to_numpy(dtype=float)
         add("overall", "requests", float(req.sum()), "requests")
         add("overall", "throttled_request_share", float(thr.sum() / req.sum()), "fraction")
-        wl = tasks["workload"].to_numpy()
-        for w in pd.unique(wl):
-            mine = wl == w
+        workload = tasks["workload"]
+        if isinstance(workload.dtype, pd.CategoricalDtype):  # by code: no array of strings
+            codes = workload.cat.codes.to_numpy()
+            names = workload.cat.categories
+            wl_of = [(names[c], codes == c) for c in pd.unique(codes) if c >= 0]
+        else:
+            wl = workload.to_numpy()
+            wl_of = [(w, wl == w) for w in pd.unique(wl)]
+        for w, mine in wl_of:
             asked = float(req[mine].sum())
             if asked > 0:
                 add(f"workload:{w}", "requests", asked, "requests")

@@ -116,14 +116,22 @@ def session_frame(world: World, tasks: pd.DataFrame) -> pd.DataFrame:
     jobs = world.scenario.jobs
     if world.synthetic is not None:
         return pd.DataFrame(columns=SESSION_COLUMNS)
+    # the columns once, each session a slice of them (its tasks are consecutive rows)
+    status = tasks["status"]
+    is_done = (status == "done").to_numpy()
+    is_failed = (status == "failed").to_numpy()
+    botts = tasks[["thread_s", "source_s", "proxy_s", "target_s"]].to_numpy()
+    col = {
+        name: tasks[name].to_numpy()
+        for name in ("full", "bytes_read", "bytes_written", "redone_bytes", "source_s")
+    }
     for s in world.sessions:
         sl = slice(s.first_task, s.first_task + s.n_tasks)
-        t = tasks.iloc[sl]
         spec = jobs[s.job].schedule
         window = spec.window
         makespan = s.end - s.scheduled if np.isfinite(s.end) else np.nan
-        done = int((t["status"] == "done").sum())
-        bott = t[["thread_s", "source_s", "proxy_s", "target_s"]].to_numpy().sum(axis=0)
+        done = int(is_done[sl].sum())
+        bott = botts[sl].sum(axis=0)
         total = float(bott.sum())
         shares = (
             ((bott[0] + bott[1]) / total, bott[2] / total, bott[3] / total)
@@ -157,12 +165,12 @@ def session_frame(world: World, tasks: pd.DataFrame) -> pd.DataFrame:
                 "retries": s.retries,
                 "objects": s.n_tasks,
                 "objects_done": done,
-                "objects_failed": int((t["status"] == "failed").sum()),
-                "full_objects": int(t["full"].sum()),
-                "bytes_read": float(t["bytes_read"].sum()),
-                "bytes_written": float(t["bytes_written"].sum()),
-                "redone_bytes": float(t["redone_bytes"].sum()),
-                "throttled_s": float(t["source_s"].sum()),
+                "objects_failed": int(is_failed[sl].sum()),
+                "full_objects": int(col["full"][sl].sum()),
+                "bytes_read": float(col["bytes_read"][sl].sum()),
+                "bytes_written": float(col["bytes_written"][sl].sum()),
+                "redone_bytes": float(col["redone_bytes"][sl].sum()),
+                "throttled_s": float(col["source_s"][sl].sum()),
                 "bottleneck_source": shares[0],
                 "bottleneck_proxy": shares[1],
                 "bottleneck_target": shares[2],
