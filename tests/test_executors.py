@@ -141,6 +141,26 @@ def test_auto_wants_workers_to_save_twice_their_start_up() -> None:
     assert "less than 2x their start-up" in how["reason"]
 
 
+@pytest.mark.usefixtures("idle_machine")
+def test_auto_starts_the_forkserver_early_only_when_workers_may_pay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The forkserver starts ahead of the first run unless the runs' estimated tasks say,
+    even at ``TASK_S_HIGH`` a task, that workers could not save twice their start-up: 20 runs
+    of 1,000 tasks (at most ~0.09 s each) do not start it; 20 of a million tasks, or runs
+    without an estimate, do. The choice itself still comes from the first run's time."""
+    started: list[int] = []
+    monkeypatch.setattr(executors, "start_forkserver", lambda: started.append(1))
+    for tasks, want in ((1_000.0, 0), (1_000_000.0, 1), (None, 1)):
+        started.clear()
+        with AutoExecutor(2, startup_s=1.0) as ex:
+            if tasks is not None:
+                ex.expect([tasks] * 20)
+            assert _collect(ex.run(work.square, list(range(20)))) == [x * x for x in range(20)]
+            assert ex.describe()["mode"] == "serial"
+        assert len(started) == want, tasks
+
+
 def test_make_executor_without_jobs_is_automatic() -> None:
     ex = make_executor("local")
     assert isinstance(ex, AutoExecutor)

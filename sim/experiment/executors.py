@@ -130,6 +130,10 @@ class Executor:
         """Where the runs went, for a manifest: executor name, workers, and how it was chosen."""
         return {"executor": self.name, "workers": self.workers}
 
+    def expect(self, tasks: Sequence[float]) -> None:
+        """The estimated tasks of each run of the next ``run_with`` (``cost.run_cost``): an
+        executor that chooses may use them; ignored here."""
+
     def run(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
         """Yield ``(index, fn(item))`` as runs finish."""
         return self.run_with(_Plain(fn), [None], [(0, item) for item in items])
@@ -183,6 +187,15 @@ HELP_GRACE_S = 0.2
 """How long this process waits for a worker to start before it runs an item itself: a warm
 forkserver starts workers in about 0.1 s (a fork and a handshake), and an item begun then would
 share the CPUs with the workers for all its length."""
+
+RUN_S_HIGH = 0.05
+TASK_S_HIGH = 40e-6
+"""A generous estimate of a run's wall seconds: ``RUN_S_HIGH`` plus ``TASK_S_HIGH`` per task
+(measured on a 2-CPU AMD EPYC: about 0.04 s of building and tables plus 13-15 us per task of
+the quickstart's and enterprise-100k's nights, so about three times that per task). INFERRED,
+machine-dependent. Only ``AutoExecutor`` reads it, to skip starting the forkserver ahead of
+the first run when even this estimate says workers could not pay; it never decides the
+executor (the first run's measured time does)."""
 
 WORKERS_MARGIN = 2.0
 """Workers are chosen only when they would save this many times their estimated start-up. The
@@ -476,6 +489,24 @@ class AutoExecutor(Executor):
         self.startup_s = startup_s
         self.choice: dict[str, Any] = {}
         self._pool: ProcessExecutor | None = None
+        self._expected: list[float] | None = None
+
+    def expect(self, tasks: Sequence[float]) -> None:
+        self._expected = [float(x) for x in tasks]
+
+    def _workers_may_pay(self, n: int) -> bool:
+        """Whether workers could pay for themselves by the generous estimate of the runs'
+        time (``TASK_S_HIGH``; True without an estimate): if not, the forkserver is not
+        started ahead of the first run (its start and imports would only slow this process
+        on a machine whose other CPUs are not quite idle)."""
+        expected, self._expected = self._expected, None
+        if expected is None or len(expected) != n:
+            return True
+        gain, stretch, _ = machine_share(self.max_workers)
+        start = self.startup_s if self.startup_s is not None else WORKER_START_S * stretch
+        runs_s = sorted((RUN_S_HIGH + TASK_S_HIGH * x for x in expected), reverse=True)
+        saving = sum(runs_s[1:]) * (1.0 - 1.0 / gain)  # the first runs here in any case
+        return saving > start * WORKERS_MARGIN
 
     def close(self) -> None:
         if self._pool is not None:
@@ -512,7 +543,7 @@ class AutoExecutor(Executor):
             self._decide("serial", why, runs=float(n))
             yield from super().run_with(fn, shared, items)
             return
-        if machine_share(self.max_workers)[0] > 1.0:
+        if self._workers_may_pay(n) and machine_share(self.max_workers)[0] > 1.0:
             start_forkserver()  # an idle CPU imports for the workers while the first run goes
         key, item = items[0]
         t0 = time.perf_counter()

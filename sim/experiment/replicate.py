@@ -219,6 +219,7 @@ def run_all(
         (keys[id(s.scenario)], RunJob(s.seed, s.policy, s.replication, s.keep_series))
         for s in (specs[j] for j in order)
     ]
+    ex.expect([costs[key] for key, _ in items])
     for k, rec in ex.run_with(execute_on, scenarios, items):
         i = order[k]
         out[i] = rec
