@@ -221,10 +221,15 @@ def pair_ratios(base: Sequence[float], other: Sequence[float]) -> list[float]:
     return [b / o for b, o in zip(base, other, strict=True)]
 
 
-def round_order(names: Sequence[str], r: int) -> list[str]:
+def round_order(names: Sequence[str], r: int, last: str | None = None) -> list[str]:
     """The order of the timings in round ``r``: as given in even rounds, reversed in odd ones,
-    so that neither side is always timed first (on a warming or cooling machine)."""
-    return list(names) if r % 2 == 0 else list(reversed(names))
+    so that neither side is always timed first (on a warming or cooling machine). ``last``,
+    if named, goes last in every round: the timing after it pays for its aftermath (workers
+    exiting, their memory given back), so it follows the previous round's, and the others
+    take turns right after it."""
+    rest = [n for n in names if n != last]
+    order = list(rest) if r % 2 == 0 else list(reversed(rest))
+    return [*order, last] if last is not None else order
 
 
 def bench_sweep(
@@ -264,7 +269,7 @@ def bench_sweep(
             serial_table: pd.DataFrame | None = None
             for r in range(rounds):
                 tables: dict[str, pd.DataFrame] = {}
-                for name in round_order(list(makers), r):
+                for name in round_order(list(makers), r, last="parallel"):
                     stop_forkserver()
                     wall, tables[name], how = _timed_sweep(
                         scenario, sets, grid, makers[name], Path(tmp) / f"{label}{name}-{r}"

@@ -114,9 +114,11 @@ def test_memory_part_reports_a_fresh_process_peak_and_a_columnar_table() -> None
 
 
 def test_sweep_speedups_are_medians_of_side_by_side_ratios(monkeypatch: Any) -> None:
-    """Each round times serial, -j and the automatic choice in turn (reversed every other
-    round); a speed-up is the median of the rounds' ratios, not a ratio of medians, and a sweep
-    that gives other numbers than the serial one is an error."""
+    """Each round times serial and the automatic choice in turn (swapped every other round),
+    then -j (last: the timing after it would pay for its workers' exit, so serial and the
+    automatic choice take turns after the previous round's); a speed-up is the median of the
+    rounds' ratios, not a ratio of medians, and a sweep that gives other numbers than the serial
+    one is an error."""
     import pandas as pd
 
     from sim.bench import speed
@@ -142,14 +144,14 @@ def test_sweep_speedups_are_medians_of_side_by_side_ratios(monkeypatch: Any) -> 
     out = speed.bench_sweep(Path("unused.yaml"), rounds=3)
     assert calls == [
         ("serial", 0),
-        ("parallel", 0),
         ("auto", 0),
+        ("parallel", 0),
         ("auto", 1),
-        ("parallel", 1),
         ("serial", 1),
+        ("parallel", 1),
         ("serial", 2),
-        ("parallel", 2),
         ("auto", 2),
+        ("parallel", 2),
     ]
     assert out["long_speedups"] == [2.0, 1.6, 2.5]
     assert out["long_speedup"] == 2.0  # the ratio of the medians would be 30 / 12 = 2.5
