@@ -1793,6 +1793,12 @@ def bench_speed(
             return f"{text} (judged at full size)"
         return f"[green]{text} met[/]" if v.met else f"[red]{text} not met[/]"
 
+    def _rounds_of(ratios: list[float]) -> str:
+        """`` (rounds: a, b, c×)`` when a figure is the median of several rounds."""
+        if len(ratios) < 2:
+            return ""
+        return f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)}×; median)"
+
     t = Table(title=f"poolsim bench speed{' --quick' if quick else ''}")
     t.add_column("benchmark", overflow="fold")
     t.add_column("figure", justify="right", overflow="fold")
@@ -1809,7 +1815,11 @@ def bench_speed(
             f"{syn['reference_tasks_per_cpu_s']:,.0f} tasks/CPU-s",
             "",
         )
-        t.add_row("  ratio", f"{syn['speedup']:.2f}×", goal("synthetic_mm8.speedup"))
+        t.add_row(
+            f"  ratio{_rounds_of(syn.get('speedups', []))}",
+            f"{syn['speedup']:.2f}×",
+            goal("synthetic_mm8.speedup"),
+        )
         t.add_row(
             "  mean sojourn poolsim / SimPy / Erlang C",
             f"{syn['poolsim_mean_sojourn_s']:.3f} / {syn['reference_mean_sojourn_s']:.3f}"
@@ -1826,7 +1836,8 @@ def bench_speed(
         )
         if "rate_ratio" in sc:
             t.add_row(
-                "  task rate / SimPy M/M/8 rate (CPU; wall)",
+                "  task rate / SimPy M/M/8 rate (CPU; wall)"
+                + _rounds_of(sc.get("rate_ratios", [])),
                 f"{sc['rate_ratio']:.2f}× ({sc['wall_rate_ratio']:.2f}×)",
                 goal("scenario.rate_ratio"),
             )

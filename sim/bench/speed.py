@@ -447,8 +447,8 @@ class SpeedReport:
     """Every figure of one ``bench speed`` run, and where it ran."""
 
     quick: bool
-    synthetic: dict[str, float] = field(default_factory=dict)
-    scenario: dict[str, float] = field(default_factory=dict)
+    synthetic: dict[str, Any] = field(default_factory=dict)
+    scenario: dict[str, Any] = field(default_factory=dict)
     scenario_file: str = ""
     scenario_set: list[str] = field(default_factory=list)
     sweep: dict[str, Any] = field(default_factory=dict)
@@ -646,6 +646,46 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+SPEED_ROUNDS = 3
+"""Rounds of the scenario and the M/M/8 pair when both run: each round times the scenario,
+then poolsim's M/M/8 and the SimPy reference, and each ratio is the median of the rounds'
+ratios (this shared machine's speed drifts by 20 % within a minute; one round's timings sit
+seconds apart)."""
+
+
+def median_round(rounds: Sequence[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The figures of the round whose ``key`` is the median (the lower middle of an even
+    count), with every round's ``key`` beside them (``<key>s``) and ``rounds``."""
+    order = sorted(range(len(rounds)), key=lambda i: rounds[i][key])
+    out = dict(rounds[order[(len(order) - 1) // 2]])
+    out[f"{key}s"] = [r[key] for r in rounds]
+    out["rounds"] = float(len(rounds))
+    return out
+
+
+def scenario_rounds(
+    scenarios: Sequence[dict[str, Any]], synthetics: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """The scenario's figures: with the M/M/8 pair beside it, each round's task rate over that
+    round's SimPy reference rate, and the round of the median ratio; the peak RSS is the
+    first round's (the process's own peak before anything else ran)."""
+    peak = scenarios[0]["peak_rss_mb"]
+    rounds = [dict(sc) for sc in scenarios]
+    for sc in rounds:
+        sc["tasks_per_cpu_s"] = sc["tasks"] / sc["cpu_s"]
+    if len(synthetics) == len(rounds):
+        for sc, syn in zip(rounds, synthetics, strict=True):
+            ref = syn["reference_tasks_per_cpu_s"]
+            sc["rate_ratio"] = sc["tasks_per_cpu_s"] / ref
+            sc["wall_rate_ratio"] = sc["tasks"] / sc["wall_s"] / ref
+        out = median_round(rounds, "rate_ratio")
+        out["cpu_s_rounds"] = [sc["cpu_s"] for sc in rounds]
+    else:
+        out = dict(rounds[0])
+    out["peak_rss_mb"] = peak
+    return out
+
+
 PARTS = ("scenario", "synthetic", "sweep", "startup", "memory")
 DEFAULT_PARTS = ("scenario", "synthetic", "sweep", "startup")
 """``memory`` (a 1,000,000-object run, about 20 s and 2 GB) runs when asked for."""
@@ -665,19 +705,20 @@ def run_speed(
     report = SpeedReport(quick=quick, scenario_file=str(scenario), full_size=full_size)
     report.scenario_set = list(scenario_set)
     report.machine = machine_info()  # the load average before the run, and again after
-    if "scenario" in parts:
-        progress(f"scenario {scenario}")
-        report.scenario = bench_scenario(scenario, scenario_set)
-    if "synthetic" in parts:
-        n = MM8_TASKS_QUICK if quick else MM8_TASKS
-        progress(f"synthetic M/M/8, {n:,} tasks, and the SimPy reference")
-        report.synthetic = bench_synthetic(n)
-    if report.scenario and report.synthetic:
-        ref = report.synthetic["reference_tasks_per_cpu_s"]
-        sc = report.scenario
-        sc["tasks_per_cpu_s"] = sc["tasks"] / sc["cpu_s"]
-        sc["rate_ratio"] = sc["tasks_per_cpu_s"] / ref
-        sc["wall_rate_ratio"] = sc["tasks"] / sc["wall_s"] / ref
+    scenarios: list[dict[str, Any]] = []
+    synthetics: list[dict[str, Any]] = []
+    n = MM8_TASKS_QUICK if quick else MM8_TASKS
+    for r in range(SPEED_ROUNDS if {"scenario", "synthetic"} <= set(parts) else 1):
+        if "scenario" in parts:
+            progress(f"scenario {scenario} (round {r + 1})")
+            scenarios.append(bench_scenario(scenario, scenario_set))
+        if "synthetic" in parts:
+            progress(f"synthetic M/M/8, {n:,} tasks, and the SimPy reference (round {r + 1})")
+            synthetics.append(bench_synthetic(n))
+    if synthetics:
+        report.synthetic = median_round(synthetics, "speedup")
+    if scenarios:
+        report.scenario = scenario_rounds(scenarios, synthetics)
     if "sweep" in parts:
         progress(
             f"sweeps: {SWEEP_POINTS} and {LONG_POINTS} points, serial, -j, automatic, "

@@ -173,3 +173,48 @@ def test_sweep_speedups_are_medians_of_side_by_side_ratios(monkeypatch: Any) -> 
     monkeypatch.setattr(speed, "_timed_sweep", differs)
     with pytest.raises(RuntimeError, match="parallel sweep gave other numbers"):
         speed.bench_sweep(Path("unused.yaml"), rounds=1)
+
+
+def test_scenario_and_mm8_ratios_are_medians_of_rounds_side_by_side(monkeypatch: Any) -> None:
+    """With both parts, each of ``SPEED_ROUNDS`` rounds times the scenario and then the M/M/8
+    pair; the scenario's ratio is each round's task rate over that round's SimPy rate, and the
+    figure is the median round's (a slow spell in one round moves both sides of its ratio);
+    the peak RSS is the first round's. Without the M/M/8 part the scenario runs once."""
+    from sim.bench import speed
+
+    calls: list[str] = []
+    # round 1 is a slow spell for everybody: CPU seconds up, rates down, ratios about the same
+    cpu = iter([4.0, 6.0, 3.0])
+    ref = iter([100_000.0, 70_000.0, 120_000.0])
+    ours = iter([400_000.0, 260_000.0, 420_000.0])
+    rss = iter([370.0, 390.0, 395.0])
+
+    def scenario(path: Path, sets: Any = ()) -> dict[str, float]:
+        calls.append("scenario")
+        c = next(cpu)
+        return {"tasks": 261_000.0, "cpu_s": c, "wall_s": c, "peak_rss_mb": next(rss)}
+
+    def synthetic(n: int, seed: int = 1) -> dict[str, float]:
+        calls.append("synthetic")
+        o, r = next(ours), next(ref)
+        return {"poolsim_tasks_per_cpu_s": o, "reference_tasks_per_cpu_s": r, "speedup": o / r}
+
+    monkeypatch.setattr(speed, "bench_scenario", scenario)
+    monkeypatch.setattr(speed, "bench_synthetic", synthetic)
+    report = speed.run_speed(Path("s.yaml"), Path("q.yaml"), parts=("scenario", "synthetic"))
+    assert calls == ["scenario", "synthetic"] * speed.SPEED_ROUNDS
+    sc, syn = report.scenario, report.synthetic
+    ratios = [261_000.0 / 4.0 / 100_000.0, 261_000.0 / 6.0 / 70_000.0, 261_000.0 / 3.0 / 120_000.0]
+    assert sc["rate_ratios"] == pytest.approx(ratios)
+    assert sc["rate_ratio"] == pytest.approx(sorted(ratios)[1])
+    assert sc["cpu_s"] == 4.0 and sc["cpu_s_rounds"] == [4.0, 6.0, 3.0]  # the median round's
+    assert sc["peak_rss_mb"] == 370.0 and sc["rounds"] == 3.0
+    assert syn["speedups"] == pytest.approx([4.0, 260 / 70, 3.5])
+    assert syn["speedup"] == pytest.approx(3.7142857, rel=1e-6)
+    assert syn["poolsim_tasks_per_cpu_s"] == 260_000.0  # the figures of the median round
+
+    calls.clear()
+    cpu = iter([4.0])
+    rss = iter([370.0])
+    report = speed.run_speed(Path("s.yaml"), Path("q.yaml"), parts=("scenario",))
+    assert calls == ["scenario"] and "rate_ratio" not in report.scenario
