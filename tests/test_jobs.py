@@ -796,3 +796,34 @@ def test_first_copy_after_protected_initial_state_copies_the_latest_restore_poin
         assert len(cp) == len(src) > 0  # every object the backup wrote is copied
         assert cp["work_bytes"].sum() == pytest.approx(src["bytes_written"].sum(), rel=1e-12)
         assert not cp["full"].any()  # incremental: the target held the initial state
+
+
+def test_last_successful_backups_keep_to_the_objects_a_job_uses() -> None:
+    """A job's last successful backups (``JobBook.last_ok``) are kept over the window of
+    object ids it has used, not over every object of the run: objects of its scope start at
+    the day before (``initial_state: protected``), others at NaN (never), and the window grows
+    either way without losing what it held."""
+    from sim.model.job import DAY_S, job_scope
+    from sim.model.world import World
+
+    world = World(
+        sim.load_scenario("scenarios/quickstart.yaml", ["simulation.initial_state=protected"])
+    )
+    book = world.book
+    job = 0
+    scope = job_scope(world, job)
+    daily = world.scenario.jobs[job].schedule.daily or 0.0
+    np.testing.assert_array_equal(book.last_ok(job, scope), np.full(scope.size, daily - DAY_S))
+    lo, values = book._last_ok[job]
+    assert lo == scope.min() and values.size == scope.max() + 1 - scope.min()
+    assert values.size < world.n_objects
+    book.set_last_ok(job, scope[:3], np.array([1.0, 2.0, 3.0]))
+    others = np.setdiff1d(np.arange(world.n_objects), scope)
+    outside = others[[0, -1]]  # below and above the scope (the job's slice of the tenant)
+    assert outside[0] < scope.min() or outside[1] > scope.max()
+    assert np.isnan(book.last_ok(job, outside)).all()  # the window grew: never backed up
+    np.testing.assert_array_equal(book.last_ok(job, scope[:3]), [1.0, 2.0, 3.0])
+    lo, values = book._last_ok[job]
+    assert lo == min(outside[0], scope.min())
+    assert lo + values.size == max(outside[1], scope.max()) + 1
+    assert book.last_ok(job, np.array([], dtype=np.int64)).size == 0
