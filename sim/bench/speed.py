@@ -5,7 +5,8 @@
    idiomatic SimPy model of the same queue (``reference.mmc_simpy``) run in the same process.
 2. ``scenario``: a large scenario (``scenarios/enterprise-100k.yaml``): wall and CPU time and
    the process's peak resident memory (``getrusage`` ``ru_maxrss``; it runs first so the peak
-   is its own).
+   is its own). With ``synthetic`` too, the two run in ``SPEED_ROUNDS`` rounds side by side
+   (scenario, then the M/M/8 pair) and every ratio is the median of the rounds' ratios.
 3. ``sweep``: two sweeps of the quickstart through ``sim.sweep`` (what ``poolsim sweep`` runs):
    32 tiny points (tens of milliseconds) and 16 points of >= 1 s, each serially, on 2 local
    workers (``-j 2``) and with the automatic choice (no ``-j``), workers started cold, in
