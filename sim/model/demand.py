@@ -217,12 +217,11 @@ class Demand:
         Then ``World._begin_transfer`` moves its bytes."""
         if px.cores_free > 0:
             px.cores_free -= 1
-            self.hold(task, px, attempt)
+            self._hold(task, px, attempt)
         else:
             px.scan_wait.append((task, attempt))
 
-    def hold(self, task: int, px: Proxy, attempt: int) -> None:
-        """The scan of ``task`` takes the core of ``px`` its caller took for it."""
+    def _hold(self, task: int, px: Proxy, attempt: int) -> None:
         w = self.world
         t = w.tasks.v
         env = w.env
@@ -300,7 +299,7 @@ class Demand:
                 and t.attempts[task] == attempt
                 and t.proxy[task] == px.idx
             ):
-                self.hold(task, px, attempt)
+                self._hold(task, px, attempt)
                 return
         px.cores_free += 1
 

@@ -619,11 +619,7 @@ class FluidSharing:
         self._vrate[i] = lv.L
         self._vv0[i] = v
         self._vrem0[i] = rem
-        live = self._live  # _restamp, inlined (hot path)
-        live.pop(self._vstamp[i], None)
-        self._stamps = stamp = self._stamps + 1
-        self._vstamp[i] = stamp
-        live[stamp] = task
+        stamp = self._restamp(i, task)
         heappush(lv.h_bound, (v + rem, stamp))
         heappush(lv.h_bcap, (self._vcap[i], stamp))
         vw, cb = lv.vw, self._vcb
@@ -781,8 +777,8 @@ class FluidSharing:
             self._bind(i, self._vwork0[i], lv)
         if self._rebalance(lv) and not self._others_hold(lv):
             return False
-        if lv.room >= lv.L and (len(self._levels) == 1 or not lv.shared):
-            return True  # within lv's room: every resource lv's rows use is below its line
+        if self._within_room(lv):
+            return True  # every resource lv's rows use is below its line
         return self._fits(pairs, 0.0)
 
     def _promote(self, task: int, pairs: dict[int, float]) -> _Level | None:
@@ -894,6 +890,12 @@ class FluidSharing:
         if rose and not self._others_hold(lv):
             self._mark_dirty()
 
+    def _within_room(self, lv: _Level) -> bool:
+        """Whether level ``lv`` is within its room and the room holds (one level, or no
+        resource shared with another level's rows): then every resource its rows use is below
+        its slack line."""
+        return lv.room >= lv.L and (len(self._levels) == 1 or not lv.shared)
+
     def _others_hold(self, lv: _Level) -> bool:
         """Whether every resource but the tracked ones stays below its slack line at the
         levels, after level ``lv`` rose.
@@ -906,9 +908,9 @@ class FluidSharing:
         share no resource with another level's (``shared`` False: set by the exact check,
         raised by ``_bind``); a rise of a shared level is always checked exactly.
         """
-        levels = self._levels
-        if lv.room >= lv.L and (len(levels) == 1 or not lv.shared):
+        if self._within_room(lv):
             return True
+        levels = self._levels
         slack, f_sum = self._slack, self.f_sum
         if len(levels) == 1:
             w = lv.w
@@ -1023,17 +1025,8 @@ class FluidSharing:
         levels = self._levels
         for lv in levels:
             if lv.n_bound:
-                h = lv.h_bound
-                line = lv.V * (1.0 + 1e-15) + lv.L * tol  # V >= 0, never falls
-                while h:  # _pop_until, inlined (hot path)
-                    key, stamp = h[0]
-                    if stamp not in live:
-                        heappop(h)
-                    elif key <= line:
-                        heappop(h)
-                        due.append(live[stamp])
-                    else:
-                        break
+                v = lv.V  # >= 0, never falls
+                _pop_until(lv.h_bound, v * (1.0 + 1e-15) + lv.L * tol, live, due)
         if not due:
             if not self._dirty:
                 self._schedule_next()
@@ -1079,50 +1072,24 @@ class FluidSharing:
 
     def _finish_one(self, task: int) -> None:
         """``_on_timer``'s loop for its usual case: one transfer finishes, in the local mode
-        (it uses at most one tracked resource). ``_unset`` and ``_settle_level`` of a bound
-        row, inlined (the hot path)."""
+        (it uses at most one tracked resource: a bound row's own level, or found among them)."""
         i = self.row_of.pop(task)
         bott = self._bott[i]
         bott[self._vcls[i]] += self.t_last - self._vseg[i]  # its last segment (the row leaves)
         work = self._vwork0[i]
-        pairs = self._pairs.pop(task)
         m = self._vmode[i]
-        lv: _Level | None
-        if m:  # bound: its level is the one it uses
-            lb = self._by_mode[m]
-            lv, level = lb, lb.L
-            self._live.pop(self._vstamp[i], None)
-            self._vstamp[i] = -1
-            v = lb.V
-            vw, cb = lb.vw, self._vcb
-            for r, a in pairs.items():
-                vw[r] -= a
-                cb[r] += a * v
-            p = self._vproxy[i]
-            lb.vp_nb[p] -= 1.0
-            self._vp_base[p] += v
-            lb.n_bound -= 1
-        else:
-            lv = None
-            for x in self._levels:
-                if x.r in pairs:
-                    lv = x
-                    break
-            level = lv.L if lv is not None else 0.0
-            self._pairs[task] = pairs  # _unset reads it
-            self._unset(i)  # its stamp leaves the live ones too
-            del self._pairs[task]
+        lv: _Level | None = self._by_mode[m] if m else None
+        if lv is None:
+            pairs = self._pairs[task]
+            lv = next((x for x in self._levels if x.r in pairs), None)
+        level = lv.L if lv is not None else 0.0
+        self._unset(i)  # its stamp leaves the live ones too
         self.local_updates += 1
+        del self._pairs[task]
         self._free.append(i)
         self.n -= 1
         if lv is not None:
-            freed = self._rebalance(lv)
-            if (
-                (freed or (level < lv.L and lv.n_bound > 0))
-                and not (lv.room >= lv.L and (len(self._levels) == 1 or not lv.shared))
-                and not self._others_hold(lv)
-            ):
-                self._mark_dirty()
+            self._settle_level(lv, level)
         if not self._dirty:
             self._schedule_next()
             if self._watchers:

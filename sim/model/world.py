@@ -319,11 +319,7 @@ class World:
             s.v_phase[task] = OVERHEAD
             px.overhead_bytes += t.work_bytes[task] - s.v_resume[task]
             if s.v_scan[task] > 0.0:  # the object's scan costs CPU on px's cores
-                if px.cores_free > 0:  # Demand.start_scan, inlined (hot path)
-                    px.cores_free -= 1
-                    self.demand.hold(task, px, attempt)
-                else:
-                    px.scan_wait.append((task, attempt))
+                self.demand.start_scan(task, px, attempt)
                 return
             call_timer(env, overhead, (task, attempt), self._overhead_cbs)
             return
@@ -360,15 +356,14 @@ class World:
     def _begin_transfer(self, task: int, admitted: bool = False) -> None:
         """The transfer phase of ``task`` begins (``admitted``: it already holds its EWS
         connection, handed to it by ``EwsGate.release``)."""
+        if (
+            self._gated
+            and not admitted
+            and self.state.v_ews[task]
+            and not self.ews_gate.admit(task)
+        ):
+            return  # every EWS connection is taken: ErrorServerBusy, it asks again later
         t = self.tasks.v
-        if self._gated and not admitted and self.state.v_ews[task]:
-            gate = self.ews_gate
-            tenant = t.tenant[task]
-            held = gate.held[tenant]
-            if len(held) < gate.limits[tenant] and task not in gate.since:
-                held[task] = t.attempts[task]  # EwsGate.admit's usual case, inlined (hot path)
-            elif not gate.admit(task):
-                return  # every EWS connection is taken: ErrorServerBusy, it asks again later
         s = self.state
         px = self.proxies[t.proxy[task]]
         work = t.work_bytes[task] - s.v_resume[task]
